@@ -1,0 +1,69 @@
+// The one place that names NATS subjects, streams, buckets and keys. Hub, agent, tests and
+// benchmarks build every name through here, so that the per-agent permissions of the security
+// work (an agent may read only its own key and publish only its own status subjects) follow
+// from these builders alone.
+
+/** JetStream KV bucket holding one DesiredSet per cluster, keyed by cluster name. */
+export const DESIRED_BUCKET = 'gitfleet-desired';
+
+/** JetStream stream that carries agents' StatusReport and Heartbeat messages to the hub. */
+export const STATUS_STREAM = 'GITFLEET_STATUS';
+
+/** Durable consumer name of the hub on the status stream. */
+export const STATUS_CONSUMER = 'gitfleet-hub';
+
+const STATUS_PREFIX = 'gitfleet.status';
+
+/** Cluster names are DNS-1123 labels: safe as KV keys and as single subject tokens. */
+export const CLUSTER_NAME_PATTERN = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+export function assertClusterName(name: string): string {
+  if (!CLUSTER_NAME_PATTERN.test(name)) {
+    throw new Error(
+      `invalid cluster name ${JSON.stringify(name)}: use lowercase letters, digits and '-' (DNS-1123 label, at most 63 characters)`,
+    );
+  }
+  return name;
+}
+
+/** KV key of a cluster's desired set. */
+export function desiredKey(cluster: string): string {
+  return assertClusterName(cluster);
+}
+
+/** Raw subject a KV put of the cluster's desired set is published on (for direct subscriptions). */
+export function desiredSubject(cluster: string): string {
+  return `$KV.${DESIRED_BUCKET}.${desiredKey(cluster)}`;
+}
+
+/** Every subject of the status stream. */
+export const STATUS_SUBJECTS = `${STATUS_PREFIX}.>`;
+
+/** All status subjects one cluster's agent may publish to. */
+export function clusterStatusSubjects(cluster: string): string {
+  return `${STATUS_PREFIX}.${assertClusterName(cluster)}.>`;
+}
+
+/** Subject of an assignment status report from a cluster. */
+export function assignmentStatusSubject(cluster: string): string {
+  return `${STATUS_PREFIX}.${assertClusterName(cluster)}.assignment`;
+}
+
+/** Subject of a cluster's heartbeat. */
+export function heartbeatSubject(cluster: string): string {
+  return `${STATUS_PREFIX}.${assertClusterName(cluster)}.heartbeat`;
+}
+
+export type StatusSubjectKind = 'assignment' | 'heartbeat';
+
+/** Parses a status subject back into cluster and kind; undefined for anything else. */
+export function parseStatusSubject(
+  subject: string,
+): { cluster: string; kind: StatusSubjectKind } | undefined {
+  const parts = subject.split('.');
+  if (parts.length !== 4 || `${parts[0]}.${parts[1]}` !== STATUS_PREFIX) return undefined;
+  const [, , cluster, kind] = parts;
+  if (!CLUSTER_NAME_PATTERN.test(cluster) || (kind !== 'assignment' && kind !== 'heartbeat'))
+    return undefined;
+  return { cluster, kind };
+}

@@ -1,0 +1,38 @@
+// Condition reasons, PascalCase as in Flux. Steps return one of these; status and events carry
+// the same word.
+export const Reason = {
+  /** Published to the cluster; the agent has not reported yet. */
+  Pending: 'Pending',
+  Progressing: 'Progressing',
+  ReconciliationSucceeded: 'ReconciliationSucceeded',
+  Suspended: 'Suspended',
+  /** The source could not be fetched (git clone/fetch, missing commit, credentials). */
+  ArtifactFailed: 'ArtifactFailed',
+  /** The path is missing, a file does not parse, an object is not a valid Kubernetes object. */
+  BuildFailed: 'BuildFailed',
+  /** The API server refused an object (validation, RBAC, conflicts). */
+  ApplyFailed: 'ApplyFailed',
+  /** Objects that left the revision could not be deleted. */
+  PruneFailed: 'PruneFailed',
+  /** The tenant's namespaces, ServiceAccount or RoleBindings could not be ensured. */
+  TenantSetupFailed: 'TenantSetupFailed',
+  /** The hub could not resolve the repo's ref to a revision. */
+  RevisionNotResolved: 'RevisionNotResolved',
+  /** The assignment no longer selects this cluster; its objects were pruned. */
+  Deleted: 'Deleted',
+} as const;
+
+export type Reason = (typeof Reason)[keyof typeof Reason];
+
+/** Field manager used for every server-side apply. */
+export const FIELD_MANAGER = 'gitfleet';
+
+/** Labels and annotations gitfleet puts on what it manages. */
+export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
+export const LABEL_TENANT = 'gitfleet.dev/tenant';
+export const LABEL_ASSIGNMENT = 'gitfleet.dev/assignment';
+
+/** Defaults shared by hub and agent. */
+export const DEFAULT_SERVICE_ACCOUNT = 'gitfleet-reconciler';
+export const DEFAULT_CLUSTER_ROLE = 'admin';
+export const DEFAULT_REPO_INTERVAL_SECONDS = 60;

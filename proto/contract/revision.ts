@@ -1,0 +1,28 @@
+// Revision strings as Flux writes them: "<ref>@sha1:<commit>" for git, "<tag>@sha256:<digest>"
+// for OCI. The ref part is informative; the digest part is what is fetched and compared.
+
+const GIT_REVISION = /^(?:(.+)@)?sha1:([0-9a-f]{40})$/;
+
+export interface GitRevision {
+  /** Branch, tag or "" when pinned to a commit. */
+  ref: string;
+  commit: string;
+}
+
+export function formatGitRevision(ref: string, commit: string): string {
+  if (!/^[0-9a-f]{40}$/.test(commit)) throw new Error(`not a full commit SHA: ${JSON.stringify(commit)}`);
+  return ref ? `${ref}@sha1:${commit}` : `sha1:${commit}`;
+}
+
+export function parseGitRevision(revision: string): GitRevision {
+  const m = GIT_REVISION.exec(revision);
+  if (!m) throw new Error(`not a git revision: ${JSON.stringify(revision)} (want "<ref>@sha1:<40 hex>")`);
+  return { ref: m[1] ?? '', commit: m[2] };
+}
+
+/** A short form for tables and logs: "main@sha1:1a2b3c4d". */
+export function shortRevision(revision: string): string {
+  const m = GIT_REVISION.exec(revision);
+  if (!m) return revision;
+  return `${m[1] ? `${m[1]}@` : ''}sha1:${m[2].slice(0, 8)}`;
+}

@@ -1,0 +1,28 @@
+// The contract hub and agent share: generated messages and services, plus the hand-written
+// names (subjects, keys, revisions, reasons). Import from here, not from proto/gen directly.
+export * from './gen/gitfleet/v1/resources.js';
+export * from './gen/gitfleet/v1/api.js';
+export * from './gen/gitfleet/v1/bus.js';
+// every generated file repeats these helpers; name one copy explicitly
+export {
+  GITFLEET_V1_PACKAGE_NAME,
+  type DeepPartial,
+  type Exact,
+  type MessageFns,
+} from './gen/gitfleet/v1/resources.js';
+export * from './contract/bus.js';
+export * from './contract/revision.js';
+export * from './contract/reasons.js';
+
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+/** Directory that holds gitfleet/v1/*.proto (for Nest's proto-loader at run time). */
+export const PROTO_ROOT = (() => {
+  const here = dirname(fileURLToPath(import.meta.url));
+  // from source (proto/) or from the build (dist/proto/): the .proto files stay in proto/
+  return here.includes(`${join('dist', 'proto')}`) ? join(here, '..', '..', 'proto') : here;
+})();
+
+/** The .proto files of the hub's gRPC API, relative to PROTO_ROOT. */
+export const API_PROTO_FILES = ['gitfleet/v1/api.proto', 'gitfleet/v1/resources.proto'];

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# gitfleet: idempotent set-up of everything the tests, the demo and the benchmarks need.
+# - Debian packages (nats-server, etcd, registry, git, protoc, go for the one-time k8s build)
+# - kube-apiserver and kube-controller-manager 1.20.2, built once from Debian's source
+#   package and cached outside the checkout in $GITFLEET_CACHE (~/.cache/gitfleet)
+# - npm dependencies
+# Safe to run again: every step checks first and skips what is already there.
+set -euo pipefail
+
+K8S_VERSION=1.20.2
+CACHE="${GITFLEET_CACHE:-$HOME/.cache/gitfleet}"
+K8S_BIN="$CACHE/k8s-$K8S_VERSION"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+
+say() { printf '[setup] %s\n' "$*"; }
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+
+# ---- Debian packages -------------------------------------------------------
+PKGS=(nats-server etcd-server docker-registry git protobuf-compiler openssl jq rsync curl ca-certificates)
+need_pkgs=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need_pkgs+=("$p")
+done
+if ! command -v kubectl >/dev/null; then need_pkgs+=(kubernetes-client); fi
+need_go=0
+if [ ! -x "$K8S_BIN/kube-apiserver" ] || [ ! -x "$K8S_BIN/kube-controller-manager" ]; then
+  need_go=1
+  dpkg-query -W -f='${Status}' golang-go 2>/dev/null | grep -q "install ok installed" || need_pkgs+=(golang-go)
+fi
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  say "installing Debian packages: ${need_pkgs[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+  # the Debian packages start services we do not want running; tests start their own
+  for svc in nats-server etcd docker-registry; do
+    $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || true
+    $SUDO service "$svc" stop >/dev/null 2>&1 || true
+  done
+else
+  say "Debian packages present"
+fi
+
+# ---- Kubernetes control plane binaries ------------------------------------
+if [ "$need_go" = 1 ]; then
+  work="$(mktemp -d "${TMPDIR:-/tmp}/gitfleet-k8s-build.XXXXXX")"
+  trap 'rm -rf "$work"' EXIT
+  say "building kube-apiserver and kube-controller-manager $K8S_VERSION from Debian's source package"
+  say "this happens once per machine and takes about 5 minutes on 2 cores; binaries are cached in $K8S_BIN"
+  # a private apt configuration whose only source is the system's Debian source, as deb-src
+  mkdir -p "$work/apt/sources" "$work/apt/lists/partial"
+  src=/etc/apt/sources.list.d/debian.sources
+  if [ -f "$src" ]; then
+    sed -e 's/^Types:.*/Types: deb-src/' "$src" >"$work/apt/sources/debian-src.sources"
+  else
+    grep -h '^deb ' /etc/apt/sources.list | sed -e 's/^deb /deb-src /' >"$work/apt/sources/debian-src.list"
+  fi
+  APT_OPTS=(-o Dir::Etc::SourceList=/dev/null -o "Dir::Etc::SourceParts=$work/apt/sources" -o "Dir::State::Lists=$work/apt/lists")
+  say "fetching the kubernetes source package index"
+  apt-get "${APT_OPTS[@]}" update -qq
+  (cd "$work" && apt-get "${APT_OPTS[@]}" source --download-only kubernetes >/dev/null)
+  orig="$(ls "$work"/kubernetes_*.orig.tar.* | head -1)"
+  say "unpacking $(basename "$orig")"
+  mkdir -p "$work/src"
+  tar -xf "$orig" -C "$work/src" --strip-components=1
+  cd "$work/src"
+  mkdir -p .go/src/k8s.io && ln -sfn ../../.. .go/src/k8s.io/kubernetes
+  mkdir -p "$work/home"
+  say "compiling (progress every 30 s)"
+  ( while sleep 30; do say "still compiling… $(find "$work/home" "$work/src/.go" -name '*.a' 2>/dev/null | wc -l) packages cached so far"; done ) &
+  ticker=$!
+  set +e
+  GOPATH="$work/src/.go" CGO_ENABLED=0 HOME="$work/home" GOFLAGS=-mod=vendor GO111MODULE=off \
+    make WHAT="cmd/kube-apiserver cmd/kube-controller-manager" >"$work/build.log" 2>&1
+  rc=$?
+  set -e
+  kill "$ticker" 2>/dev/null || true
+  if [ $rc != 0 ]; then
+    tail -40 "$work/build.log" >&2
+    say "kubernetes build failed (log above)"; exit 1
+  fi
+  mkdir -p "$K8S_BIN"
+  for b in kube-apiserver kube-controller-manager; do
+    install -m 0755 "$(find "$work/src/_output" -type f -name "$b" | head -1)" "$K8S_BIN/$b"
+  done
+  cd "$ROOT"
+  say "kubernetes binaries ready in $K8S_BIN"
+else
+  say "kubernetes $K8S_VERSION binaries cached in $K8S_BIN"
+fi
+
+# ---- npm dependencies ------------------------------------------------------
+if [ "${GITFLEET_SETUP_SKIP_NPM:-}" != 1 ]; then
+  cd "$ROOT"
+  if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ] || [ package.json -nt node_modules/.package-lock.json ]; then
+    say "installing npm dependencies (better-sqlite3 compiles from source: about a minute)"
+    npm ci --no-audit --no-fund --loglevel=error
+  else
+    say "npm dependencies present"
+  fi
+fi
+say "done"
