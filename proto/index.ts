@@ -6,6 +6,8 @@ export * from './gen/gitfleet/v1/bus.js';
 // every generated file repeats these helpers; name one copy explicitly
 export {
   GITFLEET_V1_PACKAGE_NAME,
+  protobufPackage,
+  protobufFileName,
   type DeepPartial,
   type Exact,
   type MessageFns,
