@@ -28,3 +28,4 @@ export const PROTO_ROOT = (() => {
 
 /** The .proto files of the hub's gRPC API, relative to PROTO_ROOT. */
 export const API_PROTO_FILES = ['gitfleet/v1/api.proto', 'gitfleet/v1/resources.proto'];
+export * from './contract/log.js';
