@@ -1,0 +1,44 @@
+// Domain errors of the hub. Services and pure validation throw these; the gRPC exception filter
+// (grpc-exception.filter.ts) turns each into its status code, so no service knows about gRPC.
+
+/** A request field is malformed. The message always starts with the field path ("repo.url: …"). */
+export class ValidationError extends Error {
+  override readonly name = 'ValidationError';
+  constructor(
+    readonly field: string,
+    readonly reason: string,
+  ) {
+    super(`${field}: ${reason}`);
+  }
+}
+
+/** An identified object does not exist ('tenant "x" not found'). */
+export class NotFoundError extends Error {
+  override readonly name = 'NotFoundError';
+  constructor(kind: string, id: string) {
+    super(`${kind} ${JSON.stringify(id)} not found`);
+  }
+}
+
+/** The object to create exists already. */
+export class AlreadyExistsError extends Error {
+  override readonly name = 'AlreadyExistsError';
+  constructor(kind: string, id: string) {
+    super(`${kind} ${JSON.stringify(id)} already exists`);
+  }
+}
+
+/** The request is valid but the current state forbids it (a tenant that still owns repos). */
+export class FailedPreconditionError extends Error {
+  override readonly name = 'FailedPreconditionError';
+}
+
+/** Something the hub depends on is not available right now (e.g. the bus); retry later. */
+export class UnavailableError extends Error {
+  override readonly name = 'UnavailableError';
+}
+
+/** "<tenant>/<name>": how repos and assignments are named in messages. */
+export function scoped(tenant: string, name: string): string {
+  return `${tenant}/${name}`;
+}

@@ -1,0 +1,83 @@
+// Opens the hub's store and brings its schema up to date. SQLite (better-sqlite3, WAL) is the
+// embedded default; everything above this file speaks Kysely only, so PostgreSQL slots in as
+// another dialect here (pg's Pool + Kysely's PostgresDialect) without touching the repositories.
+import Database from 'better-sqlite3';
+import { Kysely, Migrator, SqliteDialect, type Dialect } from 'kysely';
+import type { DbConfig } from '../config/hub-config.js';
+import { InCodeMigrationProvider } from './migrations.js';
+import type { HubDatabase } from './schema.js';
+
+export type HubDb = Kysely<HubDatabase>;
+
+export class StoreError extends Error {
+  override readonly name = 'StoreError';
+}
+
+function createDialect(config: DbConfig): Dialect {
+  switch (config.kind) {
+    case 'sqlite': {
+      const database = new Database(config.path);
+      if (config.path !== ':memory:') database.pragma('journal_mode = WAL');
+      database.pragma('synchronous = NORMAL');
+      database.pragma('foreign_keys = ON');
+      database.pragma('busy_timeout = 5000');
+      return new SqliteDialect({ database });
+    }
+    case 'postgres':
+      throw new StoreError(
+        'PostgreSQL is not supported yet: use a SQLite file path for db (the store is written against Kysely, so a PostgresDialect can be added in hub/store/database.ts)',
+      );
+  }
+}
+
+/** Opens the database and applies every pending migration; fails with the migration's error. */
+export async function openDatabase(config: DbConfig): Promise<HubDb> {
+  let db: HubDb;
+  try {
+    db = new Kysely<HubDatabase>({ dialect: createDialect(config) });
+  } catch (err) {
+    if (err instanceof StoreError) throw err;
+    const where = config.kind === 'sqlite' ? config.path : 'postgres';
+    throw new StoreError(`cannot open the hub database ${where}: ${(err as Error).message}`, { cause: err });
+  }
+  const migrator = new Migrator({ db, provider: new InCodeMigrationProvider() });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    await db.destroy();
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new StoreError(`migration ${failed} failed: ${(error as Error).message ?? String(error)}`, {
+      cause: error,
+    });
+  }
+  return db;
+}
+
+function errorCode(err: unknown): string | undefined {
+  return typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : undefined;
+}
+
+/** A primary-key or unique constraint failed (SQLite or PostgreSQL). */
+export function isUniqueViolation(err: unknown): boolean {
+  const code = errorCode(err);
+  return code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === '23505';
+}
+
+/** A foreign-key constraint failed (SQLite or PostgreSQL). */
+export function isForeignKeyViolation(err: unknown): boolean {
+  const code = errorCode(err);
+  return code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || code === '23503';
+}
+
+/** JSON column helpers: lists and maps are stored as JSON text on every dialect. */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value);
+}
+
+export function fromJson<T>(text: string | null | undefined, fallback: T): T {
+  if (!text) return fallback;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return fallback;
+  }
+}

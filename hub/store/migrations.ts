@@ -1,0 +1,118 @@
+// Schema migrations, defined in code and applied by Kysely's Migrator on every start.
+// Append new migrations; never edit one that has shipped.
+import { type Kysely, type Migration, type MigrationProvider } from 'kysely';
+
+export const migrations: Record<string, Migration> = {
+  '0001_initial': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('tenants')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('namespaces', 'text', (c) => c.notNull())
+        .addColumn('service_account', 'text', (c) => c.notNull())
+        .addColumn('cluster_role', 'text', (c) => c.notNull())
+        .addColumn('created_at_ms', 'bigint', (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('repos')
+        .addColumn('tenant', 'text', (c) => c.notNull().references('tenants.name'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('url', 'text', (c) => c.notNull())
+        .addColumn('branch', 'text', (c) => c.notNull().defaultTo(''))
+        .addColumn('tag', 'text', (c) => c.notNull().defaultTo(''))
+        .addColumn('commit_sha', 'text', (c) => c.notNull().defaultTo(''))
+        .addColumn('interval_seconds', 'integer', (c) => c.notNull())
+        .addColumn('username', 'text')
+        .addColumn('password', 'text')
+        .addColumn('revision', 'text', (c) => c.notNull().defaultTo(''))
+        .addColumn('resolved_at_ms', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('resolve_error', 'text', (c) => c.notNull().defaultTo(''))
+        .addColumn('created_at_ms', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('repos_pk', ['tenant', 'name'])
+        .execute();
+
+      await db.schema
+        .createTable('clusters')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('labels', 'text', (c) => c.notNull())
+        .addColumn('agent_version', 'text', (c) => c.notNull().defaultTo(''))
+        .addColumn('last_heartbeat_ms', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('desired_generation', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('desired_hash', 'text', (c) => c.notNull().defaultTo(''))
+        .addColumn('observed_generation', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('created_at_ms', 'bigint', (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('assignments')
+        .addColumn('tenant', 'text', (c) => c.notNull().references('tenants.name'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('repo', 'text', (c) => c.notNull())
+        .addColumn('path', 'text', (c) => c.notNull())
+        .addColumn('clusters', 'text', (c) => c.notNull())
+        .addColumn('selector', 'text', (c) => c.notNull())
+        .addColumn('target_namespace', 'text', (c) => c.notNull())
+        .addColumn('prune', 'integer', (c) => c.notNull())
+        .addColumn('suspend', 'integer', (c) => c.notNull())
+        .addColumn('renderer', 'text', (c) => c.notNull())
+        .addColumn('created_at_ms', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at_ms', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('assignments_pk', ['tenant', 'name'])
+        .addForeignKeyConstraint('assignments_repo_fk', ['tenant', 'repo'], 'repos', ['tenant', 'name'])
+        .execute();
+      await db.schema
+        .createIndex('assignments_repo_idx')
+        .on('assignments')
+        .columns(['tenant', 'repo'])
+        .execute();
+
+      await db.schema
+        .createTable('assignment_status')
+        .addColumn('cluster', 'text', (c) => c.notNull().references('clusters.name').onDelete('cascade'))
+        .addColumn('tenant', 'text', (c) => c.notNull())
+        .addColumn('assignment', 'text', (c) => c.notNull())
+        .addColumn('state', 'integer', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('message', 'text', (c) => c.notNull())
+        .addColumn('desired_revision', 'text', (c) => c.notNull())
+        .addColumn('applied_revision', 'text', (c) => c.notNull())
+        .addColumn('observed_generation', 'bigint', (c) => c.notNull())
+        .addColumn('created', 'integer', (c) => c.notNull())
+        .addColumn('configured', 'integer', (c) => c.notNull())
+        .addColumn('unchanged', 'integer', (c) => c.notNull())
+        .addColumn('deleted', 'integer', (c) => c.notNull())
+        .addColumn('objects', 'integer', (c) => c.notNull())
+        .addColumn('started_at_ms', 'bigint', (c) => c.notNull())
+        .addColumn('finished_at_ms', 'bigint', (c) => c.notNull())
+        .addColumn('received_at_ms', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addPrimaryKeyConstraint('assignment_status_pk', ['cluster', 'tenant', 'assignment'])
+        .addForeignKeyConstraint(
+          'assignment_status_assignment_fk',
+          ['tenant', 'assignment'],
+          'assignments',
+          ['tenant', 'name'],
+          (fk) => fk.onDelete('cascade'),
+        )
+        .execute();
+      await db.schema
+        .createIndex('assignment_status_assignment_idx')
+        .on('assignment_status')
+        .columns(['tenant', 'assignment'])
+        .execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      for (const t of ['assignment_status', 'assignments', 'clusters', 'repos', 'tenants']) {
+        await db.schema.dropTable(t).execute();
+      }
+    },
+  },
+};
+
+/** Serves the in-code migrations to Kysely's Migrator. */
+export class InCodeMigrationProvider implements MigrationProvider {
+  getMigrations(): Promise<Record<string, Migration>> {
+    return Promise.resolve(migrations);
+  }
+}

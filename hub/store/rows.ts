@@ -1,0 +1,107 @@
+// Row <-> API message mapping, shared by every repository that reads these tables.
+import type { Selectable } from 'kysely';
+import type { Assignment, AssignmentStatus, Cluster, Repo, Tenant } from '../../proto/index.js';
+import { fromJson } from './database.js';
+import type {
+  AssignmentStatusTable,
+  AssignmentsTable,
+  ClustersTable,
+  ReposTable,
+  TenantsTable,
+} from './schema.js';
+
+export function tenantFromRow(row: Selectable<TenantsTable>): Tenant {
+  return {
+    name: row.name,
+    namespaces: fromJson<string[]>(row.namespaces, []),
+    serviceAccount: row.service_account,
+    clusterRole: row.cluster_role,
+    createdAtMs: Number(row.created_at_ms),
+  };
+}
+
+/**
+ * A repo as the hub uses it internally. `credentials` is filled only when asked for: API
+ * responses go through publicRepo(), which drops it.
+ */
+export function repoFromRow(row: Selectable<ReposTable>, withCredentials: boolean): Repo {
+  const hasCredentials = Boolean(row.password || row.username);
+  return {
+    tenant: row.tenant,
+    name: row.name,
+    type: row.type,
+    url: row.url,
+    branch: row.branch,
+    tag: row.tag,
+    commit: row.commit_sha,
+    intervalSeconds: Number(row.interval_seconds),
+    credentials:
+      withCredentials && hasCredentials
+        ? { username: row.username ?? '', password: row.password ?? '' }
+        : undefined,
+    revision: row.revision,
+    resolvedAtMs: Number(row.resolved_at_ms),
+    resolveError: row.resolve_error,
+    createdAtMs: Number(row.created_at_ms),
+    hasCredentials,
+  };
+}
+
+export function clusterFromRow(row: Selectable<ClustersTable>): Cluster {
+  return {
+    name: row.name,
+    labels: fromJson<Record<string, string>>(row.labels, {}),
+    agentVersion: row.agent_version,
+    lastHeartbeatMs: Number(row.last_heartbeat_ms),
+    desiredGeneration: Number(row.desired_generation),
+    observedGeneration: Number(row.observed_generation),
+    createdAtMs: Number(row.created_at_ms),
+  };
+}
+
+export function assignmentFromRow(row: Selectable<AssignmentsTable>): Assignment {
+  return {
+    tenant: row.tenant,
+    name: row.name,
+    repo: row.repo,
+    path: row.path,
+    clusters: fromJson<string[]>(row.clusters, []),
+    selector: fromJson<Record<string, string>>(row.selector, {}),
+    targetNamespace: row.target_namespace,
+    prune: Boolean(row.prune),
+    suspend: Boolean(row.suspend),
+    renderer: row.renderer,
+    createdAtMs: Number(row.created_at_ms),
+    updatedAtMs: Number(row.updated_at_ms),
+  };
+}
+
+export function statusFromRow(row: Selectable<AssignmentStatusTable>): AssignmentStatus {
+  return {
+    cluster: row.cluster,
+    tenant: row.tenant,
+    assignment: row.assignment,
+    state: Number(row.state),
+    reason: row.reason,
+    message: row.message,
+    desiredRevision: row.desired_revision,
+    appliedRevision: row.applied_revision,
+    observedGeneration: Number(row.observed_generation),
+    changes: {
+      created: Number(row.created),
+      configured: Number(row.configured),
+      unchanged: Number(row.unchanged),
+      deleted: Number(row.deleted),
+    },
+    objects: Number(row.objects),
+    startedAtMs: Number(row.started_at_ms),
+    finishedAtMs: Number(row.finished_at_ms),
+  };
+}
+
+/** Splits a long IN (...) list so no statement exceeds the dialect's parameter limit. */
+export function chunks<T>(items: readonly T[], size = 500): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}

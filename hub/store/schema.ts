@@ -1,0 +1,90 @@
+// The hub's tables as Kysely sees them. Portable across SQLite and PostgreSQL: times are integer
+// milliseconds, booleans 0/1 integers, lists and maps JSON text.
+import type { Generated } from 'kysely';
+
+export interface TenantsTable {
+  name: string;
+  /** JSON string[] */
+  namespaces: string;
+  service_account: string;
+  cluster_role: string;
+  created_at_ms: number;
+}
+
+export interface ReposTable {
+  tenant: string;
+  name: string;
+  type: string;
+  url: string;
+  branch: string;
+  tag: string;
+  commit_sha: string;
+  interval_seconds: number;
+  /** Basic-auth credentials; never returned by the API and never logged. */
+  username: string | null;
+  password: string | null;
+  /** Last good revision ("main@sha1:<sha>"), "" until the first successful resolution. */
+  revision: string;
+  resolved_at_ms: number;
+  resolve_error: string;
+  created_at_ms: number;
+}
+
+export interface ClustersTable {
+  name: string;
+  /** JSON Record<string, string> */
+  labels: string;
+  agent_version: string;
+  last_heartbeat_ms: number;
+  /** Generation of the desired set last computed (and published, or being published). */
+  desired_generation: number;
+  /** sha256 of that desired set without generation and published_at ("" = never computed). */
+  desired_hash: string;
+  observed_generation: number;
+  created_at_ms: number;
+}
+
+export interface AssignmentsTable {
+  tenant: string;
+  name: string;
+  repo: string;
+  path: string;
+  /** JSON string[] */
+  clusters: string;
+  /** JSON Record<string, string> */
+  selector: string;
+  target_namespace: string;
+  prune: number;
+  suspend: number;
+  renderer: string;
+  created_at_ms: number;
+  updated_at_ms: number;
+}
+
+export interface AssignmentStatusTable {
+  cluster: string;
+  tenant: string;
+  assignment: string;
+  state: number;
+  reason: string;
+  message: string;
+  desired_revision: string;
+  applied_revision: string;
+  observed_generation: number;
+  created: number;
+  configured: number;
+  unchanged: number;
+  deleted: number;
+  objects: number;
+  started_at_ms: number;
+  finished_at_ms: number;
+  received_at_ms: Generated<number>;
+}
+
+export interface HubDatabase {
+  tenants: TenantsTable;
+  repos: ReposTable;
+  clusters: ClustersTable;
+  assignments: AssignmentsTable;
+  assignment_status: AssignmentStatusTable;
+}
