@@ -1,0 +1,117 @@
+// Pure computation of a cluster's desired set from the hub's records. No I/O: the projection
+// service loads a snapshot, calls this per cluster, and publishes what changed.
+import { createHash } from 'node:crypto';
+import {
+  DesiredSet,
+  parseGitRevision,
+  type Assignment,
+  type DesiredAssignment,
+  type Repo,
+  type Tenant,
+  type TenantIdentity,
+} from '../../proto/index.js';
+import { assignmentSelects, type ClusterIdentity } from './selector.js';
+
+/** Everything a desired set is computed from (repos carry their credentials). */
+export interface DesiredSnapshot {
+  tenants: ReadonlyMap<string, Tenant>;
+  /** keyed by repoKey(tenant, name) */
+  repos: ReadonlyMap<string, Repo>;
+  /** sorted by (tenant, name) */
+  assignments: readonly Assignment[];
+}
+
+export function repoKey(tenant: string, name: string): string {
+  return `${tenant}/${name}`;
+}
+
+export function buildSnapshot(tenants: Tenant[], repos: Repo[], assignments: Assignment[]): DesiredSnapshot {
+  return {
+    tenants: new Map(tenants.map((t) => [t.name, t])),
+    repos: new Map(repos.map((r) => [repoKey(r.tenant, r.name), r])),
+    assignments: [...assignments].sort((a, b) => compare(a.tenant, b.tenant) || compare(a.name, b.name)),
+  };
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** An assignment that selects the cluster but cannot be published yet. */
+export interface UnresolvedAssignment {
+  assignment: Assignment;
+  /** The repo's last resolution error, "" when it simply has not resolved yet. */
+  resolveError: string;
+}
+
+export interface ComputedDesiredSet {
+  /** generation and publishedAtMs are 0: the projection assigns them. */
+  set: DesiredSet;
+  /** Selected assignments left out because their repo has no revision yet. */
+  unresolved: UnresolvedAssignment[];
+  /** The revision each published assignment is pinned to, keyed by repoKey(tenant, assignment). */
+  revisions: Map<string, string>;
+}
+
+export function tenantIdentity(tenant: Tenant): TenantIdentity {
+  return {
+    name: tenant.name,
+    namespaces: [...tenant.namespaces],
+    serviceAccount: tenant.serviceAccount,
+    clusterRole: tenant.clusterRole,
+  };
+}
+
+export function desiredAssignment(assignment: Assignment, repo: Repo): DesiredAssignment {
+  const { commit } = parseGitRevision(repo.revision);
+  const creds = repo.credentials;
+  return {
+    tenant: assignment.tenant,
+    name: assignment.name,
+    repo: assignment.repo,
+    source: {
+      type: repo.type || 'git',
+      url: repo.url,
+      revision: repo.revision,
+      commit,
+      credentials: creds && (creds.username || creds.password) ? { ...creds } : undefined,
+    },
+    path: assignment.path,
+    targetNamespace: assignment.targetNamespace,
+    prune: assignment.prune,
+    suspend: assignment.suspend,
+    renderer: assignment.renderer,
+  };
+}
+
+export function computeDesiredSet(cluster: ClusterIdentity, snapshot: DesiredSnapshot): ComputedDesiredSet {
+  const assignments: DesiredAssignment[] = [];
+  const unresolved: UnresolvedAssignment[] = [];
+  const revisions = new Map<string, string>();
+  const tenantNames = new Set<string>();
+  for (const assignment of snapshot.assignments) {
+    if (!assignmentSelects(assignment, cluster)) continue;
+    const tenant = snapshot.tenants.get(assignment.tenant);
+    const repo = snapshot.repos.get(repoKey(assignment.tenant, assignment.repo));
+    if (!tenant) continue; // cannot happen with the store's foreign keys; never publish half an identity
+    if (!repo || !repo.revision) {
+      unresolved.push({ assignment, resolveError: repo?.resolveError ?? '' });
+      continue;
+    }
+    assignments.push(desiredAssignment(assignment, repo));
+    revisions.set(repoKey(assignment.tenant, assignment.name), repo.revision);
+    tenantNames.add(tenant.name);
+  }
+  const tenants = [...tenantNames].sort(compare).map((name) => tenantIdentity(snapshot.tenants.get(name)!));
+  return {
+    set: { cluster: cluster.name, generation: 0, tenants, assignments, publishedAtMs: 0 },
+    unresolved,
+    revisions,
+  };
+}
+
+/** sha256 of the set's content, ignoring generation and publishedAtMs. */
+export function hashDesiredSet(set: DesiredSet): string {
+  const bytes = DesiredSet.encode({ ...set, generation: 0, publishedAtMs: 0 }).finish();
+  return createHash('sha256').update(bytes).digest('hex');
+}

@@ -1,0 +1,83 @@
+// Store I/O of the desired-set projection: the snapshot it computes from and the per-cluster
+// generation and content hash it persists.
+import { Inject, Injectable } from '@nestjs/common';
+import { sql } from 'kysely';
+import type { HubDb } from '../store/database.js';
+import { assignmentFromRow, chunks, repoFromRow, tenantFromRow } from '../store/rows.js';
+import { HUB_DB } from '../store/store.module.js';
+import { fromJson } from '../store/database.js';
+import { buildSnapshot, type DesiredSnapshot } from './desired-set.js';
+
+export interface ClusterProjectionState {
+  name: string;
+  labels: Record<string, string>;
+  desiredGeneration: number;
+  desiredHash: string;
+}
+
+export interface GenerationUpdate {
+  name: string;
+  generation: number;
+  hash: string;
+}
+
+@Injectable()
+export class DesiredRepository {
+  constructor(@Inject(HUB_DB) private readonly db: HubDb) {}
+
+  async loadSnapshot(): Promise<DesiredSnapshot> {
+    const [tenants, repos, assignments] = await Promise.all([
+      this.db.selectFrom('tenants').selectAll().execute(),
+      this.db.selectFrom('repos').selectAll().execute(),
+      this.db.selectFrom('assignments').selectAll().execute(),
+    ]);
+    return buildSnapshot(
+      tenants.map(tenantFromRow),
+      repos.map((r) => repoFromRow(r, true)),
+      assignments.map(assignmentFromRow),
+    );
+  }
+
+  /** Every cluster (names undefined) or the named ones that exist. */
+  async loadClusters(names?: readonly string[]): Promise<ClusterProjectionState[]> {
+    const query = this.db
+      .selectFrom('clusters')
+      .select(['name', 'labels', 'desired_generation', 'desired_hash'])
+      .orderBy('name');
+    const rows =
+      names === undefined
+        ? await query.execute()
+        : (await Promise.all(chunks(names).map((c) => query.where('name', 'in', c).execute()))).flat();
+    return rows.map((r) => ({
+      name: r.name,
+      labels: fromJson<Record<string, string>>(r.labels, {}),
+      desiredGeneration: Number(r.desired_generation),
+      desiredHash: r.desired_hash,
+    }));
+  }
+
+  async saveGenerations(updates: readonly GenerationUpdate[]): Promise<void> {
+    if (updates.length === 0) return;
+    await this.db.transaction().execute(async (tx) => {
+      for (const u of updates) {
+        await tx
+          .updateTable('clusters')
+          .set({ desired_generation: u.generation, desired_hash: u.hash })
+          .where('name', '=', u.name)
+          .execute();
+      }
+    });
+  }
+
+  /** The bus holds a newer generation than the store (e.g. a restored store): continue above it. */
+  async raiseGeneration(name: string, atLeast: number): Promise<void> {
+    await this.db
+      .updateTable('clusters')
+      .set({
+        desired_generation: sql<number>`case when desired_generation < ${atLeast} then ${atLeast} else desired_generation end`,
+        desired_hash: '',
+      })
+      .where('name', '=', name)
+      .execute();
+  }
+}
