@@ -1,0 +1,41 @@
+import { Controller, Inject } from '@nestjs/common';
+import {
+  AssignmentServiceControllerMethods,
+  type Assignment,
+  type AssignmentServiceController,
+  type CreateAssignmentRequest,
+  type DeleteAssignmentRequest,
+  type DeleteResponse,
+  type GetAssignmentRequest,
+  type ListAssignmentsRequest,
+  type ListAssignmentsResponse,
+  type UpdateAssignmentRequest,
+} from '../../proto/index.js';
+import { AssignmentsService } from './assignments.service.js';
+
+@Controller()
+@AssignmentServiceControllerMethods()
+export class AssignmentsController implements AssignmentServiceController {
+  constructor(@Inject(AssignmentsService) private readonly assignments: AssignmentsService) {}
+
+  createAssignment(request: CreateAssignmentRequest): Promise<Assignment> {
+    return this.assignments.create(request.assignment);
+  }
+
+  getAssignment(request: GetAssignmentRequest): Promise<Assignment> {
+    return this.assignments.get(request.tenant, request.name);
+  }
+
+  async listAssignments(request: ListAssignmentsRequest): Promise<ListAssignmentsResponse> {
+    return { assignments: await this.assignments.list(request.tenant) };
+  }
+
+  updateAssignment(request: UpdateAssignmentRequest): Promise<Assignment> {
+    return this.assignments.update(request.assignment);
+  }
+
+  async deleteAssignment(request: DeleteAssignmentRequest): Promise<DeleteResponse> {
+    await this.assignments.delete(request.tenant, request.name);
+    return {};
+  }
+}

@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { DesiredModule } from '../desired/desired.module.js';
+import { TenantsModule } from '../tenants/tenants.module.js';
+import { AssignmentsController } from './assignments.controller.js';
+import { AssignmentsRepository } from './assignments.repository.js';
+import { AssignmentsService } from './assignments.service.js';
+
+@Module({
+  imports: [TenantsModule, DesiredModule],
+  controllers: [AssignmentsController],
+  providers: [AssignmentsRepository, AssignmentsService],
+})
+export class AssignmentsModule {}

@@ -1,0 +1,80 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Assignment } from '../../proto/index.js';
+import { toJson, type HubDb } from '../store/database.js';
+import { assignmentFromRow } from '../store/rows.js';
+import { HUB_DB } from '../store/store.module.js';
+
+function toRow(a: Assignment) {
+  return {
+    tenant: a.tenant,
+    name: a.name,
+    repo: a.repo,
+    path: a.path,
+    clusters: toJson(a.clusters),
+    selector: toJson(a.selector),
+    target_namespace: a.targetNamespace,
+    prune: a.prune ? 1 : 0,
+    suspend: a.suspend ? 1 : 0,
+    renderer: a.renderer,
+    created_at_ms: a.createdAtMs,
+    updated_at_ms: a.updatedAtMs,
+  };
+}
+
+@Injectable()
+export class AssignmentsRepository {
+  constructor(@Inject(HUB_DB) private readonly db: HubDb) {}
+
+  async insert(a: Assignment): Promise<void> {
+    await this.db.insertInto('assignments').values(toRow(a)).execute();
+  }
+
+  /** Replaces the spec; false when the assignment does not exist. */
+  async update(a: Assignment): Promise<boolean> {
+    const { tenant, name, created_at_ms: _created, ...rest } = toRow(a);
+    const res = await this.db
+      .updateTable('assignments')
+      .set(rest)
+      .where('tenant', '=', tenant)
+      .where('name', '=', name)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
+  }
+
+  async get(tenant: string, name: string): Promise<Assignment | undefined> {
+    const row = await this.db
+      .selectFrom('assignments')
+      .selectAll()
+      .where('tenant', '=', tenant)
+      .where('name', '=', name)
+      .executeTakeFirst();
+    return row && assignmentFromRow(row);
+  }
+
+  async list(tenant?: string): Promise<Assignment[]> {
+    let q = this.db.selectFrom('assignments').selectAll();
+    if (tenant) q = q.where('tenant', '=', tenant);
+    const rows = await q.orderBy('tenant').orderBy('name').execute();
+    return rows.map(assignmentFromRow);
+  }
+
+  async repoExists(tenant: string, repo: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('repos')
+      .select('name')
+      .where('tenant', '=', tenant)
+      .where('name', '=', repo)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  /** Deletes the assignment and (by cascade) its status rows. */
+  async delete(tenant: string, name: string): Promise<boolean> {
+    const res = await this.db
+      .deleteFrom('assignments')
+      .where('tenant', '=', tenant)
+      .where('name', '=', name)
+      .executeTakeFirst();
+    return Number(res.numDeletedRows) > 0;
+  }
+}

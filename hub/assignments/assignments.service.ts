@@ -1,0 +1,95 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Assignment } from '../../proto/index.js';
+import type { Logger } from '../../proto/contract/log.js';
+import { AlreadyExistsError, NotFoundError, scoped, ValidationError } from '../common/errors.js';
+import { checkDnsLabel } from '../common/names.js';
+import { HUB_LOGGER } from '../config/config.module.js';
+import { DesiredService } from '../desired/desired.service.js';
+import { isForeignKeyViolation, isUniqueViolation } from '../store/database.js';
+import { TenantsService } from '../tenants/tenants.service.js';
+import { validateAssignment, type AssignmentSpec } from './assignment.validation.js';
+import { AssignmentsRepository } from './assignments.repository.js';
+
+@Injectable()
+export class AssignmentsService {
+  private readonly log: Logger;
+
+  constructor(
+    @Inject(AssignmentsRepository) private readonly assignments: AssignmentsRepository,
+    @Inject(TenantsService) private readonly tenants: TenantsService,
+    @Inject(DesiredService) private readonly desired: DesiredService,
+    @Inject(HUB_LOGGER) log: Logger,
+  ) {
+    this.log = log.child({ module: 'assignments' });
+  }
+
+  private async validate(input: Partial<Assignment> | null | undefined): Promise<AssignmentSpec> {
+    if (!input) throw new ValidationError('assignment', 'required');
+    checkDnsLabel('assignment.tenant', input.tenant ?? '');
+    const tenant = await this.tenants.get(input.tenant!);
+    const spec = validateAssignment(input, tenant);
+    if (!(await this.assignments.repoExists(spec.tenant, spec.repo))) {
+      throw new NotFoundError('repo', scoped(spec.tenant, spec.repo));
+    }
+    return spec;
+  }
+
+  async create(input: Partial<Assignment> | null | undefined): Promise<Assignment> {
+    const spec = await this.validate(input);
+    const id = scoped(spec.tenant, spec.name);
+    if (await this.assignments.get(spec.tenant, spec.name)) throw new AlreadyExistsError('assignment', id);
+    const now = Date.now();
+    const assignment: Assignment = { ...spec, createdAtMs: now, updatedAtMs: now };
+    try {
+      await this.assignments.insert(assignment);
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new AlreadyExistsError('assignment', id);
+      if (isForeignKeyViolation(err)) throw new NotFoundError('repo', scoped(spec.tenant, spec.repo));
+      throw err;
+    }
+    this.log.info(
+      { assignment: id, repo: spec.repo, path: spec.path, clusters: spec.clusters, selector: spec.selector },
+      'assignment created',
+    );
+    await this.desired.project('all');
+    return assignment;
+  }
+
+  async update(input: Partial<Assignment> | null | undefined): Promise<Assignment> {
+    const spec = await this.validate(input);
+    const id = scoped(spec.tenant, spec.name);
+    const current = await this.assignments.get(spec.tenant, spec.name);
+    if (!current) throw new NotFoundError('assignment', id);
+    const assignment: Assignment = { ...spec, createdAtMs: current.createdAtMs, updatedAtMs: Date.now() };
+    try {
+      if (!(await this.assignments.update(assignment))) throw new NotFoundError('assignment', id);
+    } catch (err) {
+      if (isForeignKeyViolation(err)) throw new NotFoundError('repo', scoped(spec.tenant, spec.repo));
+      throw err;
+    }
+    this.log.info({ assignment: id }, 'assignment updated');
+    await this.desired.project('all');
+    return assignment;
+  }
+
+  async get(tenant: string, name: string): Promise<Assignment> {
+    checkDnsLabel('tenant', tenant);
+    checkDnsLabel('name', name);
+    const a = await this.assignments.get(tenant, name);
+    if (!a) throw new NotFoundError('assignment', scoped(tenant, name));
+    return a;
+  }
+
+  async list(tenant: string): Promise<Assignment[]> {
+    if (tenant) await this.tenants.get(tenant);
+    return this.assignments.list(tenant || undefined);
+  }
+
+  async delete(tenant: string, name: string): Promise<void> {
+    await this.get(tenant, name);
+    if (!(await this.assignments.delete(tenant, name)))
+      throw new NotFoundError('assignment', scoped(tenant, name));
+    this.log.info({ assignment: scoped(tenant, name) }, 'assignment deleted');
+    await this.desired.project('all');
+  }
+}

@@ -1,0 +1,36 @@
+import { Controller, Inject } from '@nestjs/common';
+import {
+  ClusterServiceControllerMethods,
+  type Cluster,
+  type ClusterServiceController,
+  type CreateClusterRequest,
+  type DeleteClusterRequest,
+  type DeleteResponse,
+  type GetClusterRequest,
+  type ListClustersRequest,
+  type ListClustersResponse,
+} from '../../proto/index.js';
+import { ClustersService } from './clusters.service.js';
+
+@Controller()
+@ClusterServiceControllerMethods()
+export class ClustersController implements ClusterServiceController {
+  constructor(@Inject(ClustersService) private readonly clusters: ClustersService) {}
+
+  createCluster(request: CreateClusterRequest): Promise<Cluster> {
+    return this.clusters.create(request.cluster);
+  }
+
+  getCluster(request: GetClusterRequest): Promise<Cluster> {
+    return this.clusters.get(request.name);
+  }
+
+  async listClusters(request: ListClustersRequest): Promise<ListClustersResponse> {
+    return { clusters: await this.clusters.list(request.selector) };
+  }
+
+  async deleteCluster(request: DeleteClusterRequest): Promise<DeleteResponse> {
+    await this.clusters.delete(request.name);
+    return {};
+  }
+}

@@ -1,0 +1,42 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Cluster } from '../../proto/index.js';
+import { toJson, type HubDb } from '../store/database.js';
+import { clusterFromRow } from '../store/rows.js';
+import { HUB_DB } from '../store/store.module.js';
+
+@Injectable()
+export class ClustersRepository {
+  constructor(@Inject(HUB_DB) private readonly db: HubDb) {}
+
+  async insert(cluster: Cluster): Promise<void> {
+    await this.db
+      .insertInto('clusters')
+      .values({
+        name: cluster.name,
+        labels: toJson(cluster.labels),
+        agent_version: '',
+        last_heartbeat_ms: 0,
+        desired_generation: 0,
+        desired_hash: '',
+        observed_generation: 0,
+        created_at_ms: cluster.createdAtMs,
+      })
+      .execute();
+  }
+
+  async get(name: string): Promise<Cluster | undefined> {
+    const row = await this.db.selectFrom('clusters').selectAll().where('name', '=', name).executeTakeFirst();
+    return row && clusterFromRow(row);
+  }
+
+  async list(): Promise<Cluster[]> {
+    const rows = await this.db.selectFrom('clusters').selectAll().orderBy('name').execute();
+    return rows.map(clusterFromRow);
+  }
+
+  /** Deletes the cluster and (by cascade) its status rows; false when it did not exist. */
+  async delete(name: string): Promise<boolean> {
+    const res = await this.db.deleteFrom('clusters').where('name', '=', name).executeTakeFirst();
+    return Number(res.numDeletedRows) > 0;
+  }
+}

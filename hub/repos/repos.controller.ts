@@ -1,0 +1,41 @@
+import { Controller, Inject } from '@nestjs/common';
+import {
+  RepoServiceControllerMethods,
+  type CreateRepoRequest,
+  type DeleteRepoRequest,
+  type DeleteResponse,
+  type GetRepoRequest,
+  type ListReposRequest,
+  type ListReposResponse,
+  type Repo,
+  type RepoServiceController,
+  type ResolveRepoRequest,
+} from '../../proto/index.js';
+import { ReposService } from './repos.service.js';
+
+@Controller()
+@RepoServiceControllerMethods()
+export class ReposController implements RepoServiceController {
+  constructor(@Inject(ReposService) private readonly repos: ReposService) {}
+
+  createRepo(request: CreateRepoRequest): Promise<Repo> {
+    return this.repos.create(request.repo);
+  }
+
+  getRepo(request: GetRepoRequest): Promise<Repo> {
+    return this.repos.get(request.tenant, request.name);
+  }
+
+  async listRepos(request: ListReposRequest): Promise<ListReposResponse> {
+    return { repos: await this.repos.list(request.tenant) };
+  }
+
+  async deleteRepo(request: DeleteRepoRequest): Promise<DeleteResponse> {
+    await this.repos.delete(request.tenant, request.name);
+    return {};
+  }
+
+  resolveRepo(request: ResolveRepoRequest): Promise<Repo> {
+    return this.repos.resolve(request.tenant, request.name);
+  }
+}

@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { DesiredModule } from '../desired/desired.module.js';
+import { TenantsModule } from '../tenants/tenants.module.js';
+import { GitRemoteRepository } from './git-remote.repository.js';
+import { ReposController } from './repos.controller.js';
+import { ReposRepository } from './repos.repository.js';
+import { GIT_REMOTE, ReposService } from './repos.service.js';
+
+@Module({
+  imports: [TenantsModule, DesiredModule],
+  controllers: [ReposController],
+  providers: [ReposRepository, { provide: GIT_REMOTE, useClass: GitRemoteRepository }, ReposService],
+  exports: [ReposService],
+})
+export class ReposModule {}

@@ -1,0 +1,89 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Repo } from '../../proto/index.js';
+import type { HubDb } from '../store/database.js';
+import { repoFromRow } from '../store/rows.js';
+import { HUB_DB } from '../store/store.module.js';
+
+/** The outcome of one resolution: a revision, or an error that keeps the last good revision. */
+export type Resolution = { ok: true; revision: string; atMs: number } | { ok: false; error: string };
+
+@Injectable()
+export class ReposRepository {
+  constructor(@Inject(HUB_DB) private readonly db: HubDb) {}
+
+  async insert(repo: Repo): Promise<void> {
+    await this.db
+      .insertInto('repos')
+      .values({
+        tenant: repo.tenant,
+        name: repo.name,
+        type: repo.type,
+        url: repo.url,
+        branch: repo.branch,
+        tag: repo.tag,
+        commit_sha: repo.commit,
+        interval_seconds: repo.intervalSeconds,
+        username: repo.credentials?.username || null,
+        password: repo.credentials?.password || null,
+        revision: repo.revision,
+        resolved_at_ms: repo.resolvedAtMs,
+        resolve_error: repo.resolveError,
+        created_at_ms: repo.createdAtMs,
+      })
+      .execute();
+  }
+
+  /** The repo, with its credentials only when `withCredentials` (resolution and desired sets). */
+  async get(tenant: string, name: string, withCredentials = false): Promise<Repo | undefined> {
+    const row = await this.db
+      .selectFrom('repos')
+      .selectAll()
+      .where('tenant', '=', tenant)
+      .where('name', '=', name)
+      .executeTakeFirst();
+    return row && repoFromRow(row, withCredentials);
+  }
+
+  /** All repos, or a tenant's; never with credentials. */
+  async list(tenant?: string): Promise<Repo[]> {
+    let q = this.db.selectFrom('repos').selectAll();
+    if (tenant) q = q.where('tenant', '=', tenant);
+    const rows = await q.orderBy('tenant').orderBy('name').execute();
+    return rows.map((r) => repoFromRow(r, false));
+  }
+
+  async usedBy(tenant: string, name: string): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('assignments')
+      .select('name')
+      .where('tenant', '=', tenant)
+      .where('repo', '=', name)
+      .orderBy('name')
+      .execute();
+    return rows.map((r) => r.name);
+  }
+
+  async delete(tenant: string, name: string): Promise<boolean> {
+    const res = await this.db
+      .deleteFrom('repos')
+      .where('tenant', '=', tenant)
+      .where('name', '=', name)
+      .executeTakeFirst();
+    return Number(res.numDeletedRows) > 0;
+  }
+
+  /** Records a resolution; false when the repo no longer exists. */
+  async saveResolution(tenant: string, name: string, r: Resolution): Promise<boolean> {
+    const res = await this.db
+      .updateTable('repos')
+      .set(
+        r.ok
+          ? { revision: r.revision, resolved_at_ms: r.atMs, resolve_error: '' }
+          : { resolve_error: r.error },
+      )
+      .where('tenant', '=', tenant)
+      .where('name', '=', name)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
+  }
+}

@@ -1,0 +1,35 @@
+import { Controller, Inject } from '@nestjs/common';
+import {
+  TenantServiceControllerMethods,
+  type CreateTenantRequest,
+  type DeleteResponse,
+  type DeleteTenantRequest,
+  type GetTenantRequest,
+  type ListTenantsResponse,
+  type Tenant,
+  type TenantServiceController,
+} from '../../proto/index.js';
+import { TenantsService } from './tenants.service.js';
+
+@Controller()
+@TenantServiceControllerMethods()
+export class TenantsController implements TenantServiceController {
+  constructor(@Inject(TenantsService) private readonly tenants: TenantsService) {}
+
+  createTenant(request: CreateTenantRequest): Promise<Tenant> {
+    return this.tenants.create(request.tenant);
+  }
+
+  getTenant(request: GetTenantRequest): Promise<Tenant> {
+    return this.tenants.get(request.name);
+  }
+
+  async listTenants(): Promise<ListTenantsResponse> {
+    return { tenants: await this.tenants.list() };
+  }
+
+  async deleteTenant(request: DeleteTenantRequest): Promise<DeleteResponse> {
+    await this.tenants.delete(request.name);
+    return {};
+  }
+}
