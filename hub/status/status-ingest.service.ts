@@ -1,0 +1,163 @@
+// Status ingest: agents' StatusReport and Heartbeat messages from the status stream into the
+// store. Ack after the write; nak with a delay when the store fails; unknown clusters and
+// assignments are acked and ignored; undecodable messages are terminated.
+import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Subject, type Subscription } from 'rxjs';
+import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
+import { Heartbeat, StatusReport, parseStatusSubject, type AssignmentStatus } from '../../proto/index.js';
+import type { Logger } from '../../proto/contract/log.js';
+import { BusService, sleep, type BusConnection } from '../bus/bus.service.js';
+import { HUB_LOGGER } from '../config/config.module.js';
+import { StatusStreamRepository } from './status-stream.repository.js';
+import { StatusRepository } from './status.repository.js';
+
+export const NAK_DELAY_MS = 5000;
+
+export type IngestOutcome = 'stored' | 'ignored' | 'invalid';
+
+@Injectable()
+export class StatusIngestService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly log: Logger;
+  /** Clusters whose reported status changed. */
+  readonly changed$ = new Subject<string[]>();
+  private subscription: Subscription | undefined;
+  private consuming: { conn: BusConnection; messages?: ConsumerMessages; done: Promise<void> } | undefined;
+  private stopped = false;
+  private readonly stopSignal = new AbortController();
+
+  constructor(
+    @Inject(StatusRepository) private readonly store: StatusRepository,
+    @Inject(StatusStreamRepository) private readonly stream: StatusStreamRepository,
+    @Inject(BusService) private readonly bus: BusService,
+    @Inject(HUB_LOGGER) log: Logger,
+  ) {
+    this.log = log.child({ module: 'status-ingest' });
+  }
+
+  onApplicationBootstrap(): void {
+    this.subscription = this.bus.connected$.subscribe((conn) => void this.onConnected(conn));
+  }
+
+  private async onConnected(conn: BusConnection): Promise<void> {
+    let delay = 500;
+    while (!this.stopped && !conn.nc.isClosed()) {
+      try {
+        await this.stream.ensure(conn);
+        if (this.consuming?.conn !== conn) this.startConsuming(conn);
+        return;
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message, retryInMs: delay }, 'cannot prepare the status stream');
+        await sleep(delay, this.stopSignal.signal);
+        delay = Math.min(delay * 2, 10_000);
+      }
+    }
+  }
+
+  private startConsuming(conn: BusConnection): void {
+    const state: { conn: BusConnection; messages?: ConsumerMessages; done: Promise<void> } = {
+      conn,
+      done: Promise.resolve(),
+    };
+    this.consuming = state;
+    state.done = (async () => {
+      while (!this.stopped && !conn.nc.isClosed() && this.consuming === state) {
+        try {
+          state.messages = await this.stream.consume(conn);
+          this.log.info('consuming the status stream');
+          for await (const m of state.messages) await this.handle(m);
+        } catch (err) {
+          if (this.stopped || conn.nc.isClosed()) return;
+          this.log.warn({ err: (err as Error).message }, 'status consumer stopped; restarting');
+          await sleep(1000, this.stopSignal.signal);
+          await this.stream.ensure(conn).catch(() => undefined);
+        }
+      }
+    })();
+  }
+
+  /** Handles one message from the stream and acks, naks or terminates it. */
+  async handle(m: Pick<JsMsg, 'subject' | 'data' | 'ack' | 'nak' | 'term'>): Promise<IngestOutcome> {
+    let outcome: IngestOutcome;
+    try {
+      outcome = await this.ingest(m.subject, m.data);
+    } catch (err) {
+      this.log.warn(
+        { err: (err as Error).message, subject: m.subject },
+        'cannot store status; redelivering later',
+      );
+      m.nak(NAK_DELAY_MS);
+      return 'ignored';
+    }
+    if (outcome === 'invalid') m.term();
+    else m.ack();
+    return outcome;
+  }
+
+  /** Decodes and stores one status message. Throws only when the store fails. */
+  async ingest(subject: string, data: Uint8Array): Promise<IngestOutcome> {
+    const parsed = parseStatusSubject(subject);
+    if (!parsed) {
+      this.log.warn({ subject }, 'message on an unknown status subject; dropped');
+      return 'invalid';
+    }
+    const { cluster, kind } = parsed;
+    let decoded: StatusReport | Heartbeat;
+    try {
+      decoded = kind === 'heartbeat' ? Heartbeat.decode(data) : StatusReport.decode(data);
+    } catch (err) {
+      this.log.warn({ subject, err: (err as Error).message }, 'undecodable status message; dropped');
+      return 'invalid';
+    }
+    if (!(await this.store.clusterExists(cluster))) {
+      this.log.debug({ cluster, kind }, 'status from an unknown cluster; ignored');
+      return 'ignored';
+    }
+    if (kind === 'heartbeat') {
+      const hb = decoded as Heartbeat;
+      await this.store.recordHeartbeat({
+        cluster, // the subject names the cluster: an agent may publish only its own subjects
+        agentVersion: hb.agentVersion,
+        observedGeneration: hb.observedGeneration,
+        atMs: hb.sentAtMs || Date.now(),
+      });
+      return 'stored';
+    }
+    const report = (decoded as StatusReport).status;
+    if (!report) {
+      this.log.warn({ subject }, 'status report without a status; dropped');
+      return 'invalid';
+    }
+    const status: AssignmentStatus = { ...report, cluster };
+    if (!(await this.store.assignmentExists(status.tenant, status.assignment))) {
+      this.log.debug(
+        { cluster, tenant: status.tenant, assignment: status.assignment },
+        'status of an unknown assignment; ignored',
+      );
+      return 'ignored';
+    }
+    await this.store.upsert(status, Date.now());
+    this.log.debug(
+      {
+        cluster,
+        tenant: status.tenant,
+        assignment: status.assignment,
+        state: status.state,
+        reason: status.reason,
+      },
+      'status stored',
+    );
+    this.changed$.next([cluster]);
+    return 'stored';
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    this.stopSignal.abort();
+    this.subscription?.unsubscribe();
+    const c = this.consuming;
+    this.consuming = undefined;
+    if (c?.messages) await c.messages.close().catch(() => undefined);
+    await c?.done;
+    this.changed$.complete();
+  }
+}
