@@ -1,0 +1,172 @@
+// A typed, promise-based client of the hub's gRPC API (grpc-js with the generated service
+// definitions). Requests are partial messages: missing fields get their proto defaults.
+import {
+  credentials as grpcCredentials,
+  makeGenericClientConstructor,
+  type CallOptions,
+  type Client,
+  type ClientReadableStream,
+  type ServiceError,
+} from '@grpc/grpc-js';
+import {
+  AssignmentServiceService,
+  ClusterServiceService,
+  CreateAssignmentRequest,
+  CreateClusterRequest,
+  CreateRepoRequest,
+  CreateTenantRequest,
+  DeleteAssignmentRequest,
+  DeleteClusterRequest,
+  DeleteRepoRequest,
+  DeleteTenantRequest,
+  GetAssignmentRequest,
+  GetClusterRequest,
+  GetRepoRequest,
+  GetStatusRequest,
+  GetTenantRequest,
+  ListAssignmentsRequest,
+  ListClustersRequest,
+  ListReposRequest,
+  ListTenantsRequest,
+  RepoServiceService,
+  ResolveRepoRequest,
+  StatusServiceService,
+  TenantServiceService,
+  UpdateAssignmentRequest,
+  type AssignmentStatus,
+  type DeepPartial,
+  type MessageFns,
+} from '../../proto/index.js';
+
+interface MethodDef {
+  path: string;
+  responseStream: boolean;
+  requestSerialize(value: never): Buffer;
+  responseDeserialize(value: Buffer): unknown;
+}
+type ServiceDef = Record<string, MethodDef>;
+type Req<M extends MethodDef> = Parameters<M['requestSerialize']>[0];
+type Res<M extends MethodDef> = ReturnType<M['responseDeserialize']>;
+
+/** Unary methods as promises: `await hub.tenants.createTenant({ tenant: {...} })`. */
+export type UnaryClient<D extends ServiceDef> = {
+  [K in keyof D as D[K]['responseStream'] extends true ? never : K]: (
+    request?: DeepPartial<Req<D[K]>>,
+    options?: CallOptions,
+  ) => Promise<Res<D[K]>>;
+};
+
+export interface HubClientOptions {
+  /** Deadline of each unary call (default 30 s). */
+  deadlineMs?: number;
+}
+
+export interface HubClient {
+  tenants: UnaryClient<typeof TenantServiceService>;
+  repos: UnaryClient<typeof RepoServiceService>;
+  clusters: UnaryClient<typeof ClusterServiceService>;
+  assignments: UnaryClient<typeof AssignmentServiceService>;
+  status: UnaryClient<typeof StatusServiceService> & {
+    /** Server stream of statuses; cancel() ends it. */
+    watchStatus(request?: DeepPartial<GetStatusRequest>): ClientReadableStream<AssignmentStatus>;
+  };
+  close(): void;
+}
+
+/** gRPC errors carry the status code (grpc `status.*`) and the hub's message in `details`. */
+export type HubError = ServiceError;
+
+function unaryClient<D extends ServiceDef>(
+  client: Client,
+  def: D,
+  requests: { [K in keyof D]?: MessageFns<never> },
+  deadlineMs: number,
+): UnaryClient<D> {
+  const out: Record<string, unknown> = {};
+  for (const [method, m] of Object.entries(def)) {
+    if (m.responseStream) continue;
+    const type = requests[method] as MessageFns<unknown> | undefined;
+    out[method] = (request: unknown = {}, options: CallOptions = {}) =>
+      new Promise((resolve, reject) => {
+        const fn = (client as unknown as Record<string, (...a: unknown[]) => void>)[method].bind(client);
+        const full = type ? type.fromPartial(request as never) : request;
+        fn(
+          full,
+          { deadline: Date.now() + deadlineMs, ...options },
+          (err: ServiceError | null, res: unknown) => (err ? reject(err) : resolve(res)),
+        );
+      });
+  }
+  return out as UnaryClient<D>;
+}
+
+export function createHubClient(address: string, opts: HubClientOptions = {}): HubClient {
+  const deadlineMs = opts.deadlineMs ?? 30_000;
+  const creds = grpcCredentials.createInsecure();
+  const make = (def: ServiceDef, name: string): Client =>
+    new (makeGenericClientConstructor(def as never, name))(address, creds);
+  const tenants = make(TenantServiceService, 'TenantService');
+  const repos = make(RepoServiceService, 'RepoService');
+  const clusters = make(ClusterServiceService, 'ClusterService');
+  const assignments = make(AssignmentServiceService, 'AssignmentService');
+  const status = make(StatusServiceService, 'StatusService');
+  const m = <T>(fns: MessageFns<T>): MessageFns<never> => fns as unknown as MessageFns<never>;
+  return {
+    tenants: unaryClient(
+      tenants,
+      TenantServiceService,
+      {
+        createTenant: m(CreateTenantRequest),
+        getTenant: m(GetTenantRequest),
+        listTenants: m(ListTenantsRequest),
+        deleteTenant: m(DeleteTenantRequest),
+      },
+      deadlineMs,
+    ),
+    repos: unaryClient(
+      repos,
+      RepoServiceService,
+      {
+        createRepo: m(CreateRepoRequest),
+        getRepo: m(GetRepoRequest),
+        listRepos: m(ListReposRequest),
+        deleteRepo: m(DeleteRepoRequest),
+        resolveRepo: m(ResolveRepoRequest),
+      },
+      deadlineMs,
+    ),
+    clusters: unaryClient(
+      clusters,
+      ClusterServiceService,
+      {
+        createCluster: m(CreateClusterRequest),
+        getCluster: m(GetClusterRequest),
+        listClusters: m(ListClustersRequest),
+        deleteCluster: m(DeleteClusterRequest),
+      },
+      deadlineMs,
+    ),
+    assignments: unaryClient(
+      assignments,
+      AssignmentServiceService,
+      {
+        createAssignment: m(CreateAssignmentRequest),
+        getAssignment: m(GetAssignmentRequest),
+        listAssignments: m(ListAssignmentsRequest),
+        updateAssignment: m(UpdateAssignmentRequest),
+        deleteAssignment: m(DeleteAssignmentRequest),
+      },
+      deadlineMs,
+    ),
+    status: {
+      ...unaryClient(status, StatusServiceService, { getStatus: m(GetStatusRequest) }, deadlineMs),
+      watchStatus: (request = {}) =>
+        (
+          status as unknown as { watchStatus(r: GetStatusRequest): ClientReadableStream<AssignmentStatus> }
+        ).watchStatus(GetStatusRequest.fromPartial(request)),
+    },
+    close(): void {
+      for (const c of [tenants, repos, clusters, assignments, status]) c.close();
+    },
+  };
+}

@@ -1,0 +1,32 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { Logger } from '../proto/contract/log.js';
+import { AssignmentsModule } from './assignments/assignments.module.js';
+import { BusModule } from './bus/bus.module.js';
+import { ClustersModule } from './clusters/clusters.module.js';
+import { ConfigModule } from './config/config.module.js';
+import type { ResolvedHubConfig } from './config/hub-config.js';
+import { DesiredModule } from './desired/desired.module.js';
+import { ReposModule } from './repos/repos.module.js';
+import { StatusModule } from './status/status.module.js';
+import { StoreModule } from './store/store.module.js';
+import { TenantsModule } from './tenants/tenants.module.js';
+
+@Module({})
+export class HubModule {
+  static forRoot(config: ResolvedHubConfig, logger?: Logger): DynamicModule {
+    return {
+      module: HubModule,
+      imports: [
+        ConfigModule.forRoot(config, logger),
+        StoreModule,
+        BusModule,
+        DesiredModule,
+        TenantsModule,
+        ReposModule,
+        ClustersModule,
+        AssignmentsModule,
+        StatusModule,
+      ],
+    };
+  }
+}

@@ -1,0 +1,63 @@
+// The hub's entry point: wires the Nest application and nothing else.
+import 'reflect-metadata';
+import { pathToFileURL } from 'node:url';
+import { NestFactory } from '@nestjs/core';
+import type { MicroserviceOptions } from '@nestjs/microservices';
+import { createLogger } from '../proto/contract/log.js';
+import { GrpcExceptionFilter } from './common/grpc-exception.filter.js';
+import { PinoNestLogger } from './common/nest-logger.js';
+import { hubConfigFromEnv, parseHubConfig, type HubConfig } from './config/hub-config.js';
+import { grpcServerOptions, HubGrpcServer } from './grpc-options.js';
+import { HubModule } from './hub.module.js';
+
+export type { HubConfig } from './config/hub-config.js';
+export { ConfigError } from './config/hub-config.js';
+
+export interface RunningHub {
+  /** "host:port" the gRPC API listens on (the picked port when the config said 0). */
+  address: string;
+  /** Drains NATS, stops the gRPC server, closes the store. Idempotent. */
+  close(): Promise<void>;
+}
+
+function hostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** Starts a hub. Rejects with a ConfigError for a bad config, or the first start-up failure. */
+export async function startHub(config: HubConfig): Promise<RunningHub> {
+  const resolved = parseHubConfig(config);
+  const log = createLogger('hub', resolved.logLevel);
+  const server = new HubGrpcServer(grpcServerOptions(hostPort(resolved.listen.host, resolved.listen.port)));
+  const app = await NestFactory.createMicroservice<MicroserviceOptions>(HubModule.forRoot(resolved, log), {
+    strategy: server,
+    logger: new PinoNestLogger(log.child({ module: 'nest' })),
+    abortOnError: false,
+  });
+  app.useGlobalFilters(new GrpcExceptionFilter(log.child({ module: 'grpc' })));
+  app.enableShutdownHooks();
+  try {
+    await app.listen();
+  } catch (err) {
+    await app.close().catch(() => undefined);
+    throw err;
+  }
+  const address = hostPort(resolved.listen.host, server.port);
+  log.info({ address }, 'hub listening');
+  let closing: Promise<void> | undefined;
+  return {
+    address,
+    close: () => {
+      closing ??= app.close().then(() => log.info({ address }, 'hub stopped'));
+      return closing;
+    },
+  };
+}
+
+// `node --import tsx hub/main.ts`: configuration from the environment (see hubConfigFromEnv)
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  startHub(hubConfigFromEnv()).catch((err: Error) => {
+    process.stderr.write(`gitfleet hub: ${err.message}\n`);
+    process.exit(1);
+  });
+}
