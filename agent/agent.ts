@@ -1,0 +1,256 @@
+// The running agent: holds the desired set in effect, feeds the work queue, finds assignments
+// that went away (by their inventories), and owns the lifecycle of everything main.ts wired.
+import { EventEmitter } from 'node:events';
+import { jetstream } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { DesiredSet, type AssignmentStatus } from '../proto/index.js';
+import type { Logger } from '../proto/contract/log.js';
+import { assignmentKey } from './apply/inventory.js';
+import type { InventoryStore } from './apply/inventory-store.js';
+import { DesiredSetWatcher } from './bus/desired-set-watcher.js';
+import { HubConnection, sleep } from './bus/hub-connection.js';
+import { errorMessage } from './errors.js';
+import type { KubeCluster } from './kube/kube-client.js';
+import { WorkQueue } from './queue/work-queue.js';
+import type { AssignmentReconciler } from './reconciler/assignment.reconciler.js';
+import type { DesiredSetStore } from './state/desired-set-store.js';
+import type { Heartbeater } from './status/heartbeat.js';
+import type { StatusPublisher } from './status/status-publisher.js';
+import type { TenantOnboarding } from './tenants/tenant-onboarding.js';
+
+export interface AgentEvents {
+  /** After every reconcile pass of an assignment (and PROGRESSING when a pass starts new work). */
+  status: [AssignmentStatus];
+  /** A newer desired set took effect; `source` says where it came from. */
+  desired: [DesiredSet, 'bus' | 'cluster'];
+  /** The hub deleted this cluster's desired set. */
+  deleted: [];
+}
+
+export interface AgentParts {
+  cluster: string;
+  namespace: string;
+  natsUrl: string;
+  resyncMs: number;
+  concurrency: number;
+  log: Logger;
+  kube: KubeCluster;
+  inventories: InventoryStore;
+  desiredStore: DesiredSetStore;
+  tenants: TenantOnboarding;
+  reconciler: (agent: Agent) => AssignmentReconciler;
+  statusPublisher: StatusPublisher;
+  heartbeat: Heartbeater;
+}
+
+export class Agent {
+  readonly events = new EventEmitter<AgentEvents>();
+  readonly queue: WorkQueue;
+  private desired: DesiredSet;
+  private hasDesired = false;
+  private persisted = true;
+  private readonly statuses = new Map<string, AssignmentStatus>();
+  private readonly reconciler: AssignmentReconciler;
+  private readonly hub: HubConnection;
+  private watcher: DesiredSetWatcher | undefined;
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private bootstrap: Promise<void> | undefined;
+  private readonly stopping = new AbortController();
+  private stopped: Promise<void> | undefined;
+
+  constructor(private readonly p: AgentParts) {
+    this.desired = DesiredSet.fromPartial({ cluster: p.cluster });
+    this.reconciler = p.reconciler(this);
+    this.queue = new WorkQueue({
+      concurrency: p.concurrency,
+      resyncMs: p.resyncMs,
+      process: (key) => this.process(key),
+      onError: (key, err) => p.log.error({ key, err: errorMessage(err) }, 'reconcile crashed'),
+    });
+    this.hub = new HubConnection({
+      natsUrl: p.natsUrl,
+      name: `gitfleet-agent-${p.cluster}`,
+      log: p.log,
+      onConnect: (nc) => this.onConnect(nc),
+      onReconnect: () => {
+        this.p.heartbeat.beat();
+        void this.p.statusPublisher.kick();
+      },
+    });
+  }
+
+  /** The desired set in effect (empty before any arrived). */
+  current(): DesiredSet {
+    return this.desired;
+  }
+
+  get observedGeneration(): number {
+    return this.desired.generation;
+  }
+
+  /** Latest status per assignment. */
+  latestStatuses(): AssignmentStatus[] {
+    return [...this.statuses.values()];
+  }
+
+  start(): void {
+    this.bootstrap = this.runBootstrap();
+    this.hub.start();
+    this.resyncTimer = setInterval(() => this.resync(), this.p.resyncMs);
+    this.resyncTimer.unref?.();
+  }
+
+  /** Ensures the agent namespace and loads the persisted desired set, retrying until it works. */
+  private async runBootstrap(): Promise<void> {
+    let delay = 500;
+    while (!this.stopping.signal.aborted) {
+      try {
+        await this.ensureNamespace();
+        const set = await this.p.desiredStore.load();
+        if (set && this.take(set, 'cluster')) {
+          this.p.log.info(
+            { generation: set.generation },
+            'reconciling the desired set persisted in the cluster',
+          );
+        }
+        await this.scanOrphans();
+        return;
+      } catch (err) {
+        this.p.log.warn(
+          { err: errorMessage(err), retryInMs: delay },
+          'cannot read agent state from the cluster; retrying',
+        );
+        await sleep(delay, this.stopping.signal);
+        delay = Math.min(delay * 2, 30_000);
+      }
+    }
+  }
+
+  private async ensureNamespace(): Promise<void> {
+    const client = this.p.kube.asAgent();
+    const ref = { apiVersion: 'v1', kind: 'Namespace', namespace: '', name: this.p.namespace };
+    if (await client.get(ref)) return;
+    await client.apply({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: this.p.namespace, labels: { 'app.kubernetes.io/managed-by': 'gitfleet' } },
+    });
+  }
+
+  private onConnect(nc: NatsConnection): void {
+    this.watcher?.stop();
+    this.watcher = new DesiredSetWatcher(nc, this.p.cluster, {
+      initialGeneration: this.desired.generation,
+      onDesired: (set) => this.take(set, 'bus'),
+      onDeleted: () => this.onDeleted(),
+      onError: (err) => this.p.log.debug({ err: err.message }, 'desired set watch'),
+    });
+    this.watcher.start();
+    this.p.statusPublisher.attach(jetstream(nc, { timeout: 5000 }));
+    this.p.heartbeat.attach(nc);
+  }
+
+  /** Makes a newer desired set the one in effect; false when it is not newer. */
+  take(set: DesiredSet, source: 'bus' | 'cluster'): boolean {
+    if (this.stopping.signal.aborted) return false;
+    if (this.hasDesired && set.generation <= this.desired.generation) return false;
+    const before = new Set(this.desired.assignments.map((a) => assignmentKey(a.tenant, a.name)));
+    this.desired = set;
+    this.hasDesired = true;
+    this.p.log.info(
+      { generation: set.generation, assignments: set.assignments.length, source },
+      'desired set',
+    );
+    this.events.emit('desired', set, source);
+    if (source === 'bus') {
+      this.persisted = false;
+      void this.persist();
+    }
+    this.p.tenants.retain(set.tenants.map((t) => t.name));
+    for (const a of set.assignments) {
+      const key = assignmentKey(a.tenant, a.name);
+      before.delete(key);
+      this.queue.add(key);
+    }
+    for (const key of before) this.queue.add(key); // went away: the reconciler prunes it
+    return true;
+  }
+
+  private onDeleted(): void {
+    this.p.log.warn("the hub deleted this cluster's desired set; nothing is desired any more");
+    const before = this.desired.assignments.map((a) => assignmentKey(a.tenant, a.name));
+    this.desired = DesiredSet.fromPartial({ cluster: this.p.cluster });
+    this.hasDesired = true;
+    this.events.emit('deleted');
+    this.persisted = false;
+    void this.persist();
+    for (const key of before) this.queue.add(key);
+    void this.scanOrphans().catch(() => undefined);
+  }
+
+  private async persist(): Promise<void> {
+    const set = this.desired;
+    try {
+      await this.p.desiredStore.save(set.assignments.length > 0 || set.generation > 0 ? set : undefined);
+      if (this.desired === set) this.persisted = true;
+    } catch (err) {
+      this.p.log.warn({ err: errorMessage(err) }, 'could not persist the desired set; retrying on resync');
+    }
+  }
+
+  /**
+   * Queues assignments that have an inventory but are no longer desired. Only once a desired
+   * set is known (from the bus or the cluster): an agent that knows nothing prunes nothing.
+   */
+  async scanOrphans(): Promise<void> {
+    if (!this.hasDesired) return;
+    const desired = new Set(this.desired.assignments.map((a) => assignmentKey(a.tenant, a.name)));
+    for (const inv of await this.p.inventories.list()) {
+      const key = assignmentKey(inv.tenant, inv.assignment);
+      if (!desired.has(key)) this.queue.add(key);
+    }
+  }
+
+  private resync(): void {
+    if (!this.persisted) void this.persist();
+    this.scanOrphans().catch((err) => this.p.log.debug({ err: errorMessage(err) }, 'orphan scan failed'));
+    // assignments requeue themselves after each pass; this re-adds any that fell out
+    for (const a of this.desired.assignments) {
+      const key = assignmentKey(a.tenant, a.name);
+      if (!this.queue.has(key)) this.queue.add(key);
+    }
+  }
+
+  private async process(key: string): Promise<'ok' | 'stalled' | 'retry' | 'forget'> {
+    const { outcome, status } = await this.reconciler.reconcile(key);
+    if (status) this.report(status);
+    if (outcome === 'forget') this.statuses.delete(key);
+    return outcome;
+  }
+
+  report(status: AssignmentStatus): void {
+    const key = assignmentKey(status.tenant, status.assignment);
+    if (status.reason !== 'Deleted') this.statuses.set(key, status);
+    this.p.statusPublisher.report(status);
+    this.events.emit('status', status);
+  }
+
+  /** Idempotent: stops timers and the watch, waits for reconciles in flight, drains NATS. */
+  stop(): Promise<void> {
+    if (!this.stopped) {
+      this.stopped = (async () => {
+        this.stopping.abort();
+        if (this.resyncTimer) clearInterval(this.resyncTimer);
+        await this.bootstrap?.catch(() => undefined);
+        await this.queue.stop();
+        this.watcher?.stop();
+        this.p.heartbeat.stop();
+        await this.p.statusPublisher.stop();
+        await this.hub.stop();
+        this.p.kube.close();
+        this.events.removeAllListeners();
+      })();
+    }
+    return this.stopped;
+  }
+}

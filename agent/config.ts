@@ -1,0 +1,82 @@
+// The agent's configuration: validated once at start, defaults filled in, failing fast.
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { assertClusterName } from '../proto/index.js';
+
+export interface AgentConfig {
+  /** This cluster's name as registered at the hub (DNS-1123 label). */
+  cluster: string;
+  /** NATS server URL(s), comma-separated. */
+  natsUrl: string;
+  /** Absent: in-cluster configuration (the agent's ServiceAccount). */
+  kubeconfigPath?: string;
+  /** The agent's own namespace for inventories and state (default "gitfleet-system"; created if missing). */
+  namespace?: string;
+  /** Git cache (default $XDG_CACHE_HOME/gitfleet-agent or <tmpdir>/gitfleet-agent-cache). */
+  cacheDir?: string;
+  /** Every assignment is reconciled again after this long even without changes (default 60). */
+  resyncSeconds?: number;
+  /** Heartbeat interval (default 30). */
+  heartbeatSeconds?: number;
+  /** Assignments reconciled in parallel (default 4). */
+  concurrency?: number;
+  /** Requests in flight to the API server per apply (default 16). */
+  applyConcurrency?: number;
+  logLevel?: string;
+}
+
+export type ResolvedAgentConfig = Required<Omit<AgentConfig, 'kubeconfigPath'>> & { kubeconfigPath?: string };
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+function positive(name: string, v: number | undefined, dflt: number): number {
+  const n = v ?? dflt;
+  if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0) {
+    throw new Error(`invalid agent config: ${name} must be a positive number, got ${JSON.stringify(v)}`);
+  }
+  return n;
+}
+
+export function resolveAgentConfig(c: AgentConfig): ResolvedAgentConfig {
+  if (!c || typeof c !== 'object') throw new Error('invalid agent config: expected an object');
+  const cluster = assertClusterName(c.cluster);
+  if (typeof c.natsUrl !== 'string' || c.natsUrl.trim() === '') {
+    throw new Error('invalid agent config: natsUrl is required');
+  }
+  const namespace = c.namespace ?? 'gitfleet-system';
+  if (!DNS_LABEL.test(namespace))
+    throw new Error(`invalid agent config: namespace ${JSON.stringify(namespace)} is not a DNS label`);
+  const logLevel = c.logLevel ?? process.env.GITFLEET_LOG_LEVEL ?? 'info';
+  if (!LOG_LEVELS.has(logLevel))
+    throw new Error(`invalid agent config: logLevel ${JSON.stringify(logLevel)}`);
+  const xdg = process.env.XDG_CACHE_HOME;
+  return {
+    cluster,
+    natsUrl: c.natsUrl.trim(),
+    kubeconfigPath: c.kubeconfigPath || undefined,
+    namespace,
+    cacheDir: c.cacheDir ?? (xdg ? join(xdg, 'gitfleet-agent') : join(tmpdir(), 'gitfleet-agent-cache')),
+    resyncSeconds: positive('resyncSeconds', c.resyncSeconds, 60),
+    heartbeatSeconds: positive('heartbeatSeconds', c.heartbeatSeconds, 30),
+    concurrency: Math.floor(positive('concurrency', c.concurrency, 4)),
+    applyConcurrency: Math.floor(positive('applyConcurrency', c.applyConcurrency, 16)),
+    logLevel,
+  };
+}
+
+/** Configuration from the environment, for the agent's process entry point. */
+export function agentConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AgentConfig {
+  const num = (k: string): number | undefined => (env[k] ? Number(env[k]) : undefined);
+  return {
+    cluster: env.GITFLEET_CLUSTER ?? '',
+    natsUrl: env.GITFLEET_NATS_URL ?? '',
+    kubeconfigPath: env.KUBECONFIG || undefined,
+    namespace: env.GITFLEET_NAMESPACE || undefined,
+    cacheDir: env.GITFLEET_CACHE_DIR || undefined,
+    resyncSeconds: num('GITFLEET_RESYNC_SECONDS'),
+    heartbeatSeconds: num('GITFLEET_HEARTBEAT_SECONDS'),
+    concurrency: num('GITFLEET_CONCURRENCY'),
+    logLevel: env.GITFLEET_LOG_LEVEL || undefined,
+  };
+}

@@ -1,0 +1,274 @@
+// The agent's client of its own (local) cluster. Two kinds of identity share one connection pool:
+// the agent's own (tenant onboarding, inventories, its state) and a tenant's ServiceAccount,
+// impersonated for everything applied from that tenant's repos.
+import http from 'node:http';
+import https from 'node:https';
+import {
+  ApiException,
+  HttpMethod,
+  KubeConfig,
+  KubernetesObjectApi,
+  PatchStrategy,
+  ServerConfiguration,
+  createConfiguration,
+  wrapHttpLibrary,
+  type Configuration,
+  type KubernetesObject,
+  type V1APIResource,
+} from '@kubernetes/client-node';
+import { FIELD_MANAGER } from '../../proto/index.js';
+import { Discovery, type ApiResource } from './discovery.js';
+import { isNotFound } from './errors.js';
+import { KeepAliveHttpLibrary } from './http-library.js';
+import type { ManifestObject, ObjectRef } from './objects.js';
+
+export type LiveObject = Record<string, unknown> & {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: Record<string, unknown> & {
+    resourceVersion?: string;
+    name?: string;
+    labels?: Record<string, string>;
+  };
+};
+
+/** KubernetesObjectApi that resolves resources through the shared Discovery and reads raw JSON. */
+class ObjectApi extends KubernetesObjectApi {
+  constructor(
+    configuration: Configuration,
+    private readonly discovery: Discovery,
+  ) {
+    super(configuration);
+  }
+
+  protected override async resource(apiVersion: string, kind: string): Promise<V1APIResource | undefined> {
+    const r = await this.discovery.resource(apiVersion, kind);
+    return r ? ({ ...r, singularName: '', verbs: [] } as V1APIResource) : undefined;
+  }
+
+  /**
+   * A GET returning the body as plain JSON. Reads skip client-node's typed models, which drop
+   * fields they do not know and rename some (JSON schema "x-kubernetes-*" in CRDs).
+   */
+  async getJson(path: string, query: Record<string, string> = {}): Promise<unknown> {
+    const ctx = this.configuration.baseServer.makeRequestContext(path, HttpMethod.GET);
+    ctx.setHeaderParam('Accept', 'application/json');
+    for (const [k, v] of Object.entries(query)) ctx.setQueryParam(k, v);
+    await this.configuration.authMethods.default?.applySecurityAuthentication(ctx);
+    const rsp = await this.configuration.httpApi.send(ctx).toPromise();
+    const text = await rsp.body.text();
+    if (rsp.httpStatusCode < 200 || rsp.httpStatusCode > 299) {
+      throw new ApiException(rsp.httpStatusCode, 'Unsuccessful HTTP Request', text, rsp.headers);
+    }
+    return JSON.parse(text);
+  }
+}
+
+export interface KubeClusterOptions {
+  /** Absent: the in-cluster configuration (ServiceAccount token). */
+  kubeconfigPath?: string;
+  requestTimeoutMs?: number;
+  /** Upper bound of parallel connections to the API server. */
+  maxSockets?: number;
+}
+
+export class KubeCluster {
+  readonly discovery: Discovery;
+  private readonly clients = new Map<string, KubeClient>();
+  private readonly agentClient: KubeClient;
+
+  private constructor(
+    private readonly kc: KubeConfig,
+    private readonly httpAgent: http.Agent | undefined,
+    private readonly timeoutMs: number,
+  ) {
+    // discovery reads as the agent; the object APIs use it lazily, at request time
+    const holder: { api?: ObjectApi } = {};
+    this.discovery = new Discovery(async (path) => {
+      try {
+        return (await holder.api!.getJson(path)) as { resources?: ApiResource[] };
+      } catch (err) {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      }
+    });
+    holder.api = this.makeApi(kc);
+    this.agentClient = new KubeClient(holder.api, this, 'agent');
+  }
+
+  static loadConfig(kubeconfigPath?: string): KubeConfig {
+    const kc = new KubeConfig();
+    if (kubeconfigPath) kc.loadFromFile(kubeconfigPath);
+    else kc.loadFromCluster();
+    if (!kc.getCurrentCluster()) throw new Error('kubeconfig has no current cluster');
+    return kc;
+  }
+
+  static async create(opts: KubeClusterOptions = {}): Promise<KubeCluster> {
+    const kc = KubeCluster.loadConfig(opts.kubeconfigPath);
+    const cluster = kc.getCurrentCluster()!;
+    let agent: http.Agent | undefined;
+    if (!cluster.proxyUrl) {
+      const tls: https.RequestOptions = {};
+      await kc.applyToHTTPSOptions(tls);
+      const common = { keepAlive: true, maxSockets: opts.maxSockets ?? 32 };
+      agent = cluster.server.startsWith('https:')
+        ? new https.Agent({
+            ...common,
+            ca: tls.ca,
+            cert: tls.cert,
+            key: tls.key,
+            pfx: tls.pfx,
+            passphrase: tls.passphrase,
+            servername: tls.servername,
+            ...(cluster.skipTLSVerify ? { rejectUnauthorized: false } : {}),
+          })
+        : new http.Agent(common);
+    }
+    return new KubeCluster(kc, agent, opts.requestTimeoutMs ?? 30_000);
+  }
+
+  get server(): string {
+    return this.kc.getCurrentCluster()!.server;
+  }
+
+  /** The agent's own identity. */
+  asAgent(): KubeClient {
+    return this.agentClient;
+  }
+
+  /** A client that acts as `user` (e.g. "system:serviceaccount:team-a:gitfleet-reconciler"). */
+  impersonate(user: string): KubeClient {
+    let c = this.clients.get(user);
+    if (!c) {
+      c = new KubeClient(this.makeApi(impersonating(this.kc, user)), this, user);
+      this.clients.set(user, c);
+    }
+    return c;
+  }
+
+  close(): void {
+    this.httpAgent?.destroy();
+  }
+
+  private makeApi(kc: KubeConfig): ObjectApi {
+    const config = createConfiguration({
+      baseServer: new ServerConfiguration(kc.getCurrentCluster()!.server, {}),
+      authMethods: { default: kc },
+      httpApi: wrapHttpLibrary(new KeepAliveHttpLibrary(this.httpAgent, this.timeoutMs)),
+    });
+    return new ObjectApi(config, this.discovery);
+  }
+}
+
+/** A copy of the kubeconfig whose current user impersonates `user`. */
+export function impersonating(kc: KubeConfig, user: string): KubeConfig {
+  const current = kc.getCurrentUser();
+  const copy = new KubeConfig();
+  copy.loadFromOptions({
+    clusters: kc.clusters,
+    users: kc.users.map((u) => (u.name === current?.name ? { ...u, impersonateUser: user } : u)),
+    contexts: kc.contexts,
+    currentContext: kc.currentContext,
+  });
+  return copy;
+}
+
+/** The ServiceAccount user name Kubernetes authorizes. */
+export function serviceAccountUser(namespace: string, name: string): string {
+  return `system:serviceaccount:${namespace}:${name}`;
+}
+
+export class KubeClient {
+  constructor(
+    private readonly api: ObjectApi,
+    private readonly cluster: KubeCluster,
+    /** "agent" or the impersonated user name. */
+    readonly identity: string,
+  ) {}
+
+  /** Server-side apply with gitfleet's field manager, taking over conflicting fields (force). */
+  async apply(obj: ManifestObject, opts: { dryRun?: boolean } = {}): Promise<LiveObject> {
+    return (await this.api.patch(
+      structuredClone(obj) as KubernetesObject,
+      undefined,
+      opts.dryRun ? 'All' : undefined,
+      FIELD_MANAGER,
+      true,
+      PatchStrategy.ServerSideApply,
+    )) as unknown as LiveObject;
+  }
+
+  /** The live object, or undefined when it does not exist. */
+  async get(ref: ObjectRef): Promise<LiveObject | undefined> {
+    const path = await this.path(ref.apiVersion, ref.kind, ref.namespace, ref.name);
+    try {
+      return (await this.api.getJson(path)) as LiveObject;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /** All objects of a kind (in a namespace), paginated. */
+  async list(
+    apiVersion: string,
+    kind: string,
+    namespace: string | undefined,
+    opts: { labelSelector?: string; pageSize?: number } = {},
+  ): Promise<LiveObject[]> {
+    const path = await this.path(apiVersion, kind, namespace);
+    const out: LiveObject[] = [];
+    let cont: string | undefined;
+    do {
+      const query: Record<string, string> = { limit: String(opts.pageSize ?? 500) };
+      if (opts.labelSelector) query.labelSelector = opts.labelSelector;
+      if (cont) query.continue = cont;
+      const page = (await this.api.getJson(path, query)) as {
+        items?: LiveObject[];
+        metadata?: { continue?: string };
+      };
+      for (const item of page.items ?? []) {
+        // list items carry no apiVersion/kind
+        out.push({ ...item, apiVersion, kind });
+      }
+      cont = page.metadata?.continue || undefined;
+    } while (cont);
+    return out;
+  }
+
+  /** Deletes an object; false when it was already gone. */
+  async delete(
+    ref: ObjectRef,
+    opts: { propagationPolicy?: 'Background' | 'Foreground' | 'Orphan' } = {},
+  ): Promise<boolean> {
+    try {
+      await this.api.delete(
+        {
+          apiVersion: ref.apiVersion,
+          kind: ref.kind,
+          metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) },
+        },
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        opts.propagationPolicy ?? 'Background',
+      );
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  }
+
+  private async path(apiVersion: string, kind: string, namespace?: string, name?: string): Promise<string> {
+    const r = await this.cluster.discovery.resource(apiVersion, kind);
+    if (!r) throw new Error(`no matches for kind "${kind}" in version "${apiVersion}"`);
+    const parts = [Discovery.pathOf(apiVersion)];
+    if (r.namespaced && namespace) parts.push('namespaces', encodeURIComponent(namespace));
+    parts.push(r.name);
+    if (name) parts.push(encodeURIComponent(name));
+    return parts.join('/');
+  }
+}

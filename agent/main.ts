@@ -1,0 +1,120 @@
+// The agent's entry point: validates the configuration and wires the parts; no logic here.
+// As a process: GITFLEET_CLUSTER, GITFLEET_NATS_URL, KUBECONFIG (else in-cluster), and the
+// optional GITFLEET_NAMESPACE, GITFLEET_CACHE_DIR, GITFLEET_RESYNC_SECONDS, ... (see config.ts).
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { AssignmentStatus, DesiredSet } from '../proto/index.js';
+import { createLogger } from '../proto/contract/log.js';
+import { Agent, type AgentEvents } from './agent.js';
+import { InventoryStore } from './apply/inventory-store.js';
+import { Applier } from './apply/ssa.js';
+import { agentConfigFromEnv, resolveAgentConfig, type AgentConfig } from './config.js';
+import { KubeCluster } from './kube/kube-client.js';
+import { AssignmentReconciler } from './reconciler/assignment.reconciler.js';
+import { GitSource } from './sources/git/git-source.js';
+import { DesiredSetStore } from './state/desired-set-store.js';
+import { Heartbeater } from './status/heartbeat.js';
+import { StatusPublisher } from './status/status-publisher.js';
+import { TenantOnboarding } from './tenants/tenant-onboarding.js';
+import { agentVersion } from './version.js';
+import type { EventEmitter } from 'node:events';
+
+export type { AgentConfig } from './config.js';
+export type { AgentEvents } from './agent.js';
+export { DesiredSetWatcher, DirectGetPool } from './bus/desired-set-watcher.js';
+
+export interface RunningAgent {
+  readonly cluster: string;
+  /** 'status' after every pass, 'desired' when a newer desired set takes effect, 'deleted'. */
+  readonly events: EventEmitter<AgentEvents>;
+  /** Latest status per assignment on this cluster. */
+  statuses(): AssignmentStatus[];
+  /** The desired set in effect (generation 0 and empty before any). */
+  desired(): DesiredSet;
+  /** Resolves after the current queue of reconciles is done (for tests and tools). */
+  idle(): Promise<void>;
+  /** Idempotent: stops timers and the watch, waits for reconciles in flight, drains NATS. */
+  stop(): Promise<void>;
+}
+
+export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
+  const cfg = resolveAgentConfig(config);
+  const log = createLogger('agent', cfg.logLevel).child({ cluster: cfg.cluster });
+  const kube = await KubeCluster.create({ kubeconfigPath: cfg.kubeconfigPath });
+  const agentClient = kube.asAgent();
+  const resyncMs = cfg.resyncSeconds * 1000;
+  const applier = new Applier({ discovery: kube.discovery, log, concurrency: cfg.applyConcurrency });
+  const inventories = new InventoryStore(agentClient, cfg.namespace);
+  const tenants = new TenantOnboarding({ client: agentClient, applier, log, ttlMs: resyncMs });
+  const git = new GitSource({ cacheDir: cfg.cacheDir, log });
+  const statusPublisher = new StatusPublisher({ cluster: cfg.cluster, log });
+  const self: { agent?: Agent } = {};
+  const heartbeat = new Heartbeater({
+    cluster: cfg.cluster,
+    agentVersion: agentVersion(),
+    intervalMs: cfg.heartbeatSeconds * 1000,
+    observedGeneration: () => self.agent?.observedGeneration ?? 0,
+    log,
+  });
+  const agent = new Agent({
+    cluster: cfg.cluster,
+    namespace: cfg.namespace,
+    natsUrl: cfg.natsUrl,
+    resyncMs,
+    concurrency: cfg.concurrency,
+    log,
+    kube,
+    inventories,
+    desiredStore: new DesiredSetStore(agentClient, cfg.namespace, cfg.cluster),
+    tenants,
+    statusPublisher,
+    heartbeat,
+    reconciler: (a) =>
+      new AssignmentReconciler({
+        cluster: cfg.cluster,
+        kube,
+        inventories,
+        git,
+        applier,
+        tenants,
+        desired: () => a.current(),
+        onProgress: (s) => a.report(s),
+        log,
+        pruneConcurrency: cfg.applyConcurrency,
+      }),
+  });
+  self.agent = agent;
+  agent.start();
+  log.info(
+    { version: agentVersion(), namespace: cfg.namespace, resyncSeconds: cfg.resyncSeconds },
+    'agent started',
+  );
+  const a = agent;
+  return {
+    cluster: cfg.cluster,
+    events: a.events,
+    statuses: () => a.latestStatuses(),
+    desired: () => a.current(),
+    idle: () => a.queue.idle(),
+    stop: () => a.stop(),
+  };
+}
+
+function isMain(): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isMain()) {
+  const running = await startAgent(agentConfigFromEnv());
+  const shutdown = (): void => {
+    void running.stop().then(() => process.exit(0));
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+}

@@ -1,0 +1,170 @@
+// A work queue serialized per key (client-go's workqueue, in small): one reconcile in flight per
+// key and at most `concurrency` overall; a key added while it is being processed runs once more
+// right after (any number of adds coalesce into that one run); failures retry with capped
+// exponential backoff; successes requeue after the resync interval with jitter, so the loop stays
+// level-triggered even when nothing announces a change.
+
+export type Outcome =
+  /** Done; run again after the resync interval. */
+  | 'ok'
+  /** Failed in a way that needs a new input; run again after the resync interval, no backoff. */
+  | 'stalled'
+  /** Failed; run again after a backoff. */
+  | 'retry'
+  /** Done for good (the key went away); do not requeue. */
+  | 'forget';
+
+export interface WorkQueueOptions {
+  process: (key: string) => Promise<Outcome>;
+  concurrency: number;
+  resyncMs: number;
+  /** Fraction of resyncMs added at random to each requeue (default 0.1). */
+  jitter?: number;
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  onError?: (key: string, err: unknown) => void;
+  random?: () => number;
+}
+
+export class WorkQueue {
+  private readonly ready: string[] = [];
+  private readonly queued = new Set<string>();
+  private readonly processing = new Set<string>();
+  private readonly dirty = new Set<string>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly failures = new Map<string, number>();
+  private readonly inflight = new Set<Promise<void>>();
+  private idleWaiters: Array<() => void> = [];
+  private stopped = false;
+
+  constructor(private readonly opts: WorkQueueOptions) {}
+
+  /** Runs the key as soon as a worker is free (or right after its current run). */
+  add(key: string): void {
+    if (this.stopped) return;
+    this.clearTimer(key);
+    if (this.processing.has(key)) {
+      this.dirty.add(key);
+      return;
+    }
+    if (!this.queued.has(key)) {
+      this.queued.add(key);
+      this.ready.push(key);
+    }
+    this.pump();
+  }
+
+  /** Runs the key after `ms` unless it is added earlier. */
+  addAfter(key: string, ms: number): void {
+    if (this.stopped) return;
+    this.clearTimer(key);
+    const t = setTimeout(() => {
+      this.timers.delete(key);
+      this.add(key);
+    }, ms);
+    t.unref?.();
+    this.timers.set(key, t);
+  }
+
+  /** Drops pending work and backoff state for a key (a run in flight finishes). */
+  forget(key: string): void {
+    this.clearTimer(key);
+    this.failures.delete(key);
+    this.dirty.delete(key);
+    if (this.queued.delete(key)) {
+      const i = this.ready.indexOf(key);
+      if (i >= 0) this.ready.splice(i, 1);
+    }
+  }
+
+  has(key: string): boolean {
+    return this.queued.has(key) || this.processing.has(key) || this.timers.has(key);
+  }
+
+  get stats(): { ready: number; processing: number; scheduled: number } {
+    return { ready: this.ready.length, processing: this.processing.size, scheduled: this.timers.size };
+  }
+
+  /** Resolves when nothing is ready or running (scheduled requeues do not count). */
+  idle(): Promise<void> {
+    if (this.ready.length === 0 && this.processing.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Stops scheduling and waits for runs in flight. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    this.ready.length = 0;
+    this.queued.clear();
+    this.dirty.clear();
+    await Promise.all([...this.inflight]);
+  }
+
+  /** Backoff before retry number `n` (0-based). */
+  backoffMs(n: number): number {
+    const base = this.opts.backoffBaseMs ?? 1000;
+    const max = this.opts.backoffMaxMs ?? 5 * 60_000;
+    return Math.min(max, base * 2 ** Math.min(n, 30));
+  }
+
+  private clearTimer(key: string): void {
+    const t = this.timers.get(key);
+    if (t) {
+      clearTimeout(t);
+      this.timers.delete(key);
+    }
+  }
+
+  private pump(): void {
+    while (!this.stopped && this.processing.size < this.opts.concurrency && this.ready.length > 0) {
+      const key = this.ready.shift()!;
+      this.queued.delete(key);
+      this.processing.add(key);
+      const p = this.run(key).finally(() => this.inflight.delete(p));
+      this.inflight.add(p);
+    }
+    if (this.ready.length === 0 && this.processing.size === 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  private async run(key: string): Promise<void> {
+    let outcome: Outcome;
+    try {
+      outcome = await this.opts.process(key);
+    } catch (err) {
+      this.opts.onError?.(key, err);
+      outcome = 'retry';
+    }
+    this.processing.delete(key);
+    if (this.stopped) return this.pump();
+    if (this.dirty.delete(key)) {
+      // a newer version arrived while this one ran: run once more now
+      if (outcome !== 'retry') this.failures.delete(key);
+      this.add(key);
+      return;
+    }
+    const random = this.opts.random ?? Math.random;
+    switch (outcome) {
+      case 'ok':
+      case 'stalled':
+        this.failures.delete(key);
+        this.addAfter(key, Math.round(this.opts.resyncMs * (1 + (this.opts.jitter ?? 0.1) * random())));
+        break;
+      case 'retry': {
+        const n = this.failures.get(key) ?? 0;
+        this.failures.set(key, n + 1);
+        this.addAfter(key, Math.min(this.backoffMs(n), this.opts.resyncMs * 2) * (0.9 + 0.2 * random()));
+        break;
+      }
+      case 'forget':
+        this.failures.delete(key);
+        break;
+    }
+    this.pump();
+  }
+}

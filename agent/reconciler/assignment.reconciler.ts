@@ -1,0 +1,395 @@
+// The one reconciler: one assignment on this cluster, in Flux's fixed shape —
+//   load → (status is written once, at the end of the pass) → deletion → suspend check →
+//   ordered steps (tenant, source, render, apply, prune, inventory), stopping at the first error.
+// Steps never build status ad hoc: they fill the pass and throw a ReconcileError with a reason.
+import {
+  AssignmentState,
+  Reason,
+  shortRevision,
+  type AssignmentStatus,
+  type DesiredAssignment,
+  type DesiredSet,
+  type TenantIdentity,
+} from '../../proto/index.js';
+import type { Logger } from '../../proto/contract/log.js';
+import { staleObjects, unionObjects, type Inventory } from '../apply/inventory.js';
+import type { InventoryStore } from '../apply/inventory-store.js';
+import { prune, type PruneResult } from '../apply/prune.js';
+import type { Applier, ApplyFailure, ApplyResult, ChangeSetEntry } from '../apply/ssa.js';
+import { ReconcileError, errorMessage } from '../errors.js';
+import type { KubeCluster } from '../kube/kube-client.js';
+import { refOf, type ObjectRef } from '../kube/objects.js';
+import type { Outcome } from '../queue/work-queue.js';
+import { renderPlain, type RenderedObject } from '../render/plain/plain-renderer.js';
+import type { Checkout, GitSource } from '../sources/git/git-source.js';
+import { tenantUser, type TenantOnboarding } from '../tenants/tenant-onboarding.js';
+
+export interface ReconcileResult {
+  outcome: Outcome;
+  /** The pass's status; undefined when there was nothing to report. */
+  status?: AssignmentStatus;
+}
+
+export interface AssignmentReconcilerDeps {
+  cluster: string;
+  kube: KubeCluster;
+  inventories: InventoryStore;
+  git: GitSource;
+  applier: Applier;
+  tenants: TenantOnboarding;
+  /** The desired set in effect now. */
+  desired(): DesiredSet;
+  /** Called with a PROGRESSING status when a pass starts work on a new revision. */
+  onProgress?(status: AssignmentStatus): void;
+  log: Logger;
+  pruneConcurrency?: number;
+  now?: () => number;
+}
+
+/** Everything one pass knows: loaded first, then filled in by the steps. */
+interface Pass {
+  tenantName: string;
+  name: string;
+  generation: number;
+  startedAtMs: number;
+  desired?: DesiredAssignment;
+  tenant?: TenantIdentity;
+  inventory?: Inventory;
+  checkout?: Checkout;
+  objects?: RenderedObject[];
+  refs?: ObjectRef[];
+  changes: ChangeSetEntry[];
+  /** The inventory as it stands after the pass. */
+  nextInventory?: Inventory;
+}
+
+const PLAIN_RENDERERS = new Set(['', 'auto', 'plain']);
+
+export function splitKey(key: string): { tenant: string; name: string } {
+  const i = key.indexOf('/');
+  return { tenant: key.slice(0, i), name: key.slice(i + 1) };
+}
+
+export function countChanges(changes: readonly ChangeSetEntry[]): {
+  created: number;
+  configured: number;
+  unchanged: number;
+  deleted: number;
+} {
+  const c = { created: 0, configured: 0, unchanged: 0, deleted: 0 };
+  for (const e of changes) if (e.action in c) c[e.action as keyof typeof c]++;
+  return c;
+}
+
+function failuresMessage(failures: readonly ApplyFailure[]): string {
+  const shown = failures.slice(0, 3).map((f) => f.message);
+  const more = failures.length > 3 ? `; and ${failures.length - 3} more failed` : '';
+  return shown.join('; ') + more;
+}
+
+export class AssignmentReconciler {
+  private readonly steps: ReadonlyArray<{ name: string; reason: Reason; run: (p: Pass) => Promise<void> }> = [
+    { name: 'tenant', reason: Reason.TenantSetupFailed, run: (p) => this.reconcileTenant(p) },
+    { name: 'source', reason: Reason.ArtifactFailed, run: (p) => this.reconcileSource(p) },
+    { name: 'render', reason: Reason.BuildFailed, run: (p) => this.reconcileRender(p) },
+    { name: 'apply', reason: Reason.ApplyFailed, run: (p) => this.reconcileApply(p) },
+    { name: 'prune', reason: Reason.PruneFailed, run: (p) => this.reconcilePrune(p) },
+    { name: 'inventory', reason: Reason.ApplyFailed, run: (p) => this.reconcileInventory(p) },
+  ];
+
+  constructor(private readonly deps: AssignmentReconcilerDeps) {}
+
+  private now(): number {
+    return (this.deps.now ?? Date.now)();
+  }
+
+  async reconcile(key: string): Promise<ReconcileResult> {
+    const pass = this.load(key);
+    const log = this.deps.log.child({ tenant: pass.tenantName, assignment: pass.name });
+    try {
+      pass.inventory = await this.deps.inventories.get(pass.tenantName, pass.name);
+    } catch (err) {
+      return this.finish(
+        pass,
+        log,
+        new ReconcileError(Reason.ApplyFailed, `read inventory: ${errorMessage(err)}`),
+      );
+    }
+    if (!pass.desired) return this.reconcileDelete(pass, log);
+    if (pass.desired.suspend) {
+      return {
+        outcome: 'ok',
+        status: this.status(
+          pass,
+          AssignmentState.ASSIGNMENT_STATE_SUSPENDED,
+          Reason.Suspended,
+          'suspended: nothing is applied or pruned',
+        ),
+      };
+    }
+    if (pass.desired.source?.revision !== pass.inventory?.revision) {
+      this.deps.onProgress?.(
+        this.status(
+          pass,
+          AssignmentState.ASSIGNMENT_STATE_PROGRESSING,
+          Reason.Progressing,
+          `applying revision ${shortRevision(pass.desired.source?.revision ?? '')}`,
+        ),
+      );
+    }
+    try {
+      for (const step of this.steps) {
+        try {
+          await step.run(pass);
+        } catch (err) {
+          if (err instanceof ReconcileError) throw err;
+          throw new ReconcileError(step.reason, `${step.name}: ${errorMessage(err)}`, { cause: err });
+        }
+      }
+      return this.finish(pass, log);
+    } catch (err) {
+      return this.finish(pass, log, err as ReconcileError);
+    } finally {
+      pass.checkout?.release();
+    }
+  }
+
+  private load(key: string): Pass {
+    const { tenant, name } = splitKey(key);
+    const set = this.deps.desired();
+    const desired = set.assignments.find((a) => a.tenant === tenant && a.name === name);
+    return {
+      tenantName: tenant,
+      name,
+      generation: set.generation,
+      startedAtMs: this.now(),
+      desired,
+      tenant: set.tenants.find((t) => t.name === tenant),
+      changes: [],
+    };
+  }
+
+  // ---- steps --------------------------------------------------------------------------------
+
+  private async reconcileTenant(p: Pass): Promise<void> {
+    if (!p.tenant) {
+      throw new ReconcileError(
+        Reason.TenantSetupFailed,
+        `tenant ${p.tenantName} has no identity in the desired set`,
+        {
+          stalled: true,
+        },
+      );
+    }
+    await this.deps.tenants.ensure(p.tenant);
+  }
+
+  private async reconcileSource(p: Pass): Promise<void> {
+    const source = p.desired!.source;
+    if (!source || !source.url) {
+      throw new ReconcileError(Reason.ArtifactFailed, 'the assignment has no source', { stalled: true });
+    }
+    if (source.type !== 'git' && source.type !== '') {
+      throw new ReconcileError(
+        Reason.ArtifactFailed,
+        `source type ${JSON.stringify(source.type)} is not supported by this agent`,
+        {
+          stalled: true,
+        },
+      );
+    }
+    p.checkout = await this.deps.git.fetch(source);
+  }
+
+  private async reconcileRender(p: Pass): Promise<void> {
+    const a = p.desired!;
+    if (!PLAIN_RENDERERS.has(a.renderer)) {
+      throw new ReconcileError(
+        Reason.BuildFailed,
+        `renderer ${JSON.stringify(a.renderer)} is not supported by this agent`,
+        {
+          stalled: true,
+        },
+      );
+    }
+    p.objects = await renderPlain({
+      root: p.checkout!.dir,
+      path: a.path,
+      targetNamespace: a.targetNamespace || p.tenant!.namespaces[0],
+      tenant: a.tenant,
+      assignment: a.name,
+      scopeOf: (apiVersion, kind) => this.deps.kube.discovery.scopeOf(apiVersion, kind),
+    });
+    p.refs = p.objects.map((o) => refOf(o.object));
+  }
+
+  private async reconcileApply(p: Pass): Promise<void> {
+    const client = this.deps.kube.impersonate(tenantUser(p.tenant!));
+    const result: ApplyResult = await this.deps.applier.apply(client, p.objects!);
+    p.changes.push(...result.changes);
+    if (result.failures.length > 0) {
+      // objects that did apply stay; the inventory keeps old and new so that nothing leaks
+      const applied = result.changes.map((c) => c.ref);
+      p.nextInventory = this.inventory(
+        p,
+        p.inventory?.revision ?? '',
+        unionObjects(p.inventory?.objects ?? [], applied),
+      );
+      await this.saveInventory(p);
+      throw new ReconcileError(Reason.ApplyFailed, failuresMessage(result.failures));
+    }
+  }
+
+  private async reconcilePrune(p: Pass): Promise<void> {
+    if (!p.desired!.prune || !p.inventory) return;
+    const stale = staleObjects(p.inventory.objects, p.refs!);
+    if (stale.length === 0) return;
+    const client = this.deps.kube.impersonate(tenantUser(p.tenant!));
+    const result: PruneResult = await prune(
+      client,
+      stale,
+      { tenant: p.tenantName, assignment: p.name },
+      {
+        concurrency: this.deps.pruneConcurrency,
+      },
+    );
+    p.changes.push(...result.changes.filter((c) => c.action === 'deleted'));
+    if (result.failures.length > 0) {
+      p.nextInventory = this.inventory(
+        p,
+        p.inventory.revision,
+        unionObjects(
+          result.failures.map((f) => f.ref),
+          p.refs!,
+        ),
+      );
+      await this.saveInventory(p);
+      throw new ReconcileError(Reason.PruneFailed, failuresMessage(result.failures));
+    }
+  }
+
+  private async reconcileInventory(p: Pass): Promise<void> {
+    p.nextInventory = this.inventory(p, p.desired!.source?.revision ?? '', p.refs!);
+    await this.saveInventory(p);
+  }
+
+  // ---- deletion -----------------------------------------------------------------------------
+
+  /** The assignment left the desired set: prune its objects if it pruned, then drop its inventory. */
+  private async reconcileDelete(p: Pass, log: Logger): Promise<ReconcileResult> {
+    const inv = p.inventory;
+    if (!inv) return { outcome: 'forget' };
+    let deleted = 0;
+    if (inv.prune && inv.objects.length > 0) {
+      if (!inv.serviceAccount) {
+        log.warn('inventory records no identity to prune with; leaving its objects in place');
+      } else {
+        const client = this.deps.kube.impersonate(inv.serviceAccount);
+        const result = await prune(
+          client,
+          inv.objects,
+          { tenant: inv.tenant, assignment: inv.assignment },
+          {
+            concurrency: this.deps.pruneConcurrency,
+          },
+        );
+        p.changes.push(...result.changes.filter((c) => c.action === 'deleted'));
+        deleted = p.changes.length;
+        if (result.failures.length > 0) {
+          p.nextInventory = { ...inv, objects: result.failures.map((f) => f.ref) };
+          try {
+            await this.saveInventory(p);
+          } catch (err) {
+            log.warn({ err: errorMessage(err) }, 'could not update the inventory');
+          }
+          return this.finish(
+            p,
+            log,
+            new ReconcileError(Reason.PruneFailed, failuresMessage(result.failures)),
+          );
+        }
+      }
+    }
+    try {
+      await this.deps.inventories.delete(inv.tenant, inv.assignment);
+    } catch (err) {
+      return this.finish(
+        p,
+        log,
+        new ReconcileError(Reason.PruneFailed, `delete inventory: ${errorMessage(err)}`),
+      );
+    }
+    const message = inv.prune
+      ? `assignment removed from this cluster; ${deleted} object(s) deleted`
+      : `assignment removed from this cluster; prune is off, ${inv.objects.length} object(s) left in place`;
+    log.info({ deleted }, 'assignment removed');
+    p.inventory = undefined;
+    p.nextInventory = undefined;
+    return {
+      outcome: 'forget',
+      status: this.status(p, AssignmentState.ASSIGNMENT_STATE_UNSPECIFIED, Reason.Deleted, message),
+    };
+  }
+
+  // ---- helpers ------------------------------------------------------------------------------
+
+  private inventory(p: Pass, revision: string, objects: ObjectRef[]): Inventory {
+    return {
+      tenant: p.tenantName,
+      assignment: p.name,
+      revision,
+      prune: p.desired?.prune ?? p.inventory?.prune ?? false,
+      serviceAccount: p.tenant ? tenantUser(p.tenant) : (p.inventory?.serviceAccount ?? ''),
+      objects,
+    };
+  }
+
+  private async saveInventory(p: Pass): Promise<void> {
+    await this.deps.inventories.save(p.nextInventory!, p.inventory);
+  }
+
+  private finish(p: Pass, log: Logger, err?: ReconcileError | Error): ReconcileResult {
+    if (!err) {
+      const c = countChanges(p.changes);
+      const revision = shortRevision(p.desired?.source?.revision ?? '');
+      const message = `applied revision ${revision}: ${c.created} created, ${c.configured} configured, ${c.unchanged} unchanged, ${c.deleted} deleted`;
+      if (c.created + c.configured + c.deleted > 0) log.info({ revision, ...c }, 'applied');
+      else log.debug({ revision, ...c }, 'no changes');
+      return {
+        outcome: 'ok',
+        status: this.status(
+          p,
+          AssignmentState.ASSIGNMENT_STATE_READY,
+          Reason.ReconciliationSucceeded,
+          message,
+        ),
+      };
+    }
+    const reason = err instanceof ReconcileError ? err.reason : Reason.ApplyFailed;
+    const stalled = err instanceof ReconcileError && err.stalled;
+    log.warn({ reason, err: err.message }, 'reconcile failed');
+    return {
+      outcome: stalled ? 'stalled' : 'retry',
+      status: this.status(p, AssignmentState.ASSIGNMENT_STATE_FAILED, reason, err.message),
+    };
+  }
+
+  private status(p: Pass, state: AssignmentState, reason: Reason, message: string): AssignmentStatus {
+    const inv = p.nextInventory ?? p.inventory;
+    return {
+      cluster: this.deps.cluster,
+      tenant: p.tenantName,
+      assignment: p.name,
+      state,
+      reason,
+      message,
+      desiredRevision: p.desired?.source?.revision ?? '',
+      appliedRevision: inv?.revision ?? '',
+      observedGeneration: p.generation,
+      changes: countChanges(p.changes),
+      objects: inv?.objects.length ?? 0,
+      startedAtMs: p.startedAtMs,
+      finishedAtMs: state === AssignmentState.ASSIGNMENT_STATE_PROGRESSING ? 0 : this.now(),
+    };
+  }
+}

@@ -1,0 +1,278 @@
+// Fetches a git source pinned to one commit into a local cache keyed by repository URL and
+// commit SHA: a second reconcile of the same commit makes no network call. Fetches by SHA with
+// --depth 1 (protocol v2, or servers that allow reachable SHA-1s in want), falling back to a
+// full fetch. Credentials travel as an HTTP header set through GIT_CONFIG_* environment
+// variables: never in process arguments, logs or error messages.
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Reason, type SourceRef } from '../../../proto/index.js';
+import type { Logger } from '../../../proto/contract/log.js';
+import { ReconcileError } from '../../errors.js';
+import { redactSecrets, scrubUrls } from '../../redact.js';
+
+export interface Checkout {
+  /** Directory holding the commit's files (no .git). */
+  dir: string;
+  commit: string;
+  /** Whether this call fetched from the network (false: served from the cache). */
+  fetched: boolean;
+  /** Marks the checkout no longer in use, so eviction may remove it. */
+  release(): void;
+}
+
+export interface GitSourceOptions {
+  cacheDir: string;
+  log: Logger;
+  /** Checkouts kept per repository besides those in use (default 3). */
+  keepPerRepo?: number;
+  /** Time limit of one git command (default 120 s). */
+  timeoutMs?: number;
+  /** git executable (default "git"). */
+  git?: string;
+}
+
+const COMPLETE = '.gitfleet-complete';
+const SHA = /^[0-9a-f]{40}$/;
+
+interface Auth {
+  /** URL without user info, safe to show and to pass as an argument. */
+  url: string;
+  header?: string;
+  origin?: string;
+  secrets: string[];
+}
+
+/** Splits credentials off the URL; SourceRef credentials win over ones embedded in the URL. */
+export function gitAuth(url: string, credentials?: { username: string; password: string }): Auth {
+  let clean = url;
+  let user = credentials?.username ?? '';
+  let pass = credentials?.password ?? '';
+  let origin: string | undefined;
+  if (/^https?:\/\//i.test(url)) {
+    const u = new URL(url);
+    if (!credentials && (u.username || u.password)) {
+      user = decodeURIComponent(u.username);
+      pass = decodeURIComponent(u.password);
+    }
+    u.username = '';
+    u.password = '';
+    clean = u.toString();
+    origin = `${u.protocol}//${u.host}/`;
+  } else {
+    clean = scrubUrls(url);
+  }
+  if (!user && !pass) return { url: clean, secrets: [] };
+  const token = Buffer.from(`${user}:${pass}`).toString('base64');
+  return {
+    url: clean,
+    origin,
+    header: `Authorization: Basic ${token}`,
+    secrets: [token, pass].filter((s) => s.length >= 3),
+  };
+}
+
+/** The environment git runs with: no prompts, no system config or helpers, auth header if any. */
+export function gitEnv(auth: Auth, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const config: Array<[string, string]> = [
+    ['credential.helper', ''],
+    ['protocol.version', '2'],
+    ['advice.detachedHead', 'false'],
+    ['core.hooksPath', '/dev/null'],
+  ];
+  if (auth.header)
+    config.push([auth.origin ? `http.${auth.origin}.extraHeader` : 'http.extraHeader', auth.header]);
+  const env: NodeJS.ProcessEnv = {
+    ...base,
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_ASKPASS: '',
+    SSH_ASKPASS: '',
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_HTTP_LOW_SPEED_LIMIT: '1000',
+    GIT_HTTP_LOW_SPEED_TIME: '30',
+    GIT_CONFIG_COUNT: String(config.length),
+  };
+  config.forEach(([k, v], i) => {
+    env[`GIT_CONFIG_KEY_${i}`] = k;
+    env[`GIT_CONFIG_VALUE_${i}`] = v;
+  });
+  return env;
+}
+
+export class GitSource {
+  private readonly inflight = new Map<string, Promise<void>>();
+  private readonly inUse = new Map<string, number>();
+
+  constructor(private readonly opts: GitSourceOptions) {}
+
+  repoDir(url: string): string {
+    const clean = gitAuth(url).url;
+    return join(this.opts.cacheDir, 'git', createHash('sha256').update(clean).digest('hex').slice(0, 20));
+  }
+
+  async fetch(source: Pick<SourceRef, 'url' | 'commit' | 'credentials'>): Promise<Checkout> {
+    const commit = source.commit.toLowerCase();
+    const auth = gitAuth(source.url, source.credentials);
+    if (!SHA.test(commit)) {
+      throw new ReconcileError(
+        Reason.ArtifactFailed,
+        `source ${auth.url}: not a full commit SHA: ${JSON.stringify(source.commit)}`,
+        {
+          stalled: true,
+        },
+      );
+    }
+    const repoDir = this.repoDir(source.url);
+    const dir = join(repoDir, commit);
+    this.inUse.set(dir, (this.inUse.get(dir) ?? 0) + 1);
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      const n = (this.inUse.get(dir) ?? 1) - 1;
+      if (n <= 0) this.inUse.delete(dir);
+      else this.inUse.set(dir, n);
+    };
+    try {
+      if (await exists(join(dir, COMPLETE))) {
+        const now = new Date();
+        await utimes(dir, now, now).catch(() => undefined);
+        return { dir, commit, fetched: false, release };
+      }
+      let p = this.inflight.get(dir);
+      if (!p) {
+        p = this.download(auth, commit, repoDir, dir).finally(() => this.inflight.delete(dir));
+        this.inflight.set(dir, p);
+      }
+      await p;
+      await this.evict(repoDir).catch((err) =>
+        this.opts.log.warn({ err: scrubUrls(String(err)) }, 'git cache eviction failed'),
+      );
+      return { dir, commit, fetched: true, release };
+    } catch (err) {
+      release();
+      throw err;
+    }
+  }
+
+  private async download(auth: Auth, commit: string, repoDir: string, dir: string): Promise<void> {
+    await mkdir(repoDir, { recursive: true });
+    const tmp = join(repoDir, `.tmp-${commit.slice(0, 12)}-${randomBytes(4).toString('hex')}`);
+    const env = gitEnv(auth);
+    const started = Date.now();
+    try {
+      await mkdir(tmp);
+      await this.git(['init', '-q', tmp], env, auth);
+      try {
+        await this.git(['-C', tmp, 'fetch', '-q', '--no-tags', '--depth', '1', auth.url, commit], env, auth);
+      } catch (shallowErr) {
+        this.opts.log.debug(
+          { url: auth.url, err: errText(shallowErr) },
+          'shallow fetch by SHA refused, fetching all',
+        );
+        try {
+          await this.git(
+            [
+              '-C',
+              tmp,
+              'fetch',
+              '-q',
+              '--no-tags',
+              auth.url,
+              '+refs/heads/*:refs/remotes/origin/*',
+              '+refs/tags/*:refs/tags/*',
+            ],
+            env,
+            auth,
+          );
+        } catch (fullErr) {
+          throw new ReconcileError(Reason.ArtifactFailed, `fetch ${auth.url}: ${errText(fullErr)}`, {
+            cause: undefined,
+          });
+        }
+      }
+      try {
+        await this.git(['-C', tmp, 'checkout', '-q', '--detach', commit], env, auth);
+      } catch (err) {
+        throw new ReconcileError(
+          Reason.ArtifactFailed,
+          `commit ${commit} not found in ${auth.url}: ${errText(err)}`,
+        );
+      }
+      const head = (await this.git(['-C', tmp, 'rev-parse', 'HEAD'], env, auth)).trim();
+      if (head !== commit) {
+        throw new ReconcileError(
+          Reason.ArtifactFailed,
+          `checkout of ${auth.url} gave ${head}, want ${commit}`,
+        );
+      }
+      await rm(join(tmp, '.git'), { recursive: true, force: true });
+      await writeFile(join(tmp, COMPLETE), `${commit}\n`);
+      try {
+        await rename(tmp, dir);
+      } catch (err) {
+        // another process (or a previous run) finished the same commit first
+        if (!(await exists(join(dir, COMPLETE)))) throw err;
+      }
+      this.opts.log.info({ url: auth.url, commit, ms: Date.now() - started }, 'fetched git source');
+    } catch (err) {
+      if (err instanceof ReconcileError) throw err;
+      throw new ReconcileError(Reason.ArtifactFailed, `fetch ${auth.url}@${commit}: ${errText(err)}`);
+    } finally {
+      await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+    }
+  }
+
+  /** Keeps the newest `keepPerRepo` checkouts of a repository, and any in use. */
+  private async evict(repoDir: string): Promise<void> {
+    const keep = this.opts.keepPerRepo ?? 3;
+    const entries = await readdir(repoDir, { withFileTypes: true });
+    const dirs = await Promise.all(
+      entries
+        .filter((e) => e.isDirectory() && SHA.test(e.name))
+        .map(async (e) => ({
+          path: join(repoDir, e.name),
+          mtime: (await stat(join(repoDir, e.name))).mtimeMs,
+        })),
+    );
+    dirs.sort((a, b) => b.mtime - a.mtime);
+    for (const d of dirs.slice(keep)) {
+      if (this.inUse.has(d.path) || this.inflight.has(d.path)) continue;
+      await rm(d.path, { recursive: true, force: true });
+    }
+  }
+
+  private git(args: string[], env: NodeJS.ProcessEnv, auth: Auth): Promise<string> {
+    const timeout = this.opts.timeoutMs ?? 120_000;
+    return new Promise((resolve, reject) => {
+      execFile(
+        this.opts.git ?? 'git',
+        args,
+        { env, timeout, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024, encoding: 'utf8' },
+        (err, stdout, stderr) => {
+          if (!err) return resolve(stdout);
+          const e = err as NodeJS.ErrnoException & { killed?: boolean; signal?: string };
+          let text =
+            e.killed || e.signal === 'SIGKILL' ? `timed out after ${timeout} ms` : stderr.trim() || e.message;
+          text = redactSecrets(scrubUrls(text), auth.secrets);
+          // the last lines say why; earlier ones are progress
+          reject(new Error(text.split('\n').slice(-3).join(' ').trim()));
+        },
+      );
+    });
+  }
+}
+
+function errText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await stat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
