@@ -13,8 +13,9 @@ export interface PublishTarget {
 }
 
 /**
- * put: write the set. With `verify`, first read what the bus holds and skip the write when it is
- * already this generation with this content (used after start and reconnect).
+ * put: write the set. With `verify` (after start and reconnects), and always for the first write
+ * of a cluster, first read what the bus holds: skip the write when it is already this generation
+ * with this content, and report (onBehind) a bus that is ahead rather than go backwards.
  */
 export type PublishOp = { kind: 'put'; set: DesiredSet; verify: boolean } | { kind: 'delete' };
 
@@ -33,6 +34,12 @@ export class DesiredPublisher {
   private readonly pending = new Map<string, PublishOp>();
   private readonly inFlight = new Set<string>();
   private readonly failed = new Map<string, PublishOp>();
+  /**
+   * Clusters whose key this publisher has read or written since it started. The hub is the only
+   * writer, so after that a plain put is safe; before it, what the bus holds is checked first so
+   * that a hub with a younger store never moves a cluster's generation backwards.
+   */
+  private readonly known = new Set<string>();
   private retryTimer: NodeJS.Timeout | undefined;
   private retryDelay: number;
   private stopped = false;
@@ -108,14 +115,16 @@ export class DesiredPublisher {
     try {
       if (op.kind === 'delete') {
         await this.target.delete(cluster);
+        this.known.add(cluster);
       } else {
-        if (op.verify) {
+        if (op.verify || !this.known.has(cluster)) {
           const current = await this.target.get(cluster);
           if (current && current.generation >= op.set.generation) {
             if (
               current.generation === op.set.generation &&
               hashDesiredSet(current) === hashDesiredSet(op.set)
             ) {
+              this.known.add(cluster);
               return; // the bus already has exactly this
             }
             this.opts.onBehind(cluster, current.generation);
@@ -123,6 +132,7 @@ export class DesiredPublisher {
           }
         }
         await this.target.put({ ...op.set, publishedAtMs: Date.now() });
+        this.known.add(cluster);
         this.opts.onPublished?.(cluster, op.set.generation);
       }
       this.retryDelay = this.opts.retryMinMs ?? 1000;

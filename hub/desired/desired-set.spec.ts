@@ -1,0 +1,96 @@
+import { describe, expect, it } from '@jest/globals';
+import { DesiredSet } from '../../proto/index.js';
+import { buildSnapshot, computeDesiredSet, hashDesiredSet } from './desired-set.js';
+import { assignment, repo, SHA1, SHA2, tenant } from './testing.js';
+
+const prod = { name: 'prod-1', labels: { env: 'prod' } };
+const dev = { name: 'dev-1', labels: { env: 'dev' } };
+
+describe('computeDesiredSet', () => {
+  const snapshot = buildSnapshot(
+    [tenant('team-b', ['b', 'b2']), tenant('team-a')],
+    [
+      repo('team-a', 'app', { credentials: { username: 'bot', password: 'pw' }, hasCredentials: true }),
+      repo('team-b', 'app', { branch: '', tag: 'v1', revision: `v1@sha1:${SHA2}` }),
+      repo('team-b', 'new', { revision: '', resolveError: 'repo "team-b/new": boom' }),
+    ],
+    [
+      assignment('team-b', 'web', { clusters: ['prod-1'], suspend: true, targetNamespace: 'b2' }),
+      assignment('team-a', 'web', { selector: { env: 'prod' } }),
+      assignment('team-a', 'only-dev', { clusters: ['dev-1'] }),
+      assignment('team-b', 'pending', { repo: 'new', selector: { env: 'prod' } }),
+    ],
+  );
+
+  it('includes the assignments that select the cluster, sorted, with their sources and tenants', () => {
+    const { set, unresolved } = computeDesiredSet(prod, snapshot);
+    expect(set.cluster).toBe('prod-1');
+    expect(set.generation).toBe(0);
+    expect(set.assignments.map((a) => `${a.tenant}/${a.name}`)).toEqual(['team-a/web', 'team-b/web']);
+    expect(set.assignments[0]).toEqual({
+      tenant: 'team-a',
+      name: 'web',
+      repo: 'app',
+      source: {
+        type: 'git',
+        url: 'https://git.example.com/team-a/app.git',
+        revision: `main@sha1:${SHA1}`,
+        commit: SHA1,
+        credentials: { username: 'bot', password: 'pw' },
+      },
+      path: 'deploy',
+      targetNamespace: 'team-a',
+      prune: true,
+      suspend: false,
+      renderer: 'auto',
+    });
+    expect(set.assignments[1]).toMatchObject({
+      suspend: true,
+      targetNamespace: 'b2',
+      source: { revision: `v1@sha1:${SHA2}`, commit: SHA2, credentials: undefined },
+    });
+    expect(set.tenants).toEqual([
+      { name: 'team-a', namespaces: ['team-a'], serviceAccount: 'gitfleet-reconciler', clusterRole: 'admin' },
+      {
+        name: 'team-b',
+        namespaces: ['b', 'b2'],
+        serviceAccount: 'gitfleet-reconciler',
+        clusterRole: 'admin',
+      },
+    ]);
+    expect(unresolved.map((u) => [u.assignment.name, u.resolveError])).toEqual([
+      ['pending', 'repo "team-b/new": boom'],
+    ]);
+  });
+
+  it('leaves out tenants without a published assignment', () => {
+    const { set } = computeDesiredSet(dev, snapshot);
+    expect(set.assignments.map((a) => a.name)).toEqual(['only-dev']);
+    expect(set.tenants.map((t) => t.name)).toEqual(['team-a']);
+  });
+
+  it('is empty for a cluster nothing selects', () => {
+    const { set, unresolved } = computeDesiredSet({ name: 'lonely', labels: {} }, snapshot);
+    expect(set.assignments).toEqual([]);
+    expect(set.tenants).toEqual([]);
+    expect(unresolved).toEqual([]);
+  });
+});
+
+describe('hashDesiredSet', () => {
+  const set: DesiredSet = {
+    cluster: 'c',
+    generation: 3,
+    tenants: [{ name: 't', namespaces: ['t'], serviceAccount: 's', clusterRole: 'admin' }],
+    assignments: [],
+    publishedAtMs: 123,
+  };
+
+  it('ignores generation and publishedAtMs', () => {
+    expect(hashDesiredSet(set)).toBe(hashDesiredSet({ ...set, generation: 9, publishedAtMs: 0 }));
+  });
+
+  it('changes with the content', () => {
+    expect(hashDesiredSet(set)).not.toBe(hashDesiredSet({ ...set, tenants: [] }));
+  });
+});

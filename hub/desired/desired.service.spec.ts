@@ -1,0 +1,182 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { ReplaySubject } from 'rxjs';
+import type { Assignment, DesiredSet, Repo, Tenant } from '../../proto/index.js';
+import { createLogger } from '../../proto/contract/log.js';
+import type { BusConnection, BusService } from '../bus/bus.service.js';
+import type { DesiredKvRepository } from './desired-kv.repository.js';
+import { buildSnapshot, type DesiredSnapshot } from './desired-set.js';
+import type { ClusterProjectionState, DesiredRepository, GenerationUpdate } from './desired.repository.js';
+import { DesiredService } from './desired.service.js';
+import { assignment, repo, SHA2, tenant } from './testing.js';
+
+class FakeStore {
+  tenants: Tenant[] = [tenant('team-a')];
+  repos: Repo[] = [repo('team-a', 'app')];
+  assignments: Assignment[] = [];
+  clusters = new Map<string, ClusterProjectionState>();
+
+  addCluster(name: string, labels: Record<string, string> = {}): void {
+    this.clusters.set(name, { name, labels, desiredGeneration: 0, desiredHash: '' });
+  }
+  async loadSnapshot(): Promise<DesiredSnapshot> {
+    return buildSnapshot(this.tenants, this.repos, this.assignments);
+  }
+  async loadClusters(names?: readonly string[]): Promise<ClusterProjectionState[]> {
+    const all = [...this.clusters.values()].map((c) => ({ ...c }));
+    return names ? all.filter((c) => names.includes(c.name)) : all;
+  }
+  async saveGenerations(updates: readonly GenerationUpdate[]): Promise<void> {
+    for (const u of updates) {
+      const c = this.clusters.get(u.name);
+      if (c) Object.assign(c, { desiredGeneration: u.generation, desiredHash: u.hash });
+    }
+  }
+  async raiseGeneration(name: string, atLeast: number): Promise<void> {
+    const c = this.clusters.get(name);
+    if (c) Object.assign(c, { desiredGeneration: Math.max(c.desiredGeneration, atLeast), desiredHash: '' });
+  }
+}
+
+class FakeKv {
+  kv = new Map<string, DesiredSet>();
+  puts: DesiredSet[] = [];
+  deletes: string[] = [];
+  ready = false;
+  async ensureBucket(): Promise<void> {
+    this.ready = true;
+  }
+  async put(set: DesiredSet): Promise<void> {
+    if (!this.ready) throw new Error('not connected to NATS');
+    this.puts.push(set);
+    this.kv.set(set.cluster, set);
+  }
+  async get(cluster: string): Promise<DesiredSet | undefined> {
+    if (!this.ready) throw new Error('not connected to NATS');
+    return this.kv.get(cluster);
+  }
+  async delete(cluster: string): Promise<void> {
+    if (!this.ready) throw new Error('not connected to NATS');
+    this.deletes.push(cluster);
+    this.kv.delete(cluster);
+  }
+  async keys(): Promise<string[]> {
+    return [...this.kv.keys()];
+  }
+}
+
+describe('DesiredService', () => {
+  let store: FakeStore;
+  let kv: FakeKv;
+  let connected: ReplaySubject<BusConnection>;
+  let service: DesiredService;
+  const conn = { nc: { isClosed: () => false } } as unknown as BusConnection;
+
+  beforeEach(() => {
+    store = new FakeStore();
+    kv = new FakeKv();
+    connected = new ReplaySubject(1);
+    service = new DesiredService(
+      store as unknown as DesiredRepository,
+      kv as unknown as DesiredKvRepository,
+      { connected$: connected.asObservable() } as unknown as BusService,
+      createLogger('test', 'silent'),
+    );
+  });
+
+  afterEach(async () => {
+    await service.onModuleDestroy();
+  });
+
+  async function connect(): Promise<void> {
+    service.onApplicationBootstrap();
+    connected.next(conn);
+    await eventuallySettled();
+  }
+
+  async function eventuallySettled(): Promise<void> {
+    // onConnected runs asynchronously: wait until it has queued and finished its pass
+    for (let i = 0; i < 50 && !kv.ready; i++) await new Promise((r) => setImmediate(r));
+    await service.project([]);
+    await service.settled();
+  }
+
+  it('publishes every cluster once with generation 1, and nothing again when nothing changed', async () => {
+    store.addCluster('c1', { env: 'prod' });
+    store.addCluster('c2', { env: 'dev' });
+    store.assignments.push(assignment('team-a', 'web', { selector: { env: 'prod' } }));
+    await connect();
+    expect(kv.puts.map((s) => `${s.cluster}@${s.generation}:${s.assignments.length}`).sort()).toEqual([
+      'c1@1:1',
+      'c2@1:0',
+    ]);
+    await service.project('all');
+    await service.project('all', { verify: true });
+    await service.settled();
+    expect(kv.puts).toHaveLength(2);
+  });
+
+  it('bumps only the clusters whose content changed', async () => {
+    store.addCluster('c1', { env: 'prod' });
+    store.addCluster('c2', { env: 'dev' });
+    await connect();
+    kv.puts = [];
+    const changed: string[][] = [];
+    service.changed$.subscribe((n) => changed.push(n));
+    store.assignments.push(assignment('team-a', 'web', { clusters: ['c2'] }));
+    await service.project('all');
+    await service.settled();
+    expect(kv.puts.map((s) => `${s.cluster}@${s.generation}`)).toEqual(['c2@2']);
+    expect(changed).toEqual([['c2']]);
+
+    store.repos[0] = repo('team-a', 'app', { revision: `main@sha1:${SHA2}` });
+    await service.project('all');
+    await service.settled();
+    expect(kv.get('c2')).resolves.toMatchObject({ generation: 3 });
+    expect(kv.kv.get('c2')!.assignments[0].source!.commit).toBe(SHA2);
+  });
+
+  it('deletes the key of a cluster that no longer exists', async () => {
+    store.addCluster('c1');
+    await connect();
+    store.clusters.delete('c1');
+    await service.project(['c1']);
+    await service.settled();
+    expect(kv.deletes).toEqual(['c1']);
+    expect(kv.kv.has('c1')).toBe(false);
+  });
+
+  it('persists generations before the bus is reachable and publishes them on connect', async () => {
+    store.addCluster('c1');
+    service.onApplicationBootstrap(); // no connection yet
+    await service.project('all');
+    expect(store.clusters.get('c1')!.desiredGeneration).toBe(1);
+    expect(kv.puts).toHaveLength(0);
+    connected.next(conn);
+    await eventuallySettled();
+    expect(kv.kv.get('c1')!.generation).toBe(1);
+  });
+
+  it('on (re)connect restores missing keys without a new generation and removes stale ones', async () => {
+    store.addCluster('c1');
+    await connect();
+    kv.kv.clear(); // the bus lost its state
+    kv.kv.set('gone', { cluster: 'gone', generation: 1, tenants: [], assignments: [], publishedAtMs: 1 });
+    connected.next(conn);
+    await eventuallySettled();
+    expect(kv.kv.get('c1')!.generation).toBe(1);
+    expect(kv.kv.has('gone')).toBe(false);
+  });
+
+  it('continues above a generation the bus already has', async () => {
+    store.addCluster('c1');
+    kv.ready = true;
+    kv.kv.set('c1', { cluster: 'c1', generation: 41, tenants: [], assignments: [], publishedAtMs: 1 });
+    await connect();
+    for (let i = 0; i < 20 && kv.kv.get('c1')!.generation === 41; i++) {
+      await new Promise((r) => setTimeout(r, 5));
+      await service.settled();
+    }
+    expect(kv.kv.get('c1')!.generation).toBe(42);
+    expect(store.clusters.get('c1')!.desiredGeneration).toBe(42);
+  });
+});
