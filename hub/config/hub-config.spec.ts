@@ -1,0 +1,56 @@
+import { describe, expect, it } from '@jest/globals';
+import { ConfigError, hubConfigFromEnv, parseHubConfig } from './hub-config.js';
+
+const ok = { listen: '127.0.0.1:0', natsUrl: 'nats://127.0.0.1:4222', db: ':memory:' };
+
+describe('parseHubConfig', () => {
+  it('parses a minimal config', () => {
+    expect(parseHubConfig({ ...ok, logLevel: 'warn' })).toEqual({
+      listen: { host: '127.0.0.1', port: 0 },
+      natsServers: ['nats://127.0.0.1:4222'],
+      db: { kind: 'sqlite', path: ':memory:' },
+      resolveIntervalSeconds: undefined,
+      logLevel: 'warn',
+    });
+  });
+
+  it('accepts IPv6, several NATS servers, postgres URLs and a resolve interval', () => {
+    const c = parseHubConfig({
+      listen: '[::1]:50051',
+      natsUrl: 'nats://a:4222, 127.0.0.1:4223',
+      db: 'postgres://hub@db/gitfleet',
+      resolveIntervalSeconds: 0.5,
+    });
+    expect(c.listen).toEqual({ host: '::1', port: 50051 });
+    expect(c.natsServers).toEqual(['nats://a:4222', '127.0.0.1:4223']);
+    expect(c.db).toEqual({ kind: 'postgres', url: 'postgres://hub@db/gitfleet' });
+    expect(c.resolveIntervalSeconds).toBe(0.5);
+  });
+
+  it.each([
+    [{ ...ok, listen: '' }, 'invalid hub config: listen: required'],
+    [{ ...ok, listen: '127.0.0.1' }, 'listen: "127.0.0.1" is not "host:port"'],
+    [{ ...ok, listen: 'localhost:70000' }, 'listen: port 70000 is out of range'],
+    [{ ...ok, natsUrl: '' }, 'natsUrl: required'],
+    [{ ...ok, natsUrl: 'http://x:1' }, 'natsUrl: "http://x:1": want nats://host:port'],
+    [{ ...ok, db: '' }, 'db: required'],
+    [{ ...ok, db: 'mysql://u:secret@x/db' }, 'db: unsupported database URL scheme in "mysql://***@x/db"'],
+    [{ ...ok, db: '/no/such/dir/hub.db' }, 'db: directory /no/such/dir of the SQLite file does not exist'],
+    [{ ...ok, resolveIntervalSeconds: 0 }, 'resolveIntervalSeconds: must be a positive number'],
+    [{ ...ok, logLevel: 'loud' }, 'logLevel: "loud" is not one of'],
+  ])('rejects %j', (config, message) => {
+    expect(() => parseHubConfig(config)).toThrow(ConfigError);
+    expect(() => parseHubConfig(config)).toThrow(message);
+  });
+});
+
+it('reads the environment', () => {
+  expect(
+    hubConfigFromEnv({ GITFLEET_HUB_LISTEN: ':1', GITFLEET_NATS_URL: 'n', GITFLEET_HUB_DB: 'x.db' }),
+  ).toEqual({
+    listen: ':1',
+    natsUrl: 'n',
+    db: 'x.db',
+    logLevel: undefined,
+  });
+});

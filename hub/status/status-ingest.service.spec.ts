@@ -1,0 +1,149 @@
+import { beforeEach, describe, expect, it } from '@jest/globals';
+import {
+  AssignmentState,
+  Heartbeat,
+  StatusReport,
+  assignmentStatusSubject,
+  heartbeatSubject,
+  type AssignmentStatus,
+} from '../../proto/index.js';
+import { createLogger } from '../../proto/contract/log.js';
+import type { BusService } from '../bus/bus.service.js';
+import { NAK_DELAY_MS, StatusIngestService } from './status-ingest.service.js';
+import type { StatusStreamRepository } from './status-stream.repository.js';
+import type { HeartbeatRecord, StatusRepository } from './status.repository.js';
+
+class FakeStatusStore {
+  clusters = new Set(['c1']);
+  assignments = new Set(['team-a/web']);
+  statuses: AssignmentStatus[] = [];
+  heartbeats: HeartbeatRecord[] = [];
+  broken = false;
+  async clusterExists(name: string): Promise<boolean> {
+    if (this.broken) throw new Error('SQLITE_BUSY');
+    return this.clusters.has(name);
+  }
+  async assignmentExists(tenant: string, name: string): Promise<boolean> {
+    return this.assignments.has(`${tenant}/${name}`);
+  }
+  async upsert(s: AssignmentStatus): Promise<void> {
+    this.statuses.push(s);
+  }
+  async recordHeartbeat(h: HeartbeatRecord): Promise<boolean> {
+    this.heartbeats.push(h);
+    return true;
+  }
+}
+
+function msg(subject: string, data: Uint8Array) {
+  const m = {
+    subject,
+    data,
+    acked: false,
+    naked: undefined as number | undefined,
+    termed: false,
+    ack: () => void (m.acked = true),
+    nak: (delay?: number) => void (m.naked = delay),
+    term: () => void (m.termed = true),
+  };
+  return m;
+}
+
+const status = (fields: Partial<AssignmentStatus> = {}): AssignmentStatus => ({
+  cluster: 'c1',
+  tenant: 'team-a',
+  assignment: 'web',
+  state: AssignmentState.ASSIGNMENT_STATE_READY,
+  reason: 'ReconciliationSucceeded',
+  message: '',
+  desiredRevision: '',
+  appliedRevision: '',
+  observedGeneration: 1,
+  changes: undefined,
+  objects: 1,
+  startedAtMs: 0,
+  finishedAtMs: 0,
+  ...fields,
+});
+
+describe('StatusIngestService', () => {
+  let store: FakeStatusStore;
+  let ingest: StatusIngestService;
+
+  beforeEach(() => {
+    store = new FakeStatusStore();
+    ingest = new StatusIngestService(
+      store as unknown as StatusRepository,
+      {} as StatusStreamRepository,
+      {} as BusService,
+      createLogger('test', 'silent'),
+    );
+  });
+
+  it('stores a report and acks it after the write, announcing the cluster', async () => {
+    const changed: string[][] = [];
+    ingest.changed$.subscribe((c) => changed.push(c));
+    const m = msg(assignmentStatusSubject('c1'), StatusReport.encode({ status: status() }).finish());
+    expect(await ingest.handle(m)).toBe('stored');
+    expect(m.acked).toBe(true);
+    expect(store.statuses).toHaveLength(1);
+    expect(changed).toEqual([['c1']]);
+  });
+
+  it('takes the cluster from the subject, not from the payload', async () => {
+    const m = msg(
+      assignmentStatusSubject('c1'),
+      StatusReport.encode({ status: status({ cluster: 'c9' }) }).finish(),
+    );
+    await ingest.handle(m);
+    expect(store.statuses[0].cluster).toBe('c1');
+  });
+
+  it('records heartbeats', async () => {
+    const hb = Heartbeat.encode({
+      cluster: 'c1',
+      agentVersion: '0.1.0',
+      observedGeneration: 7,
+      sentAtMs: 1234,
+    }).finish();
+    const m = msg(heartbeatSubject('c1'), hb);
+    expect(await ingest.handle(m)).toBe('stored');
+    expect(store.heartbeats).toEqual([
+      { cluster: 'c1', agentVersion: '0.1.0', observedGeneration: 7, atMs: 1234 },
+    ]);
+    expect(m.acked).toBe(true);
+  });
+
+  it('acks and ignores unknown clusters and assignments', async () => {
+    const unknownCluster = msg(
+      assignmentStatusSubject('c2'),
+      StatusReport.encode({ status: status() }).finish(),
+    );
+    const unknownAssignment = msg(
+      assignmentStatusSubject('c1'),
+      StatusReport.encode({ status: status({ assignment: 'nope' }) }).finish(),
+    );
+    expect(await ingest.handle(unknownCluster)).toBe('ignored');
+    expect(await ingest.handle(unknownAssignment)).toBe('ignored');
+    expect(unknownCluster.acked && unknownAssignment.acked).toBe(true);
+    expect(store.statuses).toHaveLength(0);
+  });
+
+  it('terminates messages it can never process', async () => {
+    const garbage = msg(assignmentStatusSubject('c1'), new Uint8Array([0xff, 0xff, 0xff]));
+    const empty = msg(assignmentStatusSubject('c1'), StatusReport.encode({ status: undefined }).finish());
+    const badSubject = msg('gitfleet.status.c1.other', new Uint8Array());
+    for (const m of [garbage, empty, badSubject]) {
+      expect(await ingest.handle(m)).toBe('invalid');
+      expect(m.termed).toBe(true);
+    }
+  });
+
+  it('naks with a delay when the store fails', async () => {
+    store.broken = true;
+    const m = msg(assignmentStatusSubject('c1'), StatusReport.encode({ status: status() }).finish());
+    await ingest.handle(m);
+    expect(m.acked).toBe(false);
+    expect(m.naked).toBe(NAK_DELAY_MS);
+  });
+});
