@@ -107,8 +107,12 @@ export function ownedFieldsPresent(fields: unknown, desired: unknown): boolean {
         return false;
       }
       if (!isPlainObject(keyObj)) return false;
+      // a key field missing from the desired element was defaulted by the server (e.g. a port's
+      // protocol "TCP"): it matches
       child = desired.find(
-        (el) => isPlainObject(el) && Object.entries(keyObj).every(([k, v]) => deepEqual(el[k], v)),
+        (el) =>
+          isPlainObject(el) &&
+          Object.entries(keyObj).every(([k, v]) => el[k] === undefined || deepEqual(el[k], v)),
       );
       if (child === undefined) return false;
     } else if (kind === 'v:') {

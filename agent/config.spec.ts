@@ -1,0 +1,37 @@
+import { describe, expect, it } from '@jest/globals';
+import { agentConfigFromEnv, resolveAgentConfig } from './config.js';
+
+describe('agent config', () => {
+  it('fills in defaults', () => {
+    const c = resolveAgentConfig({ cluster: 'edge-1', natsUrl: 'nats://127.0.0.1:4222' });
+    expect(c).toMatchObject({
+      cluster: 'edge-1',
+      namespace: 'gitfleet-system',
+      resyncSeconds: 60,
+      heartbeatSeconds: 30,
+      concurrency: 4,
+      applyConcurrency: 16,
+    });
+    expect(c.kubeconfigPath).toBeUndefined();
+    expect(c.cacheDir).toContain('gitfleet-agent');
+  });
+
+  it('fails fast on bad values', () => {
+    expect(() => resolveAgentConfig({ cluster: 'Edge_1', natsUrl: 'x' })).toThrow(/invalid cluster name/);
+    expect(() => resolveAgentConfig({ cluster: 'e', natsUrl: '' })).toThrow(/natsUrl is required/);
+    expect(() => resolveAgentConfig({ cluster: 'e', natsUrl: 'x', resyncSeconds: 0 })).toThrow(
+      /resyncSeconds/,
+    );
+    expect(() => resolveAgentConfig({ cluster: 'e', natsUrl: 'x', namespace: 'Bad' })).toThrow(/namespace/);
+    expect(() => resolveAgentConfig({ cluster: 'e', natsUrl: 'x', logLevel: 'loud' })).toThrow(/logLevel/);
+  });
+
+  it('reads the process environment', () => {
+    const c = agentConfigFromEnv({
+      GITFLEET_CLUSTER: 'a',
+      GITFLEET_NATS_URL: 'nats://x',
+      GITFLEET_RESYNC_SECONDS: '5',
+    });
+    expect(c).toMatchObject({ cluster: 'a', natsUrl: 'nats://x', resyncSeconds: 5 });
+  });
+});
