@@ -99,10 +99,7 @@ describe('finalizeObjects', () => {
       ...parseManifests('a.yaml', cm('a')),
       ...parseManifests(
         'b.yaml',
-        cm('b', 'metadata:\n  namespace: other\n').replace(
-          /metadata:\n  name: b\nmetadata:\n  namespace: other\n/,
-          'metadata:\n  name: b\n  namespace: other\n',
-        ),
+        'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n  namespace: other\n',
       ),
       ...parseManifests(
         'ns.yaml',
