@@ -116,8 +116,11 @@ export class BusService implements OnModuleInit, BeforeApplicationShutdown {
     this.events.complete();
     if (conn && !conn.nc.isClosed()) {
       const drained = conn.nc.drain().catch(() => undefined);
-      const timedOut = sleep(5000).then(() => 'timeout' as const);
-      if ((await Promise.race([drained, timedOut])) === 'timeout') {
+      const cancel = new AbortController();
+      const timedOut = sleep(5000, cancel.signal).then(() => (cancel.signal.aborted ? undefined : 'timeout'));
+      const outcome = await Promise.race([drained, timedOut]);
+      cancel.abort();
+      if (outcome === 'timeout') {
         this.log.warn('NATS drain timed out; closing');
         await conn.nc.close().catch(() => undefined);
       }

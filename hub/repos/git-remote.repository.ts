@@ -61,7 +61,11 @@ export class GitRemoteRepository implements GitRemote {
           if (e.code === 'ENOENT') why = 'git is not installed on the hub';
           else if (e.killed || e.signal === 'SIGKILL')
             why = `timed out after ${LS_REMOTE_TIMEOUT_MS / 1000}s`;
-          else {
+          else if (/could not read (Username|Password)|Authentication failed/i.test(String(stderr))) {
+            why = credentials
+              ? 'authentication failed: the server rejected repo.credentials'
+              : 'authentication required: the server asks for credentials (set repo.credentials)';
+          } else {
             const lines = String(stderr).trim().split('\n').filter(Boolean);
             why = lines.slice(-3).join('; ') || `exit code ${String(e.code)}`;
           }

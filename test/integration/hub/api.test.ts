@@ -1,0 +1,234 @@
+// The hub's gRPC API through a real grpc-js client: CRUD of tenants, repos, clusters and
+// assignments, and the status codes and messages of invalid requests.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { status as Code } from '@grpc/grpc-js';
+import { startGit, startNats, type GitEnv, type GitRepo, type NatsEnv } from '../../env/index.js';
+import { grpcError, startTestHub, tempDir, type TestHub } from './harness.js';
+
+describe('hub API', () => {
+  let nats: NatsEnv | undefined;
+  let git: GitEnv | undefined;
+  let repo: GitRepo;
+  let t: TestHub | undefined;
+  const tmp = tempDir('gitfleet-hub-api-');
+
+  beforeAll(async () => {
+    nats = await startNats();
+    git = await startGit();
+    repo = await git.createRepo('app', { 'deploy/cm.yaml': 'kind: ConfigMap\n' });
+    t = await startTestHub({ natsUrl: nats.url, db: `${tmp.dir}/hub.db` });
+  });
+
+  afterAll(async () => {
+    await t?.stop();
+    await git?.stop();
+    await nats?.destroy();
+    tmp.remove();
+  });
+
+  it('creates, gets, lists and deletes tenants', async () => {
+    const { tenants } = t!.client;
+    const created = await tenants.createTenant({
+      tenant: { name: 'team-a', namespaces: ['team-a', 'team-a-2'] },
+    });
+    expect(created).toMatchObject({
+      name: 'team-a',
+      namespaces: ['team-a', 'team-a-2'],
+      serviceAccount: 'gitfleet-reconciler',
+      clusterRole: 'admin',
+    });
+    expect(created.createdAtMs).toBeGreaterThan(0);
+    expect(await tenants.getTenant({ name: 'team-a' })).toEqual(created);
+    await tenants.createTenant({ tenant: { name: 'scratch', namespaces: ['scratch'], clusterRole: 'edit' } });
+    expect((await tenants.listTenants({})).tenants.map((x) => x.name)).toEqual(['scratch', 'team-a']);
+    await tenants.deleteTenant({ name: 'scratch' });
+    expect((await tenants.listTenants({})).tenants.map((x) => x.name)).toEqual(['team-a']);
+  });
+
+  it('answers INVALID_ARGUMENT naming the field, NOT_FOUND and ALREADY_EXISTS', async () => {
+    const { tenants, repos, clusters, assignments } = t!.client;
+    const cases: Array<[Promise<unknown>, Code, string]> = [
+      [
+        tenants.createTenant({ tenant: { name: 'Team B', namespaces: ['b'] } }),
+        Code.INVALID_ARGUMENT,
+        'tenant.name: ',
+      ],
+      [
+        tenants.createTenant({ tenant: { name: 'team-b' } }),
+        Code.INVALID_ARGUMENT,
+        'tenant.namespaces: at least one',
+      ],
+      [
+        tenants.createTenant({ tenant: { name: 'team-a', namespaces: ['x'] } }),
+        Code.ALREADY_EXISTS,
+        'tenant "team-a" already exists',
+      ],
+      [tenants.getTenant({ name: 'nobody' }), Code.NOT_FOUND, 'tenant "nobody" not found'],
+      [tenants.deleteTenant({ name: 'nobody' }), Code.NOT_FOUND, 'tenant "nobody" not found'],
+      [
+        repos.createRepo({ repo: { tenant: 'team-a', name: 'x', url: 'ftp://example.com/x' } }),
+        Code.INVALID_ARGUMENT,
+        'repo.url: must be an http(s), ssh or git URL',
+      ],
+      [
+        repos.createRepo({ repo: { tenant: 'team-a', name: 'x', url: repo.url, branch: 'main', tag: 'v1' } }),
+        Code.INVALID_ARGUMENT,
+        'repo.tag: give at most one of branch, tag, commit',
+      ],
+      [
+        repos.createRepo({ repo: { tenant: 'nobody', name: 'x', url: repo.url } }),
+        Code.NOT_FOUND,
+        'tenant "nobody" not found',
+      ],
+      [repos.getRepo({ tenant: 'team-a', name: 'nope' }), Code.NOT_FOUND, 'repo "team-a/nope" not found'],
+      [
+        clusters.createCluster({ cluster: { name: 'c1', labels: { 'not valid': 'x' } } }),
+        Code.INVALID_ARGUMENT,
+        'cluster.labels["not valid"]: ',
+      ],
+      [clusters.getCluster({ name: 'nope' }), Code.NOT_FOUND, 'cluster "nope" not found'],
+      [
+        assignments.createAssignment({ assignment: { tenant: 'team-a', name: 'web', repo: 'nope' } }),
+        Code.NOT_FOUND,
+        'repo "team-a/nope" not found',
+      ],
+      [
+        assignments.createAssignment({ assignment: { tenant: 'nobody', name: 'web', repo: 'app' } }),
+        Code.NOT_FOUND,
+        'tenant "nobody" not found',
+      ],
+      [
+        assignments.getAssignment({ tenant: 'team-a', name: 'nope' }),
+        Code.NOT_FOUND,
+        'assignment "team-a/nope" not found',
+      ],
+    ];
+    for (const [call, code, message] of cases) {
+      const err = await grpcError(call);
+      expect({ code: err.code, details: err.details }).toEqual({
+        code,
+        details: expect.stringContaining(message),
+      });
+    }
+  });
+
+  it('manages repos; credentials are stored but never returned', async () => {
+    const { repos } = t!.client;
+    const created = await repos.createRepo({
+      repo: {
+        tenant: 'team-a',
+        name: 'app',
+        url: repo.url,
+        credentials: { username: 'bot', password: 'hunter2' },
+      },
+    });
+    expect(created).toMatchObject({
+      tenant: 'team-a',
+      name: 'app',
+      type: 'git',
+      url: repo.url,
+      branch: 'main',
+      intervalSeconds: 60,
+      hasCredentials: true,
+      credentials: undefined,
+      revision: `main@sha1:${await repo.head()}`,
+    });
+    const err = await grpcError(repos.createRepo({ repo: { tenant: 'team-a', name: 'app', url: repo.url } }));
+    expect(err.code).toBe(Code.ALREADY_EXISTS);
+    const listed = await repos.listRepos({ tenant: 'team-a' });
+    expect(listed.repos.map((r) => r.name)).toEqual(['app']);
+    expect(JSON.stringify(listed)).not.toContain('hunter2');
+    expect(JSON.stringify(await repos.getRepo({ tenant: 'team-a', name: 'app' }))).not.toContain('hunter2');
+  });
+
+  it('manages clusters and filters them by selector', async () => {
+    const { clusters } = t!.client;
+    const c1 = await clusters.createCluster({
+      cluster: { name: 'c1', labels: { env: 'prod', region: 'eu' } },
+    });
+    expect(c1).toMatchObject({ name: 'c1', labels: { env: 'prod', region: 'eu' }, desiredGeneration: 1 });
+    await clusters.createCluster({ cluster: { name: 'c2', labels: { env: 'dev' } } });
+    expect((await grpcError(clusters.createCluster({ cluster: { name: 'c2' } }))).code).toBe(
+      Code.ALREADY_EXISTS,
+    );
+    const prod = await clusters.listClusters({ selector: { env: 'prod' } });
+    expect(prod.clusters.map((c) => c.name)).toEqual(['c1']);
+    expect((await clusters.listClusters({})).clusters.map((c) => c.name)).toEqual(['c1', 'c2']);
+  });
+
+  it('manages assignments with defaults, updates and validation against the tenant', async () => {
+    const { assignments } = t!.client;
+    const created = await assignments.createAssignment({
+      assignment: {
+        tenant: 'team-a',
+        name: 'web',
+        repo: 'app',
+        path: './deploy/',
+        selector: { env: 'prod' },
+      },
+    });
+    expect(created).toMatchObject({
+      tenant: 'team-a',
+      name: 'web',
+      repo: 'app',
+      path: 'deploy',
+      selector: { env: 'prod' },
+      targetNamespace: 'team-a',
+      renderer: 'auto',
+      prune: false,
+      suspend: false,
+    });
+    const bad = await grpcError(
+      assignments.createAssignment({
+        assignment: { tenant: 'team-a', name: 'x', repo: 'app', path: '../etc', clusters: ['c1'] },
+      }),
+    );
+    expect([bad.code, bad.details]).toEqual([
+      Code.INVALID_ARGUMENT,
+      'assignment.path: must not contain ".."',
+    ]);
+    const ns = await grpcError(
+      assignments.createAssignment({
+        assignment: { tenant: 'team-a', name: 'x', repo: 'app', targetNamespace: 'kube-system' },
+      }),
+    );
+    expect([ns.code, ns.details]).toEqual([
+      Code.INVALID_ARGUMENT,
+      `assignment.target_namespace: "kube-system" is not one of tenant "team-a"'s namespaces (team-a, team-a-2)`,
+    ]);
+    const updated = await assignments.updateAssignment({
+      assignment: { ...created, targetNamespace: 'team-a-2', suspend: true, renderer: 'plain' },
+    });
+    expect(updated).toMatchObject({ targetNamespace: 'team-a-2', suspend: true, renderer: 'plain' });
+    expect(updated.createdAtMs).toBe(created.createdAtMs);
+    expect(await assignments.getAssignment({ tenant: 'team-a', name: 'web' })).toEqual(updated);
+    const missing = await grpcError(
+      assignments.updateAssignment({ assignment: { ...created, name: 'other' } }),
+    );
+    expect(missing.code).toBe(Code.NOT_FOUND);
+  });
+
+  it('refuses to delete what is still in use (FAILED_PRECONDITION)', async () => {
+    const { tenants, repos, assignments } = t!.client;
+    const tenantErr = await grpcError(tenants.deleteTenant({ name: 'team-a' }));
+    expect([tenantErr.code, tenantErr.details]).toEqual([
+      Code.FAILED_PRECONDITION,
+      'tenant "team-a" still owns assignments web and repos app: delete them first',
+    ]);
+    const repoErr = await grpcError(repos.deleteRepo({ tenant: 'team-a', name: 'app' }));
+    expect([repoErr.code, repoErr.details]).toEqual([
+      Code.FAILED_PRECONDITION,
+      'repo "team-a/app" is used by assignments web: delete them first',
+    ]);
+    await assignments.deleteAssignment({ tenant: 'team-a', name: 'web' });
+    await repos.deleteRepo({ tenant: 'team-a', name: 'app' });
+    await tenants.deleteTenant({ name: 'team-a' });
+    expect((await tenants.listTenants({})).tenants).toEqual([]);
+  });
+
+  it('deletes clusters', async () => {
+    const { clusters } = t!.client;
+    await clusters.deleteCluster({ name: 'c2' });
+    expect((await grpcError(clusters.getCluster({ name: 'c2' }))).code).toBe(Code.NOT_FOUND);
+  });
+});
