@@ -7,6 +7,8 @@ const common = {
 };
 
 export default {
+  // integration suites start real servers; a single test may wait on a reconcile
+  testTimeout: 120_000,
   projects: [
     {
       ...common,
@@ -18,7 +20,6 @@ export default {
       displayName: 'integration',
       // real servers (kube-apiserver, etcd, nats-server, git, registry) per suite
       testMatch: ['<rootDir>/test/{env,integration,e2e}/**/*.test.ts'],
-      testTimeout: 120_000,
     },
   ],
 };
