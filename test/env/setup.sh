@@ -55,7 +55,7 @@ if [ "$need_go" = 1 ]; then
   else
     grep -h '^deb ' /etc/apt/sources.list | sed -e 's/^deb /deb-src /' >"$work/apt/sources/debian-src.list"
   fi
-  APT_OPTS=(-o Dir::Etc::SourceList=/dev/null -o "Dir::Etc::SourceParts=$work/apt/sources" -o "Dir::State::Lists=$work/apt/lists")
+  APT_OPTS=(-o APT::Sandbox::User=root -o Dir::Etc::SourceList=/dev/null -o "Dir::Etc::SourceParts=$work/apt/sources" -o "Dir::State::Lists=$work/apt/lists")
   say "fetching the kubernetes source package index"
   apt-get "${APT_OPTS[@]}" update -qq
   (cd "$work" && apt-get "${APT_OPTS[@]}" source --download-only kubernetes >/dev/null)

@@ -1,0 +1,36 @@
+// Flag values the CLI accepts: durations ("90s", "5m", "1h30m") and k=v label lists.
+
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600 };
+
+/** Go-style duration ("30s", "5m", "1h30m", or plain seconds "45") → seconds. */
+export function parseDuration(value: string): number {
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v);
+  const re = /(\d+)([smh])/g;
+  let total = 0;
+  let consumed = 0;
+  for (const m of v.matchAll(re)) {
+    total += Number(m[1]) * UNIT_SECONDS[m[2]];
+    consumed += m[0].length;
+  }
+  if (consumed !== v.length || consumed === 0) {
+    throw new Error(`invalid duration ${JSON.stringify(value)}: use e.g. 30s, 5m, 1h30m`);
+  }
+  return total;
+}
+
+/** "k=v,k2=v2" (possibly repeated) → map. */
+export function parseLabels(values: string[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of (values ?? []).flatMap((v) => v.split(','))) {
+    if (!part.trim()) continue;
+    const i = part.indexOf('=');
+    if (i <= 0) throw new Error(`invalid label ${JSON.stringify(part)}: use key=value`);
+    out[part.slice(0, i).trim()] = part.slice(i + 1).trim();
+  }
+  return out;
+}
+
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}

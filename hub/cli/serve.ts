@@ -1,0 +1,82 @@
+// `gitfleet hub` and `gitfleet agent`: the two long-running processes. Loaded lazily so the
+// client verbs start fast.
+import type { Command } from 'commander';
+import { parseDuration } from './parse.js';
+
+/** Runs until SIGINT/SIGTERM, then closes `stop` once. */
+function runUntilSignal(stop: () => Promise<void>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) return;
+      stopping = true;
+      process.stderr.write(`gitfleet: ${signal}, shutting down\n`);
+      stop().then(resolve, reject);
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  });
+}
+
+export function registerServerCommands(program: Command): void {
+  program
+    .command('hub')
+    .description('run the hub: gRPC API, store, revision resolution, desired sets over NATS')
+    .option('--listen <host:port>', 'gRPC listen address', process.env.GITFLEET_LISTEN ?? '127.0.0.1:7400')
+    .option('--nats <url>', 'NATS server URL', process.env.GITFLEET_NATS ?? 'nats://127.0.0.1:4222')
+    .option(
+      '--db <sqlite-path|postgres-url>',
+      'store: a SQLite file (embedded default) or a PostgreSQL URL',
+      process.env.GITFLEET_DB ?? 'gitfleet.db',
+    )
+    .action(async (o: { listen: string; nats: string; db: string }) => {
+      const { startHub } = await import('../main.js');
+      const hub = await startHub({ listen: o.listen, natsUrl: o.nats, db: o.db });
+      process.stderr.write(`gitfleet hub listening on ${hub.address} (nats ${o.nats}, db ${o.db})\n`);
+      await runUntilSignal(() => hub.close());
+    });
+
+  program
+    .command('agent')
+    .description("run an agent: watch this cluster's desired set and reconcile it")
+    .requiredOption(
+      '--cluster <name>',
+      "this cluster's name as registered in the hub (env GITFLEET_CLUSTER)",
+      process.env.GITFLEET_CLUSTER,
+    )
+    .option('--nats <url>', 'NATS server URL', process.env.GITFLEET_NATS ?? 'nats://127.0.0.1:4222')
+    .option(
+      '--kubeconfig <path>',
+      'kubeconfig of the cluster (default: in-cluster config)',
+      process.env.KUBECONFIG,
+    )
+    .option(
+      '--namespace <ns>',
+      "the agent's own namespace (inventories, state)",
+      process.env.GITFLEET_NAMESPACE ?? 'gitfleet-system',
+    )
+    .option('--resync <dur>', 'reconcile everything at least this often', '1m')
+    .option('--cache-dir <dir>', 'where fetched sources are cached')
+    .action(
+      async (o: {
+        cluster: string;
+        nats: string;
+        kubeconfig?: string;
+        namespace: string;
+        resync: string;
+        cacheDir?: string;
+      }) => {
+        const { startAgent } = await import('../../agent/main.js');
+        const agent = await startAgent({
+          cluster: o.cluster,
+          natsUrl: o.nats,
+          kubeconfigPath: o.kubeconfig,
+          namespace: o.namespace,
+          resyncSeconds: parseDuration(o.resync),
+          cacheDir: o.cacheDir,
+        });
+        process.stderr.write(`gitfleet agent for cluster ${o.cluster} running (nats ${o.nats})\n`);
+        await runUntilSignal(() => agent.stop());
+      },
+    );
+}
