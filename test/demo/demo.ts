@@ -1,0 +1,283 @@
+// `npm run demo`: gitfleet end to end on embedded defaults. Starts a local nats-server, the local
+// Kubernetes control plane of the test environment and a local git server with sample
+// manifests; runs a hub (SQLite) and one agent as real `gitfleet` processes; drives them through
+// the CLI; shows the objects reconciled, pushes a second commit and shows it roll out.
+// `--keep-running` leaves everything up and prints how to reach it.
+import { spawn, execFile as execFileCb, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdtempSync, openSync, closeSync, rmSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CoreV1Api, AppsV1Api } from '@kubernetes/client-node';
+import {
+  eventually,
+  freePort,
+  startGit,
+  startKube,
+  startNats,
+  type KubeEnv,
+  type NatsEnv,
+  type GitEnv,
+} from '../env/index.js';
+
+const execFile = promisify(execFileCb);
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const cli = join(root, 'dist', 'hub', 'cli', 'main.js');
+const keepRunning = process.argv.includes('--keep-running');
+const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
+
+let stepNo = 0;
+function step(title: string): void {
+  stepNo++;
+  process.stdout.write(`\n${bold(`[${stepNo}] ${title}`)}\n`);
+}
+
+function sampleFiles(replicas: number, extra: boolean): Record<string, string> {
+  const files: Record<string, string> = {
+    'apps/web/deployment.yaml': `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: ${replicas}
+  selector:
+    matchLabels: { app: web }
+  template:
+    metadata:
+      labels: { app: web }
+    spec:
+      containers:
+        - name: web
+          image: nginx:1.27
+          ports: [{ containerPort: 80, protocol: TCP }]
+`,
+    'apps/web/service.yaml': `apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  selector: { app: web }
+  ports: [{ port: 80, targetPort: 80, protocol: TCP }]
+`,
+    'apps/config.yaml': `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: web-config
+data:
+  greeting: hello from gitfleet
+`,
+    'README.md': 'sample manifests for the gitfleet demo\n',
+  };
+  if (extra) {
+    files['apps/feature.yaml'] = `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: feature-flags
+data:
+  newCheckout: "true"
+`;
+  }
+  return files;
+}
+
+async function main(): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'gitfleet-demo-'));
+  const children: ChildProcess[] = [];
+  let nats: NatsEnv | undefined;
+  let kube: KubeEnv | undefined;
+  let git: GitEnv | undefined;
+  const cleanup = async () => {
+    for (const c of children.reverse()) {
+      if (c.exitCode === null) {
+        c.kill('SIGTERM');
+        await new Promise((r) => c.once('exit', r));
+      }
+    }
+    await git?.stop();
+    await kube?.stop();
+    await nats?.destroy();
+    rmSync(work, { recursive: true, force: true });
+  };
+  process.once('SIGINT', () => {
+    void cleanup().then(() => process.exit(130));
+  });
+
+  try {
+    step('Starting the local environment: nats-server (JetStream), kube-apiserver + etcd, a git server');
+    [nats, kube, git] = await Promise.all([startNats(), startKube(), startGit()]);
+    process.stdout.write(
+      `  nats       ${nats.url}\n  kubernetes ${kube.server} (kubeconfig ${kube.kubeconfigPath})\n  git        ${git.baseUrl}\n`,
+    );
+
+    const repo = await git.createRepo('platform-apps', sampleFiles(2, false));
+    process.stdout.write(`  sample repo ${repo.url} at ${(await repo.head()).slice(0, 8)}\n`);
+
+    step('Starting the hub (SQLite store) and one agent, as `gitfleet` processes');
+    const hubAddress = `127.0.0.1:${await freePort()}`;
+    const db = join(work, 'gitfleet.db');
+    const launch = (name: string, args: string[]) => {
+      const logPath = join(work, `${name}.log`);
+      const fd = openSync(logPath, 'a');
+      const child = spawn(process.execPath, [cli, ...args], {
+        stdio: ['ignore', fd, fd],
+        env: { ...process.env, GITFLEET_LOG_LEVEL: 'info' },
+      });
+      closeSync(fd);
+      children.push(child);
+      child.once('exit', (code) => {
+        if (code && code !== 0)
+          process.stdout.write(
+            `  ${name} exited with ${code}; its log:\n${readFileSync(logPath, 'utf8').slice(-3000)}\n`,
+          );
+      });
+      process.stdout.write(`  $ gitfleet ${args.join(' ')}   (log: ${logPath})\n`);
+      return child;
+    };
+    launch('hub', ['hub', '--listen', hubAddress, '--nats', nats.url, '--db', db]);
+    launch('agent', [
+      'agent',
+      '--cluster',
+      'demo-1',
+      '--nats',
+      nats.url,
+      '--kubeconfig',
+      kube.kubeconfigPath,
+      '--resync',
+      '30s',
+    ]);
+
+    const gitfleet = async (...args: string[]): Promise<string> => {
+      process.stdout.write(`  $ gitfleet ${args.join(' ')}\n`);
+      const { stdout } = await execFile(process.execPath, [cli, '--hub', hubAddress, ...args]);
+      if (stdout.trim()) process.stdout.write(stdout.trimEnd().replace(/^/gm, '    ') + '\n');
+      return stdout;
+    };
+    await eventually(
+      () => execFile(process.execPath, [cli, '--hub', hubAddress, 'tenant', 'list']).then(() => true),
+      {
+        timeoutMs: 60_000,
+        describe: () => 'the hub did not answer',
+      },
+    );
+
+    step('A platform operator registers a tenant, a cluster; the tenant registers its repo and assigns it');
+    await gitfleet('tenant', 'create', 'team-a', '--namespace', 'team-a', '--namespace', 'team-a-jobs');
+    await gitfleet('cluster', 'create', 'demo-1', '--label', 'env=dev', '--label', 'region=local');
+    await gitfleet(
+      'repo',
+      'create',
+      'platform-apps',
+      '--tenant',
+      'team-a',
+      '--url',
+      repo.url,
+      '--branch',
+      'main',
+      '--interval',
+      '1m',
+    );
+    await gitfleet(
+      'assignment',
+      'create',
+      'web',
+      '--tenant',
+      'team-a',
+      '--repo',
+      'platform-apps',
+      '--path',
+      'apps',
+      '--selector',
+      'env=dev',
+    );
+
+    const waitFor = async (revision: string) => {
+      await eventually(
+        async () => {
+          const { stdout } = await execFile(process.execPath, [
+            cli,
+            '--hub',
+            hubAddress,
+            '-o',
+            'json',
+            'status',
+            '--tenant',
+            'team-a',
+          ]);
+          const statuses = (JSON.parse(stdout) as { statuses: { state: string; appliedRevision: string }[] })
+            .statuses;
+          return (
+            statuses.length > 0 &&
+            statuses.every((s) => s.state === 'Ready' && s.appliedRevision.endsWith(revision))
+          );
+        },
+        { timeoutMs: 120_000, intervalMs: 250, describe: () => `revision ${revision} did not become Ready` },
+      );
+    };
+
+    step("The agent reconciles it into the cluster, impersonating team-a's ServiceAccount");
+    const first = await repo.head();
+    await waitFor(first);
+    await gitfleet('status');
+    const showObjects = async () => {
+      const kc = kube!.kubeConfig();
+      const deploy = await kc
+        .makeApiClient(AppsV1Api)
+        .readNamespacedDeployment({ name: 'web', namespace: 'team-a' });
+      const cms = await kc.makeApiClient(CoreV1Api).listNamespacedConfigMap({
+        namespace: 'team-a',
+        labelSelector: 'app.kubernetes.io/managed-by=gitfleet',
+      });
+      const managers = [...new Set(deploy.metadata?.managedFields?.map((f) => f.manager))].join(', ');
+      process.stdout.write(`  in cluster demo-1, namespace team-a:\n`);
+      process.stdout.write(
+        `    Deployment web   replicas=${deploy.spec?.replicas}  field managers: ${managers}\n`,
+      );
+      for (const cm of cms.items) process.stdout.write(`    ConfigMap ${cm.metadata?.name}\n`);
+    };
+    await showObjects();
+
+    step(
+      'The tenant pushes a second commit (3 replicas, a new ConfigMap) and asks the hub to resolve it now',
+    );
+    const second = await repo.commit(sampleFiles(3, true), 'scale web to 3, add feature flags');
+    process.stdout.write(`  pushed ${second.slice(0, 8)}\n`);
+    await gitfleet('repo', 'resolve', 'platform-apps', '--tenant', 'team-a');
+    await waitFor(second);
+    await gitfleet('status');
+    await showObjects();
+
+    if (keepRunning) {
+      step('Everything keeps running (Ctrl-C stops it). Try:');
+      process.stdout.write(
+        `  export GITFLEET_HUB=${hubAddress}\n  export KUBECONFIG=${kube.kubeconfigPath}\n  node ${cli} status\n  kubectl get deploy,svc,cm -n team-a\n  git clone ${repo.url}\n`,
+      );
+      await new Promise(() => undefined);
+    }
+    step('Done: both revisions rolled out. Stopping everything.');
+  } catch (err) {
+    for (const name of ['hub', 'agent']) {
+      try {
+        const log = readFileSync(join(work, `${name}.log`), 'utf8')
+          .trimEnd()
+          .split('\n')
+          .slice(-25)
+          .join('\n');
+        process.stderr.write(`--- last lines of the ${name} log ---\n${log}\n`);
+      } catch {
+        /* not started */
+      }
+    }
+    throw err;
+  } finally {
+    await cleanup();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`demo failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);
