@@ -32,6 +32,8 @@ export interface KubeEnv {
 export interface KubeOptions {
   /** Start kube-controller-manager too (default true). */
   controllerManager?: boolean;
+  /** Extra kube-apiserver flags, appended after the defaults (e.g. audit logging for benchmarks). */
+  extraApiserverArgs?: string[];
 }
 
 function makeCerts(dir: string): {
@@ -224,6 +226,7 @@ export async function startKube(opts: KubeOptions = {}): Promise<KubeEnv> {
         '--max-requests-inflight=1000',
         '--max-mutating-requests-inflight=500',
         '--v=1',
+        ...(opts.extraApiserverArgs ?? []),
       ],
       join(dir, 'kube-apiserver.log'),
     );
