@@ -1,0 +1,441 @@
+// gitfleet end to end on the real test environment: a hub (SQLite) and an agent process on a
+// real nats-server, kube-apiserver and git server, driven through the gRPC API. The agent runs
+// as the `gitfleet agent` command with the ServiceAccount and RBAC of deploy/agent — so these
+// tests also prove that RBAC is enough — and applies tenants' objects impersonating them.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn, execFile as execFileCb, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { parseAllDocuments } from 'yaml';
+import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { connect } from '@nats-io/transport-node';
+import { jetstream } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import { startHub, type RunningHub } from '../../hub/main.js';
+import { createHubClient, type HubClient } from '../../hub/client/hub-client.js';
+import {
+  AssignmentState,
+  DESIRED_BUCKET,
+  DesiredSet,
+  desiredKey,
+  type AssignmentStatus,
+} from '../../proto/index.js';
+import {
+  eventually,
+  startGit,
+  startKube,
+  startNats,
+  type GitEnv,
+  type GitRepo,
+  type KubeEnv,
+  type NatsEnv,
+} from '../env/index.js';
+
+const execFile = promisify(execFileCb);
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const cli = join(root, 'dist', 'hub', 'cli', 'main.js');
+const CLUSTER = 'e2e-1';
+
+function configMap(name: string, data: Record<string, string>, namespace?: string): string {
+  const ns = namespace ? `\n  namespace: ${namespace}` : '';
+  const body = Object.entries(data)
+    .map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`)
+    .join('\n');
+  return `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}${ns}\ndata:\n${body}\n`;
+}
+
+const deployment = (replicas: number) => `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: ${replicas}
+  selector:
+    matchLabels: { app: web }
+  template:
+    metadata:
+      labels: { app: web }
+    spec:
+      containers:
+        - name: web
+          image: nginx:1.27
+`;
+
+function httpStatus(err: unknown): number | undefined {
+  const e = err as { code?: number; statusCode?: number };
+  return e.code ?? e.statusCode;
+}
+
+async function exists(read: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await read();
+    return true;
+  } catch (err) {
+    if (httpStatus(err) === 404) return false;
+    throw err;
+  }
+}
+
+describe('gitfleet end to end', () => {
+  let nats: NatsEnv;
+  let kube: KubeEnv;
+  let git: GitEnv;
+  let hub: RunningHub;
+  let client: HubClient;
+  let repo: GitRepo;
+  let kc: KubeConfig;
+  let core: CoreV1Api;
+  let work: string;
+  let agentKubeconfig: string;
+  let agent: ChildProcess | undefined;
+  let hubAddress: string;
+  let dbPath: string;
+
+  const startAgentProcess = () => {
+    const fd = openSync(join(work, 'agent.log'), 'a');
+    agent = spawn(
+      process.execPath,
+      [
+        cli,
+        'agent',
+        '--cluster',
+        CLUSTER,
+        '--nats',
+        nats.url,
+        '--kubeconfig',
+        agentKubeconfig,
+        '--resync',
+        '10s',
+        '--cache-dir',
+        join(work, 'cache'),
+      ],
+      { stdio: ['ignore', fd, fd], env: { ...process.env, GITFLEET_LOG_LEVEL: 'debug' } },
+    );
+    closeSync(fd);
+  };
+  const stopAgentProcess = async (signal: NodeJS.Signals) => {
+    const a = agent;
+    agent = undefined;
+    if (!a || a.exitCode !== null) return;
+    const exited = new Promise((r) => a.once('exit', r));
+    a.kill(signal);
+    await exited;
+  };
+  const agentLog = () =>
+    existsSync(join(work, 'agent.log'))
+      ? readFileSync(join(work, 'agent.log'), 'utf8').split('\n').slice(-30).join('\n')
+      : '';
+
+  const statusOf = async (): Promise<AssignmentStatus | undefined> => {
+    const res = await client.status.getStatus({ tenant: 'team-a', cluster: CLUSTER, assignment: 'apps' });
+    return res.statuses[0];
+  };
+  /** Waits until the assignment's status satisfies `pred` and returns it. */
+  const waitStatus = (pred: (s: AssignmentStatus) => boolean, what: string, timeoutMs = 90_000) => {
+    let last: AssignmentStatus | undefined;
+    return eventually(
+      async () => {
+        last = await statusOf();
+        return last && pred(last) ? last : undefined;
+      },
+      {
+        timeoutMs,
+        intervalMs: 200,
+        describe: () =>
+          `waiting for ${what}; last status: ${JSON.stringify(last)}\nagent log:\n${agentLog()}`,
+      },
+    );
+  };
+  const readyAt = (sha: string) => (s: AssignmentStatus) =>
+    s.state === AssignmentState.ASSIGNMENT_STATE_READY && s.appliedRevision.endsWith(sha);
+  const pushAndResolve = async (files: Record<string, string | null>, message: string): Promise<string> => {
+    const sha = await repo.commit(files, message);
+    const r = await client.repos.resolveRepo({ tenant: 'team-a', name: 'apps' });
+    expect(r.revision).toBe(`main@sha1:${sha}`);
+    return sha;
+  };
+  const readCm = (namespace: string, name: string) => core.readNamespacedConfigMap({ namespace, name });
+
+  beforeAll(async () => {
+    if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` first (npm test does)`);
+    work = mkdtempSync(join(tmpdir(), 'gitfleet-e2e-'));
+    [nats, kube, git] = await Promise.all([
+      startNats(),
+      startKube(),
+      startGit({ username: 'fleet', password: 'e2e-pass' }),
+    ]);
+    kc = kube.kubeConfig();
+    core = kc.makeApiClient(CoreV1Api);
+
+    // the agent's identity: exactly deploy/agent's namespace, ServiceAccount and RBAC
+    const rendered = (await execFile('kubectl', ['kustomize', join(root, 'deploy', 'agent')])).stdout;
+    const identity = parseAllDocuments(rendered)
+      .map((d) => d.toJS() as { kind: string })
+      .filter((o) => !['Deployment', 'ConfigMap'].includes(o.kind));
+    const apply = execFile('kubectl', [
+      '--kubeconfig',
+      kube.kubeconfigPath,
+      'apply',
+      '--server-side',
+      '-f',
+      '-',
+    ]);
+    apply.child.stdin?.end(identity.map((o) => JSON.stringify(o)).join('\n'));
+    await apply;
+    const token = await eventually(async () => {
+      const secrets = await core.listNamespacedSecret({
+        namespace: 'gitfleet-system',
+        fieldSelector: 'type=kubernetes.io/service-account-token',
+      });
+      const s = secrets.items.find(
+        (x) => x.metadata?.annotations?.['kubernetes.io/service-account.name'] === 'gitfleet-agent',
+      );
+      return s?.data?.token ? Buffer.from(s.data.token, 'base64').toString('utf8') : undefined;
+    });
+    agentKubeconfig = kube.writeKubeconfig('gitfleet-agent', token);
+
+    // another tenant's namespace with an object team-a must never touch
+    await core.createNamespace({ body: { metadata: { name: 'team-b' } } });
+    await core.createNamespacedConfigMap({
+      namespace: 'team-b',
+      body: { metadata: { name: 'shared' }, data: { owner: 'team-b' } },
+    });
+
+    repo = await git.createRepo('apps', {
+      'apps/config.yaml': configMap('settings', { color: 'blue' }),
+      'apps/extra.yaml': configMap('extra', { keep: 'no' }),
+      'apps/web/deployment.yaml': deployment(1),
+      'apps/notes.txt': 'not a manifest',
+    });
+
+    dbPath = join(work, 'hub.db');
+    hub = await startHub({ listen: '127.0.0.1:0', natsUrl: nats.url, db: dbPath, logLevel: 'warn' });
+    hubAddress = hub.address;
+    client = createHubClient(hubAddress);
+    startAgentProcess();
+
+    await client.tenants.createTenant({ tenant: { name: 'team-a', namespaces: ['team-a'] } });
+    await client.tenants.createTenant({ tenant: { name: 'team-b', namespaces: ['team-b'] } });
+    await client.clusters.createCluster({ cluster: { name: CLUSTER, labels: { env: 'test' } } });
+    await client.repos.createRepo({
+      repo: {
+        tenant: 'team-a',
+        name: 'apps',
+        url: repo.url,
+        branch: 'main',
+        credentials: { username: 'fleet', password: 'e2e-pass' },
+      },
+    });
+    await client.assignments.createAssignment({
+      assignment: {
+        tenant: 'team-a',
+        name: 'apps',
+        repo: 'apps',
+        path: 'apps',
+        selector: { env: 'test' },
+        prune: true,
+      },
+    });
+  });
+
+  afterAll(async () => {
+    client?.close();
+    await stopAgentProcess('SIGTERM');
+    await hub?.close();
+    await git?.stop();
+    await kube?.stop();
+    await nats?.destroy();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('applies the revision into the tenant namespace with field manager gitfleet, as the tenant', async () => {
+    const head = await repo.head();
+    const s = await waitStatus(readyAt(head), `revision ${head} Ready`);
+    expect(s.changes).toEqual({ created: 3, configured: 0, unchanged: 0, deleted: 0 });
+    expect(s.objects).toBe(3);
+    const cm = await readCm('team-a', 'settings');
+    expect(cm.data).toEqual({ color: 'blue' });
+    expect(cm.metadata?.managedFields?.map((f) => f.manager)).toContain('gitfleet');
+    expect(cm.metadata?.labels).toMatchObject({
+      'app.kubernetes.io/managed-by': 'gitfleet',
+      'gitfleet.dev/tenant': 'team-a',
+    });
+    const web = await kc
+      .makeApiClient(AppsV1Api)
+      .readNamespacedDeployment({ namespace: 'team-a', name: 'web' });
+    expect(web.spec?.replicas).toBe(1);
+    // onboarding: the tenant's ServiceAccount and its RoleBinding exist
+    await core.readNamespacedServiceAccount({ namespace: 'team-a', name: 'gitfleet-reconciler' });
+  });
+
+  it('rolls out a new commit', async () => {
+    const sha = await pushAndResolve(
+      {
+        'apps/config.yaml': configMap('settings', { color: 'green' }),
+        'apps/web/deployment.yaml': deployment(3),
+      },
+      'green, 3 replicas',
+    );
+    const s = await waitStatus(readyAt(sha), 'the second commit Ready');
+    expect(s.changes).toEqual({ created: 0, configured: 2, unchanged: 1, deleted: 0 });
+    expect((await readCm('team-a', 'settings')).data).toEqual({ color: 'green' });
+  });
+
+  it('prunes the objects of a removed file', async () => {
+    const sha = await pushAndResolve({ 'apps/extra.yaml': null }, 'remove extra');
+    const s = await waitStatus(readyAt(sha), 'the prune commit Ready');
+    expect(s.changes?.deleted).toBe(1);
+    await eventually(async () => !(await exists(() => readCm('team-a', 'extra'))));
+  });
+
+  it("refuses a manifest aimed at another tenant's namespace and says why", async () => {
+    const good = (await statusOf())!.appliedRevision;
+    const sha = await pushAndResolve(
+      { 'apps/evil.yaml': configMap('shared', { owner: 'team-a' }, 'team-b') },
+      'reach into team-b',
+    );
+    const s = await waitStatus(
+      (x) => x.state === AssignmentState.ASSIGNMENT_STATE_FAILED && x.desiredRevision.endsWith(sha),
+      'the RBAC denial',
+    );
+    expect(s.reason).toBe('ApplyFailed');
+    expect(s.message).toContain('ConfigMap team-b/shared');
+    expect(s.message).toContain('apps/evil.yaml');
+    expect(s.message).toMatch(/forbidden/);
+    expect(s.appliedRevision).toBe(good);
+    expect((await readCm('team-b', 'shared')).data).toEqual({ owner: 'team-b' });
+    const fixed = await pushAndResolve({ 'apps/evil.yaml': null }, 'back to our own namespace');
+    await waitStatus(readyAt(fixed), 'Ready again after the fix');
+  });
+
+  it('keeps the last good revision applied when a commit has malformed YAML, naming file and line', async () => {
+    const good = (await statusOf())!.appliedRevision;
+    const sha = await pushAndResolve(
+      {
+        'apps/broken.yaml':
+          'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: broken\ndata:\n  a: [unclosed\n',
+        'apps/config.yaml': configMap('settings', { color: 'red' }),
+      },
+      'broken yaml',
+    );
+    const s = await waitStatus(
+      (x) => x.state === AssignmentState.ASSIGNMENT_STATE_FAILED && x.desiredRevision.endsWith(sha),
+      'the build failure',
+    );
+    expect(s.reason).toBe('BuildFailed');
+    expect(s.message).toContain('apps/broken.yaml');
+    expect(s.message).toMatch(/line \d+/);
+    expect(s.appliedRevision).toBe(good);
+    // nothing of the broken revision was applied, nothing of the good one removed
+    expect((await readCm('team-a', 'settings')).data).toEqual({ color: 'green' });
+    const fixed = await pushAndResolve(
+      { 'apps/broken.yaml': null, 'apps/config.yaml': configMap('settings', { color: 'green' }) },
+      'fix yaml',
+    );
+    await waitStatus(readyAt(fixed), 'Ready again after the fix');
+  });
+
+  it('converges after the agent is killed mid-reconcile', async () => {
+    const many: Record<string, string> = {};
+    for (let i = 0; i < 150; i++) many[`apps/bulk/cm-${i}.yaml`] = configMap(`bulk-${i}`, { i: String(i) });
+    const sha = await pushAndResolve(many, '150 more objects');
+    // kill it as soon as the first of the new objects exists
+    await eventually(
+      async () =>
+        (
+          await core.listNamespacedConfigMap({
+            namespace: 'team-a',
+            labelSelector: 'gitfleet.dev/assignment=apps',
+          })
+        ).items.some((c) => c.metadata?.name?.startsWith('bulk-')),
+      {
+        timeoutMs: 60_000,
+        intervalMs: 20,
+      },
+    );
+    await stopAgentProcess('SIGKILL');
+    startAgentProcess();
+    const s = await waitStatus(readyAt(sha), 'Ready after the restart');
+    expect(s.objects).toBe(152);
+    const bulk = (await core.listNamespacedConfigMap({ namespace: 'team-a' })).items.filter((c) =>
+      c.metadata?.name?.startsWith('bulk-'),
+    );
+    expect(bulk).toHaveLength(150);
+  });
+
+  it('picks up a change made while nats-server was down', async () => {
+    await nats.stop();
+    const sha = await repo.commit(
+      { 'apps/config.yaml': configMap('settings', { color: 'purple' }) },
+      'while the bus is down',
+    );
+    const r = await client.repos.resolveRepo({ tenant: 'team-a', name: 'apps' });
+    expect(r.revision).toBe(`main@sha1:${sha}`);
+    await nats.restart();
+    await waitStatus(readyAt(sha), 'the change made during the outage Ready');
+    expect((await readCm('team-a', 'settings')).data).toEqual({ color: 'purple' });
+  });
+
+  it('loses nothing when the hub restarts', async () => {
+    const before = await statusOf();
+    const nc = await connect({ servers: nats.url });
+    const kv = await new Kvm(jetstream(nc)).open(DESIRED_BUCKET);
+    const generation = async () => DesiredSet.decode((await kv.get(desiredKey(CLUSTER)))!.value).generation;
+    const genBefore = await generation();
+    try {
+      client.close();
+      await hub.close();
+      hub = await startHub({ listen: hubAddress, natsUrl: nats.url, db: dbPath, logLevel: 'warn' });
+      client = createHubClient(hub.address);
+      expect((await client.tenants.listTenants({})).tenants.map((t) => t.name).sort()).toEqual([
+        'team-a',
+        'team-b',
+      ]);
+      expect(
+        (await client.assignments.listAssignments({ tenant: 'team-a' })).assignments.map((a) => a.name),
+      ).toEqual(['apps']);
+      expect((await client.repos.getRepo({ tenant: 'team-a', name: 'apps' })).hasCredentials).toBe(true);
+      const after = await statusOf();
+      expect(after?.appliedRevision).toBe(before?.appliedRevision);
+      expect(after?.state).toBe(AssignmentState.ASSIGNMENT_STATE_READY);
+      // re-projection on start publishes nothing new when nothing changed
+      expect(await generation()).toBe(genBefore);
+      const sha = await pushAndResolve(
+        { 'apps/config.yaml': configMap('settings', { color: 'orange' }) },
+        'after the hub restart',
+      );
+      await waitStatus(readyAt(sha), 'a commit after the hub restart Ready');
+      expect(await generation()).toBeGreaterThan(genBefore);
+    } finally {
+      await nc.close();
+    }
+  });
+
+  it('prunes everything when the assignment is deleted', async () => {
+    await client.assignments.deleteAssignment({ tenant: 'team-a', name: 'apps' });
+    await eventually(async () => !(await exists(() => readCm('team-a', 'settings'))), {
+      timeoutMs: 60_000,
+      describe: agentLog,
+    });
+    await eventually(
+      async () =>
+        !(await exists(() =>
+          kc.makeApiClient(AppsV1Api).readNamespacedDeployment({ namespace: 'team-a', name: 'web' }),
+        )),
+    );
+    await eventually(
+      async () =>
+        (
+          await core.listNamespacedConfigMap({
+            namespace: 'team-a',
+            labelSelector: 'gitfleet.dev/assignment=apps',
+          })
+        ).items.length === 0,
+    );
+    expect((await readCm('team-b', 'shared')).data).toEqual({ owner: 'team-b' });
+    expect((await client.status.getStatus({ tenant: 'team-a' })).statuses).toHaveLength(0);
+  });
+});
