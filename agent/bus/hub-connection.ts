@@ -63,7 +63,7 @@ export class HubConnection {
           'cannot reach NATS; retrying',
         );
         await sleep(delay, this.wake.signal);
-        delay = Math.min(delay * 2, 10_000);
+        delay = Math.min(delay * 2, 5_000);
       }
     }
   }
