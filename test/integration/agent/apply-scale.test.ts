@@ -68,7 +68,6 @@ describe('applier at scale', () => {
     cluster?.close();
     await kube?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
-    // eslint-disable-next-line no-console
     console.log(`applier, ${N} ConfigMaps: ${JSON.stringify(timings)}`);
   });
 
