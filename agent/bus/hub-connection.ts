@@ -102,10 +102,17 @@ export class HubConnection {
     const nc = this.current;
     this.current = undefined;
     if (nc && !nc.isClosed()) {
-      const drained = nc.drain().catch(() => undefined);
-      if ((await Promise.race([drained, sleep(3000).then(() => 'timeout' as const)])) === 'timeout') {
-        await nc.close().catch(() => undefined);
-      }
+      const giveUp = new AbortController();
+      const drained = nc.drain().then(
+        () => 'drained' as const,
+        () => 'drained' as const,
+      );
+      const outcome = await Promise.race([
+        drained,
+        sleep(3000, giveUp.signal).then(() => 'timeout' as const),
+      ]);
+      giveUp.abort(); // clears the timer when the drain won
+      if (outcome === 'timeout') await nc.close().catch(() => undefined);
     }
   }
 }
