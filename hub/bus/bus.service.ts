@@ -26,6 +26,7 @@ export class BusService implements OnModuleInit, BeforeApplicationShutdown {
   private conn: BusConnection | undefined;
   private readonly events = new ReplaySubject<BusConnection>(1);
   private closing = false;
+  private online = false;
   private connecting: Promise<void> | undefined;
   private readonly wakeUp = new AbortController();
 
@@ -39,6 +40,11 @@ export class BusService implements OnModuleInit, BeforeApplicationShutdown {
   /** Emits the connection when it is first established and again after every reconnect. */
   get connected$(): Observable<BusConnection> {
     return this.events.asObservable();
+  }
+
+  /** True while connected (false during a reconnect): callers fail fast instead of buffering. */
+  get isOnline(): boolean {
+    return this.online && this.current !== undefined;
   }
 
   /** The live connection, or undefined while the hub has never reached NATS. */
@@ -71,6 +77,7 @@ export class BusService implements OnModuleInit, BeforeApplicationShutdown {
         const js = jetstream(nc, { timeout: JS_TIMEOUT_MS });
         const jsm = await jetstreamManager(nc, { timeout: JS_TIMEOUT_MS, checkAPI: false });
         this.conn = { nc, js, jsm };
+        this.online = true;
         this.log.info({ server: nc.getServer() }, 'connected to NATS');
         this.watch(this.conn);
         this.events.next(this.conn);
@@ -102,6 +109,7 @@ export class BusService implements OnModuleInit, BeforeApplicationShutdown {
       // reconnect attempts are unlimited, so this is an auth failure or similar: start over
       this.log.error({ err: err?.message }, 'NATS connection closed; connecting again');
       if (this.conn === conn) this.conn = undefined;
+      this.online = false;
       this.connecting = this.connectLoop();
     });
   }

@@ -28,7 +28,8 @@ export class DesiredKvRepository {
 
   private kv(): KV {
     const b = this.bucket;
-    if (!b || b.conn.nc.isClosed()) throw new UnavailableError('not connected to NATS');
+    // fail fast while (re)connecting: the publisher retries, and re-verifies on reconnect
+    if (!b || b.conn.nc.isClosed() || !this.bus.isOnline) throw new UnavailableError('not connected to NATS');
     return b.kv;
   }
 
