@@ -20,6 +20,7 @@ import {
   type NatsEnv,
   type GitEnv,
 } from '../env/index.js';
+import { configMapYaml, deploymentYaml, serviceYaml } from '../fixtures/manifests.js';
 
 const execFile = promisify(execFileCb);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -35,49 +36,12 @@ function step(title: string): void {
 
 function sampleFiles(replicas: number, extra: boolean): Record<string, string> {
   const files: Record<string, string> = {
-    'apps/web/deployment.yaml': `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  replicas: ${replicas}
-  selector:
-    matchLabels: { app: web }
-  template:
-    metadata:
-      labels: { app: web }
-    spec:
-      containers:
-        - name: web
-          image: nginx:1.27
-          ports: [{ containerPort: 80, protocol: TCP }]
-`,
-    'apps/web/service.yaml': `apiVersion: v1
-kind: Service
-metadata:
-  name: web
-spec:
-  selector: { app: web }
-  ports: [{ port: 80, targetPort: 80, protocol: TCP }]
-`,
-    'apps/config.yaml': `apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: web-config
-data:
-  greeting: hello from gitfleet
-`,
+    'apps/web/deployment.yaml': deploymentYaml('web', replicas),
+    'apps/web/service.yaml': serviceYaml('web'),
+    'apps/config.yaml': configMapYaml('web-config', { greeting: 'hello from gitfleet' }),
     'README.md': 'sample manifests for the gitfleet demo\n',
   };
-  if (extra) {
-    files['apps/feature.yaml'] = `apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: feature-flags
-data:
-  newCheckout: "true"
-`;
-  }
+  if (extra) files['apps/feature.yaml'] = configMapYaml('feature-flags', { newCheckout: 'true' });
   return files;
 }
 

@@ -33,36 +33,12 @@ import {
   type KubeEnv,
   type NatsEnv,
 } from '../env/index.js';
+import { configMapYaml, deploymentYaml } from '../fixtures/manifests.js';
 
 const execFile = promisify(execFileCb);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cli = join(root, 'dist', 'hub', 'cli', 'main.js');
 const CLUSTER = 'e2e-1';
-
-function configMap(name: string, data: Record<string, string>, namespace?: string): string {
-  const ns = namespace ? `\n  namespace: ${namespace}` : '';
-  const body = Object.entries(data)
-    .map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`)
-    .join('\n');
-  return `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}${ns}\ndata:\n${body}\n`;
-}
-
-const deployment = (replicas: number) => `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  replicas: ${replicas}
-  selector:
-    matchLabels: { app: web }
-  template:
-    metadata:
-      labels: { app: web }
-    spec:
-      containers:
-        - name: web
-          image: nginx:1.27
-`;
 
 function httpStatus(err: unknown): number | undefined {
   const e = err as { code?: number; statusCode?: number };
@@ -205,9 +181,9 @@ describe('gitfleet end to end', () => {
     });
 
     repo = await git.createRepo('apps', {
-      'apps/config.yaml': configMap('settings', { color: 'blue' }),
-      'apps/extra.yaml': configMap('extra', { keep: 'no' }),
-      'apps/web/deployment.yaml': deployment(1),
+      'apps/config.yaml': configMapYaml('settings', { color: 'blue' }),
+      'apps/extra.yaml': configMapYaml('extra', { keep: 'no' }),
+      'apps/web/deployment.yaml': deploymentYaml('web', 1),
       'apps/notes.txt': 'not a manifest',
     });
 
@@ -274,8 +250,8 @@ describe('gitfleet end to end', () => {
   it('rolls out a new commit', async () => {
     const sha = await pushAndResolve(
       {
-        'apps/config.yaml': configMap('settings', { color: 'green' }),
-        'apps/web/deployment.yaml': deployment(3),
+        'apps/config.yaml': configMapYaml('settings', { color: 'green' }),
+        'apps/web/deployment.yaml': deploymentYaml('web', 3),
       },
       'green, 3 replicas',
     );
@@ -294,7 +270,7 @@ describe('gitfleet end to end', () => {
   it("refuses a manifest aimed at another tenant's namespace and says why", async () => {
     const good = (await statusOf())!.appliedRevision;
     const sha = await pushAndResolve(
-      { 'apps/evil.yaml': configMap('shared', { owner: 'team-a' }, 'team-b') },
+      { 'apps/evil.yaml': configMapYaml('shared', { owner: 'team-a' }, 'team-b') },
       'reach into team-b',
     );
     const s = await waitStatus(
@@ -317,7 +293,7 @@ describe('gitfleet end to end', () => {
       {
         'apps/broken.yaml':
           'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: broken\ndata:\n  a: [unclosed\n',
-        'apps/config.yaml': configMap('settings', { color: 'red' }),
+        'apps/config.yaml': configMapYaml('settings', { color: 'red' }),
       },
       'broken yaml',
     );
@@ -332,7 +308,7 @@ describe('gitfleet end to end', () => {
     // nothing of the broken revision was applied, nothing of the good one removed
     expect((await readCm('team-a', 'settings')).data).toEqual({ color: 'green' });
     const fixed = await pushAndResolve(
-      { 'apps/broken.yaml': null, 'apps/config.yaml': configMap('settings', { color: 'green' }) },
+      { 'apps/broken.yaml': null, 'apps/config.yaml': configMapYaml('settings', { color: 'green' }) },
       'fix yaml',
     );
     await waitStatus(readyAt(fixed), 'Ready again after the fix');
@@ -340,7 +316,8 @@ describe('gitfleet end to end', () => {
 
   it('converges after the agent is killed mid-reconcile', async () => {
     const many: Record<string, string> = {};
-    for (let i = 0; i < 150; i++) many[`apps/bulk/cm-${i}.yaml`] = configMap(`bulk-${i}`, { i: String(i) });
+    for (let i = 0; i < 150; i++)
+      many[`apps/bulk/cm-${i}.yaml`] = configMapYaml(`bulk-${i}`, { i: String(i) });
     const sha = await pushAndResolve(many, '150 more objects');
     // kill it as soon as the first of the new objects exists
     await eventually(
@@ -369,7 +346,7 @@ describe('gitfleet end to end', () => {
   it('picks up a change made while nats-server was down', async () => {
     await nats.stop();
     const sha = await repo.commit(
-      { 'apps/config.yaml': configMap('settings', { color: 'purple' }) },
+      { 'apps/config.yaml': configMapYaml('settings', { color: 'purple' }) },
       'while the bus is down',
     );
     const r = await client.repos.resolveRepo({ tenant: 'team-a', name: 'apps' });
@@ -404,7 +381,7 @@ describe('gitfleet end to end', () => {
       // re-projection on start publishes nothing new when nothing changed
       expect(await generation()).toBe(genBefore);
       const sha = await pushAndResolve(
-        { 'apps/config.yaml': configMap('settings', { color: 'orange' }) },
+        { 'apps/config.yaml': configMapYaml('settings', { color: 'orange' }) },
         'after the hub restart',
       );
       await waitStatus(readyAt(sha), 'a commit after the hub restart Ready');
