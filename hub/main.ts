@@ -28,7 +28,8 @@ function hostPort(host: string, port: number): string {
 export async function startHub(config: HubConfig): Promise<RunningHub> {
   const resolved = parseHubConfig(config);
   const log = createLogger('hub', resolved.logLevel);
-  const server = new HubGrpcServer(grpcServerOptions(hostPort(resolved.listen.host, resolved.listen.port)));
+  const url = hostPort(resolved.listen.host, resolved.listen.port);
+  const server = new HubGrpcServer(grpcServerOptions(url));
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(HubModule.forRoot(resolved, log), {
     strategy: server,
     logger: new PinoNestLogger(log.child({ module: 'nest' })),
@@ -40,7 +41,7 @@ export async function startHub(config: HubConfig): Promise<RunningHub> {
     await app.listen();
   } catch (err) {
     await app.close().catch(() => undefined);
-    throw err;
+    throw new Error(`gitfleet hub cannot start on ${url}: ${(err as Error).message}`, { cause: err });
   }
   const address = hostPort(resolved.listen.host, server.port);
   log.info({ address }, 'hub listening');
