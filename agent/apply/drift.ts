@@ -28,10 +28,10 @@ export function hasDrifted(desired: ManifestObject, live: Record<string, unknown
   const ours = entries.find(
     (e) => e.manager === manager && e.operation === 'Apply' && !e.subresource && e.fieldsType === 'FieldsV1',
   );
-  if (!ours || !isPlainObject(ours.fieldsV1)) return true;
+  if (!ours) return true;
   const want = comparable(desired);
   if (!isSubset(want, live)) return true;
-  return !ownedFieldsPresent(ours.fieldsV1, want);
+  return !ownedFieldsPresent(ours.fieldsV1 ?? {}, want);
 }
 
 /** The desired object as the API server would store it, for comparison. */

@@ -11,7 +11,20 @@ export class KeepAliveHttpLibrary implements PromiseHttpLibrary {
     private readonly timeoutMs: number,
   ) {}
 
-  send(req: RequestContext): Promise<ResponseContext> {
+  async send(req: RequestContext): Promise<ResponseContext> {
+    // a kept-alive socket the server has just closed fails the request that reuses it; every
+    // request the agent makes is idempotent (apply, get, list, delete), so send it once more
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.once(req);
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException & { reusedSocket?: boolean };
+        if (attempt >= 3 || !e.reusedSocket || (e.code !== 'ECONNRESET' && e.code !== 'EPIPE')) throw err;
+      }
+    }
+  }
+
+  private once(req: RequestContext): Promise<ResponseContext> {
     const url = new URL(req.getUrl());
     const mod = url.protocol === 'https:' ? https : http;
     const body = req.getBody();
@@ -49,7 +62,10 @@ export class KeepAliveHttpLibrary implements PromiseHttpLibrary {
       r.setTimeout(this.timeoutMs, () => {
         r.destroy(new Error(`${req.getHttpMethod()} ${url.pathname} timed out after ${this.timeoutMs} ms`));
       });
-      r.on('error', reject);
+      r.on('error', (err: NodeJS.ErrnoException & { reusedSocket?: boolean }) => {
+        err.reusedSocket = r.reusedSocket;
+        reject(err);
+      });
       if (body !== undefined) r.write(body);
       r.end();
     });

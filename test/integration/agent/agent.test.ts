@@ -311,6 +311,25 @@ describe('agent', () => {
     });
   });
 
+  it('applies and prunes nothing while the assignment is suspended', async () => {
+    const good = await repo.head();
+    const paused = await repo.commit({ 'apps/paused.yaml': cm('paused', 'x') });
+    let before = hub.statuses.length;
+    await hub.publish(desired(web(paused, { suspend: true })));
+    const status = await hub.waitForStatus(
+      (s) => s.state === AssignmentState.ASSIGNMENT_STATE_SUSPENDED && s.desiredRevision.endsWith(paused),
+      { after: before },
+    );
+    expect(status.reason).toBe(Reason.Suspended);
+    expect(status.appliedRevision).toBe(formatGitRevision('main', good));
+    expect(await configMap('team-a', 'paused')).toBeUndefined();
+
+    const resumed = await repo.commit({ 'apps/paused.yaml': null });
+    before = hub.statuses.length;
+    await hub.publish(desired(web(resumed)));
+    expect((await ready(resumed, before)).changes).toMatchObject({ created: 0, configured: 0, deleted: 0 });
+  });
+
   it("refuses a manifest aimed at another tenant's namespace (RBAC), leaving that namespace untouched", async () => {
     const good = await repo.head();
     const commit = await repo.commit({ 'apps/evil.yaml': cm('evil', 'x', 'team-b') });

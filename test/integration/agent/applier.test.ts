@@ -1,0 +1,188 @@
+// The applier and the git source on their own, against a real kube-apiserver and git server.
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Reason } from '../../../proto/index.js';
+import { createLogger } from '../../../proto/contract/log.js';
+import { Applier } from '../../../agent/apply/ssa.js';
+import { ReconcileError } from '../../../agent/errors.js';
+import { KubeCluster } from '../../../agent/kube/kube-client.js';
+import type { ManifestObject } from '../../../agent/kube/objects.js';
+import { GitSource } from '../../../agent/sources/git/git-source.js';
+import { startGit, startKube, type GitEnv, type KubeEnv } from '../../env/index.js';
+
+jest.setTimeout(120_000);
+const log = createLogger('agent', 'warn');
+
+describe('applier', () => {
+  let kube: KubeEnv;
+  let cluster: KubeCluster;
+
+  beforeAll(async () => {
+    kube = await startKube({ controllerManager: false });
+    cluster = await KubeCluster.create({ kubeconfigPath: kube.kubeconfigPath });
+  });
+  afterAll(async () => {
+    cluster?.close();
+    await kube?.stop();
+  });
+
+  const crd: ManifestObject = {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: 'widgets.example.com' },
+    spec: {
+      group: 'example.com',
+      scope: 'Namespaced',
+      names: { kind: 'Widget', plural: 'widgets', singular: 'widget', listKind: 'WidgetList' },
+      versions: [
+        {
+          name: 'v1',
+          served: true,
+          storage: true,
+          schema: {
+            openAPIV3Schema: {
+              type: 'object',
+              properties: { spec: { type: 'object', properties: { size: { type: 'string' } } } },
+            },
+          },
+        },
+      ],
+    },
+  };
+  // Custom resources themselves are left out: the Debian-built kube-apiserver 1.20 (Go 1.19)
+  // crashes decoding them (vendored modern-go/reflect2 1.0.1 faults on Go >= 1.18).
+  const items = (value: string) =>
+    [
+      crd,
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'cfg', namespace: 'shop' },
+        data: { a: value },
+      },
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', labels: { team: 'shop' } } },
+    ].map((object, i) => ({ object: object as ManifestObject, file: `f${i}.yaml` }));
+
+  it('applies a namespace and a CRD before what depends on them, and waits for the CRD', async () => {
+    const applier = new Applier({ discovery: cluster.discovery, log });
+    expect(await cluster.discovery.resource('example.com/v1', 'Widget')).toBeUndefined();
+    const r = await applier.apply(cluster.asAgent(), items('1'));
+    expect(r.failures).toEqual([]);
+    expect(r.changes.map((c) => `${c.ref.kind}:${c.action}`)).toEqual([
+      'Namespace:created',
+      'CustomResourceDefinition:created',
+      'ConfigMap:created',
+    ]);
+    // established, and discovery knows its kind right away
+    expect(await cluster.discovery.resource('example.com/v1', 'Widget')).toMatchObject({
+      name: 'widgets',
+      namespaced: true,
+    });
+
+    const again = await applier.apply(cluster.asAgent(), items('1'));
+    expect(again.changes.every((c) => c.action === 'unchanged')).toBe(true);
+    const changed = await applier.apply(cluster.asAgent(), items('2'));
+    expect(
+      changed.changes.filter((c) => c.action !== 'unchanged').map((c) => `${c.ref.kind}:${c.action}`),
+    ).toEqual(['ConfigMap:configured']);
+  });
+
+  it('reports objects the server refuses, with the file, and applies the rest', async () => {
+    const applier = new Applier({ discovery: cluster.discovery, log });
+    const r = await applier.apply(cluster.asAgent(), [
+      {
+        object: { apiVersion: 'example.com/v1', kind: 'Gadget', metadata: { name: 'g', namespace: 'shop' } },
+        file: 'g.yaml',
+      },
+      {
+        object: {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name: 'bad', namespace: 'shop' },
+          data: { k: 1 },
+        },
+        file: 'bad.yaml',
+      },
+      {
+        object: {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name: 'ok', namespace: 'shop' },
+          data: { k: '1' },
+        },
+        file: 'ok.yaml',
+      },
+    ]);
+    expect(r.changes.map((c) => `${c.ref.name}:${c.action}`)).toEqual(['ok:created']);
+    expect(r.failures.map((f) => f.message)).toEqual([
+      expect.stringMatching(/^apply ConfigMap shop\/bad \(from bad\.yaml\): .+/),
+      'apply Gadget shop/g (from g.yaml): no matches for kind "Gadget" in version "example.com/v1" (is its CustomResourceDefinition installed?)',
+    ]);
+  });
+});
+
+describe('git source', () => {
+  let git: GitEnv;
+  let cacheDir: string;
+  const user = 'reader';
+  const password = 'very-secret-pw';
+
+  beforeAll(async () => {
+    git = await startGit({ username: user, password });
+    cacheDir = mkdtempSync(join(tmpdir(), 'gitfleet-git-cache-'));
+  });
+  afterAll(async () => {
+    await git?.stop();
+    if (cacheDir) rmSync(cacheDir, { recursive: true, force: true });
+  });
+
+  it('fetches a pinned commit once, serves it from the cache after, and keeps the last few', async () => {
+    const repo = await git.createRepo('site', { 'a.yaml': 'x: 1\n' });
+    const source = new GitSource({ cacheDir, log, keepPerRepo: 2 });
+    const credentials = { username: user, password };
+    const first = await repo.head();
+    const c1 = await source.fetch({ url: repo.url, commit: first, credentials });
+    expect(c1.fetched).toBe(true);
+    expect(readdirSync(c1.dir).sort()).toEqual(['.gitfleet-complete', 'a.yaml']);
+    c1.release();
+
+    const served = git.requests();
+    const again = await source.fetch({ url: repo.url, commit: first, credentials });
+    expect(again.fetched).toBe(false);
+    expect(git.requests()).toBe(served);
+    // in use: survives eviction
+    const commits = [];
+    for (let i = 2; i <= 4; i++) {
+      commits.push(await repo.commit({ 'a.yaml': `x: ${i}\n` }));
+      (await source.fetch({ url: repo.url, commit: commits.at(-1)!, credentials })).release();
+    }
+    const kept = readdirSync(source.repoDir(repo.url)).sort();
+    expect(kept).toEqual([first, ...commits.slice(-2)].sort());
+    again.release();
+  });
+
+  it('fails with ArtifactFailed, without leaking the password, for bad credentials or a missing commit', async () => {
+    const repo = await git.createRepo('private', { 'a.yaml': 'x: 1\n' });
+    const source = new GitSource({ cacheDir, log });
+    const head = await repo.head();
+    const wrong = 'wrong-password-123';
+    const err = await source
+      .fetch({ url: repo.url, commit: head, credentials: { username: user, password: wrong } })
+      .catch((e) => e);
+    expect(err).toBeInstanceOf(ReconcileError);
+    expect(err.reason).toBe(Reason.ArtifactFailed);
+    expect(err.message).toContain(repo.url);
+    expect(err.message).not.toContain(wrong);
+    expect(err.message).not.toContain(Buffer.from(`${user}:${wrong}`).toString('base64'));
+
+    const missing = 'f'.repeat(40);
+    const err2 = await source
+      .fetch({ url: repo.url, commit: missing, credentials: { username: user, password } })
+      .catch((e) => e);
+    expect(err2.reason).toBe(Reason.ArtifactFailed);
+    expect(err2.message).toContain(`commit ${missing} not found in ${repo.url}`);
+    expect(err2.message).not.toContain(password);
+  });
+});
