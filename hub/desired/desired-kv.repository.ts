@@ -33,8 +33,9 @@ export class DesiredKvRepository {
     return b.kv;
   }
 
+  /** Bound to the bucket and connected: writes can go out now. */
   get ready(): boolean {
-    return this.bucket !== undefined && !this.bucket.conn.nc.isClosed();
+    return this.bucket !== undefined && !this.bucket.conn.nc.isClosed() && this.bus.isOnline;
   }
 
   async put(set: DesiredSet): Promise<void> {

@@ -149,6 +149,10 @@ export class DesiredService implements OnApplicationBootstrap, OnModuleDestroy {
       }
     }
     await this.repo.saveGenerations(updates);
+    // While the bus is away nothing is queued: the verify pass that runs on every (re)connection
+    // publishes whatever the store holds then.
+    const busReady = this.kv.ready;
+    if (!busReady) toPublish.length = 0;
     for (const p of toPublish) {
       const set = { ...p.computed.set, generation: p.generation };
       this.publisher.enqueue(set.cluster, { kind: 'put', set, verify: p.verify });
@@ -165,7 +169,7 @@ export class DesiredService implements OnApplicationBootstrap, OnModuleDestroy {
         );
       }
     }
-    for (const name of gone) this.publisher.enqueue(name, { kind: 'delete' });
+    if (busReady) for (const name of gone) this.publisher.enqueue(name, { kind: 'delete' });
     if (updates.length) {
       this.log.info(
         { clusters: updates.length, sample: updates.slice(0, 5).map((u) => `${u.name}@${u.generation}`) },

@@ -184,6 +184,24 @@ describe('status', () => {
     expect(res.statuses).toEqual([]);
   });
 
+  it('keeps ingesting after NATS restarts', async () => {
+    await nats!.kill();
+    await nats!.restart();
+    const sentAtMs = Date.now();
+    const hb = Heartbeat.encode({
+      cluster: 'c2',
+      agentVersion: '0.2.0',
+      observedGeneration: 1,
+      sentAtMs,
+    }).finish();
+    // the probe's own connection may need a moment to come back: retry the publish
+    await eventually(() => bus!.js.publish(heartbeatSubject('c2'), hb), { timeoutMs: 30_000 });
+    await eventually(
+      async () => (await t!.client.clusters.getCluster({ name: 'c2' })).lastHeartbeatMs === sentAtMs,
+      { timeoutMs: 60_000 },
+    );
+  });
+
   it('ends open watches cleanly when the hub stops', async () => {
     const w = collect(t!.client.status.watchStatus({}));
     await eventually(() => w.seen.length > 0);
