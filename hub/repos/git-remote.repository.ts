@@ -8,7 +8,7 @@ import type { GitCredentials } from '../../proto/index.js';
 import { Semaphore } from '../common/concurrency.js';
 import { scrubSecrets } from './git-ref.js';
 
-export const LS_REMOTE_TIMEOUT_MS = 30_000;
+export const LS_REMOTE_TIMEOUT_MS = 20_000;
 
 export class GitRemoteError extends Error {
   override readonly name = 'GitRemoteError';

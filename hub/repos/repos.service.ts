@@ -19,6 +19,9 @@ import type { GitRemote } from './git-remote.repository.js';
 import { gitRefOf, validateRepo } from './repo.validation.js';
 import { ReposRepository, type Resolution } from './repos.repository.js';
 
+/** CreateRepo answers after the first resolution or after this long, whichever comes first. */
+export const CREATE_WAITS_MS = 10_000;
+
 /** Injection token of the GitRemote (the real one runs `git ls-remote`). */
 export const GIT_REMOTE = Symbol('GIT_REMOTE');
 
@@ -69,7 +72,16 @@ export class ReposService implements OnApplicationBootstrap, OnModuleDestroy {
       { repo: id, url: scrubSecrets(repo.url), ref: gitRefOf(repo), hasCredentials: repo.hasCredentials },
       'repo created',
     );
-    await this.resolveNow(spec.tenant, spec.name);
+    // answer with the first resolution when it is quick; a slow remote finishes in the background
+    const first = this.resolveNow(spec.tenant, spec.name).catch((err: unknown) =>
+      this.log.error({ err, repo: id }, 'first resolution failed'),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      first,
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, CREATE_WAITS_MS))),
+    ]);
+    clearTimeout(timer);
     return this.get(spec.tenant, spec.name);
   }
 
@@ -198,7 +210,14 @@ export class ReposService implements OnApplicationBootstrap, OnModuleDestroy {
   private async tick(id: string, tenant: string, name: string): Promise<void> {
     this.timers.delete(id);
     if (this.stopped) return;
-    const repo = await this.repos.get(tenant, name).catch(() => undefined);
+    let repo: Repo | undefined;
+    try {
+      repo = await this.repos.get(tenant, name);
+    } catch (err) {
+      this.log.error({ err, repo: id }, 'cannot load repo for its scheduled resolution; trying again later');
+      if (!this.stopped) this.schedule(id, tenant, name, this.intervalMs({ intervalSeconds: 60 }));
+      return;
+    }
     if (!repo) return; // deleted
     if (!this.queue.busy(id)) {
       try {
