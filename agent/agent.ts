@@ -228,6 +228,19 @@ export class Agent {
     return outcome;
   }
 
+  /** A pass starts work: say so, unless this revision and generation were reported already. */
+  reportProgress(status: AssignmentStatus): void {
+    const last = this.statuses.get(assignmentKey(status.tenant, status.assignment));
+    if (
+      last &&
+      last.desiredRevision === status.desiredRevision &&
+      last.observedGeneration === status.observedGeneration
+    ) {
+      return;
+    }
+    this.report(status);
+  }
+
   report(status: AssignmentStatus): void {
     const key = assignmentKey(status.tenant, status.assignment);
     if (status.reason !== 'Deleted') this.statuses.set(key, status);

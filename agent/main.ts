@@ -78,7 +78,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
         applier,
         tenants,
         desired: () => a.current(),
-        onProgress: (s) => a.report(s),
+        onProgress: (s) => a.reportProgress(s),
         log,
         pruneConcurrency: cfg.applyConcurrency,
       }),

@@ -50,6 +50,8 @@ export interface ParsedObject {
 }
 
 const MANIFEST_FILE = /\.ya?ml$/i;
+/** Larger files are refused rather than read into memory. */
+const MAX_FILE_BYTES = 16 * 1024 * 1024;
 
 /**
  * YAML 1.1 as kubectl reads it (go-yaml v2): `0644` is octal and `yes`/`on` are booleans; but
@@ -85,7 +87,7 @@ export function parseManifests(file: string, text: string): ParsedObject[] {
     }
     let value: unknown;
     try {
-      value = doc.toJS({ maxAliasCount: 1000 });
+      value = doc.toJS({ maxAliasCount: 100 });
     } catch (err) {
       throw buildError(`${file} (document ${document}): ${(err as Error).message}`, err);
     }
@@ -192,6 +194,12 @@ export async function readManifests(root: string, path: string): Promise<ParsedO
   const files = isDir ? await listManifestFiles(root, abs) : [toPosix(relative(root, abs))];
   const out: ParsedObject[] = [];
   for (const file of files) {
+    const size = (await stat(join(root, file))).size;
+    if (size > MAX_FILE_BYTES) {
+      throw buildError(
+        `${file}: ${size} bytes is more than the ${MAX_FILE_BYTES} bytes a manifest file may have`,
+      );
+    }
     const text = await readFile(join(root, file), 'utf8');
     out.push(...parseManifests(file, text));
   }
