@@ -31,6 +31,8 @@ export interface GitSourceOptions {
   timeoutMs?: number;
   /** git executable (default "git"). */
   git?: string;
+  /** Wire protocol version (default 2; 0 for servers whose v2 is broken). */
+  protocolVersion?: 0 | 1 | 2;
 }
 
 const COMPLETE = '.gitfleet-complete';
@@ -74,10 +76,14 @@ export function gitAuth(url: string, credentials?: { username: string; password:
 }
 
 /** The environment git runs with: no prompts, no system config or helpers, auth header if any. */
-export function gitEnv(auth: Auth, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+export function gitEnv(
+  auth: Auth,
+  base: NodeJS.ProcessEnv = process.env,
+  protocolVersion: 0 | 1 | 2 = 2,
+): NodeJS.ProcessEnv {
   const config: Array<[string, string]> = [
     ['credential.helper', ''],
-    ['protocol.version', '2'],
+    ['protocol.version', String(protocolVersion)],
     ['advice.detachedHead', 'false'],
     ['core.hooksPath', '/dev/null'],
   ];
@@ -159,7 +165,7 @@ export class GitSource {
   private async download(auth: Auth, commit: string, repoDir: string, dir: string): Promise<void> {
     await mkdir(repoDir, { recursive: true });
     const tmp = join(repoDir, `.tmp-${commit.slice(0, 12)}-${randomBytes(4).toString('hex')}`);
-    const env = gitEnv(auth);
+    const env = gitEnv(auth, process.env, this.opts.protocolVersion ?? 2);
     const started = Date.now();
     try {
       await mkdir(tmp);

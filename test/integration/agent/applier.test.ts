@@ -1,6 +1,6 @@
 // The applier and the git source on their own, against a real kube-apiserver and git server.
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Reason } from '../../../proto/index.js';
@@ -13,7 +13,7 @@ import { GitSource } from '../../../agent/sources/git/git-source.js';
 import { startGit, startKube, type GitEnv, type KubeEnv } from '../../env/index.js';
 
 jest.setTimeout(120_000);
-const log = createLogger('agent', 'warn');
+const log = createLogger('agent', process.env.GITFLEET_LOG_LEVEL ?? 'warn');
 
 describe('applier', () => {
   let kube: KubeEnv;
@@ -161,6 +161,19 @@ describe('git source', () => {
     const kept = readdirSync(source.repoDir(repo.url)).sort();
     expect(kept).toEqual([first, ...commits.slice(-2)].sort());
     again.release();
+  });
+
+  it('fetches a commit that is no longer a branch tip, also over protocol v0', async () => {
+    const repo = await git.createRepo('old-server', { 'a.yaml': 'x: 1\n' });
+    const old = await repo.head();
+    await repo.commit({ 'a.yaml': 'x: 2\n' });
+    // over smart HTTP even v0 serves reachable commits by SHA; a server that refuses makes the
+    // source fall back to a full fetch (exercised by the missing-commit case below)
+    const source = new GitSource({ cacheDir, log, protocolVersion: 0 });
+    const c = await source.fetch({ url: repo.url, commit: old, credentials: { username: user, password } });
+    expect(c.fetched).toBe(true);
+    expect(readFileSync(join(c.dir, 'a.yaml'), 'utf8')).toBe('x: 1\n');
+    c.release();
   });
 
   it('fails with ArtifactFailed, without leaking the password, for bad credentials or a missing commit', async () => {
