@@ -436,6 +436,52 @@ describe('agent', () => {
     ).toBe(true);
   });
 
+  it('leaves the objects of a removed assignment in place when it did not prune', async () => {
+    const webCommit = await repo.head();
+    const commit = await repo.commit({ 'keep/kept.yaml': cm('kept', 'x') });
+    const keep = web(commit, { name: 'keep', path: 'keep', prune: false });
+    let before = hub.statuses.length;
+    await hub.publish(desired(web(webCommit), keep));
+    await hub.waitForStatus(
+      (s) => s.assignment === 'keep' && s.state === AssignmentState.ASSIGNMENT_STATE_READY,
+      {
+        after: before,
+      },
+    );
+    expect(await configMap('team-a', 'kept')).toBeDefined();
+
+    before = hub.statuses.length;
+    await hub.publish(desired(web(webCommit)));
+    const status = await hub.waitForStatus((s) => s.assignment === 'keep' && s.reason === Reason.Deleted, {
+      after: before,
+    });
+    expect(status.message).toContain('prune is off');
+    expect(await configMap('team-a', 'kept')).toBeDefined();
+    expect(await configMap('gitfleet-system', inventoryName('team-a', 'keep'))).toBeUndefined();
+  });
+
+  it('reports TenantSetupFailed when a tenant cannot be set up', async () => {
+    const webCommit = await repo.head();
+    const before = hub.statuses.length;
+    await hub.publish({
+      tenants: [
+        ...tenants,
+        { name: 'team-c', namespaces: ['Not_A_Namespace'], serviceAccount: 'gitfleet-reconciler' },
+      ],
+      assignments: [web(webCommit), web(webCommit, { tenant: 'team-c', name: 'site', targetNamespace: '' })],
+    });
+    const status = await hub.waitForStatus(
+      (s) => s.tenant === 'team-c' && s.state === AssignmentState.ASSIGNMENT_STATE_FAILED,
+      {
+        after: before,
+      },
+    );
+    expect(status.reason).toBe(Reason.TenantSetupFailed);
+    expect(status.message).toContain('set up tenant team-c: apply Namespace Not_A_Namespace');
+    // other tenants are not held up
+    await ready(webCommit, before);
+  });
+
   it('stops idempotently', async () => {
     const a = agent!;
     await Promise.all([a.stop(), a.stop()]);
