@@ -9,7 +9,14 @@ import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:https';
 import { readFileSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
-import { eventually, freePort, removeOnExit, spawnServer, type ServerProcess } from './process.js';
+import {
+  eventually,
+  freePort,
+  httpStatus,
+  removeOnExit,
+  spawnServer,
+  type ServerProcess,
+} from './process.js';
 import { requireBinary, run } from './binaries.js';
 
 export interface KubeEnv {
@@ -193,8 +200,7 @@ export async function startKube(opts: KubeOptions = {}): Promise<KubeEnv> {
     await eventually(
       async () => {
         if (!etcd.alive()) throw new Error('etcd exited');
-        const res = await fetch(`${etcdUrl}/health`);
-        return res.ok;
+        return (await httpStatus(`${etcdUrl}/health`)) === 200;
       },
       { timeoutMs: 20_000, intervalMs: 50, describe: () => `etcd did not become ready:\n${etcd.tail()}` },
     );

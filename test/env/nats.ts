@@ -3,7 +3,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventually, freePort, removeOnExit, spawnServer, type ServerProcess } from './process.js';
+import {
+  eventually,
+  freePort,
+  httpStatus,
+  removeOnExit,
+  spawnServer,
+  type ServerProcess,
+} from './process.js';
 import { requireBinary } from './binaries.js';
 
 export interface NatsEnv {
@@ -54,8 +61,7 @@ export async function startNats(): Promise<NatsEnv> {
     await eventually(
       async () => {
         if (!p.alive()) throw new Error('nats-server exited');
-        const res = await fetch(`${monitorUrl}/healthz?js-enabled-only=true`);
-        return res.ok;
+        return (await httpStatus(`${monitorUrl}/healthz?js-enabled-only=true`)) === 200;
       },
       { timeoutMs: 15_000, intervalMs: 50, describe: () => `nats-server did not become ready:\n${p.tail()}` },
     );

@@ -2,7 +2,7 @@
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventually, freePort, removeOnExit, spawnServer } from './process.js';
+import { eventually, freePort, httpStatus, removeOnExit, spawnServer } from './process.js';
 import { requireBinary } from './binaries.js';
 
 export interface RegistryEnv {
@@ -43,7 +43,7 @@ export async function startRegistry(): Promise<RegistryEnv> {
     await eventually(
       async () => {
         if (!proc.alive()) throw new Error('docker-registry exited');
-        return (await fetch(`${url}/v2/`)).ok;
+        return (await httpStatus(`${url}/v2/`)) === 200;
       },
       {
         timeoutMs: 15_000,
