@@ -19,6 +19,7 @@ export class StatusPublisher {
   private js: JetStreamClient | undefined;
   private readonly pending = new Map<string, AssignmentStatus>();
   private flushing: Promise<void> | undefined;
+  private again = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private retryDelay: number;
   private stopped = false;
@@ -49,49 +50,54 @@ export class StatusPublisher {
   /** Sends what is pending now (after a reconnect); resolves when this round is done. */
   kick(): Promise<void> {
     if (this.stopped || !this.js) return Promise.resolve();
+    // a status reported while a round is finishing must not wait for the next report
+    this.again = true;
     if (!this.flushing) {
-      this.flushing = this.flush().finally(() => {
+      this.flushing = (async () => {
+        while (this.again && !this.stopped) {
+          this.again = false;
+          if (!(await this.flush())) break; // failed: the retry timer takes over
+        }
+      })().finally(() => {
         this.flushing = undefined;
       });
     }
     return this.flushing;
   }
 
-  /** Stops retrying; tries once more to send what is pending (bounded by the ack timeout). */
+  /** Stops retrying; tries once more (briefly) to send what is pending. */
   async stop(): Promise<void> {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
-    await this.flushing;
-    if (this.js && this.pending.size > 0) await this.flush().catch(() => undefined);
     this.stopped = true;
+    await this.flushing;
+    if (this.js && this.pending.size > 0) await this.flush(1000).catch(() => undefined);
   }
 
-  private async flush(): Promise<void> {
-    let failed = false;
-    while (this.js && this.pending.size > 0 && !failed) {
-      const batch = [...this.pending.entries()];
-      for (const [key, status] of batch) {
-        const js = this.js;
-        if (!js) return;
-        try {
-          await js.publish(this.subject, StatusReport.encode({ status }).finish(), {
-            msgID: `${this.opts.cluster}/${key}/${status.state}/${status.startedAtMs}/${status.finishedAtMs}`,
-            timeout: this.opts.timeoutMs ?? 5000,
-          });
-          // a newer status may have come in while this one was on its way
-          if (this.pending.get(key) === status) this.pending.delete(key);
-        } catch (err) {
-          this.opts.log.debug(
-            { err: (err as Error).message, backlog: this.pending.size },
-            'status publish failed; will resend',
-          );
-          failed = true;
-          break;
-        }
+  /** Sends the pending statuses in turn; false when one failed (a retry is scheduled). */
+  private async flush(timeoutMs = this.opts.timeoutMs ?? 5000): Promise<boolean> {
+    for (const [key, status] of [...this.pending.entries()]) {
+      const js = this.js;
+      if (!js) return false;
+      try {
+        await js.publish(this.subject, StatusReport.encode({ status }).finish(), {
+          msgID: `${this.opts.cluster}/${key}/${status.state}/${status.startedAtMs}/${status.finishedAtMs}`,
+          timeout: timeoutMs,
+        });
+        // a newer status may have come in while this one was on its way
+        if (this.pending.get(key) === status) this.pending.delete(key);
+      } catch (err) {
+        this.opts.log.debug(
+          { err: (err as Error).message, backlog: this.pending.size },
+          'status publish failed; will resend',
+        );
+        this.scheduleRetry();
+        return false;
       }
     }
-    if (failed) this.scheduleRetry();
-    else this.retryDelay = this.opts.retryMinMs ?? 500;
+    this.retryDelay = this.opts.retryMinMs ?? 500;
+    if (this.pending.size > 0) this.again = true;
+    return true;
   }
 
   private scheduleRetry(): void {
