@@ -71,7 +71,8 @@ export function agentConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AgentC
   return {
     cluster: env.GITFLEET_CLUSTER ?? '',
     natsUrl: env.GITFLEET_NATS_URL ?? '',
-    kubeconfigPath: env.KUBECONFIG || undefined,
+    // KUBECONFIG may list several files; the agent reads the first
+    kubeconfigPath: env.KUBECONFIG?.split(':').find((p) => p !== '') || undefined,
     namespace: env.GITFLEET_NAMESPACE || undefined,
     cacheDir: env.GITFLEET_CACHE_DIR || undefined,
     resyncSeconds: num('GITFLEET_RESYNC_SECONDS'),
