@@ -61,6 +61,8 @@ interface Pass {
   changes: ChangeSetEntry[];
   /** The inventory as it stands after the pass. */
   nextInventory?: Inventory;
+  /** How long each step took, for logs. */
+  stepMs: Record<string, number>;
 }
 
 const PLAIN_RENDERERS = new Set(['', 'auto', 'plain']);
@@ -139,9 +141,12 @@ export class AssignmentReconciler {
     }
     try {
       for (const step of this.steps) {
+        const t = this.now();
         try {
           await step.run(pass);
+          pass.stepMs[step.name] = this.now() - t;
         } catch (err) {
+          pass.stepMs[step.name] = this.now() - t;
           if (err instanceof ReconcileError) throw err;
           throw new ReconcileError(step.reason, `${step.name}: ${errorMessage(err)}`, { cause: err });
         }
@@ -166,6 +171,7 @@ export class AssignmentReconciler {
       desired,
       tenant: set.tenants.find((t) => t.name === tenant),
       changes: [],
+      stepMs: {},
     };
   }
 
@@ -353,8 +359,8 @@ export class AssignmentReconciler {
       const c = countChanges(p.changes);
       const revision = shortRevision(p.desired?.source?.revision ?? '');
       const message = `applied revision ${revision}: ${c.created} created, ${c.configured} configured, ${c.unchanged} unchanged, ${c.deleted} deleted`;
-      if (c.created + c.configured + c.deleted > 0) log.info({ revision, ...c }, 'applied');
-      else log.debug({ revision, ...c }, 'no changes');
+      if (c.created + c.configured + c.deleted > 0) log.info({ revision, ...c, ms: p.stepMs }, 'applied');
+      else log.debug({ revision, ...c, ms: p.stepMs }, 'no changes');
       return {
         outcome: 'ok',
         status: this.status(
