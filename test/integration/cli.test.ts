@@ -1,0 +1,189 @@
+// The `gitfleet` command as a user runs it: the built bin against a real hub on a real
+// nats-server and git server. Output formats, and errors as one line with a non-zero exit.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFile as execFileCb } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { parse } from 'yaml';
+import { freePort, startGit, startNats, type GitEnv, type NatsEnv } from '../env/index.js';
+import { configMapYaml } from '../fixtures/manifests.js';
+import { startTestHub, tempDir, type TestHub } from './hub/harness.js';
+
+const execFile = promisify(execFileCb);
+const cli = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'hub', 'cli', 'main.js');
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+describe('gitfleet CLI', () => {
+  let nats: NatsEnv;
+  let git: GitEnv;
+  let hub: TestHub;
+  let tmp: { dir: string; remove(): void };
+  let repoUrl: string;
+
+  const gitfleet = async (...args: string[]): Promise<Run> => {
+    try {
+      const { stdout, stderr } = await execFile(process.execPath, [cli, ...args], {
+        env: { ...process.env, GITFLEET_HUB: hub.hub.address },
+      });
+      return { code: 0, stdout, stderr };
+    } catch (err) {
+      const e = err as { code: number; stdout: string; stderr: string };
+      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+    }
+  };
+  const ok = async (...args: string[]): Promise<string> => {
+    const r = await gitfleet(...args);
+    expect({ args, code: r.code, stderr: r.stderr }).toEqual({ args, code: 0, stderr: '' });
+    return r.stdout;
+  };
+
+  beforeAll(async () => {
+    if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` first (npm test does)`);
+    tmp = tempDir('gitfleet-cli-test-');
+    [nats, git] = await Promise.all([startNats(), startGit()]);
+    repoUrl = (await git.createRepo('apps', { 'apps/cm.yaml': configMapYaml('cm', { a: 'b' }) })).url;
+    hub = await startTestHub({ natsUrl: nats.url, db: join(tmp.dir, 'hub.db') });
+  });
+  afterAll(async () => {
+    await hub?.stop();
+    await git?.stop();
+    await nats?.destroy();
+    tmp?.remove();
+  });
+
+  it('prints its version', async () => {
+    expect((await ok('--version')).trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it('creates, gets and lists every kind, as table, json and yaml', async () => {
+    expect(
+      await ok('tenant', 'create', 'team-a', '--namespace', 'team-a', '--namespace', 'team-a-jobs'),
+    ).toMatch(/team-a\s+team-a,team-a-jobs\s+gitfleet-reconciler\s+admin/);
+    await ok('cluster', 'create', 'edge-1', '--label', 'env=prod', '--label', 'region=eu');
+    await ok('cluster', 'create', 'edge-2', '--label', 'env=dev');
+    const repo = JSON.parse(
+      await ok(
+        '-o',
+        'json',
+        'repo',
+        'create',
+        'apps',
+        '--tenant',
+        'team-a',
+        '--url',
+        repoUrl,
+        '--interval',
+        '5m',
+      ),
+    );
+    expect(repo).toMatchObject({ tenant: 'team-a', name: 'apps', intervalSeconds: 300 });
+    expect(repo.revision).toMatch(/^main@sha1:[0-9a-f]{40}$/);
+    await ok(
+      'assignment',
+      'create',
+      'web',
+      '--tenant',
+      'team-a',
+      '--repo',
+      'apps',
+      '--path',
+      'apps',
+      '--selector',
+      'env=prod',
+    );
+
+    const clusters = parse(await ok('-o', 'yaml', 'cluster', 'list', '--selector', 'env=prod')) as {
+      clusters: { name: string }[];
+    };
+    expect(clusters.clusters.map((c) => c.name)).toEqual(['edge-1']);
+    const assignment = JSON.parse(await ok('-o', 'json', 'assignment', 'get', 'web', '--tenant', 'team-a'));
+    expect(assignment).toMatchObject({
+      repo: 'apps',
+      path: 'apps',
+      selector: { env: 'prod' },
+      prune: true,
+      targetNamespace: 'team-a',
+    });
+    const table = await ok('repo', 'list');
+    expect(table.split('\n')[0]).toMatch(/^TENANT\s+NAME\s+URL\s+REF\s+REVISION/);
+
+    // --no-prune and update
+    await ok(
+      'assignment',
+      'update',
+      'web',
+      '--tenant',
+      'team-a',
+      '--repo',
+      'apps',
+      '--path',
+      'apps',
+      '--cluster',
+      'edge-2',
+      '--no-prune',
+    );
+    expect(
+      JSON.parse(await ok('-o', 'json', 'assignment', 'get', 'web', '--tenant', 'team-a')),
+    ).toMatchObject({
+      clusters: ['edge-2'],
+      prune: false,
+    });
+  });
+
+  it('shows the assignment as Pending on its cluster before any agent reports', async () => {
+    const status = JSON.parse(await ok('-o', 'json', 'status', '--tenant', 'team-a')) as {
+      statuses: { cluster: string; state: string; desiredRevision: string }[];
+    };
+    expect(status.statuses).toHaveLength(1);
+    expect(status.statuses[0]).toMatchObject({ cluster: 'edge-2', state: 'Pending' });
+    expect(status.statuses[0].desiredRevision).toMatch(/^main@sha1:/);
+    expect(await ok('status')).toMatch(/edge-2\s+team-a\s+web\s+Pending/);
+  });
+
+  it('fails with one line naming the problem', async () => {
+    const missing = await gitfleet('tenant', 'get', 'nobody');
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toMatch(/^gitfleet: NOT_FOUND: .*nobody.*\n$/);
+
+    const invalid = await gitfleet('repo', 'create', 'bad', '--tenant', 'team-a', '--url', 'not a url');
+    expect(invalid.code).not.toBe(0);
+    expect(invalid.stderr).toMatch(/^gitfleet: INVALID_ARGUMENT: .*url.*\n$/);
+
+    const flags = await gitfleet(
+      'assignment',
+      'create',
+      'x',
+      '--tenant',
+      'team-a',
+      '--repo',
+      'apps',
+      '--path',
+      '.',
+    );
+    expect(flags.code).not.toBe(0);
+    expect(flags.stderr).toBe(
+      'gitfleet: name target clusters with --cluster <name>... or --selector k=v,...\n',
+    );
+
+    const port = await freePort();
+    const down = await gitfleet('--hub', `127.0.0.1:${port}`, 'tenant', 'list');
+    expect(down.code).not.toBe(0);
+    expect(down.stderr).toMatch(/^gitfleet: cannot reach the hub at 127\.0\.0\.1:\d+ .*GITFLEET_HUB/);
+  });
+
+  it('deletes', async () => {
+    expect(await ok('assignment', 'delete', 'web', '--tenant', 'team-a')).toBe(
+      'assignment "team-a/web" deleted\n',
+    );
+    await ok('repo', 'delete', 'apps', '--tenant', 'team-a');
+    await ok('tenant', 'delete', 'team-a');
+    expect(await ok('tenant', 'list')).toBe('No resources found.\n');
+  });
+});
