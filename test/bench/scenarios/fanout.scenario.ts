@@ -539,6 +539,14 @@ function rowsFor(r: SizeResult): ResultRow[] {
     rows.push(
       {
         size,
+        metric: 'fan-out: first watcher has it',
+        gitfleet: fmtMs(g.min),
+        peerName: floorName,
+        peer: fmtMs(f.min),
+        goal: '',
+      },
+      {
+        size,
         metric: 'fan-out p50 (UpdateAssignment → watcher)',
         gitfleet: fmtMs(g.p50),
         peerName: floorName,
