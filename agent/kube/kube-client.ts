@@ -13,7 +13,6 @@ import {
   createConfiguration,
   wrapHttpLibrary,
   type Configuration,
-  type KubernetesObject,
   type V1APIResource,
 } from '@kubernetes/client-node';
 import { FIELD_MANAGER } from '../../proto/index.js';
@@ -47,13 +46,24 @@ class ObjectApi extends KubernetesObjectApi {
   }
 
   /**
-   * A GET returning the body as plain JSON. Reads skip client-node's typed models, which drop
-   * fields they do not know and rename some (JSON schema "x-kubernetes-*" in CRDs).
+   * A request with a plain JSON body and result. Bodies and results skip client-node's typed
+   * models: those drop fields they do not know, expect TypeScript names for JSON names that differ
+   * (a CRD schema's "x-kubernetes-preserve-unknown-fields" is silently lost), and treat a custom
+   * resource whose kind matches a built-in one (a Knative "Service") as the built-in kind.
    */
-  async getJson(path: string, query: Record<string, string> = {}): Promise<unknown> {
-    const ctx = this.configuration.baseServer.makeRequestContext(path, HttpMethod.GET);
+  async requestJson(
+    method: HttpMethod,
+    path: string,
+    query: Record<string, string> = {},
+    body?: { json: string; contentType: string },
+  ): Promise<unknown> {
+    const ctx = this.configuration.baseServer.makeRequestContext(path, method);
     ctx.setHeaderParam('Accept', 'application/json');
     for (const [k, v] of Object.entries(query)) ctx.setQueryParam(k, v);
+    if (body) {
+      ctx.setHeaderParam('Content-Type', body.contentType);
+      ctx.setBody(body.json);
+    }
     await this.configuration.authMethods.default?.applySecurityAuthentication(ctx);
     const rsp = await this.configuration.httpApi.send(ctx).toPromise();
     const text = await rsp.body.text();
@@ -61,6 +71,10 @@ class ObjectApi extends KubernetesObjectApi {
       throw new ApiException(rsp.httpStatusCode, 'Unsuccessful HTTP Request', text, rsp.headers);
     }
     return JSON.parse(text);
+  }
+
+  getJson(path: string, query: Record<string, string> = {}): Promise<unknown> {
+    return this.requestJson(HttpMethod.GET, path, query);
   }
 }
 
@@ -187,16 +201,19 @@ export class KubeClient {
     readonly identity: string,
   ) {}
 
-  /** Server-side apply with gitfleet's field manager, taking over conflicting fields (force). */
+  /**
+   * Server-side apply with gitfleet's field manager, taking over conflicting fields (force): the
+   * PATCH that KubernetesObjectApi.patch(obj, undefined, dryRun, FIELD_MANAGER, true,
+   * PatchStrategy.ServerSideApply) sends, with the object as plain JSON (see requestJson).
+   */
   async apply(obj: ManifestObject, opts: { dryRun?: boolean } = {}): Promise<LiveObject> {
-    return (await this.api.patch(
-      structuredClone(obj) as KubernetesObject,
-      undefined,
-      opts.dryRun ? 'All' : undefined,
-      FIELD_MANAGER,
-      true,
-      PatchStrategy.ServerSideApply,
-    )) as unknown as LiveObject;
+    const path = await this.path(obj.apiVersion, obj.kind, obj.metadata.namespace, obj.metadata.name);
+    const query: Record<string, string> = { fieldManager: FIELD_MANAGER, force: 'true' };
+    if (opts.dryRun) query.dryRun = 'All';
+    return (await this.api.requestJson(HttpMethod.PATCH, path, query, {
+      json: JSON.stringify(obj),
+      contentType: PatchStrategy.ServerSideApply,
+    })) as LiveObject;
   }
 
   /** The live object, or undefined when it does not exist. */

@@ -44,7 +44,13 @@ describe('applier', () => {
           schema: {
             openAPIV3Schema: {
               type: 'object',
-              properties: { spec: { type: 'object', properties: { size: { type: 'string' } } } },
+              properties: {
+                spec: {
+                  type: 'object',
+                  properties: { size: { type: 'string' } },
+                  'x-kubernetes-preserve-unknown-fields': true,
+                },
+              },
             },
           },
         },
@@ -75,6 +81,16 @@ describe('applier', () => {
       'CustomResourceDefinition:created',
       'ConfigMap:created',
     ]);
+    // JSON names in the schema reach the server (client-node's typed models would drop them)
+    const live = await cluster
+      .asAgent()
+      .get({ apiVersion: crd.apiVersion, kind: crd.kind, namespace: '', name: crd.metadata.name });
+    const schema = (
+      live?.spec as {
+        versions: Array<{ schema: { openAPIV3Schema: { properties: { spec: Record<string, unknown> } } } }>;
+      }
+    ).versions[0].schema.openAPIV3Schema.properties.spec;
+    expect(schema['x-kubernetes-preserve-unknown-fields']).toBe(true);
     // established, and discovery knows its kind right away
     expect(await cluster.discovery.resource('example.com/v1', 'Widget')).toMatchObject({
       name: 'widgets',
