@@ -263,6 +263,16 @@ export function registerClientCommands(program: Command): void {
       }),
     );
   cluster
+    .command('update <name>')
+    .description("replace a cluster's labels (selectors re-evaluate at once)")
+    .option('--label <k=v>', 'a label (repeat for more); none clears them', collect)
+    .action(async (name: string, o: { label?: string[] }, cmd: Command) =>
+      withHub(cmd, async (hub, format) => {
+        const c = await hub.clusters.updateCluster({ cluster: { name, labels: parseLabels(o.label) } });
+        print(format, c, clusterColumns);
+      }),
+    );
+  cluster
     .command('get <name>')
     .action(async (name: string, _o: unknown, cmd: Command) =>
       withHub(cmd, async (hub, format) =>

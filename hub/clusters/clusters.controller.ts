@@ -9,6 +9,7 @@ import {
   type GetClusterRequest,
   type ListClustersRequest,
   type ListClustersResponse,
+  type UpdateClusterRequest,
 } from '../../proto/index.js';
 import { ClustersService } from './clusters.service.js';
 
@@ -27,6 +28,10 @@ export class ClustersController implements ClusterServiceController {
 
   async listClusters(request: ListClustersRequest): Promise<ListClustersResponse> {
     return { clusters: await this.clusters.list(request.selector) };
+  }
+
+  updateCluster(request: UpdateClusterRequest): Promise<Cluster> {
+    return this.clusters.update(request.cluster);
   }
 
   async deleteCluster(request: DeleteClusterRequest): Promise<DeleteResponse> {

@@ -34,6 +34,15 @@ export class ClustersRepository {
     return rows.map(clusterFromRow);
   }
 
+  async updateLabels(name: string, labels: Record<string, string>): Promise<boolean> {
+    const res = await this.db
+      .updateTable('clusters')
+      .set({ labels: toJson(labels) })
+      .where('name', '=', name)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
+  }
+
   /** Deletes the cluster and (by cascade) its status rows; false when it did not exist. */
   async delete(name: string): Promise<boolean> {
     const res = await this.db.deleteFrom('clusters').where('name', '=', name).executeTakeFirst();

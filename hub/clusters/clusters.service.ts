@@ -56,6 +56,16 @@ export class ClustersService {
     return (await this.clusters.list()).filter((c) => matchesSelector(c.labels, wanted));
   }
 
+  /** Replaces the labels; the cluster's desired set follows the selectors that now match. */
+  async update(input: Partial<Cluster> | null | undefined): Promise<Cluster> {
+    const spec = validateCluster(input);
+    if (!(await this.clusters.updateLabels(spec.name, spec.labels)))
+      throw new NotFoundError('cluster', spec.name);
+    this.log.info({ cluster: spec.name, labels: spec.labels }, 'cluster updated');
+    await this.desired.project([spec.name]);
+    return this.get(spec.name);
+  }
+
   async delete(name: string): Promise<void> {
     await this.get(name);
     if (!(await this.clusters.delete(name))) throw new NotFoundError('cluster', name);

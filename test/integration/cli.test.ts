@@ -114,6 +114,28 @@ describe('gitfleet CLI', () => {
     const table = await ok('repo', 'list');
     expect(table.split('\n')[0]).toMatch(/^TENANT\s+NAME\s+URL\s+REF\s+REVISION/);
 
+    // relabelling a cluster moves the selector's assignment
+    await ok('cluster', 'update', 'edge-2', '--label', 'env=prod');
+    expect(
+      (
+        parse(await ok('-o', 'yaml', 'cluster', 'list', '--selector', 'env=prod')) as {
+          clusters: { name: string }[];
+        }
+      ).clusters.map((c) => c.name),
+    ).toEqual(['edge-1', 'edge-2']);
+    expect(
+      (
+        JSON.parse(await ok('-o', 'json', 'status', '--tenant', 'team-a')) as {
+          statuses: { cluster: string }[];
+        }
+      ).statuses
+        .map((s) => s.cluster)
+        .sort(),
+    ).toEqual(['edge-1', 'edge-2']);
+    await ok('cluster', 'update', 'edge-2', '--label', 'env=dev');
+    const unknown = await gitfleet('cluster', 'update', 'edge-9', '--label', 'env=dev');
+    expect(unknown.stderr).toMatch(/^gitfleet: NOT_FOUND: .*edge-9/);
+
     // --no-prune and update
     await ok(
       'assignment',

@@ -85,6 +85,10 @@ export interface ListClustersResponse {
   clusters: Cluster[];
 }
 
+export interface UpdateClusterRequest {
+  cluster: Cluster | undefined;
+}
+
 export interface DeleteClusterRequest {
   name: string;
 }
@@ -1107,6 +1111,63 @@ export const ListClustersResponse: MessageFns<ListClustersResponse> = {
   },
 };
 
+function createBaseUpdateClusterRequest(): UpdateClusterRequest {
+  return { cluster: undefined };
+}
+
+export const UpdateClusterRequest: MessageFns<UpdateClusterRequest> = {
+  encode(message: UpdateClusterRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.cluster !== undefined) {
+      Cluster.encode(message.cluster, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateClusterRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateClusterRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.cluster = Cluster.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<UpdateClusterRequest>, I>>(base?: I): UpdateClusterRequest {
+    return UpdateClusterRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpdateClusterRequest>, I>>(object: I): UpdateClusterRequest {
+    const message = createBaseUpdateClusterRequest();
+    message.cluster = (object.cluster !== undefined && object.cluster !== null)
+      ? Cluster.fromPartial(object.cluster)
+      : undefined;
+    return message;
+  },
+};
+
 function createBaseDeleteClusterRequest(): DeleteClusterRequest {
   return { name: "" };
 }
@@ -1891,6 +1952,10 @@ export interface ClusterServiceClient {
 
   listClusters(request: ListClustersRequest): Observable<ListClustersResponse>;
 
+  /** Replaces the cluster's labels (the name identifies it); selectors re-evaluate at once. */
+
+  updateCluster(request: UpdateClusterRequest): Observable<Cluster>;
+
   deleteCluster(request: DeleteClusterRequest): Observable<DeleteResponse>;
 }
 
@@ -1905,12 +1970,16 @@ export interface ClusterServiceController {
     request: ListClustersRequest,
   ): Promise<ListClustersResponse> | Observable<ListClustersResponse> | ListClustersResponse;
 
+  /** Replaces the cluster's labels (the name identifies it); selectors re-evaluate at once. */
+
+  updateCluster(request: UpdateClusterRequest): Promise<Cluster> | Observable<Cluster> | Cluster;
+
   deleteCluster(request: DeleteClusterRequest): Promise<DeleteResponse> | Observable<DeleteResponse> | DeleteResponse;
 }
 
 export function ClusterServiceControllerMethods() {
   return function (constructor: Function) {
-    const grpcMethods: string[] = ["createCluster", "getCluster", "listClusters", "deleteCluster"];
+    const grpcMethods: string[] = ["createCluster", "getCluster", "listClusters", "updateCluster", "deleteCluster"];
     for (const method of grpcMethods) {
       const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);
       GrpcMethod("ClusterService", method)(constructor.prototype[method], method, descriptor);
@@ -1958,6 +2027,16 @@ export const ClusterServiceService = {
       Buffer.from(ListClustersResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListClustersResponse => ListClustersResponse.decode(value),
   },
+  /** Replaces the cluster's labels (the name identifies it); selectors re-evaluate at once. */
+  updateCluster: {
+    path: "/gitfleet.v1.ClusterService/UpdateCluster" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UpdateClusterRequest): Buffer => Buffer.from(UpdateClusterRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UpdateClusterRequest => UpdateClusterRequest.decode(value),
+    responseSerialize: (value: Cluster): Buffer => Buffer.from(Cluster.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Cluster => Cluster.decode(value),
+  },
   deleteCluster: {
     path: "/gitfleet.v1.ClusterService/DeleteCluster" as const,
     requestStream: false as const,
@@ -1973,6 +2052,8 @@ export interface ClusterServiceServer extends UntypedServiceImplementation {
   createCluster: handleUnaryCall<CreateClusterRequest, Cluster>;
   getCluster: handleUnaryCall<GetClusterRequest, Cluster>;
   listClusters: handleUnaryCall<ListClustersRequest, ListClustersResponse>;
+  /** Replaces the cluster's labels (the name identifies it); selectors re-evaluate at once. */
+  updateCluster: handleUnaryCall<UpdateClusterRequest, Cluster>;
   deleteCluster: handleUnaryCall<DeleteClusterRequest, DeleteResponse>;
 }
 
