@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { agentConfigFromEnv, resolveAgentConfig } from './config.js';
+import { resolveAgentConfig } from './config.js';
 
 describe('agent config', () => {
   it('fills in defaults', () => {
@@ -24,14 +24,5 @@ describe('agent config', () => {
     );
     expect(() => resolveAgentConfig({ cluster: 'e', natsUrl: 'x', namespace: 'Bad' })).toThrow(/namespace/);
     expect(() => resolveAgentConfig({ cluster: 'e', natsUrl: 'x', logLevel: 'loud' })).toThrow(/logLevel/);
-  });
-
-  it('reads the process environment', () => {
-    const c = agentConfigFromEnv({
-      GITFLEET_CLUSTER: 'a',
-      GITFLEET_NATS_URL: 'nats://x',
-      GITFLEET_RESYNC_SECONDS: '5',
-    });
-    expect(c).toMatchObject({ cluster: 'a', natsUrl: 'nats://x', resyncSeconds: 5 });
   });
 });

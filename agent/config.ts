@@ -64,20 +64,3 @@ export function resolveAgentConfig(c: AgentConfig): ResolvedAgentConfig {
     logLevel,
   };
 }
-
-/** Configuration from the environment, for the agent's process entry point. */
-export function agentConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AgentConfig {
-  const num = (k: string): number | undefined => (env[k] ? Number(env[k]) : undefined);
-  return {
-    cluster: env.GITFLEET_CLUSTER ?? '',
-    natsUrl: env.GITFLEET_NATS_URL ?? '',
-    // KUBECONFIG may list several files; the agent reads the first
-    kubeconfigPath: env.KUBECONFIG?.split(':').find((p) => p !== '') || undefined,
-    namespace: env.GITFLEET_NAMESPACE || undefined,
-    cacheDir: env.GITFLEET_CACHE_DIR || undefined,
-    resyncSeconds: num('GITFLEET_RESYNC_SECONDS'),
-    heartbeatSeconds: num('GITFLEET_HEARTBEAT_SECONDS'),
-    concurrency: num('GITFLEET_CONCURRENCY'),
-    logLevel: env.GITFLEET_LOG_LEVEL || undefined,
-  };
-}

@@ -1,14 +1,11 @@
 // The agent's entry point: validates the configuration and wires the parts; no logic here.
-// As a process: GITFLEET_CLUSTER, GITFLEET_NATS_URL, KUBECONFIG (else in-cluster), and the
-// optional GITFLEET_NAMESPACE, GITFLEET_CACHE_DIR, GITFLEET_RESYNC_SECONDS, ... (see config.ts).
-import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+// The process entry point is `gitfleet agent` (hub/cli/serve.ts).
 import type { AssignmentStatus, DesiredSet } from '../proto/index.js';
 import { createLogger } from '../proto/contract/log.js';
 import { Agent, type AgentEvents } from './agent.js';
 import { InventoryStore } from './apply/inventory-store.js';
 import { Applier } from './apply/ssa.js';
-import { agentConfigFromEnv, resolveAgentConfig, type AgentConfig } from './config.js';
+import { resolveAgentConfig, type AgentConfig } from './config.js';
 import { KubeCluster } from './kube/kube-client.js';
 import { AssignmentReconciler } from './reconciler/assignment.reconciler.js';
 import { GitSource } from './sources/git/git-source.js';
@@ -98,23 +95,4 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     idle: () => a.queue.idle(),
     stop: () => a.stop(),
   };
-}
-
-function isMain(): boolean {
-  const entry = process.argv[1];
-  if (!entry) return false;
-  try {
-    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isMain()) {
-  const running = await startAgent(agentConfigFromEnv());
-  const shutdown = (): void => {
-    void running.stop().then(() => process.exit(0));
-  };
-  process.once('SIGTERM', shutdown);
-  process.once('SIGINT', shutdown);
 }

@@ -1,12 +1,11 @@
 // The hub's entry point: wires the Nest application and nothing else.
 import 'reflect-metadata';
-import { pathToFileURL } from 'node:url';
 import { NestFactory } from '@nestjs/core';
 import type { MicroserviceOptions } from '@nestjs/microservices';
 import { createLogger } from '../proto/contract/log.js';
 import { GrpcExceptionFilter } from './common/grpc-exception.filter.js';
 import { PinoNestLogger } from './common/nest-logger.js';
-import { hubConfigFromEnv, parseHubConfig, type HubConfig } from './config/hub-config.js';
+import { parseHubConfig, type HubConfig } from './config/hub-config.js';
 import { grpcServerOptions, HubGrpcServer } from './grpc-options.js';
 import { HubModule } from './hub.module.js';
 
@@ -53,12 +52,4 @@ export async function startHub(config: HubConfig): Promise<RunningHub> {
       return closing;
     },
   };
-}
-
-// `node --import tsx hub/main.ts`: configuration from the environment (see hubConfigFromEnv)
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  startHub(hubConfigFromEnv()).catch((err: Error) => {
-    process.stderr.write(`gitfleet hub: ${err.message}\n`);
-    process.exit(1);
-  });
 }

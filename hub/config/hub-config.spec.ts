@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { ConfigError, hubConfigFromEnv, parseHubConfig } from './hub-config.js';
+import { ConfigError, parseHubConfig } from './hub-config.js';
 
 const ok = { listen: '127.0.0.1:0', natsUrl: 'nats://127.0.0.1:4222', db: ':memory:' };
 
@@ -41,16 +41,5 @@ describe('parseHubConfig', () => {
   ])('rejects %j', (config, message) => {
     expect(() => parseHubConfig(config)).toThrow(ConfigError);
     expect(() => parseHubConfig(config)).toThrow(message);
-  });
-});
-
-it('reads the environment', () => {
-  expect(
-    hubConfigFromEnv({ GITFLEET_HUB_LISTEN: ':1', GITFLEET_NATS_URL: 'n', GITFLEET_HUB_DB: 'x.db' }),
-  ).toEqual({
-    listen: ':1',
-    natsUrl: 'n',
-    db: 'x.db',
-    logLevel: undefined,
   });
 });

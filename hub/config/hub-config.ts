@@ -117,17 +117,3 @@ export function parseHubConfig(config: HubConfig): ResolvedHubConfig {
     logLevel,
   };
 }
-
-/**
- * A HubConfig from the environment (for a container or `node hub/main.ts`):
- * GITFLEET_HUB_LISTEN (default 0.0.0.0:50051), GITFLEET_NATS_URL (default nats://127.0.0.1:4222),
- * GITFLEET_HUB_DB (default .gitfleet/hub.db), GITFLEET_LOG_LEVEL.
- */
-export function hubConfigFromEnv(env: NodeJS.ProcessEnv = process.env): HubConfig {
-  return {
-    listen: env.GITFLEET_HUB_LISTEN ?? '0.0.0.0:50051',
-    natsUrl: env.GITFLEET_NATS_URL ?? 'nats://127.0.0.1:4222',
-    db: env.GITFLEET_HUB_DB ?? '.gitfleet/hub.db',
-    logLevel: env.GITFLEET_LOG_LEVEL,
-  };
-}
