@@ -185,6 +185,9 @@ describe('gitfleet end to end', () => {
       'apps/extra.yaml': configMapYaml('extra', { keep: 'no' }),
       'apps/web/deployment.yaml': deploymentYaml('web', 1),
       'apps/notes.txt': 'not a manifest',
+      // no `protocol` on the port: the agent fills in what server-side apply on 1.20 needs
+      'apps/web/service.yaml':
+        'apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  selector: { app: web }\n  ports: [{ port: 80 }]\n',
     });
 
     dbPath = join(work, 'hub.db');
@@ -230,8 +233,8 @@ describe('gitfleet end to end', () => {
   it('applies the revision into the tenant namespace with field manager gitfleet, as the tenant', async () => {
     const head = await repo.head();
     const s = await waitStatus(readyAt(head), `revision ${head} Ready`);
-    expect(s.changes).toEqual({ created: 3, configured: 0, unchanged: 0, deleted: 0 });
-    expect(s.objects).toBe(3);
+    expect(s.changes).toEqual({ created: 4, configured: 0, unchanged: 0, deleted: 0 });
+    expect(s.objects).toBe(4);
     const cm = await readCm('team-a', 'settings');
     expect(cm.data).toEqual({ color: 'blue' });
     expect(cm.metadata?.managedFields?.map((f) => f.manager)).toContain('gitfleet');
@@ -256,7 +259,7 @@ describe('gitfleet end to end', () => {
       'green, 3 replicas',
     );
     const s = await waitStatus(readyAt(sha), 'the second commit Ready');
-    expect(s.changes).toEqual({ created: 0, configured: 2, unchanged: 1, deleted: 0 });
+    expect(s.changes).toEqual({ created: 0, configured: 2, unchanged: 2, deleted: 0 });
     expect((await readCm('team-a', 'settings')).data).toEqual({ color: 'green' });
   });
 
@@ -336,7 +339,7 @@ describe('gitfleet end to end', () => {
     await stopAgentProcess('SIGKILL');
     startAgentProcess();
     const s = await waitStatus(readyAt(sha), 'Ready after the restart');
-    expect(s.objects).toBe(152);
+    expect(s.objects).toBe(153);
     const bulk = (await core.listNamespacedConfigMap({ namespace: 'team-a' })).items.filter((c) =>
       c.metadata?.name?.startsWith('bulk-'),
     );

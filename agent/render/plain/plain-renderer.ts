@@ -7,6 +7,7 @@ import { join, posix, relative, resolve, sep } from 'node:path';
 import { LineCounter, parseAllDocuments, type Tags } from 'yaml';
 import { LABEL_ASSIGNMENT, LABEL_MANAGED_BY, LABEL_TENANT } from '../../../proto/index.js';
 import { buildError } from '../../errors.js';
+import { setNativeDefaults } from '../defaults.js';
 import {
   describeRef,
   groupOf,
@@ -237,6 +238,7 @@ export async function finalizeObjects(
       // namespaced, or unknown (most custom resources are namespaced; apply reports a missing kind)
       meta.namespace = opts.targetNamespace;
     }
+    setNativeDefaults(object);
     meta.labels = {
       ...(meta.labels ?? {}),
       [LABEL_MANAGED_BY]: 'gitfleet',
