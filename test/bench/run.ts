@@ -123,7 +123,7 @@ async function main(): Promise<number> {
   const reports: ScenarioReport[] = [];
   for (const s of selected) {
     const progress = new Progress(`[${s.name}]`);
-    progress.say(`${s.title} — ${mode === 'full' ? s.sizes.replace(/ \(quick.*\)$/, '') : mode}`);
+    progress.say(`${s.title} — ${mode === 'full' ? s.sizes.replace(/ \(quick:[^)]*\)/, '') : mode}`);
     const machine = describeMachine();
     const source = describeSource();
     const started = Date.now();

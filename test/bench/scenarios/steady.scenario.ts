@@ -17,6 +17,7 @@ const NAMESPACE = 'bench-steady';
 const ASSIGNMENTS = 10;
 const OBJECTS_PER_ASSIGNMENT = 10;
 const RESYNC_SECONDS = 15;
+const REPO_INTERVAL_SECONDS = 30;
 /** Reads one tenant onboarding may make per pass (namespace, ServiceAccount, RoleBinding). */
 const TENANT_OBJECTS = 3;
 
@@ -37,9 +38,15 @@ export const steady: Scenario = {
       await api.tenants.createTenant({
         tenant: { name: TENANT, namespaces: [NAMESPACE], clusterRole: 'cluster-admin' },
       });
-      // the default interval: the hub re-resolves the repo every minute
+      // re-resolved every 30 s (default 60 s), so that every window sees the hub's ls-remotes
       const { revision } = await api.repos.createRepo({
-        repo: { tenant: TENANT, name: 'apps', url: repo.url, branch: 'main' },
+        repo: {
+          tenant: TENANT,
+          name: 'apps',
+          url: repo.url,
+          branch: 'main',
+          intervalSeconds: REPO_INTERVAL_SECONDS,
+        },
       });
       await api.clusters.createCluster({ cluster: { name: CLUSTER, labels: { bench: 'steady' } } });
       const tap = fleet.tap(CLUSTER);
@@ -138,7 +145,7 @@ export const steady: Scenario = {
         },
         {
           size,
-          metric: 'git HTTP requests / min (hub ls-remote; agent cache)',
+          metric: `git HTTP requests / min (hub ls-remote every ${REPO_INTERVAL_SECONDS} s)`,
           gitfleet: fmtInt(perMin(fleet.git.requests() - gitBefore)),
           peerName: '-',
           peer: '',
@@ -148,7 +155,7 @@ export const steady: Scenario = {
       return {
         rows,
         notes: [
-          `The agent resyncs every ${RESYNC_SECONDS} s here (default 1 m: reads scale down 4×); the hub re-resolves the repo every minute (its default). The read bound is one read per managed object plus one per inventory per assignment, plus the tenant's ${TENANT_OBJECTS} objects and one orphan scan, per resync pass. NATS counts are per connection as nats-server sees them: "published" = messages the client sent (including acks and pull requests), "received" = messages delivered to it.`,
+          `The agent resyncs every ${RESYNC_SECONDS} s here (default 1 m: reads scale down 4×); the hub re-resolves the repo every ${REPO_INTERVAL_SECONDS} s (default 1 m; one ls-remote is 2 HTTP requests). The read bound is one read per managed object plus one per inventory per assignment, plus the tenant's ${TENANT_OBJECTS} objects and one orphan scan, per resync pass. NATS counts are per connection as nats-server sees them: "published" = messages the client sent (including acks and pull requests), "received" = messages delivered to it.`,
         ],
         details: {
           windowMs: t1 - t0,
