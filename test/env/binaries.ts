@@ -5,13 +5,15 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 
 export const K8S_VERSION = '1.20.2';
+/** Build recipe revision of test/env/setup.sh (K8S_BUILD there): the cache is keyed by both. */
+export const K8S_BUILD = 2;
 
 export function cacheDir(): string {
   return process.env.GITFLEET_CACHE ?? join(homedir(), '.cache', 'gitfleet');
 }
 
 export function k8sBinDir(): string {
-  return join(cacheDir(), `k8s-${K8S_VERSION}`);
+  return join(cacheDir(), `k8s-${K8S_VERSION}-build${K8S_BUILD}`);
 }
 
 const SETUP_HINT = 'run `npm run setup` (test/env/setup.sh) to install and build it';

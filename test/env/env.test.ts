@@ -147,6 +147,52 @@ describe('kubernetes control plane', () => {
     expect(code).toBe(403);
   });
 
+  it('serves custom resources of an applied CRD', async () => {
+    const client = KubernetesObjectApi.makeApiClient(kc);
+    const crd = {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: 'widgets.example.gitfleet.dev' },
+      spec: {
+        group: 'example.gitfleet.dev',
+        scope: 'Namespaced',
+        names: { plural: 'widgets', singular: 'widget', kind: 'Widget' },
+        versions: [
+          {
+            name: 'v1',
+            served: true,
+            storage: true,
+            schema: {
+              openAPIV3Schema: {
+                type: 'object',
+                properties: { spec: { type: 'object', properties: { size: { type: 'integer' } } } },
+              },
+            },
+          },
+        ],
+      },
+    };
+    await client.create(crd);
+    await createNamespace('crs');
+    const widget = {
+      apiVersion: 'example.gitfleet.dev/v1',
+      kind: 'Widget',
+      metadata: { name: 'w', namespace: 'crs' },
+      spec: { size: 3 },
+    };
+    // the CRD is served once established; decoding a custom resource must not crash the server
+    const applied = await eventually(
+      async () => {
+        await client.create(widget).catch((err: unknown) => {
+          if (errorCode(err) !== 409) throw err;
+        });
+        return client.read(widget);
+      },
+      { timeoutMs: 30_000 },
+    );
+    expect((applied as unknown as { spec: { size: number } }).spec.size).toBe(3);
+  });
+
   it('completes a namespace deletion (kube-controller-manager runs)', async () => {
     const core = kc.makeApiClient(CoreV1Api);
     await createNamespace('short-lived');

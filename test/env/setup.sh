@@ -8,8 +8,12 @@
 set -euo pipefail
 
 K8S_VERSION=1.20.2
+# bump K8S_BUILD when the build recipe changes: the cache is keyed by it (keep test/env/binaries.ts in step)
+# build 2: vendored modern-go/reflect2 replaced by Debian's 1.0.2 (1.0.1 makes a Go 1.19 build of the
+# apiserver crash with "fatal error: fault" when it decodes any custom resource)
+K8S_BUILD=2
 CACHE="${GITFLEET_CACHE:-$HOME/.cache/gitfleet}"
-K8S_BIN="$CACHE/k8s-$K8S_VERSION"
+K8S_BIN="$CACHE/k8s-$K8S_VERSION-build$K8S_BUILD"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
 say() { printf '[setup] %s\n' "$*"; }
@@ -26,7 +30,9 @@ if ! command -v kubectl >/dev/null; then need_pkgs+=(kubernetes-client); fi
 need_go=0
 if [ ! -x "$K8S_BIN/kube-apiserver" ] || [ ! -x "$K8S_BIN/kube-controller-manager" ]; then
   need_go=1
-  dpkg-query -W -f='${Status}' golang-go 2>/dev/null | grep -q "install ok installed" || need_pkgs+=(golang-go)
+  for p in golang-go golang-github-modern-go-reflect2-dev; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need_pkgs+=("$p")
+  done
 fi
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   say "installing Debian packages: ${need_pkgs[*]}"
@@ -64,10 +70,18 @@ if [ "$need_go" = 1 ]; then
   mkdir -p "$work/src"
   tar -xf "$orig" -C "$work/src" --strip-components=1
   cd "$work/src"
+  reflect2=/usr/share/gocode/src/github.com/modern-go/reflect2
+  if [ ! -f "$reflect2/reflect2.go" ]; then say "missing $reflect2 (Debian golang-github-modern-go-reflect2-dev)"; exit 1; fi
+  say "replacing vendored modern-go/reflect2 with Debian's $(dpkg-query -W -f='${Version}' golang-github-modern-go-reflect2-dev)"
+  rm -rf vendor/github.com/modern-go/reflect2
+  mkdir -p vendor/github.com/modern-go/reflect2
+  find "$reflect2" -maxdepth 1 -type f -name '*.go' ! -name '*_test.go' -exec cp {} vendor/github.com/modern-go/reflect2/ \;
+  cp "$reflect2"/LICENSE vendor/github.com/modern-go/reflect2/ 2>/dev/null || true
   mkdir -p .go/src/k8s.io && ln -sfn ../../.. .go/src/k8s.io/kubernetes
   mkdir -p "$work/home"
   say "compiling (progress every 30 s)"
-  ( while sleep 30; do say "still compiling… $(find "$work/home" "$work/src/.go" -name '*.a' 2>/dev/null | wc -l) packages cached so far"; done ) &
+  started=$(date +%s)
+  ( while sleep 30; do say "still compiling… $(( $(date +%s) - started )) s, $(find "$work/home/.cache/go-build" -type f 2>/dev/null | wc -l) build cache entries"; done ) &
   ticker=$!
   set +e
   GOPATH="$work/src/.go" CGO_ENABLED=0 HOME="$work/home" GOFLAGS=-mod=vendor GO111MODULE=off \
