@@ -110,8 +110,11 @@ describe('applier', () => {
     expect(again.changes.every((c) => c.action === 'unchanged')).toBe(true);
     const changed = await applier.apply(cluster.asAgent(), items('2'));
     expect(
-      changed.changes.filter((c) => c.action !== 'unchanged').map((c) => `${c.ref.kind}:${c.action}`),
-    ).toEqual(expect.arrayContaining(['Widget:configured', 'ConfigMap:configured']));
+      changed.changes
+        .filter((c) => c.action !== 'unchanged')
+        .map((c) => `${c.ref.kind}:${c.action}`)
+        .sort(),
+    ).toEqual(['ConfigMap:configured', 'Widget:configured']);
   });
 
   it('reports objects the server refuses, with the file, and applies the rest', async () => {
