@@ -15,7 +15,7 @@ const TENANT = 'bench';
 const NAMESPACES = Array.from({ length: 10 }, (_, i) => `bench-ns-${i}`);
 const GOAL_MS = 60_000;
 const GOAL_MIB = 150;
-const FLUX = { ms: 4 * 60_000 + 16_000, mib: 175, note: '1,000 Kustomizations, 16-core runner' };
+const FLUX = { ms: 4 * 60_000 + 16_000, mib: 175, note: '1,000 Kustomizations on a 16-core runner' };
 
 function appName(i: number): string {
   return `app-${String(i + 1).padStart(4, '0')}`;
@@ -112,7 +112,7 @@ export const assignments: Scenario = {
       const requests = fleet.audit.count(t0, readyAt + 100, 'agent');
 
       const size = `${fmtInt(n)} × 10 objects`;
-      const fluxName = `Flux (published: ${FLUX.note})`;
+      const fluxName = `Flux, published: ${FLUX.note}`;
       const rows: ResultRow[] = [
         {
           size,
