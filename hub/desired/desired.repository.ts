@@ -15,6 +15,9 @@ export interface ClusterProjectionState {
   desiredHash: string;
 }
 
+/** Rows per UPDATE statement (3 parameters each, well under SQLite's parameter limit). */
+const GENERATION_CHUNK = 1000;
+
 export interface GenerationUpdate {
   name: string;
   generation: number;
@@ -56,15 +59,17 @@ export class DesiredRepository {
     }));
   }
 
+  /**
+   * Persists new generations and hashes: one UPDATE … FROM (VALUES …) per chunk of clusters
+   * (SQLite ≥ 3.33 and PostgreSQL), not one statement per cluster.
+   */
   async saveGenerations(updates: readonly GenerationUpdate[]): Promise<void> {
     if (updates.length === 0) return;
     await this.db.transaction().execute(async (tx) => {
-      for (const u of updates) {
-        await tx
-          .updateTable('clusters')
-          .set({ desired_generation: u.generation, desired_hash: u.hash })
-          .where('name', '=', u.name)
-          .execute();
+      for (const chunk of chunks(updates, GENERATION_CHUNK)) {
+        const values = sql.join(chunk.map((u) => sql`(${u.name}, ${u.generation}, ${u.hash})`));
+        await sql`update clusters set desired_generation = v.column2, desired_hash = v.column3
+          from (values ${values}) as v where clusters.name = v.column1`.execute(tx);
       }
     });
   }
