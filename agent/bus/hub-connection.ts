@@ -5,6 +5,16 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from '../../proto/contract/log.js';
 import { scrubUrls } from '../redact.js';
 
+/** How an agent connects to NATS: reconnect forever, with jitter against reconnect storms. */
+export const AGENT_NATS_OPTIONS = {
+  maxReconnectAttempts: -1,
+  reconnectTimeWait: 1000,
+  reconnectJitter: 500,
+  timeout: 3000,
+  pingInterval: 10_000,
+  maxPingOut: 3,
+} as const;
+
 export interface HubConnectionOptions {
   natsUrl: string;
   /** Client name shown by the NATS server. */
@@ -38,16 +48,7 @@ export class HubConnection {
     const servers = this.opts.natsUrl.split(',').map((s) => s.trim());
     while (!this.closing) {
       try {
-        const nc = await connect({
-          servers,
-          name: this.opts.name,
-          maxReconnectAttempts: -1,
-          reconnectTimeWait: 1000,
-          reconnectJitter: 500,
-          timeout: 3000,
-          pingInterval: 10_000,
-          maxPingOut: 3,
-        });
+        const nc = await connect({ servers, name: this.opts.name, ...AGENT_NATS_OPTIONS });
         if (this.closing) {
           await nc.close();
           return;

@@ -36,8 +36,8 @@ function step(title: string): void {
 
 function sampleFiles(replicas: number, extra: boolean): Record<string, string> {
   const files: Record<string, string> = {
-    'apps/web/deployment.yaml': deploymentYaml('web', replicas),
-    'apps/web/service.yaml': serviceYaml('web'),
+    'apps/web/deployment.yaml': deploymentYaml('web', { replicas }),
+    'apps/web/service.yaml': serviceYaml('web', { headless: false }),
     'apps/config.yaml': configMapYaml('web-config', { greeting: 'hello from gitfleet' }),
     'README.md': 'sample manifests for the gitfleet demo\n',
   };

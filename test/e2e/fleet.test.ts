@@ -183,7 +183,7 @@ describe('gitfleet end to end', () => {
     repo = await git.createRepo('apps', {
       'apps/config.yaml': configMapYaml('settings', { color: 'blue' }),
       'apps/extra.yaml': configMapYaml('extra', { keep: 'no' }),
-      'apps/web/deployment.yaml': deploymentYaml('web', 1),
+      'apps/web/deployment.yaml': deploymentYaml('web', { replicas: 1 }),
       'apps/notes.txt': 'not a manifest',
       // no `protocol` on the port: the agent fills in what server-side apply on 1.20 needs
       'apps/web/service.yaml':
@@ -254,7 +254,7 @@ describe('gitfleet end to end', () => {
     const sha = await pushAndResolve(
       {
         'apps/config.yaml': configMapYaml('settings', { color: 'green' }),
-        'apps/web/deployment.yaml': deploymentYaml('web', 3),
+        'apps/web/deployment.yaml': deploymentYaml('web', { replicas: 3 }),
       },
       'green, 3 replicas',
     );

@@ -33,8 +33,24 @@ export interface KubeEnv {
   kubeConfig(): KubeConfig;
   /** Writes a kubeconfig for another bearer token (e.g. a ServiceAccount's). */
   writeKubeconfig(name: string, token: string): string;
+  /**
+   * Write requests (create, apply, patch, update, delete) the API server has served for these
+   * resources, status and other subresources excluded, from its /metrics counters.
+   */
+  writeRequests(resources: readonly string[]): Promise<number>;
   stop(): Promise<void>;
 }
+
+const WRITE_VERBS = new Set([
+  'APPLY',
+  'PATCH',
+  'POST',
+  'PUT',
+  'DELETE',
+  'CREATE',
+  'UPDATE',
+  'DELETECOLLECTION',
+]);
 
 export interface KubeOptions {
   /** Start kube-controller-manager too (default true). */
@@ -312,6 +328,18 @@ export async function startKube(opts: KubeOptions = {}): Promise<KubeEnv> {
         const path = join(dir, `${name}.kubeconfig`);
         writeFileSync(path, kubeconfigYaml(server, caData, name, token), { mode: 0o600 });
         return path;
+      },
+      async writeRequests(resources) {
+        const res = await httpsGet(`${server}/metrics`, caData, adminToken);
+        let sum = 0;
+        for (const line of res.body.split('\n')) {
+          if (!line.startsWith('apiserver_request_total{') || /subresource="[^"]+"/.test(line)) continue;
+          const verb = /verb="([A-Z]+)"/.exec(line)?.[1] ?? '';
+          const resource = /resource="([a-z]+)"/.exec(line)?.[1] ?? '';
+          if (WRITE_VERBS.has(verb) && resources.includes(resource))
+            sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+        }
+        return sum;
       },
       stop: stopAll,
     };

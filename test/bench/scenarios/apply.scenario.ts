@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { fmtCpu, fmtInt, fmtMiB, fmtMs, ratio, type ResultRow } from '../lib/report.js';
 import { startFleet, kubectl } from '../lib/fleet.js';
-import { mixedObjects, writeFiles } from '../lib/manifests.js';
+import { mixedObjects, writeFiles } from '../../fixtures/manifests.js';
 import { CpuWindow, readProc } from '../lib/proc.js';
 import { Cleanup, type Scenario, type ScenarioContext, type ScenarioOutcome } from '../lib/scenario.js';
 import { waitUntil } from '../lib/wait.js';

@@ -4,7 +4,7 @@
 // published benchmark (1,000 Kustomizations in 4m16s, kustomize-controller at 175 MiB, 16 cores).
 import { fmtInt, fmtMiB, fmtMs, ratio, type ResultRow } from '../lib/report.js';
 import { startFleet } from '../lib/fleet.js';
-import { appYaml } from '../lib/manifests.js';
+import { appYaml } from '../../fixtures/manifests.js';
 import { readProc } from '../lib/proc.js';
 import { Cleanup, type Scenario, type ScenarioContext, type ScenarioOutcome } from '../lib/scenario.js';
 import { forEachLimit, waitUntil, waitUntilAsync } from '../lib/wait.js';

@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import type { AssignmentStatus } from '../../../proto/index.js';
 import { startFleet, kubectl, READY } from '../lib/fleet.js';
-import { configMapYaml, deploymentYaml, serviceYaml } from '../lib/manifests.js';
+import { configMapYaml, deploymentYaml, serviceYaml } from '../../fixtures/manifests.js';
 import { fmtMs, ratio, type ResultRow } from '../lib/report.js';
 import { Cleanup, type Scenario, type ScenarioContext, type ScenarioOutcome } from '../lib/scenario.js';
 import { distribution, rounded } from '../lib/stats.js';
@@ -28,7 +28,9 @@ function appFiles(i: number): Record<string, string> {
     configMapYaml(`app-config-${k + 1}`, { item: String(k + 1), ...(k === 0 ? { commit: String(i) } : {}) }),
   );
   return {
-    'app/deployment.yaml': deploymentYaml('app', { revision: String(i) }),
+    'app/deployment.yaml': deploymentYaml('app', {
+      podAnnotations: { 'bench.gitfleet.dev/revision': String(i) },
+    }),
     'app/service.yaml': serviceYaml('app'),
     'app/config.yaml': configs.join('---\n'),
   };

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { AGENT_NATS_OPTIONS } from '../../../agent/bus/hub-connection.js';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
@@ -41,17 +42,7 @@ function clusterName(i: number): string {
 }
 
 function connectAgents(url: string, name: string): Promise<NatsConnection> {
-  // the agent's HubConnection options
-  return connect({
-    servers: [url],
-    name,
-    maxReconnectAttempts: -1,
-    reconnectTimeWait: 1000,
-    reconnectJitter: 500,
-    timeout: 3000,
-    pingInterval: 10_000,
-    maxPingOut: 3,
-  });
+  return connect({ servers: [url], name, ...AGENT_NATS_OPTIONS });
 }
 
 /** Errors by kind, as the watchers report them. */

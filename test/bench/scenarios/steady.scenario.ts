@@ -5,7 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import { fmtInt, type ResultRow } from '../lib/report.js';
 import { startFleet } from '../lib/fleet.js';
-import { appYaml } from '../lib/manifests.js';
+import { appYaml } from '../../fixtures/manifests.js';
 import { connz, delta } from '../lib/nats-monitor.js';
 import { readProc } from '../lib/proc.js';
 import { Cleanup, type Scenario, type ScenarioContext, type ScenarioOutcome } from '../lib/scenario.js';

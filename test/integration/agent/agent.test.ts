@@ -2,7 +2,6 @@
 // the hub (puts DesiredSets into the KV bucket, reads StatusReports from the stream).
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
-import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppsV1Api, CoreV1Api, RbacAuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
@@ -78,37 +77,6 @@ function isNotFound(err: unknown): boolean {
  * controller-manager's token controller writes those on its own schedule).
  */
 const WATCHED_RESOURCES = ['configmaps', 'deployments', 'namespaces', 'rolebindings'];
-
-/** Sum of write requests the API server served for some resources (from its /metrics), status subresources excluded. */
-async function writeRequests(kube: KubeEnv, resources: string[]): Promise<number> {
-  const text = await new Promise<string>((resolve, reject) => {
-    https
-      .get(
-        `${kube.server}/metrics`,
-        { ca: kube.caData, headers: { Authorization: `Bearer ${kube.adminToken}` } },
-        (res) => {
-          let body = '';
-          res.on('data', (c) => (body += c));
-          res.on('end', () => resolve(body));
-        },
-      )
-      .on('error', reject);
-  });
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith('apiserver_request_total{')) continue;
-    const verb = /verb="([A-Z]+)"/.exec(line)?.[1] ?? '';
-    const resource = /resource="([a-z]+)"/.exec(line)?.[1] ?? '';
-    if (/subresource="[^"]+"/.test(line)) continue;
-    if (
-      ['APPLY', 'PATCH', 'POST', 'PUT', 'DELETE', 'CREATE', 'UPDATE'].includes(verb) &&
-      resources.includes(resource)
-    ) {
-      sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-    }
-  }
-  return sum;
-}
 
 describe('agent', () => {
   let kube: KubeEnv;
@@ -255,14 +223,14 @@ describe('agent', () => {
     const commit = await repo.head();
     const before = hub.statuses.length;
     await ready(commit, before); // let one resync pass finish first
-    const writes = await writeRequests(kube, WATCHED_RESOURCES);
+    const writes = await kube.writeRequests(WATCHED_RESOURCES);
     const fetches = git.requests();
     const rv = (await configMap('team-a', 'settings'))?.metadata?.resourceVersion;
 
     const after = hub.statuses.length;
     const status = await ready(commit, after);
     expect(status.changes).toEqual({ created: 0, configured: 0, unchanged: 3, deleted: 0 });
-    expect(await writeRequests(kube, WATCHED_RESOURCES)).toBe(writes);
+    expect(await kube.writeRequests(WATCHED_RESOURCES)).toBe(writes);
     expect(git.requests()).toBe(fetches);
     expect((await configMap('team-a', 'settings'))?.metadata?.resourceVersion).toBe(rv);
   });

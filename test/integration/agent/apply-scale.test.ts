@@ -3,7 +3,6 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -16,29 +15,6 @@ import { startKube, type KubeEnv } from '../../env/index.js';
 jest.setTimeout(300_000);
 
 const N = Number(process.env.GITFLEET_SCALE_OBJECTS ?? 1000);
-
-async function writeRequests(kube: KubeEnv): Promise<number> {
-  const text = await new Promise<string>((resolve, reject) => {
-    https
-      .get(
-        `${kube.server}/metrics`,
-        { ca: kube.caData, headers: { Authorization: `Bearer ${kube.adminToken}` } },
-        (res) => {
-          let body = '';
-          res.on('data', (c) => (body += c));
-          res.on('end', () => resolve(body));
-        },
-      )
-      .on('error', reject);
-  });
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith('apiserver_request_total{') || !line.includes('resource="configmaps"')) continue;
-    if (/verb="(APPLY|PATCH|POST|PUT|DELETE|CREATE|UPDATE)"/.test(line))
-      sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return sum;
-}
 
 const configMaps = (ns: string, value: string): ManifestObject[] =>
   Array.from({ length: N }, (_, i) => ({
@@ -81,12 +57,12 @@ describe('applier at scale', () => {
     expect(cold.failures).toEqual([]);
     expect(cold.changes.filter((c) => c.action === 'created')).toHaveLength(N);
 
-    const writes = await writeRequests(kube);
+    const writes = await kube.writeRequests(['configmaps']);
     t = Date.now();
     const again = await applier.apply(cluster.asAgent(), items);
     timings.gitfleetUnchangedMs = Date.now() - t;
     expect(again.changes.filter((c) => c.action === 'unchanged')).toHaveLength(N);
-    expect(await writeRequests(kube)).toBe(writes);
+    expect(await kube.writeRequests(['configmaps'])).toBe(writes);
 
     const changed = configMaps('scale', 'one');
     for (const o of changed.slice(0, 10)) (o.data as Record<string, string>).value = 'two';
@@ -97,7 +73,7 @@ describe('applier at scale', () => {
     );
     timings.gitfleetTenChangedMs = Date.now() - t;
     expect(some.changes.filter((c) => c.action === 'configured')).toHaveLength(10);
-    expect(await writeRequests(kube)).toBe(writes + 10);
+    expect(await kube.writeRequests(['configmaps'])).toBe(writes + 10);
   });
 
   it('compares with kubectl apply --server-side', () => {
