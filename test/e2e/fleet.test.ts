@@ -418,4 +418,11 @@ describe('gitfleet end to end', () => {
     expect((await readCm('team-b', 'shared')).data).toEqual({ owner: 'team-b' });
     expect((await client.status.getStatus({ tenant: 'team-a' })).statuses).toHaveLength(0);
   });
+
+  it('never writes the repo credentials to the agent log', () => {
+    const log = readFileSync(join(work, 'agent.log'), 'utf8');
+    expect(log.length).toBeGreaterThan(0);
+    expect(log).not.toContain('e2e-pass');
+    expect(log).not.toContain(Buffer.from('fleet:e2e-pass').toString('base64'));
+  });
 });
