@@ -96,9 +96,13 @@ export class BusService implements OnModuleInit, BeforeApplicationShutdown {
   private watch(conn: BusConnection): void {
     void (async () => {
       for await (const s of conn.nc.status()) {
-        if (s.type === 'disconnect')
+        if (s.type === 'disconnect') {
+          // offline until reconnected: a write sent now would sit in the client's buffer and
+          // wait out its whole timeout; the verify pass on reconnect publishes it instead
+          this.online = false;
           this.log.warn({ server: s.server }, 'disconnected from NATS; reconnecting');
-        else if (s.type === 'reconnect') {
+        } else if (s.type === 'reconnect') {
+          this.online = true;
           this.log.info({ server: s.server }, 'reconnected to NATS');
           this.events.next(conn);
         } else if (s.type === 'error') this.log.warn({ err: s.error.message }, 'NATS error');
