@@ -168,52 +168,59 @@ export function registerClientCommands(program: Command): void {
 
   // ---- repo
   const repo = program.command('repo').description("repos: a tenant's sources of manifests");
-  repo
-    .command('create <name>')
-    .description('register a git repo; the hub resolves its ref to an exact commit')
-    .requiredOption('--tenant <t>', 'owning tenant')
-    .requiredOption('--url <git-url>', 'clone URL (http(s), ssh or git)')
-    .option('--branch <b>', 'follow a branch (default main)')
-    .option('--tag <t>', 'pin a tag')
-    .option('--commit <sha>', 'pin a commit')
-    .option('--interval <dur>', 'how often to re-resolve the ref', '1m')
-    .option('--username <user>', 'basic-auth user (password from GITFLEET_GIT_PASSWORD)')
-    .action(
-      async (
-        name: string,
-        o: {
-          tenant: string;
-          url: string;
-          branch?: string;
-          tag?: string;
-          commit?: string;
-          interval: string;
-          username?: string;
-        },
-        cmd: Command,
-      ) =>
-        withHub(cmd, async (hub, format) => {
-          const refs = [o.branch, o.tag, o.commit].filter(Boolean);
-          if (refs.length > 1) throw new Error('use at most one of --branch, --tag, --commit');
-          const password = process.env.GITFLEET_GIT_PASSWORD;
-          if (o.username && !password)
-            throw new Error('--username needs the password in GITFLEET_GIT_PASSWORD');
-          const r = await hub.repos.createRepo({
-            repo: {
-              tenant: o.tenant,
-              name,
-              type: 'git',
-              url: o.url,
-              branch: o.branch ?? '',
-              tag: o.tag ?? '',
-              commit: o.commit ?? '',
-              intervalSeconds: parseDuration(o.interval),
-              credentials: o.username ? { username: o.username, password } : undefined,
-            },
-          });
-          print(format, r, repoColumns);
-        }),
-    );
+  interface RepoFlags {
+    tenant: string;
+    url: string;
+    branch?: string;
+    tag?: string;
+    commit?: string;
+    interval: string;
+    username?: string;
+  }
+  const repoSpec = (name: string, o: RepoFlags) => {
+    const refs = [o.branch, o.tag, o.commit].filter(Boolean);
+    if (refs.length > 1) throw new Error('use at most one of --branch, --tag, --commit');
+    const password = process.env.GITFLEET_GIT_PASSWORD;
+    if (o.username && !password) throw new Error('--username needs the password in GITFLEET_GIT_PASSWORD');
+    return {
+      tenant: o.tenant,
+      name,
+      type: 'git',
+      url: o.url,
+      branch: o.branch ?? '',
+      tag: o.tag ?? '',
+      commit: o.commit ?? '',
+      intervalSeconds: parseDuration(o.interval),
+      credentials: o.username ? { username: o.username, password } : undefined,
+    };
+  };
+  const withRepoFlags = (c: Command) =>
+    c
+      .requiredOption('--tenant <t>', 'owning tenant')
+      .requiredOption('--url <git-url>', 'clone URL (http(s), ssh or git)')
+      .option('--branch <b>', 'follow a branch (default main)')
+      .option('--tag <t>', 'pin a tag')
+      .option('--commit <sha>', 'pin a commit')
+      .option('--interval <dur>', 'how often to re-resolve the ref', '1m')
+      .option('--username <user>', 'basic-auth user (password from GITFLEET_GIT_PASSWORD)');
+  withRepoFlags(
+    repo
+      .command('create <name>')
+      .description('register a git repo; the hub resolves its ref to an exact commit'),
+  ).action(async (name: string, o: RepoFlags, cmd: Command) =>
+    withHub(cmd, async (hub, format) =>
+      print(format, await hub.repos.createRepo({ repo: repoSpec(name, o) }), repoColumns),
+    ),
+  );
+  withRepoFlags(
+    repo
+      .command('update <name>')
+      .description("replace a repo's source (credentials are kept unless --username is given)"),
+  ).action(async (name: string, o: RepoFlags, cmd: Command) =>
+    withHub(cmd, async (hub, format) =>
+      print(format, await hub.repos.updateRepo({ repo: repoSpec(name, o) }), repoColumns),
+    ),
+  );
   repo
     .command('get <name>')
     .requiredOption('--tenant <t>', 'owning tenant')

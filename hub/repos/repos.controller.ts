@@ -10,6 +10,7 @@ import {
   type Repo,
   type RepoServiceController,
   type ResolveRepoRequest,
+  type UpdateRepoRequest,
 } from '../../proto/index.js';
 import { ReposService } from './repos.service.js';
 
@@ -28,6 +29,10 @@ export class ReposController implements RepoServiceController {
 
   async listRepos(request: ListReposRequest): Promise<ListReposResponse> {
     return { repos: await this.repos.list(request.tenant) };
+  }
+
+  updateRepo(request: UpdateRepoRequest): Promise<Repo> {
+    return this.repos.update(request.repo);
   }
 
   async deleteRepo(request: DeleteRepoRequest): Promise<DeleteResponse> {

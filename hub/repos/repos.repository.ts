@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Repo } from '../../proto/index.js';
 import type { HubDb } from '../store/database.js';
 import { repoFromRow } from '../store/rows.js';
+import type { RepoSpec } from './repo.validation.js';
 import { HUB_DB } from '../store/store.module.js';
 
 /** The outcome of one resolution: a revision, or an error that keeps the last good revision. */
@@ -31,6 +32,27 @@ export class ReposRepository {
         created_at_ms: repo.createdAtMs,
       })
       .execute();
+  }
+
+  /** Replaces the source spec; credentials only when given (they are write-only). */
+  async updateSpec(repo: RepoSpec): Promise<boolean> {
+    const res = await this.db
+      .updateTable('repos')
+      .set({
+        type: repo.type,
+        url: repo.url,
+        branch: repo.branch,
+        tag: repo.tag,
+        commit_sha: repo.commit,
+        interval_seconds: repo.intervalSeconds,
+        ...(repo.credentials
+          ? { username: repo.credentials.username || null, password: repo.credentials.password || null }
+          : {}),
+      })
+      .where('tenant', '=', repo.tenant)
+      .where('name', '=', repo.name)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
   }
 
   /** The repo, with its credentials only when `withCredentials` (resolution and desired sets). */

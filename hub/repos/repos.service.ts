@@ -72,9 +72,33 @@ export class ReposService implements OnApplicationBootstrap, OnModuleDestroy {
       { repo: id, url: scrubSecrets(repo.url), ref: gitRefOf(repo), hasCredentials: repo.hasCredentials },
       'repo created',
     );
-    // answer with the first resolution when it is quick; a slow remote finishes in the background
-    const first = this.resolveNow(spec.tenant, spec.name).catch((err: unknown) =>
-      this.log.error({ err, repo: id }, 'first resolution failed'),
+    return this.resolveAndAnswer(spec.tenant, spec.name);
+  }
+
+  /** Replaces the source spec; the pinned revision stays until the new ref resolves. */
+  async update(input: Partial<Repo> | null | undefined): Promise<Repo> {
+    const spec = validateRepo(input);
+    const id = scoped(spec.tenant, spec.name);
+    await this.get(spec.tenant, spec.name);
+    if (!(await this.repos.updateSpec(spec))) throw new NotFoundError('repo', id);
+    this.log.info(
+      {
+        repo: id,
+        url: scrubSecrets(spec.url),
+        ref: gitRefOf(spec),
+        newCredentials: spec.credentials !== undefined,
+      },
+      'repo updated',
+    );
+    const repo = await this.resolveAndAnswer(spec.tenant, spec.name);
+    this.schedule(id, spec.tenant, spec.name, this.nextDelay(repo));
+    return repo;
+  }
+
+  /** Answers with the first resolution when it is quick; a slow remote finishes in the background. */
+  private async resolveAndAnswer(tenant: string, name: string): Promise<Repo> {
+    const first = this.resolveNow(tenant, name).catch((err: unknown) =>
+      this.log.error({ err, repo: scoped(tenant, name) }, 'resolution failed'),
     );
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
@@ -82,7 +106,7 @@ export class ReposService implements OnApplicationBootstrap, OnModuleDestroy {
       new Promise<void>((resolve) => (timer = setTimeout(resolve, CREATE_WAITS_MS))),
     ]);
     clearTimeout(timer);
-    return this.get(spec.tenant, spec.name);
+    return this.get(tenant, name);
   }
 
   async get(tenant: string, name: string): Promise<Repo> {

@@ -111,6 +111,26 @@ describe('gitfleet CLI', () => {
       prune: true,
       targetNamespace: 'team-a',
     });
+    // a repo moves to a tag: the revision follows once it resolves
+    const git2 = await git.createRepo('apps2', { 'apps/cm.yaml': configMapYaml('cm', { a: 'c' }) });
+    await git2.tag('v1', true);
+    const moved = JSON.parse(
+      await ok(
+        '-o',
+        'json',
+        'repo',
+        'update',
+        'apps',
+        '--tenant',
+        'team-a',
+        '--url',
+        git2.url,
+        '--tag',
+        'v1',
+      ),
+    );
+    expect(moved).toMatchObject({ url: git2.url, tag: 'v1', branch: '' });
+    expect(moved.revision).toBe(`v1@sha1:${await git2.head()}`);
     const table = await ok('repo', 'list');
     expect(table.split('\n')[0]).toMatch(/^TENANT\s+NAME\s+URL\s+REF\s+REVISION/);
 
@@ -165,7 +185,7 @@ describe('gitfleet CLI', () => {
     };
     expect(status.statuses).toHaveLength(1);
     expect(status.statuses[0]).toMatchObject({ cluster: 'edge-2', state: 'Pending' });
-    expect(status.statuses[0].desiredRevision).toMatch(/^main@sha1:/);
+    expect(status.statuses[0].desiredRevision).toMatch(/^v1@sha1:/);
     expect(await ok('status')).toMatch(/edge-2\s+team-a\s+web\s+Pending/);
   });
 

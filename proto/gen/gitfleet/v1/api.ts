@@ -54,6 +54,10 @@ export interface ListReposResponse {
   repos: Repo[];
 }
 
+export interface UpdateRepoRequest {
+  repo: Repo | undefined;
+}
+
 export interface DeleteRepoRequest {
   tenant: string;
   name: string;
@@ -669,6 +673,61 @@ export const ListReposResponse: MessageFns<ListReposResponse> = {
   fromPartial<I extends Exact<DeepPartial<ListReposResponse>, I>>(object: I): ListReposResponse {
     const message = createBaseListReposResponse();
     message.repos = object.repos?.map((e) => Repo.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseUpdateRepoRequest(): UpdateRepoRequest {
+  return { repo: undefined };
+}
+
+export const UpdateRepoRequest: MessageFns<UpdateRepoRequest> = {
+  encode(message: UpdateRepoRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.repo !== undefined) {
+      Repo.encode(message.repo, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateRepoRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateRepoRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.repo = Repo.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<UpdateRepoRequest>, I>>(base?: I): UpdateRepoRequest {
+    return UpdateRepoRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpdateRepoRequest>, I>>(object: I): UpdateRepoRequest {
+    const message = createBaseUpdateRepoRequest();
+    message.repo = (object.repo !== undefined && object.repo !== null) ? Repo.fromPartial(object.repo) : undefined;
     return message;
   },
 };
@@ -1829,6 +1888,13 @@ export interface RepoServiceClient {
 
   listRepos(request: ListReposRequest): Observable<ListReposResponse>;
 
+  /**
+   * Replaces the repo's source spec (tenant and name identify it); stored credentials are kept
+   * unless new ones are given. The last revision stays pinned until the new ref resolves.
+   */
+
+  updateRepo(request: UpdateRepoRequest): Observable<Repo>;
+
   deleteRepo(request: DeleteRepoRequest): Observable<DeleteResponse>;
 
   /**
@@ -1848,6 +1914,13 @@ export interface RepoServiceController {
 
   listRepos(request: ListReposRequest): Promise<ListReposResponse> | Observable<ListReposResponse> | ListReposResponse;
 
+  /**
+   * Replaces the repo's source spec (tenant and name identify it); stored credentials are kept
+   * unless new ones are given. The last revision stays pinned until the new ref resolves.
+   */
+
+  updateRepo(request: UpdateRepoRequest): Promise<Repo> | Observable<Repo> | Repo;
+
   deleteRepo(request: DeleteRepoRequest): Promise<DeleteResponse> | Observable<DeleteResponse> | DeleteResponse;
 
   /**
@@ -1860,7 +1933,7 @@ export interface RepoServiceController {
 
 export function RepoServiceControllerMethods() {
   return function (constructor: Function) {
-    const grpcMethods: string[] = ["createRepo", "getRepo", "listRepos", "deleteRepo", "resolveRepo"];
+    const grpcMethods: string[] = ["createRepo", "getRepo", "listRepos", "updateRepo", "deleteRepo", "resolveRepo"];
     for (const method of grpcMethods) {
       const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);
       GrpcMethod("RepoService", method)(constructor.prototype[method], method, descriptor);
@@ -1907,6 +1980,19 @@ export const RepoServiceService = {
     responseSerialize: (value: ListReposResponse): Buffer => Buffer.from(ListReposResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListReposResponse => ListReposResponse.decode(value),
   },
+  /**
+   * Replaces the repo's source spec (tenant and name identify it); stored credentials are kept
+   * unless new ones are given. The last revision stays pinned until the new ref resolves.
+   */
+  updateRepo: {
+    path: "/gitfleet.v1.RepoService/UpdateRepo" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UpdateRepoRequest): Buffer => Buffer.from(UpdateRepoRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UpdateRepoRequest => UpdateRepoRequest.decode(value),
+    responseSerialize: (value: Repo): Buffer => Buffer.from(Repo.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Repo => Repo.decode(value),
+  },
   deleteRepo: {
     path: "/gitfleet.v1.RepoService/DeleteRepo" as const,
     requestStream: false as const,
@@ -1935,6 +2021,11 @@ export interface RepoServiceServer extends UntypedServiceImplementation {
   createRepo: handleUnaryCall<CreateRepoRequest, Repo>;
   getRepo: handleUnaryCall<GetRepoRequest, Repo>;
   listRepos: handleUnaryCall<ListReposRequest, ListReposResponse>;
+  /**
+   * Replaces the repo's source spec (tenant and name identify it); stored credentials are kept
+   * unless new ones are given. The last revision stays pinned until the new ref resolves.
+   */
+  updateRepo: handleUnaryCall<UpdateRepoRequest, Repo>;
   deleteRepo: handleUnaryCall<DeleteRepoRequest, DeleteResponse>;
   /**
    * Resolve the repo's ref now (what a webhook or `gitfleet repo resolve` triggers) and
