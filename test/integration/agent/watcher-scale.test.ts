@@ -54,7 +54,6 @@ describe(`${N} desired-set watchers on one connection`, () => {
   let kv: KV;
   const watchers: DesiredSetWatcher[] = [];
   const seen = new Int32Array(N);
-  const timings: Record<string, number> = {};
   let link: Awaited<ReturnType<typeof tcpLink>> | undefined;
   let disconnected = false;
 
@@ -102,24 +101,18 @@ describe(`${N} desired-set watchers on one connection`, () => {
     link?.close();
     await hubNc?.close();
     await nats?.destroy();
-    console.log(`watchers: ${JSON.stringify(timings)}`);
   });
 
   it('read their stored value at start, then every new value', async () => {
     await putAll(1);
-    let t = Date.now();
     for (let i = 0; i < N; i++) {
       const w = new DesiredSetWatcher(agentNc, cluster(i), { onDesired: (s) => (seen[i] = s.generation) });
       watchers.push(w);
       w.start();
     }
     await allAt(1);
-    timings.startAllMs = Date.now() - t;
-
-    t = Date.now();
     await putAll(2);
     await allAt(2);
-    timings.updateAllMs = Date.now() - t;
   });
 
   it('catch up after a network cut with what was published while they were away', async () => {
@@ -127,10 +120,8 @@ describe(`${N} desired-set watchers on one connection`, () => {
     await eventually(() => disconnected);
     await putAll(3); // the hub publishes while the watchers are cut off: nothing reaches them
     expect(seen.some((g) => g === 3)).toBe(false);
-    const t = Date.now();
     link!.restore();
     await allAt(3); // only their read after reconnecting can bring this
-    timings.caughtUpAfterReconnectMs = Date.now() - t;
     expect(watchers.every((w) => w.generation === 3)).toBe(true);
   });
 });
