@@ -51,7 +51,7 @@ export class AssignmentsService {
       { assignment: id, repo: spec.repo, path: spec.path, clusters: spec.clusters, selector: spec.selector },
       'assignment created',
     );
-    await this.desired.project('all');
+    await this.desired.projectSelectedBy([assignment]);
     return assignment;
   }
 
@@ -68,7 +68,7 @@ export class AssignmentsService {
       throw err;
     }
     this.log.info({ assignment: id }, 'assignment updated');
-    await this.desired.project('all');
+    await this.desired.projectSelectedBy([current, assignment]);
     return assignment;
   }
 
@@ -86,10 +86,10 @@ export class AssignmentsService {
   }
 
   async delete(tenant: string, name: string): Promise<void> {
-    await this.get(tenant, name);
+    const current = await this.get(tenant, name);
     if (!(await this.assignments.delete(tenant, name)))
       throw new NotFoundError('assignment', scoped(tenant, name));
     this.log.info({ assignment: scoped(tenant, name) }, 'assignment deleted');
-    await this.desired.project('all');
+    await this.desired.projectSelectedBy([current]);
   }
 }
