@@ -115,6 +115,12 @@ export class DesiredService implements OnApplicationBootstrap, OnModuleDestroy {
     );
   }
 
+  /** Projects the clusters that run an assignment of this repo (its revision or error changed). */
+  async projectRepo(tenant: string, repo: string): Promise<void> {
+    const snapshot = await this.repo.loadSnapshot();
+    return this.projectSelectedBy(snapshot.assignments.filter((a) => a.tenant === tenant && a.repo === repo));
+  }
+
   /** Resolves when every queued projection ran and the publisher has nothing pending (tests). */
   async settled(): Promise<void> {
     while (this.running) await this.running;

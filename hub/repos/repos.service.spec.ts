@@ -82,7 +82,7 @@ describe('ReposService', () => {
         return tenant;
       },
     } as unknown as TenantsService;
-    const desired = { project: async () => void projections++ } as unknown as DesiredService;
+    const desired = { projectRepo: async () => void projections++ } as unknown as DesiredService;
     service = new ReposService(
       repos as unknown as ReposRepository,
       git,

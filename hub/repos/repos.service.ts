@@ -184,16 +184,16 @@ export class ReposService implements OnApplicationBootstrap, OnModuleDestroy {
         { repo: id, from: repo.revision || undefined, to: outcome.revision },
         'repo revision changed',
       );
-      await this.desired.project('all');
+      await this.desired.projectRepo(tenant, name);
     } else if (outcome.ok && repo.resolveError) {
       this.log.info({ repo: id, revision: outcome.revision }, 'repo resolves again');
-      await this.desired.project('all');
+      await this.desired.projectRepo(tenant, name);
     } else if (!outcome.ok && outcome.error !== repo.resolveError) {
       this.log.warn(
         { repo: id, err: outcome.error, keeping: repo.revision || undefined },
         'repo resolution failed',
       );
-      await this.desired.project('all');
+      await this.desired.projectRepo(tenant, name);
     }
   }
 
