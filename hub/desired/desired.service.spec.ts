@@ -144,6 +144,8 @@ describe('DesiredService', () => {
     store.addCluster('c1', { env: 'prod' });
     store.addCluster('c2', { env: 'dev' });
     store.addCluster('c3', { env: 'test' });
+    store.addCluster('c4', { env: 'test' });
+    store.addCluster('c5', { env: 'test' });
     await connect();
     kv.puts = [];
     store.loaded = [];
@@ -154,7 +156,7 @@ describe('DesiredService', () => {
     expect(store.loaded).toEqual([['c1']]);
     expect(kv.puts.map((s) => `${s.cluster}@${s.generation}:${s.assignments.length}`)).toEqual(['c1@2:1']);
 
-    // moved from prod to dev: c1 loses it, c2 gains it, c3 is not even loaded
+    // moved from prod to dev: c1 loses it, c2 gains it, the others are not even loaded
     const after = assignment('team-a', 'web', { selector: { env: 'dev' } });
     store.assignments[0] = after;
     store.loaded = [];
