@@ -7,7 +7,6 @@ import { assignmentFromRow, chunks, repoFromRow, tenantFromRow } from '../store/
 import { HUB_DB } from '../store/store.module.js';
 import { fromJson } from '../store/database.js';
 import { buildSnapshot, type DesiredSnapshot } from './desired-set.js';
-import type { ClusterIdentity } from './selector.js';
 
 export interface ClusterProjectionState {
   name: string;
@@ -40,12 +39,6 @@ export class DesiredRepository {
       repos.map((r) => repoFromRow(r, true)),
       assignments.map(assignmentFromRow),
     );
-  }
-
-  /** Names and labels of every cluster: what selection needs, nothing more. */
-  async loadClusterIdentities(): Promise<ClusterIdentity[]> {
-    const rows = await this.db.selectFrom('clusters').select(['name', 'labels']).execute();
-    return rows.map((r) => ({ name: r.name, labels: fromJson<Record<string, string>>(r.labels, {}) }));
   }
 
   /** Every cluster (names undefined) or the named ones that exist. */

@@ -28,14 +28,19 @@ export const PUBLISH_CONCURRENCY = 256;
 /** Clusters computed, persisted and queued per step of a projection. */
 const PROJECTION_CHUNK = 1000;
 
+type Selection = Pick<Assignment, 'clusters' | 'selector'>;
+
 interface ProjectionJob {
   all: boolean;
   names: Set<string>;
+  /** Also every cluster one of these assignment specs selects. */
+  selections: Selection[];
   verify: boolean;
   waiters: Deferred<void>[];
 }
 
-export type ProjectionScope = 'all' | readonly string[];
+/** Every cluster, named clusters, or the clusters assignment specs select (old and new of a change). */
+export type ProjectionScope = 'all' | readonly string[] | { selectedBy: readonly Selection[] };
 
 @Injectable()
 export class DesiredService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -94,8 +99,9 @@ export class DesiredService implements OnApplicationBootstrap, OnModuleDestroy {
    */
   project(scope: ProjectionScope, opts: { verify?: boolean } = {}): Promise<void> {
     if (this.stopped) return Promise.resolve();
-    const job = (this.next ??= { all: false, names: new Set(), verify: false, waiters: [] });
+    const job = (this.next ??= { all: false, names: new Set(), selections: [], verify: false, waiters: [] });
     if (scope === 'all') job.all = true;
+    else if ('selectedBy' in scope) job.selections.push(...scope.selectedBy);
     else for (const n of scope) job.names.add(n);
     job.verify ||= Boolean(opts.verify);
     const done = deferred<void>();
@@ -108,11 +114,8 @@ export class DesiredService implements OnApplicationBootstrap, OnModuleDestroy {
    * Projects only the clusters that any of these assignment specs selects — pass the old and the
    * new spec of a change — instead of the whole fleet.
    */
-  async projectSelectedBy(specs: ReadonlyArray<Pick<Assignment, 'clusters' | 'selector'>>): Promise<void> {
-    const clusters = await this.repo.loadClusterIdentities();
-    const names = clusters.filter((c) => specs.some((s) => assignmentSelects(s, c))).map((c) => c.name);
-    // most of the fleet: one pass over all is cheaper than loading that many clusters by name
-    return this.project(names.length > clusters.length / 2 ? 'all' : names);
+  projectSelectedBy(specs: readonly Selection[]): Promise<void> {
+    return this.project({ selectedBy: specs });
   }
 
   /** Projects the clusters that run an assignment of this repo (its revision or error changed). */
@@ -152,9 +155,14 @@ export class DesiredService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async run(job: ProjectionJob): Promise<void> {
-    const names = job.all ? undefined : [...job.names];
+    // selections need every cluster's labels: one load of all, then only the selected ones
+    const bySelection = !job.all && job.selections.length > 0;
+    const names = job.all || bySelection ? undefined : [...job.names];
     if (names && names.length === 0) return;
-    const [snapshot, clusters] = await Promise.all([this.repo.loadSnapshot(), this.repo.loadClusters(names)]);
+    const [snapshot, loaded] = await Promise.all([this.repo.loadSnapshot(), this.repo.loadClusters(names)]);
+    const clusters = bySelection
+      ? loaded.filter((c) => job.names.has(c.name) || job.selections.some((sel) => assignmentSelects(sel, c)))
+      : loaded;
     const changed: string[] = [];
     const sample: string[] = [];
     let updated = 0;
@@ -188,8 +196,8 @@ export class DesiredService implements OnApplicationBootstrap, OnModuleDestroy {
       }
     }
     const busReady = this.kv.ready;
-    const existing = new Set(clusters.map((c) => c.name));
-    const gone = names ? names.filter((n) => !existing.has(n)) : [];
+    const existing = new Set(loaded.map((c) => c.name));
+    const gone = job.all ? [] : [...job.names].filter((n) => !existing.has(n));
     if (job.all && job.verify && this.kv.ready) {
       try {
         for (const key of await this.kv.keys()) if (!existing.has(key)) gone.push(key);
