@@ -1,6 +1,6 @@
 // The agent end to end against a real kube-apiserver, nats-server and git server: the test plays
 // the hub (puts DesiredSets into the KV bucket, reads StatusReports from the stream).
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,8 +32,6 @@ const CLUSTER = 'edge-1';
 const GIT_USER = 'fleet-bot';
 const GIT_PASSWORD = 'pa55-word-for-tests';
 const RESYNC_SECONDS = 2;
-
-jest.setTimeout(120_000);
 
 const cm = (name: string, value: string, namespace?: string) =>
   `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n${namespace ? `  namespace: ${namespace}\n` : ''}data:\n  value: "${value}"\n`;

@@ -1,5 +1,5 @@
 // The applier and the git source on their own, against a real kube-apiserver and git server.
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +12,6 @@ import type { ManifestObject } from '../../../agent/kube/objects.js';
 import { GitSource } from '../../../agent/sources/git/git-source.js';
 import { startGit, startKube, type GitEnv, type KubeEnv } from '../../env/index.js';
 
-jest.setTimeout(120_000);
 const log = createLogger('agent', process.env.GITFLEET_LOG_LEVEL ?? 'warn');
 
 describe('applier', () => {

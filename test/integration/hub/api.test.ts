@@ -1,12 +1,11 @@
 // The hub's gRPC API through a real grpc-js client: CRUD of tenants, repos, clusters and
 // assignments, and the status codes and messages of invalid requests.
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { status as Code } from '@grpc/grpc-js';
 import { startGit, startNats, type GitEnv, type GitRepo, type NatsEnv } from '../../env/index.js';
 import { grpcError, startTestHub, tempDir, type TestHub } from './harness.js';
 
 // real servers: `testTimeout` in a jest project config is not honoured, so set it here
-jest.setTimeout(120_000);
 describe('hub API', () => {
   let nats: NatsEnv | undefined;
   let git: GitEnv | undefined;

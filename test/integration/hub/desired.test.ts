@@ -1,11 +1,10 @@
 // Desired sets on the bus: content, generations, selection, idempotence, and survival of hub
 // restarts and NATS outages — against a real nats-server and git server.
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startGit, startNats, type GitEnv, type GitRepo, type NatsEnv } from '../../env/index.js';
 import { busProbe, eventually, startTestHub, tempDir, type BusProbe, type TestHub } from './harness.js';
 
 // real servers: `testTimeout` in a jest project config is not honoured, so set it here
-jest.setTimeout(120_000);
 describe('desired sets', () => {
   let nats: NatsEnv | undefined;
   let git: GitEnv | undefined;

@@ -1,10 +1,9 @@
 // Revision resolution against a real git server (smart HTTP, with and without basic auth).
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startGit, startNats, type GitEnv, type NatsEnv } from '../../env/index.js';
 import { eventually, startTestHub, tempDir, type TestHub } from './harness.js';
 
 // real servers: `testTimeout` in a jest project config is not honoured, so set it here
-jest.setTimeout(120_000);
 describe('repo revision resolution', () => {
   let nats: NatsEnv | undefined;
   let git: GitEnv | undefined;

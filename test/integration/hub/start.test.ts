@@ -1,12 +1,11 @@
 // startHub's contract: fail fast on bad configuration, serve without NATS, close idempotently.
-import { afterAll, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, describe, expect, it } from '@jest/globals';
 import { createServer } from 'node:net';
 import { freePort } from '../../env/index.js';
 import { ConfigError, startHub } from '../../../hub/main.js';
 import { startTestHub, tempDir } from './harness.js';
 
 // real servers: `testTimeout` in a jest project config is not honoured, so set it here
-jest.setTimeout(120_000);
 
 describe('startHub', () => {
   const tmp = tempDir('gitfleet-hub-start-');

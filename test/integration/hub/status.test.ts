@@ -1,6 +1,6 @@
 // Status ingest and the status API: StatusReport and Heartbeat messages published on the real
 // status stream show up in GetStatus and WatchStatus.
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { ClientReadableStream } from '@grpc/grpc-js';
 import {
@@ -19,7 +19,6 @@ import { startGit, startNats, type GitEnv, type GitRepo, type NatsEnv } from '..
 import { busProbe, eventually, startTestHub, tempDir, type BusProbe, type TestHub } from './harness.js';
 
 // real servers: `testTimeout` in a jest project config is not honoured, so set it here
-jest.setTimeout(120_000);
 
 /** Collects a WatchStatus stream. */
 function collect(stream: ClientReadableStream<AssignmentStatus>) {
