@@ -127,6 +127,14 @@ async function main(): Promise<number> {
     const machine = describeMachine();
     const source = describeSource();
     const started = Date.now();
+    const header = {
+      scenario: s.name,
+      title: s.title,
+      mode,
+      machine,
+      source,
+      startedAt: new Date(started).toISOString(),
+    };
     let report: ScenarioReport;
     try {
       const outcome = await s.run({
@@ -135,24 +143,10 @@ async function main(): Promise<number> {
         budgetMinutes: args.budgetMinutes,
         progress,
       });
-      report = {
-        scenario: s.name,
-        title: s.title,
-        mode,
-        machine,
-        source,
-        startedAt: new Date(started).toISOString(),
-        durationMs: Date.now() - started,
-        ...outcome,
-      };
+      report = { ...header, durationMs: Date.now() - started, ...outcome };
     } catch (err) {
       report = {
-        scenario: s.name,
-        title: s.title,
-        mode,
-        machine,
-        source,
-        startedAt: new Date(started).toISOString(),
+        ...header,
         durationMs: Date.now() - started,
         rows: [],
         details: {},
