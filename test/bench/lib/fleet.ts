@@ -96,6 +96,43 @@ export interface Fleet {
   startAgent(cluster: string, opts?: { resync?: string }): Promise<AgentProcess>;
 }
 
+export interface SeedOptions {
+  tenant: string;
+  namespaces: string[];
+  cluster: string;
+  labels: Record<string, string>;
+  /** Path → content of the repo "apps". */
+  files: Record<string, string>;
+  repoIntervalSeconds: number;
+}
+
+/**
+ * What the one-cluster scenarios start from: a repo "apps" of `files`, one tenant owning it
+ * (bound to cluster-admin: without kube-controller-manager nothing aggregates `admin`), and one
+ * cluster. Returns the repo's pinned revision and a tap on the cluster's bus traffic.
+ */
+export async function seedOneCluster(
+  fleet: Fleet,
+  o: SeedOptions,
+): Promise<{ revision: string; tap: ClusterTap }> {
+  const api = fleet.hub.client;
+  const repo = await fleet.git.createRepo('apps', o.files);
+  await api.tenants.createTenant({
+    tenant: { name: o.tenant, namespaces: o.namespaces, clusterRole: 'cluster-admin' },
+  });
+  const { revision } = await api.repos.createRepo({
+    repo: {
+      tenant: o.tenant,
+      name: 'apps',
+      url: repo.url,
+      branch: 'main',
+      intervalSeconds: o.repoIntervalSeconds,
+    },
+  });
+  await api.clusters.createCluster({ cluster: { name: o.cluster, labels: o.labels } });
+  return { revision, tap: fleet.tap(o.cluster) };
+}
+
 /** Starts the whole environment; everything is registered with `cleanup`. */
 export async function startFleet(cleanup: Cleanup, progress: Progress): Promise<Fleet> {
   const dir = removeOnExit(mkdtempSync(join(tmpdir(), 'gitfleet-bench-')));

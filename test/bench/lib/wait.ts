@@ -1,6 +1,7 @@
 // Waiting without sleeping blindly: polls with a timeout, a progress line and an optional time
 // budget; bounded concurrency for bulk API calls.
 import type { Progress } from './progress.js';
+import { mapLimit } from '../../../agent/apply/limit.js';
 
 export class BudgetExceeded extends Error {
   override readonly name = 'BudgetExceeded';
@@ -79,7 +80,7 @@ export async function waitUntilAsync(
   }
 }
 
-/** Runs `fn` over `items` with at most `limit` in flight; `onDone` after each. */
+/** Runs `fn` over `items` with at most `limit` in flight (the agent's mapLimit); `onDone` after each. */
 export async function forEachLimit<T>(
   items: readonly T[],
   limit: number,
@@ -88,16 +89,10 @@ export async function forEachLimit<T>(
   budget?: Budget,
   phase = 'work',
 ): Promise<void> {
-  let next = 0;
   let done = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      budget?.check(phase);
-      const i = next++;
-      await fn(items[i], i);
-      done++;
-      onDone?.(done);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  await mapLimit(items, limit, async (item, i) => {
+    budget?.check(phase);
+    await fn(item, i);
+    onDone?.(++done);
+  });
 }

@@ -3,7 +3,7 @@
 // Time from the agent's start to every assignment Ready, and the agent's peak RSS. Anchor: Flux's
 // published benchmark (1,000 Kustomizations in 4m16s, kustomize-controller at 175 MiB, 16 cores).
 import { fmtInt, fmtMiB, fmtMs, ratio, type ResultRow } from '../lib/report.js';
-import { startFleet } from '../lib/fleet.js';
+import { seedOneCluster, startFleet } from '../lib/fleet.js';
 import { appYaml } from '../../fixtures/manifests.js';
 import { readProc } from '../lib/proc.js';
 import { Cleanup, type Scenario, type ScenarioContext, type ScenarioOutcome } from '../lib/scenario.js';
@@ -34,15 +34,14 @@ export const assignments: Scenario = {
       const api = fleet.hub.client;
       const files: Record<string, string> = {};
       for (let i = 0; i < n; i++) files[`apps/${appName(i)}/app.yaml`] = appYaml(appName(i));
-      const repo = await fleet.git.createRepo('apps', files);
-      await api.tenants.createTenant({
-        tenant: { name: TENANT, namespaces: NAMESPACES, clusterRole: 'cluster-admin' },
+      const { revision, tap } = await seedOneCluster(fleet, {
+        tenant: TENANT,
+        namespaces: NAMESPACES,
+        cluster: CLUSTER,
+        labels: { bench: 'assignments' },
+        files,
+        repoIntervalSeconds: 3600,
       });
-      const { revision } = await api.repos.createRepo({
-        repo: { tenant: TENANT, name: 'apps', url: repo.url, branch: 'main', intervalSeconds: 3600 },
-      });
-      await api.clusters.createCluster({ cluster: { name: CLUSTER, labels: { bench: 'assignments' } } });
-      const tap = fleet.tap(CLUSTER);
 
       const names = Array.from({ length: n }, (_, i) => appName(i));
       let started = Date.now();

@@ -4,7 +4,7 @@
 // bounded by the resync interval — at most one read per managed object (and inventory) per pass.
 import { performance } from 'node:perf_hooks';
 import { fmtInt, type ResultRow } from '../lib/report.js';
-import { startFleet } from '../lib/fleet.js';
+import { seedOneCluster, startFleet } from '../lib/fleet.js';
 import { appYaml } from '../../fixtures/manifests.js';
 import { connz, delta } from '../lib/nats-monitor.js';
 import { readProc } from '../lib/proc.js';
@@ -34,22 +34,15 @@ export const steady: Scenario = {
       const api = fleet.hub.client;
       const files: Record<string, string> = {};
       for (let i = 1; i <= ASSIGNMENTS; i++) files[`apps/app-${i}/app.yaml`] = appYaml(`app-${i}`);
-      const repo = await fleet.git.createRepo('apps', files);
-      await api.tenants.createTenant({
-        tenant: { name: TENANT, namespaces: [NAMESPACE], clusterRole: 'cluster-admin' },
+      // the repo is re-resolved every 30 s (default 60 s), so that every window sees the hub's ls-remotes
+      const { revision, tap } = await seedOneCluster(fleet, {
+        tenant: TENANT,
+        namespaces: [NAMESPACE],
+        cluster: CLUSTER,
+        labels: { bench: 'steady' },
+        files,
+        repoIntervalSeconds: REPO_INTERVAL_SECONDS,
       });
-      // re-resolved every 30 s (default 60 s), so that every window sees the hub's ls-remotes
-      const { revision } = await api.repos.createRepo({
-        repo: {
-          tenant: TENANT,
-          name: 'apps',
-          url: repo.url,
-          branch: 'main',
-          intervalSeconds: REPO_INTERVAL_SECONDS,
-        },
-      });
-      await api.clusters.createCluster({ cluster: { name: CLUSTER, labels: { bench: 'steady' } } });
-      const tap = fleet.tap(CLUSTER);
       const agent = await fleet.startAgent(CLUSTER, { resync: `${RESYNC_SECONDS}s` });
       for (let i = 1; i <= ASSIGNMENTS; i++) {
         await api.assignments.createAssignment({

@@ -3,20 +3,12 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { startGit, startNats, type GitEnv, type NatsEnv } from '../../env/index.js';
 import { busProbe, eventually, startTestHub, tempDir, type BusProbe, type TestHub } from './harness.js';
+import { mapLimit } from '../../../agent/apply/limit.js';
 
 // real servers: `testTimeout` in a jest project config is not honoured, so set it here
 jest.setTimeout(300_000);
 
 const N = Number(process.env.GITFLEET_SCALE_CLUSTERS ?? 2000);
-
-async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: limit }, async () => {
-      while (next < items.length) await fn(items[next++]);
-    }),
-  );
-}
 
 describe(`a fleet of ${N} clusters`, () => {
   let nats: NatsEnv | undefined;
@@ -35,7 +27,9 @@ describe(`a fleet of ${N} clusters`, () => {
     const { tenants, repos, clusters } = t.client;
     await tenants.createTenant({ tenant: { name: 'team-a', namespaces: ['team-a'] } });
     await repos.createRepo({ repo: { tenant: 'team-a', name: 'app', url: repo.url } });
-    await pool(names, 16, (name) => clusters.createCluster({ cluster: { name, labels: { fleet: 'edge' } } }));
+    await mapLimit(names, 16, (name) =>
+      clusters.createCluster({ cluster: { name, labels: { fleet: 'edge' } } }),
+    );
   });
 
   afterAll(async () => {
