@@ -9,7 +9,6 @@ import {
 } from '../common/errors.js';
 import { checkDnsLabel } from '../common/names.js';
 import { HUB_LOGGER } from '../config/config.module.js';
-import { DesiredService } from '../desired/desired.service.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../store/database.js';
 import { validateTenant } from './tenant.validation.js';
 import { TenantsRepository } from './tenants.repository.js';
@@ -20,7 +19,6 @@ export class TenantsService {
 
   constructor(
     @Inject(TenantsRepository) private readonly repo: TenantsRepository,
-    @Inject(DesiredService) private readonly desired: DesiredService,
     @Inject(HUB_LOGGER) log: Logger,
   ) {
     this.log = log.child({ module: 'tenants' });
@@ -63,8 +61,8 @@ export class TenantsService {
       if (isForeignKeyViolation(err)) throw dependentsError(name, await this.repo.dependents(name));
       throw err;
     }
+    // a tenant is deleted only when it owns no repo or assignment: no desired set changes
     this.log.info({ tenant: name }, 'tenant deleted');
-    await this.desired.project('all');
   }
 }
 
