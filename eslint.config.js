@@ -24,4 +24,49 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  // The layout as a house: cli/ on top; hub/ and agent/ side by side, never an arrow between them;
+  // lib/ and proto/ on the ground. Only the hub loads Nest's side of the API (proto/nest).
+  ...layers({
+    'hub/**/*.ts': ['agent', 'cli', 'test'],
+    'agent/**/*.ts': ['hub', 'cli', 'test', 'proto/nest'],
+    'lib/**/*.ts': ['hub', 'agent', 'cli', 'test', 'proto'],
+    'proto/**/*.ts': ['hub', 'agent', 'cli', 'test', 'lib'],
+    'cli/**/*.ts': ['test', 'proto/nest'],
+  }),
+  {
+    // the launchers start the hub and the agent through their main.ts, nothing deeper
+    files: ['cli/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            ...upward(['test', 'proto/nest']),
+            {
+              regex: '^(\\.\\./)+(hub|agent)/(?!main\\.js$)',
+              message: 'cli/ starts the hub and the agent only through hub/main.js and agent/main.js',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );
+
+/** no-restricted-imports patterns for relative imports that climb into one of `folders`. */
+function upward(folders) {
+  return folders.map((f) => ({
+    regex: `^(\\.\\./)+${f.replace('/', '\\/')}(\\/|\\.js$|$)`,
+    message: `this folder must not import ${f} (see the layout in ARCHITECTURE.md and eslint.config.js)`,
+  }));
+}
+
+/** One config block per folder: the folders it may not import. cli/ is refined below. */
+function layers(rules) {
+  return Object.entries(rules)
+    .filter(([files]) => !files.startsWith('cli/'))
+    .map(([files, folders]) => ({
+      files: [files],
+      rules: { 'no-restricted-imports': ['error', { patterns: upward(folders) }] },
+    }));
+}

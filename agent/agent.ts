@@ -3,8 +3,8 @@
 import { EventEmitter } from 'node:events';
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { DesiredSet, type AssignmentStatus } from '../proto/index.js';
-import type { Logger } from '../proto/contract/log.js';
+import { DesiredSet, LABEL_MANAGED_BY, MANAGED_BY, type AssignmentStatus } from '../proto/index.js';
+import type { Logger } from '../lib/log.js';
 import { assignmentKey } from './apply/inventory.js';
 import type { InventoryStore } from './apply/inventory-store.js';
 import { DesiredSetWatcher } from './bus/desired-set-watcher.js';
@@ -133,7 +133,7 @@ export class Agent {
     await client.apply({
       apiVersion: 'v1',
       kind: 'Namespace',
-      metadata: { name: this.p.namespace, labels: { 'app.kubernetes.io/managed-by': 'gitfleet' } },
+      metadata: { name: this.p.namespace, labels: { [LABEL_MANAGED_BY]: MANAGED_BY } },
     });
   }
 

@@ -1,7 +1,7 @@
 // The agent's configuration: validated once at start, defaults filled in, failing fast.
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assertClusterName } from '../proto/index.js';
+import { assertClusterName, DEFAULT_AGENT_NAMESPACE } from '../proto/index.js';
 
 export interface AgentConfig {
   /** This cluster's name as registered at the hub (DNS-1123 label). */
@@ -44,7 +44,7 @@ export function resolveAgentConfig(c: AgentConfig): ResolvedAgentConfig {
   if (typeof c.natsUrl !== 'string' || c.natsUrl.trim() === '') {
     throw new Error('invalid agent config: natsUrl is required');
   }
-  const namespace = c.namespace ?? 'gitfleet-system';
+  const namespace = c.namespace ?? DEFAULT_AGENT_NAMESPACE;
   if (!DNS_LABEL.test(namespace))
     throw new Error(`invalid agent config: namespace ${JSON.stringify(namespace)} is not a DNS label`);
   const logLevel = c.logLevel ?? process.env.GITFLEET_LOG_LEVEL ?? 'info';

@@ -1,7 +1,7 @@
 // The agent's entry point: validates the configuration and wires the parts; no logic here.
 // The process entry point is `gitfleet agent` (hub/cli/serve.ts).
 import type { AssignmentStatus, DesiredSet } from '../proto/index.js';
-import { createLogger } from '../proto/contract/log.js';
+import { createLogger } from '../lib/log.js';
 import { Agent, type AgentEvents } from './agent.js';
 import { InventoryStore } from './apply/inventory-store.js';
 import { Applier } from './apply/ssa.js';

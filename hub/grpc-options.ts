@@ -4,7 +4,8 @@
 import { join } from 'node:path';
 import { Server as GrpcJsServer, ServerCredentials } from '@grpc/grpc-js';
 import { ServerGrpc, type GrpcOptions } from '@nestjs/microservices';
-import { API_PROTO_FILES, GITFLEET_V1_PACKAGE_NAME, PROTO_ROOT } from '../proto/index.js';
+import { API_PROTO_FILES, PROTO_ROOT } from '../proto/index.js';
+import { GITFLEET_V1_PACKAGE_NAME } from '../proto/nest.js';
 
 /**
  * @grpc/proto-loader options: int64 as JS numbers (times are int64 ms), enums as numbers (as

@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import type { Logger } from '../proto/contract/log.js';
+import type { Logger } from '../lib/log.js';
 import { AssignmentsModule } from './assignments/assignments.module.js';
 import { BusModule } from './bus/bus.module.js';
 import { ClustersModule } from './clusters/clusters.module.js';

@@ -2,7 +2,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { MicroserviceOptions } from '@nestjs/microservices';
-import { createLogger } from '../proto/contract/log.js';
+import { createLogger } from '../lib/log.js';
 import { GrpcExceptionFilter } from './common/grpc-exception.filter.js';
 import { PinoNestLogger } from './common/nest-logger.js';
 import { parseHubConfig, type HubConfig } from './config/hub-config.js';

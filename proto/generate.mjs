@@ -14,22 +14,38 @@ const genDir = join(protoDir, 'gen');
 const plugin = join(root, 'node_modules', '.bin', 'protoc-gen-ts_proto');
 const check = process.argv.includes('--check');
 
-// Options for ts-proto: Nest controller/client interfaces and decorators, plus binary
-// encode/decode for the bus messages; int64 as number and times as int64 ms (no Date).
-const tsProtoOpts = [
-  'nestJs=true',
-  'outputEncodeMethods=true',
-  'outputJsonMethods=false',
-  'outputPartialMethods=true',
+// Two ts-proto outputs of the same protos:
+// - gen/: messages with binary encode/decode and grpc-js service definitions, no Nest. The CLI,
+//   the agent and the bus use these, so a client verb never loads @nestjs/microservices.
+// - gen/nest/: the hub's side only: type-only messages plus Nest controller interfaces, the
+//   `@XServiceControllerMethods()` decorators and the package/service name constants.
+// int64 as number and times as int64 ms (no Date) in both.
+const common = [
   'forceLong=number',
   'useDate=false',
   'esModuleInterop=true',
   'importSuffix=.js',
-  'addGrpcMetadata=false',
-  'outputServices=nestJs',
-  'outputServices=grpc-js',
   'stringEnums=false',
-].join(',');
+  'outputJsonMethods=false',
+];
+const outputs = [
+  {
+    dir: '.',
+    opts: [...common, 'outputEncodeMethods=true', 'outputPartialMethods=true', 'outputServices=grpc-js'],
+  },
+  {
+    dir: 'nest',
+    // the API and the messages it names (not the bus)
+    only: (f) => !f.endsWith('bus.proto'),
+    opts: [
+      ...common,
+      'nestJs=true',
+      'addGrpcMetadata=false',
+      'outputEncodeMethods=false',
+      'outputPartialMethods=false',
+    ],
+  },
+];
 
 function protoFiles(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
@@ -44,26 +60,29 @@ function protoFiles(dir) {
 }
 
 function generate(outDir) {
-  mkdirSync(outDir, { recursive: true });
   const files = protoFiles(protoDir).map((f) => relative(protoDir, f));
-  try {
-    execFileSync(
-      'protoc',
-      [
-        `--plugin=protoc-gen-ts_proto=${plugin}`,
-        `--ts_proto_out=${outDir}`,
-        `--ts_proto_opt=${tsProtoOpts}`,
-        `-I${protoDir}`,
-        ...files,
-      ],
-      { stdio: ['ignore', 'inherit', 'inherit'] },
-    );
-  } catch (err) {
-    if (err.code === 'ENOENT') {
-      console.error('protoc not found: run `npm run setup` (installs Debian protobuf-compiler)');
-      process.exit(2);
+  for (const out of outputs) {
+    const dir = join(outDir, out.dir);
+    mkdirSync(dir, { recursive: true });
+    try {
+      execFileSync(
+        'protoc',
+        [
+          `--plugin=protoc-gen-ts_proto=${plugin}`,
+          `--ts_proto_out=${dir}`,
+          `--ts_proto_opt=${out.opts.join(',')}`,
+          `-I${protoDir}`,
+          ...files.filter(out.only ?? (() => true)),
+        ],
+        { stdio: ['ignore', 'inherit', 'inherit'] },
+      );
+    } catch (err) {
+      if (err.code === 'ENOENT') {
+        console.error('protoc not found: run `npm run setup` (installs Debian protobuf-compiler)');
+        process.exit(2);
+      }
+      throw err;
     }
-    throw err;
   }
 }
 

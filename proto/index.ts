@@ -1,11 +1,11 @@
-// The contract hub and agent share: generated messages and services, plus the hand-written
-// names (subjects, keys, revisions, reasons). Import from here, not from proto/gen directly.
+// The contract hub, agent and CLI share: generated messages and grpc-js service definitions, plus
+// the hand-written names (subjects, keys, revisions, reasons). Import from here, not from
+// proto/gen directly. Nothing here loads Nest: the hub's Nest controller side is in ./nest.ts.
 export * from './gen/gitfleet/v1/resources.js';
 export * from './gen/gitfleet/v1/api.js';
 export * from './gen/gitfleet/v1/bus.js';
 // every generated file repeats these helpers; name one copy explicitly
 export {
-  GITFLEET_V1_PACKAGE_NAME,
   protobufPackage,
   protobufFileName,
   type DeepPartial,
@@ -28,4 +28,3 @@ export const PROTO_ROOT = (() => {
 
 /** The .proto files of the hub's gRPC API, relative to PROTO_ROOT. */
 export const API_PROTO_FILES = ['gitfleet/v1/api.proto', 'gitfleet/v1/resources.proto'];
-export * from './contract/log.js';

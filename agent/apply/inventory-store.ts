@@ -1,6 +1,6 @@
 // Inventories live as ConfigMaps in the agent's namespace, written with the agent's own identity
 // (tenants cannot touch them), listed by label to find assignments that went away.
-import { LABEL_ASSIGNMENT, LABEL_MANAGED_BY, LABEL_TENANT } from '../../proto/index.js';
+import { LABEL_ASSIGNMENT, LABEL_MANAGED_BY, MANAGED_BY, LABEL_TENANT } from '../../proto/index.js';
 import type { KubeClient, LiveObject } from '../kube/kube-client.js';
 import type { ManifestObject } from '../kube/objects.js';
 import {
@@ -42,7 +42,7 @@ export class InventoryStore {
         name: inventoryName(inv.tenant, inv.assignment),
         namespace: this.namespace,
         labels: {
-          [LABEL_MANAGED_BY]: 'gitfleet',
+          [LABEL_MANAGED_BY]: MANAGED_BY,
           [INVENTORY_LABEL]: 'true',
           [LABEL_TENANT]: labelValue(inv.tenant),
           [LABEL_ASSIGNMENT]: labelValue(inv.assignment),

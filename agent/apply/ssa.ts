@@ -3,7 +3,7 @@
 // Objects that did not drift are not written at all (see drift.ts): a pass over an unchanged
 // revision costs one list (or get) per kind and namespace and no writes.
 import { FIELD_MANAGER } from '../../proto/index.js';
-import type { Logger } from '../../proto/contract/log.js';
+import type { Logger } from '../../lib/log.js';
 import type { Discovery } from '../kube/discovery.js';
 import { kubeErrorMessage } from '../kube/errors.js';
 import type { KubeClient, LiveObject } from '../kube/kube-client.js';

@@ -2,7 +2,7 @@
 // retried in the background with backoff (the agent keeps reconciling its persisted desired set
 // meanwhile); once connected, nats.js reconnects forever (maxReconnectAttempts -1).
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import type { Logger } from '../../proto/contract/log.js';
+import type { Logger } from '../../lib/log.js';
 import { scrubUrls } from '../redact.js';
 
 /** How an agent connects to NATS: reconnect forever, with jitter against reconnect storms. */

@@ -11,7 +11,7 @@ import {
   type DesiredSet,
   type TenantIdentity,
 } from '../../proto/index.js';
-import type { Logger } from '../../proto/contract/log.js';
+import type { Logger } from '../../lib/log.js';
 import { staleObjects, unionObjects, type Inventory } from '../apply/inventory.js';
 import type { InventoryStore } from '../apply/inventory-store.js';
 import { prune, type PruneResult } from '../apply/prune.js';

@@ -1,7 +1,7 @@
 // The last desired set, kept in the cluster so that an agent restarted while NATS (or the hub)
 // is away still reconciles it. A Secret, because desired sets may carry git credentials; written
 // and read with the agent's own identity only.
-import { DesiredSet, LABEL_MANAGED_BY } from '../../proto/index.js';
+import { DesiredSet, LABEL_MANAGED_BY, MANAGED_BY } from '../../proto/index.js';
 import type { KubeClient } from '../kube/kube-client.js';
 
 export const DESIRED_SET_DATA_KEY = 'desired-set.pb';
@@ -51,7 +51,7 @@ export class DesiredSetStore {
       metadata: {
         name: this.name,
         namespace: this.namespace,
-        labels: { [LABEL_MANAGED_BY]: 'gitfleet' },
+        labels: { [LABEL_MANAGED_BY]: MANAGED_BY },
         annotations: { 'gitfleet.dev/generation': String(set.generation) },
       },
       data: { [DESIRED_SET_DATA_KEY]: Buffer.from(DesiredSet.encode(set).finish()).toString('base64') },

@@ -3,7 +3,7 @@
 // status stream captures the subject); a missed beat is simply superseded by the next.
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Heartbeat, heartbeatSubject } from '../../proto/index.js';
-import type { Logger } from '../../proto/contract/log.js';
+import type { Logger } from '../../lib/log.js';
 
 export interface HeartbeaterOptions {
   cluster: string;

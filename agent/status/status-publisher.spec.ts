@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { AssignmentState, StatusReport, type AssignmentStatus } from '../../proto/index.js';
-import { createLogger } from '../../proto/contract/log.js';
+import { createLogger } from '../../lib/log.js';
 import { StatusPublisher } from './status-publisher.js';
 
 const status = (assignment: string, finishedAtMs: number): AssignmentStatus =>

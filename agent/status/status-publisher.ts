@@ -4,7 +4,7 @@
 // stream missing) to resend later, the newest status per assignment only.
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { StatusReport, assignmentStatusSubject, type AssignmentStatus } from '../../proto/index.js';
-import type { Logger } from '../../proto/contract/log.js';
+import type { Logger } from '../../lib/log.js';
 
 export interface StatusPublisherOptions {
   cluster: string;

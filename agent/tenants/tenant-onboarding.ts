@@ -7,11 +7,12 @@ import {
   DEFAULT_CLUSTER_ROLE,
   DEFAULT_SERVICE_ACCOUNT,
   LABEL_MANAGED_BY,
+  MANAGED_BY,
   LABEL_TENANT,
   Reason,
   type TenantIdentity,
 } from '../../proto/index.js';
-import type { Logger } from '../../proto/contract/log.js';
+import type { Logger } from '../../lib/log.js';
 import type { Applier } from '../apply/ssa.js';
 import { ReconcileError } from '../errors.js';
 import { serviceAccountUser, type KubeClient } from '../kube/kube-client.js';
@@ -33,7 +34,7 @@ export function tenantUser(t: TenantIdentity): string {
 
 export function tenantObjects(t: TenantIdentity): ManifestObject[] {
   const sa = t.serviceAccount || DEFAULT_SERVICE_ACCOUNT;
-  const labels = { [LABEL_MANAGED_BY]: 'gitfleet', [LABEL_TENANT]: labelValue(t.name) };
+  const labels = { [LABEL_MANAGED_BY]: MANAGED_BY, [LABEL_TENANT]: labelValue(t.name) };
   const out: ManifestObject[] = [];
   for (const ns of t.namespaces) {
     out.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels } });

@@ -1,8 +1,6 @@
 import { Controller, Inject } from '@nestjs/common';
 import {
-  AssignmentServiceControllerMethods,
   type Assignment,
-  type AssignmentServiceController,
   type CreateAssignmentRequest,
   type DeleteAssignmentRequest,
   type DeleteResponse,
@@ -11,6 +9,7 @@ import {
   type ListAssignmentsResponse,
   type UpdateAssignmentRequest,
 } from '../../proto/index.js';
+import { AssignmentServiceControllerMethods, type AssignmentServiceController } from '../../proto/nest.js';
 import { AssignmentsService } from './assignments.service.js';
 
 @Controller()

@@ -7,7 +7,7 @@ import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { ReplaySubject, type Observable } from 'rxjs';
-import type { Logger } from '../../proto/contract/log.js';
+import type { Logger } from '../../lib/log.js';
 import { HUB_CONFIG, HUB_LOGGER } from '../config/config.module.js';
 import type { ResolvedHubConfig } from '../config/hub-config.js';
 

@@ -1,8 +1,6 @@
 import { Controller, Inject } from '@nestjs/common';
 import {
-  ClusterServiceControllerMethods,
   type Cluster,
-  type ClusterServiceController,
   type CreateClusterRequest,
   type DeleteClusterRequest,
   type DeleteResponse,
@@ -11,6 +9,7 @@ import {
   type ListClustersResponse,
   type UpdateClusterRequest,
 } from '../../proto/index.js';
+import { ClusterServiceControllerMethods, type ClusterServiceController } from '../../proto/nest.js';
 import { ClustersService } from './clusters.service.js';
 
 @Controller()

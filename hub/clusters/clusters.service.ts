@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Cluster } from '../../proto/index.js';
-import type { Logger } from '../../proto/contract/log.js';
+import type { Logger } from '../../lib/log.js';
 import { AlreadyExistsError, NotFoundError } from '../common/errors.js';
 import { checkDnsLabel, checkLabels } from '../common/names.js';
 import { HUB_LOGGER } from '../config/config.module.js';

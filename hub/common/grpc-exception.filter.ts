@@ -4,7 +4,7 @@ import { Catch, type ArgumentsHost, type RpcExceptionFilter } from '@nestjs/comm
 import { RpcException } from '@nestjs/microservices';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { throwError, type Observable } from 'rxjs';
-import type { Logger } from '../../proto/contract/log.js';
+import type { Logger } from '../../lib/log.js';
 import {
   AlreadyExistsError,
   FailedPreconditionError,

@@ -1,6 +1,6 @@
 // Nest's own log lines go through the hub's pino logger (its chatter at debug level).
 import type { LoggerService } from '@nestjs/common';
-import type { Logger } from '../../proto/contract/log.js';
+import type { Logger } from '../../lib/log.js';
 
 export class PinoNestLogger implements LoggerService {
   constructor(private readonly pino: Logger) {}

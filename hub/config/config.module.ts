@@ -1,5 +1,5 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
-import { createLogger, type Logger } from '../../proto/contract/log.js';
+import { createLogger, type Logger } from '../../lib/log.js';
 import type { ResolvedHubConfig } from './hub-config.js';
 
 /** Injection token of the validated ResolvedHubConfig. */

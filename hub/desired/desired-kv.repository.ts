@@ -2,7 +2,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Kvm, type KV } from '@nats-io/kv';
 import { DESIRED_BUCKET, DesiredSet, desiredKey } from '../../proto/index.js';
-import type { Logger } from '../../proto/contract/log.js';
+import type { Logger } from '../../lib/log.js';
 import { BusService, type BusConnection } from '../bus/bus.service.js';
 import { UnavailableError } from '../common/errors.js';
 import { HUB_LOGGER } from '../config/config.module.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { DesiredSet } from '../../proto/index.js';
-import { createLogger } from '../../proto/contract/log.js';
+import { createLogger } from '../../lib/log.js';
 import { deferred } from '../common/concurrency.js';
 import { DesiredPublisher, type PublishTarget } from './desired-publisher.js';
 

@@ -3,7 +3,7 @@
 // latest pending operation per cluster wins, and a failed operation is kept and retried with
 // backoff (and again on every reconnect, by the projection's verify pass) — never lost.
 import type { DesiredSet } from '../../proto/index.js';
-import type { Logger } from '../../proto/contract/log.js';
+import type { Logger } from '../../lib/log.js';
 import { hashDesiredSet } from './desired-set.js';
 
 export interface PublishTarget {

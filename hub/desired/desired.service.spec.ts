@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { ReplaySubject } from 'rxjs';
 import type { Assignment, DesiredSet, Repo, Tenant } from '../../proto/index.js';
-import { createLogger } from '../../proto/contract/log.js';
+import { createLogger } from '../../lib/log.js';
 import type { BusConnection, BusService } from '../bus/bus.service.js';
 import type { DesiredKvRepository } from './desired-kv.repository.js';
 import { buildSnapshot, type DesiredSnapshot } from './desired-set.js';

@@ -5,7 +5,7 @@
 // against what the bus holds.
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { Subject, type Subscription } from 'rxjs';
-import type { Logger } from '../../proto/contract/log.js';
+import type { Logger } from '../../lib/log.js';
 import { BusService, sleep, type BusConnection } from '../bus/bus.service.js';
 import { deferred, type Deferred } from '../common/concurrency.js';
 import { HUB_LOGGER } from '../config/config.module.js';

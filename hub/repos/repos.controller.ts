@@ -1,6 +1,5 @@
 import { Controller, Inject } from '@nestjs/common';
 import {
-  RepoServiceControllerMethods,
   type CreateRepoRequest,
   type DeleteRepoRequest,
   type DeleteResponse,
@@ -8,10 +7,10 @@ import {
   type ListReposRequest,
   type ListReposResponse,
   type Repo,
-  type RepoServiceController,
   type ResolveRepoRequest,
   type UpdateRepoRequest,
 } from '../../proto/index.js';
+import { RepoServiceControllerMethods, type RepoServiceController } from '../../proto/nest.js';
 import { ReposService } from './repos.service.js';
 
 @Controller()

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import type { GitCredentials, Repo, Tenant } from '../../proto/index.js';
-import { createLogger } from '../../proto/contract/log.js';
+import { createLogger } from '../../lib/log.js';
 import {
   AlreadyExistsError,
   FailedPreconditionError,

@@ -4,7 +4,7 @@
 // and records why; a new revision re-projects the desired sets.
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { Repo } from '../../proto/index.js';
-import type { Logger } from '../../proto/contract/log.js';
+import type { Logger } from '../../lib/log.js';
 import { jitter } from '../common/concurrency.js';
 import { AlreadyExistsError, FailedPreconditionError, NotFoundError, scoped } from '../common/errors.js';
 import { KeyedQueue } from '../common/keyed-queue.js';

@@ -7,7 +7,7 @@ import {
   heartbeatSubject,
   type AssignmentStatus,
 } from '../../proto/index.js';
-import { createLogger } from '../../proto/contract/log.js';
+import { createLogger } from '../../lib/log.js';
 import type { BusService } from '../bus/bus.service.js';
 import { NAK_DELAY_MS, StatusIngestService } from './status-ingest.service.js';
 import type { StatusStreamRepository } from './status-stream.repository.js';

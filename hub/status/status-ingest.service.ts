@@ -5,7 +5,7 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy }
 import { Subject, type Subscription } from 'rxjs';
 import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import { Heartbeat, StatusReport, parseStatusSubject, type AssignmentStatus } from '../../proto/index.js';
-import type { Logger } from '../../proto/contract/log.js';
+import type { Logger } from '../../lib/log.js';
 import { BusService, sleep, type BusConnection } from '../bus/bus.service.js';
 import { HUB_LOGGER } from '../config/config.module.js';
 import { StatusStreamRepository } from './status-stream.repository.js';

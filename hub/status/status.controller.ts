@@ -1,12 +1,7 @@
 import { Controller, Inject } from '@nestjs/common';
 import type { Observable } from 'rxjs';
-import {
-  StatusServiceControllerMethods,
-  type AssignmentStatus,
-  type GetStatusRequest,
-  type GetStatusResponse,
-  type StatusServiceController,
-} from '../../proto/index.js';
+import { type AssignmentStatus, type GetStatusRequest, type GetStatusResponse } from '../../proto/index.js';
+import { StatusServiceControllerMethods, type StatusServiceController } from '../../proto/nest.js';
 import { normalizeFilter, StatusService } from './status.service.js';
 
 @Controller()

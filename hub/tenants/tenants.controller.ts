@@ -1,14 +1,13 @@
 import { Controller, Inject } from '@nestjs/common';
 import {
-  TenantServiceControllerMethods,
   type CreateTenantRequest,
   type DeleteResponse,
   type DeleteTenantRequest,
   type GetTenantRequest,
   type ListTenantsResponse,
   type Tenant,
-  type TenantServiceController,
 } from '../../proto/index.js';
+import { TenantServiceControllerMethods, type TenantServiceController } from '../../proto/nest.js';
 import { TenantsService } from './tenants.service.js';
 
 @Controller()

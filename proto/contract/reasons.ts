@@ -29,6 +29,8 @@ export const FIELD_MANAGER = 'gitfleet';
 
 /** Labels and annotations gitfleet puts on what it manages. */
 export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
+/** The value of LABEL_MANAGED_BY on everything gitfleet creates. */
+export const MANAGED_BY = 'gitfleet';
 export const LABEL_TENANT = 'gitfleet.dev/tenant';
 export const LABEL_ASSIGNMENT = 'gitfleet.dev/assignment';
 
@@ -36,3 +38,10 @@ export const LABEL_ASSIGNMENT = 'gitfleet.dev/assignment';
 export const DEFAULT_SERVICE_ACCOUNT = 'gitfleet-reconciler';
 export const DEFAULT_CLUSTER_ROLE = 'admin';
 export const DEFAULT_REPO_INTERVAL_SECONDS = 60;
+/** The hub's gRPC address (where `gitfleet hub` listens and where client verbs call). */
+export const DEFAULT_HUB_ADDRESS = '127.0.0.1:7400';
+export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
+/** The hub's embedded store: a SQLite file in the working directory. */
+export const DEFAULT_DB = 'gitfleet.db';
+/** The agent's own namespace: inventories, the persisted desired set. */
+export const DEFAULT_AGENT_NAMESPACE = 'gitfleet-system';

@@ -24,7 +24,7 @@ import { configMapYaml, deploymentYaml, serviceYaml } from '../fixtures/manifest
 
 const execFile = promisify(execFileCb);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const cli = join(root, 'dist', 'hub', 'cli', 'main.js');
+const cli = join(root, 'dist', 'cli', 'main.js');
 const keepRunning = process.argv.includes('--keep-running');
 const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
 

@@ -15,7 +15,7 @@ import { connect } from '@nats-io/transport-node';
 import { jetstream } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { startHub, type RunningHub } from '../../hub/main.js';
-import { createHubClient, type HubClient } from '../../hub/client/hub-client.js';
+import { createHubClient, type HubClient } from '../../cli/client/hub-client.js';
 import {
   AssignmentState,
   DESIRED_BUCKET,
@@ -37,7 +37,7 @@ import { configMapYaml, deploymentYaml } from '../fixtures/manifests.js';
 
 const execFile = promisify(execFileCb);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const cli = join(root, 'dist', 'hub', 'cli', 'main.js');
+const cli = join(root, 'dist', 'cli', 'main.js');
 const CLUSTER = 'e2e-1';
 
 function httpStatus(err: unknown): number | undefined {

@@ -12,7 +12,7 @@ import { configMapYaml } from '../fixtures/manifests.js';
 import { startTestHub, tempDir, type TestHub } from './hub/harness.js';
 
 const execFile = promisify(execFileCb);
-const cli = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'hub', 'cli', 'main.js');
+const cli = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'cli', 'main.js');
 
 interface Run {
   code: number;

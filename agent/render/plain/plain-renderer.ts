@@ -5,7 +5,7 @@
 import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join, posix, relative, resolve, sep } from 'node:path';
 import { LineCounter, parseAllDocuments, type Tags } from 'yaml';
-import { LABEL_ASSIGNMENT, LABEL_MANAGED_BY, LABEL_TENANT } from '../../../proto/index.js';
+import { LABEL_ASSIGNMENT, LABEL_MANAGED_BY, MANAGED_BY, LABEL_TENANT } from '../../../proto/index.js';
 import { buildError } from '../../errors.js';
 import { setNativeDefaults } from '../defaults.js';
 import {
@@ -241,7 +241,7 @@ export async function finalizeObjects(
     setNativeDefaults(object);
     meta.labels = {
       ...(meta.labels ?? {}),
-      [LABEL_MANAGED_BY]: 'gitfleet',
+      [LABEL_MANAGED_BY]: MANAGED_BY,
       [LABEL_TENANT]: labelValue(opts.tenant),
       [LABEL_ASSIGNMENT]: labelValue(opts.assignment),
     };

@@ -8,7 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Reason, type SourceRef } from '../../../proto/index.js';
-import type { Logger } from '../../../proto/contract/log.js';
+import type { Logger } from '../../../lib/log.js';
 import { ReconcileError } from '../../errors.js';
 import { redactSecrets, scrubUrls } from '../../redact.js';
 

@@ -6,11 +6,11 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { spawnServer, type ServerProcess } from '../../env/process.js';
 import { freePort } from '../../env/index.js';
-import { createHubClient, type HubClient } from '../../../hub/client/hub-client.js';
+import { createHubClient, type HubClient } from '../../../cli/client/hub-client.js';
 import { REPO_ROOT } from './report.js';
 import { WaitAborted, waitUntilAsync } from './wait.js';
 
-export const CLI = join(REPO_ROOT, 'dist', 'hub', 'cli', 'main.js');
+export const CLI = join(REPO_ROOT, 'dist', 'cli', 'main.js');
 
 const CLK_TCK = (() => {
   try {

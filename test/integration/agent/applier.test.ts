@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Reason } from '../../../proto/index.js';
-import { createLogger } from '../../../proto/contract/log.js';
+import { createLogger } from '../../../lib/log.js';
 import { Applier } from '../../../agent/apply/ssa.js';
 import { ReconcileError } from '../../../agent/errors.js';
 import { KubeCluster } from '../../../agent/kube/kube-client.js';

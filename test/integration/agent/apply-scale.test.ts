@@ -2,7 +2,7 @@
 // nothing changed (which must cost no write at all), then with ten changed (exactly ten writes).
 // Speed is measured by `npm run bench`, never here.
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { createLogger } from '../../../proto/contract/log.js';
+import { createLogger } from '../../../lib/log.js';
 import { Applier } from '../../../agent/apply/ssa.js';
 import { KubeCluster } from '../../../agent/kube/kube-client.js';
 import type { ManifestObject } from '../../../agent/kube/objects.js';

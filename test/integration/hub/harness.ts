@@ -8,7 +8,7 @@ import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jets
 import { Kvm, type KV } from '@nats-io/kv';
 import type { ServiceError } from '@grpc/grpc-js';
 import { DESIRED_BUCKET, DesiredSet, desiredKey } from '../../../proto/index.js';
-import { createHubClient, type HubClient } from '../../../hub/client/hub-client.js';
+import { createHubClient, type HubClient } from '../../../cli/client/hub-client.js';
 import { startHub, type HubConfig, type RunningHub } from '../../../hub/main.js';
 
 export { eventually } from '../../env/index.js';

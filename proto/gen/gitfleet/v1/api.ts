@@ -6,9 +6,20 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import type { handleServerStreamingCall, handleUnaryCall, UntypedServiceImplementation } from "@grpc/grpc-js";
-import { GrpcMethod, GrpcStreamMethod } from "@nestjs/microservices";
-import { Observable } from "rxjs";
+import {
+  type CallOptions,
+  type ChannelCredentials,
+  Client,
+  type ClientOptions,
+  type ClientReadableStream,
+  type ClientUnaryCall,
+  type handleServerStreamingCall,
+  type handleUnaryCall,
+  makeGenericClientConstructor,
+  type Metadata,
+  type ServiceError,
+  type UntypedServiceImplementation,
+} from "@grpc/grpc-js";
 import { Assignment, AssignmentStatus, Cluster, Repo, Tenant } from "./resources.js";
 
 export const protobufPackage = "gitfleet.v1";
@@ -134,8 +145,6 @@ export interface GetStatusResponse {
   statuses: AssignmentStatus[];
   clusters: Cluster[];
 }
-
-export const GITFLEET_V1_PACKAGE_NAME = "gitfleet.v1";
 
 function createBaseCreateTenantRequest(): CreateTenantRequest {
   return { tenant: undefined };
@@ -1787,51 +1796,6 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
 };
 
 /** ---- tenants --------------------------------------------------------------------------------- */
-
-export interface TenantServiceClient {
-  createTenant(request: CreateTenantRequest): Observable<Tenant>;
-
-  getTenant(request: GetTenantRequest): Observable<Tenant>;
-
-  listTenants(request: ListTenantsRequest): Observable<ListTenantsResponse>;
-
-  deleteTenant(request: DeleteTenantRequest): Observable<DeleteResponse>;
-}
-
-/** ---- tenants --------------------------------------------------------------------------------- */
-
-export interface TenantServiceController {
-  createTenant(request: CreateTenantRequest): Promise<Tenant> | Observable<Tenant> | Tenant;
-
-  getTenant(request: GetTenantRequest): Promise<Tenant> | Observable<Tenant> | Tenant;
-
-  listTenants(
-    request: ListTenantsRequest,
-  ): Promise<ListTenantsResponse> | Observable<ListTenantsResponse> | ListTenantsResponse;
-
-  deleteTenant(request: DeleteTenantRequest): Promise<DeleteResponse> | Observable<DeleteResponse> | DeleteResponse;
-}
-
-export function TenantServiceControllerMethods() {
-  return function (constructor: Function) {
-    const grpcMethods: string[] = ["createTenant", "getTenant", "listTenants", "deleteTenant"];
-    for (const method of grpcMethods) {
-      const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);
-      GrpcMethod("TenantService", method)(constructor.prototype[method], method, descriptor);
-      Object.defineProperty(constructor.prototype, method, descriptor);
-    }
-    const grpcStreamMethods: string[] = [];
-    for (const method of grpcStreamMethods) {
-      const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);
-      GrpcStreamMethod("TenantService", method)(constructor.prototype[method], method, descriptor);
-      Object.defineProperty(constructor.prototype, method, descriptor);
-    }
-  };
-}
-
-export const TENANT_SERVICE_NAME = "TenantService";
-
-/** ---- tenants --------------------------------------------------------------------------------- */
 export type TenantServiceService = typeof TenantServiceService;
 export const TenantServiceService = {
   createTenant: {
@@ -1879,76 +1843,77 @@ export interface TenantServiceServer extends UntypedServiceImplementation {
   deleteTenant: handleUnaryCall<DeleteTenantRequest, DeleteResponse>;
 }
 
-/** ---- repos ----------------------------------------------------------------------------------- */
-
-export interface RepoServiceClient {
-  createRepo(request: CreateRepoRequest): Observable<Repo>;
-
-  getRepo(request: GetRepoRequest): Observable<Repo>;
-
-  listRepos(request: ListReposRequest): Observable<ListReposResponse>;
-
-  /**
-   * Replaces the repo's source spec (tenant and name identify it); stored credentials are kept
-   * unless new ones are given. The last revision stays pinned until the new ref resolves.
-   */
-
-  updateRepo(request: UpdateRepoRequest): Observable<Repo>;
-
-  deleteRepo(request: DeleteRepoRequest): Observable<DeleteResponse>;
-
-  /**
-   * Resolve the repo's ref now (what a webhook or `gitfleet repo resolve` triggers) and
-   * republish the desired sets that use it when the revision changed.
-   */
-
-  resolveRepo(request: ResolveRepoRequest): Observable<Repo>;
+export interface TenantServiceClient extends Client {
+  createTenant(
+    request: CreateTenantRequest,
+    callback: (error: ServiceError | null, response: Tenant) => void,
+  ): ClientUnaryCall;
+  createTenant(
+    request: CreateTenantRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Tenant) => void,
+  ): ClientUnaryCall;
+  createTenant(
+    request: CreateTenantRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Tenant) => void,
+  ): ClientUnaryCall;
+  getTenant(
+    request: GetTenantRequest,
+    callback: (error: ServiceError | null, response: Tenant) => void,
+  ): ClientUnaryCall;
+  getTenant(
+    request: GetTenantRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Tenant) => void,
+  ): ClientUnaryCall;
+  getTenant(
+    request: GetTenantRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Tenant) => void,
+  ): ClientUnaryCall;
+  listTenants(
+    request: ListTenantsRequest,
+    callback: (error: ServiceError | null, response: ListTenantsResponse) => void,
+  ): ClientUnaryCall;
+  listTenants(
+    request: ListTenantsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListTenantsResponse) => void,
+  ): ClientUnaryCall;
+  listTenants(
+    request: ListTenantsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListTenantsResponse) => void,
+  ): ClientUnaryCall;
+  deleteTenant(
+    request: DeleteTenantRequest,
+    callback: (error: ServiceError | null, response: DeleteResponse) => void,
+  ): ClientUnaryCall;
+  deleteTenant(
+    request: DeleteTenantRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteResponse) => void,
+  ): ClientUnaryCall;
+  deleteTenant(
+    request: DeleteTenantRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteResponse) => void,
+  ): ClientUnaryCall;
 }
 
-/** ---- repos ----------------------------------------------------------------------------------- */
-
-export interface RepoServiceController {
-  createRepo(request: CreateRepoRequest): Promise<Repo> | Observable<Repo> | Repo;
-
-  getRepo(request: GetRepoRequest): Promise<Repo> | Observable<Repo> | Repo;
-
-  listRepos(request: ListReposRequest): Promise<ListReposResponse> | Observable<ListReposResponse> | ListReposResponse;
-
-  /**
-   * Replaces the repo's source spec (tenant and name identify it); stored credentials are kept
-   * unless new ones are given. The last revision stays pinned until the new ref resolves.
-   */
-
-  updateRepo(request: UpdateRepoRequest): Promise<Repo> | Observable<Repo> | Repo;
-
-  deleteRepo(request: DeleteRepoRequest): Promise<DeleteResponse> | Observable<DeleteResponse> | DeleteResponse;
-
-  /**
-   * Resolve the repo's ref now (what a webhook or `gitfleet repo resolve` triggers) and
-   * republish the desired sets that use it when the revision changed.
-   */
-
-  resolveRepo(request: ResolveRepoRequest): Promise<Repo> | Observable<Repo> | Repo;
-}
-
-export function RepoServiceControllerMethods() {
-  return function (constructor: Function) {
-    const grpcMethods: string[] = ["createRepo", "getRepo", "listRepos", "updateRepo", "deleteRepo", "resolveRepo"];
-    for (const method of grpcMethods) {
-      const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);
-      GrpcMethod("RepoService", method)(constructor.prototype[method], method, descriptor);
-      Object.defineProperty(constructor.prototype, method, descriptor);
-    }
-    const grpcStreamMethods: string[] = [];
-    for (const method of grpcStreamMethods) {
-      const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);
-      GrpcStreamMethod("RepoService", method)(constructor.prototype[method], method, descriptor);
-      Object.defineProperty(constructor.prototype, method, descriptor);
-    }
-  };
-}
-
-export const REPO_SERVICE_NAME = "RepoService";
+export const TenantServiceClient = makeGenericClientConstructor(
+  TenantServiceService,
+  "gitfleet.v1.TenantService",
+) as unknown as {
+  new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): TenantServiceClient;
+  service: typeof TenantServiceService;
+  serviceName: string;
+};
 
 /** ---- repos ----------------------------------------------------------------------------------- */
 export type RepoServiceService = typeof RepoServiceService;
@@ -2034,58 +1999,112 @@ export interface RepoServiceServer extends UntypedServiceImplementation {
   resolveRepo: handleUnaryCall<ResolveRepoRequest, Repo>;
 }
 
-/** ---- clusters -------------------------------------------------------------------------------- */
-
-export interface ClusterServiceClient {
-  createCluster(request: CreateClusterRequest): Observable<Cluster>;
-
-  getCluster(request: GetClusterRequest): Observable<Cluster>;
-
-  listClusters(request: ListClustersRequest): Observable<ListClustersResponse>;
-
-  /** Replaces the cluster's labels (the name identifies it); selectors re-evaluate at once. */
-
-  updateCluster(request: UpdateClusterRequest): Observable<Cluster>;
-
-  deleteCluster(request: DeleteClusterRequest): Observable<DeleteResponse>;
+export interface RepoServiceClient extends Client {
+  createRepo(
+    request: CreateRepoRequest,
+    callback: (error: ServiceError | null, response: Repo) => void,
+  ): ClientUnaryCall;
+  createRepo(
+    request: CreateRepoRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Repo) => void,
+  ): ClientUnaryCall;
+  createRepo(
+    request: CreateRepoRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Repo) => void,
+  ): ClientUnaryCall;
+  getRepo(request: GetRepoRequest, callback: (error: ServiceError | null, response: Repo) => void): ClientUnaryCall;
+  getRepo(
+    request: GetRepoRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Repo) => void,
+  ): ClientUnaryCall;
+  getRepo(
+    request: GetRepoRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Repo) => void,
+  ): ClientUnaryCall;
+  listRepos(
+    request: ListReposRequest,
+    callback: (error: ServiceError | null, response: ListReposResponse) => void,
+  ): ClientUnaryCall;
+  listRepos(
+    request: ListReposRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListReposResponse) => void,
+  ): ClientUnaryCall;
+  listRepos(
+    request: ListReposRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListReposResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Replaces the repo's source spec (tenant and name identify it); stored credentials are kept
+   * unless new ones are given. The last revision stays pinned until the new ref resolves.
+   */
+  updateRepo(
+    request: UpdateRepoRequest,
+    callback: (error: ServiceError | null, response: Repo) => void,
+  ): ClientUnaryCall;
+  updateRepo(
+    request: UpdateRepoRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Repo) => void,
+  ): ClientUnaryCall;
+  updateRepo(
+    request: UpdateRepoRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Repo) => void,
+  ): ClientUnaryCall;
+  deleteRepo(
+    request: DeleteRepoRequest,
+    callback: (error: ServiceError | null, response: DeleteResponse) => void,
+  ): ClientUnaryCall;
+  deleteRepo(
+    request: DeleteRepoRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteResponse) => void,
+  ): ClientUnaryCall;
+  deleteRepo(
+    request: DeleteRepoRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Resolve the repo's ref now (what a webhook or `gitfleet repo resolve` triggers) and
+   * republish the desired sets that use it when the revision changed.
+   */
+  resolveRepo(
+    request: ResolveRepoRequest,
+    callback: (error: ServiceError | null, response: Repo) => void,
+  ): ClientUnaryCall;
+  resolveRepo(
+    request: ResolveRepoRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Repo) => void,
+  ): ClientUnaryCall;
+  resolveRepo(
+    request: ResolveRepoRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Repo) => void,
+  ): ClientUnaryCall;
 }
 
-/** ---- clusters -------------------------------------------------------------------------------- */
-
-export interface ClusterServiceController {
-  createCluster(request: CreateClusterRequest): Promise<Cluster> | Observable<Cluster> | Cluster;
-
-  getCluster(request: GetClusterRequest): Promise<Cluster> | Observable<Cluster> | Cluster;
-
-  listClusters(
-    request: ListClustersRequest,
-  ): Promise<ListClustersResponse> | Observable<ListClustersResponse> | ListClustersResponse;
-
-  /** Replaces the cluster's labels (the name identifies it); selectors re-evaluate at once. */
-
-  updateCluster(request: UpdateClusterRequest): Promise<Cluster> | Observable<Cluster> | Cluster;
-
-  deleteCluster(request: DeleteClusterRequest): Promise<DeleteResponse> | Observable<DeleteResponse> | DeleteResponse;
-}
-
-export function ClusterServiceControllerMethods() {
-  return function (constructor: Function) {
-    const grpcMethods: string[] = ["createCluster", "getCluster", "listClusters", "updateCluster", "deleteCluster"];
-    for (const method of grpcMethods) {
-      const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);
-      GrpcMethod("ClusterService", method)(constructor.prototype[method], method, descriptor);
-      Object.defineProperty(constructor.prototype, method, descriptor);
-    }
-    const grpcStreamMethods: string[] = [];
-    for (const method of grpcStreamMethods) {
-      const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);
-      GrpcStreamMethod("ClusterService", method)(constructor.prototype[method], method, descriptor);
-      Object.defineProperty(constructor.prototype, method, descriptor);
-    }
-  };
-}
-
-export const CLUSTER_SERVICE_NAME = "ClusterService";
+export const RepoServiceClient = makeGenericClientConstructor(
+  RepoServiceService,
+  "gitfleet.v1.RepoService",
+) as unknown as {
+  new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): RepoServiceClient;
+  service: typeof RepoServiceService;
+  serviceName: string;
+};
 
 /** ---- clusters -------------------------------------------------------------------------------- */
 export type ClusterServiceService = typeof ClusterServiceService;
@@ -2148,66 +2167,93 @@ export interface ClusterServiceServer extends UntypedServiceImplementation {
   deleteCluster: handleUnaryCall<DeleteClusterRequest, DeleteResponse>;
 }
 
-/** ---- assignments ----------------------------------------------------------------------------- */
-
-export interface AssignmentServiceClient {
-  createAssignment(request: CreateAssignmentRequest): Observable<Assignment>;
-
-  getAssignment(request: GetAssignmentRequest): Observable<Assignment>;
-
-  listAssignments(request: ListAssignmentsRequest): Observable<ListAssignmentsResponse>;
-
-  /** Replaces the assignment's spec (tenant and name identify it). */
-
-  updateAssignment(request: UpdateAssignmentRequest): Observable<Assignment>;
-
-  deleteAssignment(request: DeleteAssignmentRequest): Observable<DeleteResponse>;
+export interface ClusterServiceClient extends Client {
+  createCluster(
+    request: CreateClusterRequest,
+    callback: (error: ServiceError | null, response: Cluster) => void,
+  ): ClientUnaryCall;
+  createCluster(
+    request: CreateClusterRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Cluster) => void,
+  ): ClientUnaryCall;
+  createCluster(
+    request: CreateClusterRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Cluster) => void,
+  ): ClientUnaryCall;
+  getCluster(
+    request: GetClusterRequest,
+    callback: (error: ServiceError | null, response: Cluster) => void,
+  ): ClientUnaryCall;
+  getCluster(
+    request: GetClusterRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Cluster) => void,
+  ): ClientUnaryCall;
+  getCluster(
+    request: GetClusterRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Cluster) => void,
+  ): ClientUnaryCall;
+  listClusters(
+    request: ListClustersRequest,
+    callback: (error: ServiceError | null, response: ListClustersResponse) => void,
+  ): ClientUnaryCall;
+  listClusters(
+    request: ListClustersRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListClustersResponse) => void,
+  ): ClientUnaryCall;
+  listClusters(
+    request: ListClustersRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListClustersResponse) => void,
+  ): ClientUnaryCall;
+  /** Replaces the cluster's labels (the name identifies it); selectors re-evaluate at once. */
+  updateCluster(
+    request: UpdateClusterRequest,
+    callback: (error: ServiceError | null, response: Cluster) => void,
+  ): ClientUnaryCall;
+  updateCluster(
+    request: UpdateClusterRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Cluster) => void,
+  ): ClientUnaryCall;
+  updateCluster(
+    request: UpdateClusterRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Cluster) => void,
+  ): ClientUnaryCall;
+  deleteCluster(
+    request: DeleteClusterRequest,
+    callback: (error: ServiceError | null, response: DeleteResponse) => void,
+  ): ClientUnaryCall;
+  deleteCluster(
+    request: DeleteClusterRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteResponse) => void,
+  ): ClientUnaryCall;
+  deleteCluster(
+    request: DeleteClusterRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteResponse) => void,
+  ): ClientUnaryCall;
 }
 
-/** ---- assignments ----------------------------------------------------------------------------- */
-
-export interface AssignmentServiceController {
-  createAssignment(request: CreateAssignmentRequest): Promise<Assignment> | Observable<Assignment> | Assignment;
-
-  getAssignment(request: GetAssignmentRequest): Promise<Assignment> | Observable<Assignment> | Assignment;
-
-  listAssignments(
-    request: ListAssignmentsRequest,
-  ): Promise<ListAssignmentsResponse> | Observable<ListAssignmentsResponse> | ListAssignmentsResponse;
-
-  /** Replaces the assignment's spec (tenant and name identify it). */
-
-  updateAssignment(request: UpdateAssignmentRequest): Promise<Assignment> | Observable<Assignment> | Assignment;
-
-  deleteAssignment(
-    request: DeleteAssignmentRequest,
-  ): Promise<DeleteResponse> | Observable<DeleteResponse> | DeleteResponse;
-}
-
-export function AssignmentServiceControllerMethods() {
-  return function (constructor: Function) {
-    const grpcMethods: string[] = [
-      "createAssignment",
-      "getAssignment",
-      "listAssignments",
-      "updateAssignment",
-      "deleteAssignment",
-    ];
-    for (const method of grpcMethods) {
-      const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);
-      GrpcMethod("AssignmentService", method)(constructor.prototype[method], method, descriptor);
-      Object.defineProperty(constructor.prototype, method, descriptor);
-    }
-    const grpcStreamMethods: string[] = [];
-    for (const method of grpcStreamMethods) {
-      const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);
-      GrpcStreamMethod("AssignmentService", method)(constructor.prototype[method], method, descriptor);
-      Object.defineProperty(constructor.prototype, method, descriptor);
-    }
-  };
-}
-
-export const ASSIGNMENT_SERVICE_NAME = "AssignmentService";
+export const ClusterServiceClient = makeGenericClientConstructor(
+  ClusterServiceService,
+  "gitfleet.v1.ClusterService",
+) as unknown as {
+  new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): ClusterServiceClient;
+  service: typeof ClusterServiceService;
+  serviceName: string;
+};
 
 /** ---- assignments ----------------------------------------------------------------------------- */
 export type AssignmentServiceService = typeof AssignmentServiceService;
@@ -2274,44 +2320,93 @@ export interface AssignmentServiceServer extends UntypedServiceImplementation {
   deleteAssignment: handleUnaryCall<DeleteAssignmentRequest, DeleteResponse>;
 }
 
-/** ---- status ---------------------------------------------------------------------------------- */
-
-export interface StatusServiceClient {
-  getStatus(request: GetStatusRequest): Observable<GetStatusResponse>;
-
-  /** The current statuses matching the filter, then every change as it arrives. */
-
-  watchStatus(request: GetStatusRequest): Observable<AssignmentStatus>;
+export interface AssignmentServiceClient extends Client {
+  createAssignment(
+    request: CreateAssignmentRequest,
+    callback: (error: ServiceError | null, response: Assignment) => void,
+  ): ClientUnaryCall;
+  createAssignment(
+    request: CreateAssignmentRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Assignment) => void,
+  ): ClientUnaryCall;
+  createAssignment(
+    request: CreateAssignmentRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Assignment) => void,
+  ): ClientUnaryCall;
+  getAssignment(
+    request: GetAssignmentRequest,
+    callback: (error: ServiceError | null, response: Assignment) => void,
+  ): ClientUnaryCall;
+  getAssignment(
+    request: GetAssignmentRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Assignment) => void,
+  ): ClientUnaryCall;
+  getAssignment(
+    request: GetAssignmentRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Assignment) => void,
+  ): ClientUnaryCall;
+  listAssignments(
+    request: ListAssignmentsRequest,
+    callback: (error: ServiceError | null, response: ListAssignmentsResponse) => void,
+  ): ClientUnaryCall;
+  listAssignments(
+    request: ListAssignmentsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListAssignmentsResponse) => void,
+  ): ClientUnaryCall;
+  listAssignments(
+    request: ListAssignmentsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListAssignmentsResponse) => void,
+  ): ClientUnaryCall;
+  /** Replaces the assignment's spec (tenant and name identify it). */
+  updateAssignment(
+    request: UpdateAssignmentRequest,
+    callback: (error: ServiceError | null, response: Assignment) => void,
+  ): ClientUnaryCall;
+  updateAssignment(
+    request: UpdateAssignmentRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Assignment) => void,
+  ): ClientUnaryCall;
+  updateAssignment(
+    request: UpdateAssignmentRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Assignment) => void,
+  ): ClientUnaryCall;
+  deleteAssignment(
+    request: DeleteAssignmentRequest,
+    callback: (error: ServiceError | null, response: DeleteResponse) => void,
+  ): ClientUnaryCall;
+  deleteAssignment(
+    request: DeleteAssignmentRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteResponse) => void,
+  ): ClientUnaryCall;
+  deleteAssignment(
+    request: DeleteAssignmentRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteResponse) => void,
+  ): ClientUnaryCall;
 }
 
-/** ---- status ---------------------------------------------------------------------------------- */
-
-export interface StatusServiceController {
-  getStatus(request: GetStatusRequest): Promise<GetStatusResponse> | Observable<GetStatusResponse> | GetStatusResponse;
-
-  /** The current statuses matching the filter, then every change as it arrives. */
-
-  watchStatus(request: GetStatusRequest): Observable<AssignmentStatus>;
-}
-
-export function StatusServiceControllerMethods() {
-  return function (constructor: Function) {
-    const grpcMethods: string[] = ["getStatus", "watchStatus"];
-    for (const method of grpcMethods) {
-      const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);
-      GrpcMethod("StatusService", method)(constructor.prototype[method], method, descriptor);
-      Object.defineProperty(constructor.prototype, method, descriptor);
-    }
-    const grpcStreamMethods: string[] = [];
-    for (const method of grpcStreamMethods) {
-      const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);
-      GrpcStreamMethod("StatusService", method)(constructor.prototype[method], method, descriptor);
-      Object.defineProperty(constructor.prototype, method, descriptor);
-    }
-  };
-}
-
-export const STATUS_SERVICE_NAME = "StatusService";
+export const AssignmentServiceClient = makeGenericClientConstructor(
+  AssignmentServiceService,
+  "gitfleet.v1.AssignmentService",
+) as unknown as {
+  new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): AssignmentServiceClient;
+  service: typeof AssignmentServiceService;
+  serviceName: string;
+};
 
 /** ---- status ---------------------------------------------------------------------------------- */
 export type StatusServiceService = typeof StatusServiceService;
@@ -2342,6 +2437,40 @@ export interface StatusServiceServer extends UntypedServiceImplementation {
   /** The current statuses matching the filter, then every change as it arrives. */
   watchStatus: handleServerStreamingCall<GetStatusRequest, AssignmentStatus>;
 }
+
+export interface StatusServiceClient extends Client {
+  getStatus(
+    request: GetStatusRequest,
+    callback: (error: ServiceError | null, response: GetStatusResponse) => void,
+  ): ClientUnaryCall;
+  getStatus(
+    request: GetStatusRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetStatusResponse) => void,
+  ): ClientUnaryCall;
+  getStatus(
+    request: GetStatusRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetStatusResponse) => void,
+  ): ClientUnaryCall;
+  /** The current statuses matching the filter, then every change as it arrives. */
+  watchStatus(request: GetStatusRequest, options?: Partial<CallOptions>): ClientReadableStream<AssignmentStatus>;
+  watchStatus(
+    request: GetStatusRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<AssignmentStatus>;
+}
+
+export const StatusServiceClient = makeGenericClientConstructor(
+  StatusServiceService,
+  "gitfleet.v1.StatusService",
+) as unknown as {
+  new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): StatusServiceClient;
+  service: typeof StatusServiceService;
+  serviceName: string;
+};
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 

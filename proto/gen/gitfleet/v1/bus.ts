@@ -70,8 +70,6 @@ export interface Heartbeat {
   sentAtMs: number;
 }
 
-export const GITFLEET_V1_PACKAGE_NAME = "gitfleet.v1";
-
 function createBaseSourceRef(): SourceRef {
   return { type: "", url: "", revision: "", commit: "", credentials: undefined };
 }

@@ -155,8 +155,6 @@ export interface AssignmentStatus {
   finishedAtMs: number;
 }
 
-export const GITFLEET_V1_PACKAGE_NAME = "gitfleet.v1";
-
 function createBaseTenant(): Tenant {
   return { name: "", namespaces: [], serviceAccount: "", clusterRole: "", createdAtMs: 0 };
 }

@@ -5,8 +5,9 @@ import { Command, CommanderError } from 'commander';
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { registerClientCommands } from './commands.js';
-import { registerServerCommands } from './serve.js';
+import { DEFAULT_HUB_ADDRESS } from '../proto/index.js';
+import { registerClientCommands } from './commands/index.js';
+import { registerServerCommands } from './launchers.js';
 
 function packageVersion(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -26,7 +27,7 @@ export function buildProgram(): Command {
       'gitfleet: multi-cluster GitOps — a hub publishes desired sets over NATS, agents apply them under tenant RBAC',
     )
     .version(packageVersion(), '-v, --version')
-    .option('--hub <host:port>', 'hub gRPC address (env GITFLEET_HUB, default 127.0.0.1:7400)')
+    .option('--hub <host:port>', `hub gRPC address (env GITFLEET_HUB, default ${DEFAULT_HUB_ADDRESS})`)
     .option('-o, --output <format>', 'table, json or yaml', 'table')
     .showHelpAfterError('(run with --help for usage)');
   registerServerCommands(program);

@@ -1,6 +1,12 @@
-// `gitfleet hub` and `gitfleet agent`: the two long-running processes. Loaded lazily so the
-// client verbs start fast.
+// `gitfleet hub` and `gitfleet agent`: thin launchers of the two long-running processes. The
+// hub and the agent are imported only when their command runs, so client verbs start fast.
 import type { Command } from 'commander';
+import {
+  DEFAULT_AGENT_NAMESPACE,
+  DEFAULT_DB,
+  DEFAULT_HUB_ADDRESS,
+  DEFAULT_NATS_URL,
+} from '../proto/index.js';
 import { parseDuration } from './parse.js';
 
 /** Runs until SIGINT/SIGTERM, then closes `stop` once. */
@@ -22,15 +28,15 @@ export function registerServerCommands(program: Command): void {
   program
     .command('hub')
     .description('run the hub: gRPC API, store, revision resolution, desired sets over NATS')
-    .option('--listen <host:port>', 'gRPC listen address', process.env.GITFLEET_LISTEN ?? '127.0.0.1:7400')
-    .option('--nats <url>', 'NATS server URL', process.env.GITFLEET_NATS ?? 'nats://127.0.0.1:4222')
+    .option('--listen <host:port>', 'gRPC listen address', process.env.GITFLEET_LISTEN ?? DEFAULT_HUB_ADDRESS)
+    .option('--nats <url>', 'NATS server URL', process.env.GITFLEET_NATS ?? DEFAULT_NATS_URL)
     .option(
       '--db <sqlite-path|postgres-url>',
       'store: a SQLite file (embedded default) or a PostgreSQL URL',
-      process.env.GITFLEET_DB ?? 'gitfleet.db',
+      process.env.GITFLEET_DB ?? DEFAULT_DB,
     )
     .action(async (o: { listen: string; nats: string; db: string }) => {
-      const { startHub } = await import('../main.js');
+      const { startHub } = await import('../hub/main.js');
       const hub = await startHub({ listen: o.listen, natsUrl: o.nats, db: o.db });
       process.stderr.write(`gitfleet hub listening on ${hub.address} (nats ${o.nats}, db ${o.db})\n`);
       await runUntilSignal(() => hub.close());
@@ -44,7 +50,7 @@ export function registerServerCommands(program: Command): void {
       "this cluster's name as registered in the hub (env GITFLEET_CLUSTER)",
       process.env.GITFLEET_CLUSTER,
     )
-    .option('--nats <url>', 'NATS server URL', process.env.GITFLEET_NATS ?? 'nats://127.0.0.1:4222')
+    .option('--nats <url>', 'NATS server URL', process.env.GITFLEET_NATS ?? DEFAULT_NATS_URL)
     .option(
       '--kubeconfig <path>',
       'kubeconfig of the cluster (default: in-cluster config)',
@@ -53,7 +59,7 @@ export function registerServerCommands(program: Command): void {
     .option(
       '--namespace <ns>',
       "the agent's own namespace (inventories, state)",
-      process.env.GITFLEET_NAMESPACE ?? 'gitfleet-system',
+      process.env.GITFLEET_NAMESPACE ?? DEFAULT_AGENT_NAMESPACE,
     )
     .option('--resync <dur>', 'reconcile everything at least this often', '1m')
     .option('--cache-dir <dir>', 'where fetched sources are cached')
@@ -66,7 +72,7 @@ export function registerServerCommands(program: Command): void {
         resync: string;
         cacheDir?: string;
       }) => {
-        const { startAgent } = await import('../../agent/main.js');
+        const { startAgent } = await import('../agent/main.js');
         const agent = await startAgent({
           cluster: o.cluster,
           natsUrl: o.nats,

@@ -1,9 +1,7 @@
-// The CLI's connection to the hub: the typed client of hub/client, with gRPC errors turned
+// The CLI's connection to the hub: the typed client beside this file, with gRPC errors turned
 // into one clear line.
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
-import { createHubClient, type HubClient } from '../client/hub-client.js';
-
-export const DEFAULT_HUB = '127.0.0.1:7400';
+import { createHubClient, type HubClient } from './hub-client.js';
 
 export type { HubClient };
 

@@ -1,0 +1,95 @@
+// gitfleet assignment create | update | get | list | delete
+import type { Command } from 'commander';
+import type { Assignment } from '../../proto/index.js';
+import { labels, type Column } from '../output.js';
+import { collect, parseLabels } from '../parse.js';
+import { nounCommand, writeVerb } from './verbs.js';
+
+const columns: Column<Assignment>[] = [
+  { header: 'TENANT', get: (a) => a.tenant },
+  { header: 'NAME', get: (a) => a.name },
+  { header: 'REPO', get: (a) => a.repo },
+  { header: 'PATH', get: (a) => a.path || '.' },
+  {
+    header: 'CLUSTERS',
+    get: (a) =>
+      [...a.clusters, ...(Object.keys(a.selector).length ? [`{${labels(a.selector)}}`] : [])].join(','),
+  },
+  { header: 'NAMESPACE', get: (a) => a.targetNamespace },
+  { header: 'PRUNE', get: (a) => a.prune },
+  { header: 'SUSPEND', get: (a) => a.suspend },
+];
+
+interface AssignmentFlags {
+  tenant: string;
+  repo: string;
+  path: string;
+  cluster?: string[];
+  selector?: string;
+  namespace?: string;
+  prune: boolean;
+  suspend?: boolean;
+}
+
+function assignmentSpec(name: string, o: AssignmentFlags) {
+  if (!o.cluster?.length && !o.selector)
+    throw new Error('name target clusters with --cluster <name>... or --selector k=v,...');
+  return {
+    tenant: o.tenant,
+    name,
+    repo: o.repo,
+    path: o.path,
+    clusters: o.cluster ?? [],
+    selector: parseLabels(o.selector ? [o.selector] : []),
+    targetNamespace: o.namespace ?? '',
+    prune: o.prune,
+    suspend: o.suspend ?? false,
+    renderer: 'auto',
+  };
+}
+
+const assignmentFlags = (c: Command) =>
+  c
+    .requiredOption('--tenant <t>', 'owning tenant')
+    .requiredOption('--repo <r>', "one of the tenant's repos")
+    .requiredOption('--path <p>', 'directory in the repo')
+    .option('--cluster <name>', 'a target cluster (repeat for more)', collect)
+    .option('--selector <k=v,...>', 'target every cluster with these labels')
+    .option('--namespace <ns>', "namespace for objects that name none (default: the tenant's first)")
+    .option('--no-prune', 'keep objects that leave the repo')
+    .option('--suspend', 'stop reconciling, keep what is applied');
+
+export function registerAssignment(program: Command): void {
+  nounCommand<Assignment>(
+    program,
+    {
+      word: 'assignment',
+      plural: 'assignments',
+      description: 'assignments: deploy path P of repo R onto selected clusters',
+      columns,
+      scoped: true,
+      get: (hub, ref) => hub.assignments.getAssignment(ref),
+      list: async (hub, filter) => (await hub.assignments.listAssignments(filter)).assignments,
+      remove: async (hub, ref) => void (await hub.assignments.deleteAssignment(ref)),
+      deleteDescription: 'delete an assignment; with prune on, agents delete its objects',
+    },
+    (assignment) => {
+      writeVerb<Assignment, AssignmentFlags>(
+        assignment,
+        'create <name>',
+        'create an assignment',
+        assignmentFlags,
+        columns,
+        (hub, name, o) => hub.assignments.createAssignment({ assignment: assignmentSpec(name, o) }),
+      );
+      writeVerb<Assignment, AssignmentFlags>(
+        assignment,
+        'update <name>',
+        "replace an assignment's spec",
+        assignmentFlags,
+        columns,
+        (hub, name, o) => hub.assignments.updateAssignment({ assignment: assignmentSpec(name, o) }),
+      );
+    },
+  );
+}

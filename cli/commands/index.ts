@@ -1,0 +1,15 @@
+// The client verbs, one file per noun; each talks to the hub's gRPC API.
+import type { Command } from 'commander';
+import { registerAssignment } from './assignment.js';
+import { registerCluster } from './cluster.js';
+import { registerRepo } from './repo.js';
+import { registerStatus } from './status.js';
+import { registerTenant } from './tenant.js';
+
+export function registerClientCommands(program: Command): void {
+  registerTenant(program);
+  registerRepo(program);
+  registerCluster(program);
+  registerAssignment(program);
+  registerStatus(program);
+}

@@ -1,0 +1,103 @@
+// gitfleet repo create | update | get | list | resolve | delete
+import type { Command } from 'commander';
+import { DEFAULT_REPO_INTERVAL_SECONDS, shortRevision, type Repo } from '../../proto/index.js';
+import { age, print, type Column } from '../output.js';
+import { parseDuration } from '../parse.js';
+import { nounCommand, withHub, writeVerb } from './verbs.js';
+
+function refOf(r: Repo): string {
+  if (r.commit) return `commit ${r.commit.slice(0, 12)}`;
+  if (r.tag) return `tag ${r.tag}`;
+  return `branch ${r.branch || 'main'}`;
+}
+
+const columns: Column<Repo>[] = [
+  { header: 'TENANT', get: (r) => r.tenant },
+  { header: 'NAME', get: (r) => r.name },
+  { header: 'URL', get: (r) => r.url },
+  { header: 'REF', get: refOf },
+  { header: 'REVISION', get: (r) => (r.revision ? shortRevision(r.revision) : '<unresolved>') },
+  { header: 'RESOLVED', get: (r) => age(r.resolvedAtMs) },
+  { header: 'ERROR', get: (r) => r.resolveError },
+];
+
+interface RepoFlags {
+  tenant: string;
+  url: string;
+  branch?: string;
+  tag?: string;
+  commit?: string;
+  interval: string;
+  username?: string;
+}
+
+function repoSpec(name: string, o: RepoFlags) {
+  const refs = [o.branch, o.tag, o.commit].filter(Boolean);
+  if (refs.length > 1) throw new Error('use at most one of --branch, --tag, --commit');
+  const password = process.env.GITFLEET_GIT_PASSWORD;
+  if (o.username && !password) throw new Error('--username needs the password in GITFLEET_GIT_PASSWORD');
+  return {
+    tenant: o.tenant,
+    name,
+    type: 'git',
+    url: o.url,
+    branch: o.branch ?? '',
+    tag: o.tag ?? '',
+    commit: o.commit ?? '',
+    intervalSeconds: parseDuration(o.interval),
+    credentials: o.username ? { username: o.username, password } : undefined,
+  };
+}
+
+const repoFlags = (c: Command) =>
+  c
+    .requiredOption('--tenant <t>', 'owning tenant')
+    .requiredOption('--url <git-url>', 'clone URL (http(s), ssh or git)')
+    .option('--branch <b>', 'follow a branch (default main)')
+    .option('--tag <t>', 'pin a tag')
+    .option('--commit <sha>', 'pin a commit')
+    .option('--interval <dur>', 'how often to re-resolve the ref', `${DEFAULT_REPO_INTERVAL_SECONDS}s`)
+    .option('--username <user>', 'basic-auth user (password from GITFLEET_GIT_PASSWORD)');
+
+export function registerRepo(program: Command): void {
+  nounCommand<Repo>(
+    program,
+    {
+      word: 'repo',
+      plural: 'repos',
+      description: "repos: a tenant's sources of manifests",
+      columns,
+      scoped: true,
+      get: (hub, ref) => hub.repos.getRepo(ref),
+      list: async (hub, filter) => (await hub.repos.listRepos(filter)).repos,
+      remove: async (hub, ref) => void (await hub.repos.deleteRepo(ref)),
+    },
+    (repo) => {
+      writeVerb<Repo, RepoFlags>(
+        repo,
+        'create <name>',
+        'register a git repo; the hub resolves its ref to an exact commit',
+        repoFlags,
+        columns,
+        (hub, name, o) => hub.repos.createRepo({ repo: repoSpec(name, o) }),
+      );
+      writeVerb<Repo, RepoFlags>(
+        repo,
+        'update <name>',
+        "replace a repo's source (credentials are kept unless --username is given)",
+        repoFlags,
+        columns,
+        (hub, name, o) => hub.repos.updateRepo({ repo: repoSpec(name, o) }),
+      );
+      repo
+        .command('resolve <name>')
+        .description('resolve the ref now (as a webhook would) and roll out a new revision')
+        .requiredOption('--tenant <t>', 'owning tenant')
+        .action(async (name: string, o: { tenant: string }, cmd: Command) =>
+          withHub(cmd, async (hub, format) =>
+            print(format, await hub.repos.resolveRepo({ tenant: o.tenant, name }), columns),
+          ),
+        );
+    },
+  );
+}

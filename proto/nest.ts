@@ -1,0 +1,21 @@
+// The hub's side of the gRPC API for Nest: controller interfaces, the generated
+// `@XServiceControllerMethods()` decorators and the package and service names. Only the hub
+// imports this (it loads @nestjs/microservices); messages come from ./index.ts.
+export {
+  GITFLEET_V1_PACKAGE_NAME,
+  TENANT_SERVICE_NAME,
+  REPO_SERVICE_NAME,
+  CLUSTER_SERVICE_NAME,
+  ASSIGNMENT_SERVICE_NAME,
+  STATUS_SERVICE_NAME,
+  TenantServiceControllerMethods,
+  RepoServiceControllerMethods,
+  ClusterServiceControllerMethods,
+  AssignmentServiceControllerMethods,
+  StatusServiceControllerMethods,
+  type TenantServiceController,
+  type RepoServiceController,
+  type ClusterServiceController,
+  type AssignmentServiceController,
+  type StatusServiceController,
+} from './gen/nest/gitfleet/v1/api.js';
