@@ -4,12 +4,18 @@ import { TenantsModule } from '../tenants/tenants.module.js';
 import { GitRemoteRepository } from './git-remote.repository.js';
 import { ReposController } from './repos.controller.js';
 import { ReposRepository } from './repos.repository.js';
-import { GIT_REMOTE, ReposService } from './repos.service.js';
+import { GIT_REMOTE, RepoResolver } from './repo.resolver.js';
+import { ReposService } from './repos.service.js';
 
 @Module({
   imports: [TenantsModule, DesiredModule],
   controllers: [ReposController],
-  providers: [ReposRepository, { provide: GIT_REMOTE, useClass: GitRemoteRepository }, ReposService],
+  providers: [
+    ReposRepository,
+    { provide: GIT_REMOTE, useClass: GitRemoteRepository },
+    RepoResolver,
+    ReposService,
+  ],
   exports: [ReposService],
 })
 export class ReposModule {}

@@ -11,6 +11,7 @@ import type { DesiredService } from '../desired/desired.service.js';
 import type { TenantsService } from '../tenants/tenants.service.js';
 import { GitRemoteError, type GitRemote } from './git-remote.repository.js';
 import type { ReposRepository, Resolution } from './repos.repository.js';
+import { RepoResolver } from './repo.resolver.js';
 import { ReposService } from './repos.service.js';
 
 const A = 'a'.repeat(40);
@@ -64,6 +65,7 @@ describe('ReposService', () => {
   let git: FakeGit;
   let projections: number;
   let service: ReposService;
+  let resolver: RepoResolver;
   const tenant: Tenant = {
     name: 'team-a',
     namespaces: ['a'],
@@ -83,17 +85,18 @@ describe('ReposService', () => {
       },
     } as unknown as TenantsService;
     const desired = { projectRepo: async () => void projections++ } as unknown as DesiredService;
-    service = new ReposService(
+    const log = createLogger('test', 'silent');
+    resolver = new RepoResolver(
       repos as unknown as ReposRepository,
       git,
-      tenants,
       desired,
       { resolveIntervalSeconds: undefined },
-      createLogger('test', 'silent'),
+      log,
     );
+    service = new ReposService(repos as unknown as ReposRepository, tenants, resolver, log);
   });
 
-  afterEach(() => service.onModuleDestroy());
+  afterEach(() => resolver.onModuleDestroy());
 
   const spec = { tenant: 'team-a', name: 'app', url: 'https://git.example.com/app.git' };
 

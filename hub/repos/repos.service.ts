@@ -1,29 +1,17 @@
-// Repos: CRUD and revision resolution. Each repo's ref is resolved to an exact commit on create,
-// on demand (ResolveRepo), and on its interval by a scheduler that keeps one resolution in
-// flight per repo and spreads repos with jitter. A failed resolution keeps the last good revision
-// and records why; a new revision re-projects the desired sets.
-import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+// Repos: create, read, update, delete. Resolving a repo's ref to a revision (on create, on
+// demand, on its interval) is the RepoResolver's job.
+import { Inject, Injectable } from '@nestjs/common';
 import type { Repo } from '../../proto/index.js';
 import type { Logger } from '../../lib/log.js';
-import { jitter } from '../common/concurrency.js';
 import { AlreadyExistsError, FailedPreconditionError, NotFoundError, scoped } from '../common/errors.js';
-import { KeyedQueue } from '../common/keyed-queue.js';
 import { checkDnsLabel } from '../common/names.js';
-import { HUB_CONFIG, HUB_LOGGER } from '../config/config.module.js';
-import type { ResolvedHubConfig } from '../config/hub-config.js';
-import { DesiredService } from '../desired/desired.service.js';
+import { HUB_LOGGER } from '../config/config.module.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../store/database.js';
 import { TenantsService } from '../tenants/tenants.service.js';
-import { commitForRef, lsRemotePatterns, parseLsRemote, revisionFor, scrubSecrets } from './git-ref.js';
-import type { GitRemote } from './git-remote.repository.js';
+import { scrubSecrets } from './git-ref.js';
+import { RepoResolver } from './repo.resolver.js';
 import { gitRefOf, validateRepo } from './repo.validation.js';
-import { ReposRepository, type Resolution } from './repos.repository.js';
-
-/** CreateRepo answers after the first resolution or after this long, whichever comes first. */
-export const CREATE_WAITS_MS = 10_000;
-
-/** Injection token of the GitRemote (the real one runs `git ls-remote`). */
-export const GIT_REMOTE = Symbol('GIT_REMOTE');
+import { ReposRepository } from './repos.repository.js';
 
 /** What API responses carry: never the credentials themselves. */
 export function publicRepo(repo: Repo): Repo {
@@ -31,18 +19,13 @@ export function publicRepo(repo: Repo): Repo {
 }
 
 @Injectable()
-export class ReposService implements OnApplicationBootstrap, OnModuleDestroy {
+export class ReposService {
   private readonly log: Logger;
-  private readonly queue = new KeyedQueue();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
-  private stopped = false;
 
   constructor(
     @Inject(ReposRepository) private readonly repos: ReposRepository,
-    @Inject(GIT_REMOTE) private readonly git: GitRemote,
     @Inject(TenantsService) private readonly tenants: TenantsService,
-    @Inject(DesiredService) private readonly desired: DesiredService,
-    @Inject(HUB_CONFIG) private readonly config: Pick<ResolvedHubConfig, 'resolveIntervalSeconds'>,
+    @Inject(RepoResolver) private readonly resolver: RepoResolver,
     @Inject(HUB_LOGGER) log: Logger,
   ) {
     this.log = log.child({ module: 'repos' });
@@ -72,7 +55,8 @@ export class ReposService implements OnApplicationBootstrap, OnModuleDestroy {
       { repo: id, url: scrubSecrets(repo.url), ref: gitRefOf(repo), hasCredentials: repo.hasCredentials },
       'repo created',
     );
-    return this.resolveAndAnswer(spec.tenant, spec.name);
+    await this.resolver.resolveBriefly(spec.tenant, spec.name);
+    return this.get(spec.tenant, spec.name);
   }
 
   /** Replaces the source spec; the pinned revision stays until the new ref resolves. */
@@ -90,23 +74,10 @@ export class ReposService implements OnApplicationBootstrap, OnModuleDestroy {
       },
       'repo updated',
     );
-    const repo = await this.resolveAndAnswer(spec.tenant, spec.name);
-    this.schedule(id, spec.tenant, spec.name, this.nextDelay(repo));
+    await this.resolver.resolveBriefly(spec.tenant, spec.name);
+    const repo = await this.get(spec.tenant, spec.name);
+    this.resolver.reschedule(repo);
     return repo;
-  }
-
-  /** Answers with the first resolution when it is quick; a slow remote finishes in the background. */
-  private async resolveAndAnswer(tenant: string, name: string): Promise<Repo> {
-    const first = this.resolveNow(tenant, name).catch((err: unknown) =>
-      this.log.error({ err, repo: scoped(tenant, name) }, 'resolution failed'),
-    );
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      first,
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, CREATE_WAITS_MS))),
-    ]);
-    clearTimeout(timer);
-    return this.get(tenant, name);
   }
 
   async get(tenant: string, name: string): Promise<Repo> {
@@ -137,125 +108,14 @@ export class ReposService implements OnApplicationBootstrap, OnModuleDestroy {
       if (isForeignKeyViolation(err)) throw inUse(await this.repos.usedBy(tenant, name));
       throw err;
     }
-    this.unschedule(id);
+    this.resolver.forget(tenant, name);
     this.log.info({ repo: id }, 'repo deleted');
   }
 
   /** ResolveRepo: resolves now (after any resolution in flight) and returns the result. */
   async resolve(tenant: string, name: string): Promise<Repo> {
     await this.get(tenant, name);
-    await this.resolveNow(tenant, name);
+    await this.resolver.resolve(tenant, name);
     return this.get(tenant, name);
-  }
-
-  private async resolveNow(tenant: string, name: string): Promise<void> {
-    const id = scoped(tenant, name);
-    await this.queue.run(id, () => this.resolveOnce(tenant, name));
-    const repo = await this.repos.get(tenant, name);
-    if (repo && !this.stopped) this.schedule(id, tenant, name, this.nextDelay(repo));
-  }
-
-  /** One resolution: ls-remote (unless pinned), record the outcome, re-project on change. */
-  private async resolveOnce(tenant: string, name: string): Promise<void> {
-    const repo = await this.repos.get(tenant, name, true);
-    if (!repo) return;
-    const id = scoped(tenant, name);
-    const ref = gitRefOf(repo);
-    let outcome: Resolution;
-    try {
-      let commit = ref.name;
-      if (ref.kind !== 'commit') {
-        const refs = parseLsRemote(
-          await this.git.lsRemote(repo.url, lsRemotePatterns(ref), repo.credentials),
-        );
-        const found = commitForRef(refs, ref);
-        if (!found)
-          throw new Error(`${ref.kind} ${JSON.stringify(ref.name)} not found at ${scrubSecrets(repo.url)}`);
-        commit = found;
-      }
-      outcome = { ok: true, revision: revisionFor(ref, commit), atMs: Date.now() };
-    } catch (err) {
-      const message = scrubSecrets((err as Error).message, [repo.credentials?.password]);
-      outcome = { ok: false, error: `repo ${JSON.stringify(id)}: ${message}` };
-    }
-    if (this.stopped || !(await this.repos.saveResolution(tenant, name, outcome))) return; // deleted meanwhile
-    if (outcome.ok && outcome.revision !== repo.revision) {
-      this.log.info(
-        { repo: id, from: repo.revision || undefined, to: outcome.revision },
-        'repo revision changed',
-      );
-      await this.desired.projectRepo(tenant, name);
-    } else if (outcome.ok && repo.resolveError) {
-      this.log.info({ repo: id, revision: outcome.revision }, 'repo resolves again');
-      await this.desired.projectRepo(tenant, name);
-    } else if (!outcome.ok && outcome.error !== repo.resolveError) {
-      this.log.warn(
-        { repo: id, err: outcome.error, keeping: repo.revision || undefined },
-        'repo resolution failed',
-      );
-      await this.desired.projectRepo(tenant, name);
-    }
-  }
-
-  // ---- scheduler ---------------------------------------------------------------------------
-
-  async onApplicationBootstrap(): Promise<void> {
-    const repos = await this.repos.list();
-    for (const r of repos) {
-      // soon after start, spread out
-      this.schedule(scoped(r.tenant, r.name), r.tenant, r.name, jitter(Math.min(this.intervalMs(r), 3000)));
-    }
-    if (repos.length) this.log.info({ repos: repos.length }, 'revision resolution scheduled');
-  }
-
-  private intervalMs(repo: Pick<Repo, 'intervalSeconds'>): number {
-    return (this.config.resolveIntervalSeconds ?? repo.intervalSeconds) * 1000;
-  }
-
-  /** The repo's interval, ±10 % so that repos created together drift apart. */
-  private nextDelay(repo: Pick<Repo, 'intervalSeconds'>): number {
-    const interval = this.intervalMs(repo);
-    return Math.round(interval * 0.9 + jitter(interval * 0.2));
-  }
-
-  private schedule(id: string, tenant: string, name: string, delayMs: number): void {
-    this.unschedule(id);
-    const timer = setTimeout(() => void this.tick(id, tenant, name), delayMs);
-    timer.unref();
-    this.timers.set(id, timer);
-  }
-
-  private unschedule(id: string): void {
-    const t = this.timers.get(id);
-    if (t) clearTimeout(t);
-    this.timers.delete(id);
-  }
-
-  private async tick(id: string, tenant: string, name: string): Promise<void> {
-    this.timers.delete(id);
-    if (this.stopped) return;
-    let repo: Repo | undefined;
-    try {
-      repo = await this.repos.get(tenant, name);
-    } catch (err) {
-      this.log.error({ err, repo: id }, 'cannot load repo for its scheduled resolution; trying again later');
-      if (!this.stopped) this.schedule(id, tenant, name, this.intervalMs({ intervalSeconds: 60 }));
-      return;
-    }
-    if (!repo) return; // deleted
-    if (!this.queue.busy(id)) {
-      try {
-        await this.queue.run(id, () => this.resolveOnce(tenant, name));
-      } catch (err) {
-        this.log.error({ err, repo: id }, 'scheduled resolution failed');
-      }
-    }
-    if (!this.stopped && !this.timers.has(id)) this.schedule(id, tenant, name, this.nextDelay(repo));
-  }
-
-  onModuleDestroy(): void {
-    this.stopped = true;
-    for (const t of this.timers.values()) clearTimeout(t);
-    this.timers.clear();
   }
 }
