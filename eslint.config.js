@@ -36,6 +36,7 @@ export default tseslint.config(
   {
     // the launchers start the hub and the agent through their main.ts, nothing deeper
     files: ['cli/**/*.ts'],
+    ignores: ['**/*.spec.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -61,12 +62,24 @@ function upward(folders) {
   }));
 }
 
-/** One config block per folder: the folders it may not import. cli/ is refined below. */
+/**
+ * Config blocks per folder: the folders its code may not import. Specs beside the code may also
+ * use test/ fixtures. cli/ is refined above.
+ */
 function layers(rules) {
   return Object.entries(rules)
     .filter(([files]) => !files.startsWith('cli/'))
-    .map(([files, folders]) => ({
-      files: [files],
-      rules: { 'no-restricted-imports': ['error', { patterns: upward(folders) }] },
-    }));
+    .flatMap(([files, folders]) => [
+      {
+        files: [files],
+        ignores: ['**/*.spec.ts'],
+        rules: { 'no-restricted-imports': ['error', { patterns: upward(folders) }] },
+      },
+      {
+        files: [files.replace(/\*\.ts$/, '*.spec.ts')],
+        rules: {
+          'no-restricted-imports': ['error', { patterns: upward(folders.filter((f) => f !== 'test')) }],
+        },
+      },
+    ]);
 }

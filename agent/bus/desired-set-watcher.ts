@@ -14,7 +14,14 @@ import {
   type NatsConnection,
   type Subscription,
 } from '@nats-io/transport-node';
-import { DESIRED_BUCKET, DesiredSet, desiredKey, desiredSubject } from '../../proto/index.js';
+import {
+  DESIRED_BUCKET,
+  DesiredSet,
+  desiredKey,
+  desiredSubject,
+  directGetSubject,
+  streamMsgGetSubject,
+} from '../../proto/index.js';
 
 export interface DesiredSetWatcherOptions {
   /** A newer desired set arrived. */
@@ -29,9 +36,8 @@ export interface DesiredSetWatcherOptions {
   requestTimeoutMs?: number;
 }
 
-const STREAM = `KV_${DESIRED_BUCKET}`;
-const DIRECT_GET = `$JS.API.DIRECT.GET.${STREAM}`;
-const MSG_GET = `$JS.API.STREAM.MSG.GET.${STREAM}`;
+const DIRECT_GET = directGetSubject(DESIRED_BUCKET);
+const MSG_GET = streamMsgGetSubject(DESIRED_BUCKET);
 /** JetStream error codes of the stream message API. */
 const ERR_NO_MESSAGE = 10037;
 const ERR_STREAM_NOT_FOUND = 10059;

@@ -1,6 +1,6 @@
 // API discovery, cached: which resource (plural) serves a kind and whether it is namespaced.
 // Misses are refetched at most every few seconds, so CRDs created later are found.
-import type { Scope } from '../render/plain/plain-renderer.js';
+import type { Scope } from './objects.js';
 
 export interface ApiResource {
   name: string;

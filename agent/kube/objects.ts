@@ -16,6 +16,9 @@ export interface ManifestObject {
   [key: string]: unknown;
 }
 
+/** Whether a kind's objects live in a namespace or in the cluster (a CRD's `spec.scope`). */
+export type Scope = 'Namespaced' | 'Cluster';
+
 /** What identifies one object on a cluster. `namespace` is "" for cluster-scoped objects. */
 export interface ObjectRef {
   apiVersion: string;

@@ -2,14 +2,16 @@
 // definitions). Requests are partial messages: missing fields get their proto defaults.
 import {
   credentials as grpcCredentials,
-  makeGenericClientConstructor,
   type CallOptions,
+  type ChannelCredentials,
   type Client,
   type ClientReadableStream,
   type ServiceError,
 } from '@grpc/grpc-js';
 import {
+  AssignmentServiceClient,
   AssignmentServiceService,
+  ClusterServiceClient,
   ClusterServiceService,
   CreateAssignmentRequest,
   CreateClusterRequest,
@@ -28,9 +30,12 @@ import {
   ListClustersRequest,
   ListReposRequest,
   ListTenantsRequest,
+  RepoServiceClient,
   RepoServiceService,
   ResolveRepoRequest,
+  StatusServiceClient,
   StatusServiceService,
+  TenantServiceClient,
   TenantServiceService,
   UpdateAssignmentRequest,
   UpdateClusterRequest,
@@ -105,13 +110,14 @@ function unaryClient<D extends ServiceDef>(
 export function createHubClient(address: string, opts: HubClientOptions = {}): HubClient {
   const deadlineMs = opts.deadlineMs ?? 30_000;
   const creds = grpcCredentials.createInsecure();
-  const make = (def: ServiceDef, name: string): Client =>
-    new (makeGenericClientConstructor(def as never, name))(address, creds);
-  const tenants = make(TenantServiceService, 'TenantService');
-  const repos = make(RepoServiceService, 'RepoService');
-  const clusters = make(ClusterServiceService, 'ClusterService');
-  const assignments = make(AssignmentServiceService, 'AssignmentService');
-  const status = make(StatusServiceService, 'StatusService');
+  // the generated grpc-js clients, one channel each
+  const make = (ctor: new (address: string, creds: ChannelCredentials) => Client): Client =>
+    new ctor(address, creds);
+  const tenants = make(TenantServiceClient);
+  const repos = make(RepoServiceClient);
+  const clusters = make(ClusterServiceClient);
+  const assignments = make(AssignmentServiceClient);
+  const status = new StatusServiceClient(address, creds);
   const m = <T>(fns: MessageFns<T>): MessageFns<never> => fns as unknown as MessageFns<never>;
   return {
     tenants: unaryClient(
@@ -164,10 +170,7 @@ export function createHubClient(address: string, opts: HubClientOptions = {}): H
     ),
     status: {
       ...unaryClient(status, StatusServiceService, { getStatus: m(GetStatusRequest) }, deadlineMs),
-      watchStatus: (request = {}) =>
-        (
-          status as unknown as { watchStatus(r: GetStatusRequest): ClientReadableStream<AssignmentStatus> }
-        ).watchStatus(GetStatusRequest.fromPartial(request)),
+      watchStatus: (request = {}) => status.watchStatus(GetStatusRequest.fromPartial(request)),
     },
     close(): void {
       for (const c of [tenants, repos, clusters, assignments, status]) c.close();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { DesiredSet } from '../../proto/index.js';
 import { buildSnapshot, computeDesiredSet, hashDesiredSet } from './desired-set.js';
-import { assignment, repo, SHA1, SHA2, tenant } from './testing.js';
+import { assignment, repo, SHA1, SHA2, tenant } from '../../test/fixtures/hub-records.js';
 
 const prod = { name: 'prod-1', labels: { env: 'prod' } };
 const dev = { name: 'dev-1', labels: { env: 'dev' } };

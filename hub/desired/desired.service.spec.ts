@@ -7,7 +7,7 @@ import type { DesiredKvRepository } from './desired-kv.repository.js';
 import { buildSnapshot, type DesiredSnapshot } from './desired-set.js';
 import type { ClusterProjectionState, DesiredRepository, GenerationUpdate } from './desired.repository.js';
 import { DesiredService } from './desired.service.js';
-import { assignment, repo, SHA2, tenant } from './testing.js';
+import { assignment, repo, SHA2, tenant } from '../../test/fixtures/hub-records.js';
 
 class FakeStore {
   tenants: Tenant[] = [tenant('team-a')];

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { AssignmentState, Reason, type AssignmentStatus } from '../../proto/index.js';
 import { buildSnapshot } from '../desired/desired-set.js';
-import { assignment, repo, SHA1, tenant } from '../desired/testing.js';
+import { assignment, repo, SHA1, tenant } from '../../test/fixtures/hub-records.js';
 import { buildStatusView } from './status-view.js';
 
 const clusters = [

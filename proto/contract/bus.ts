@@ -31,9 +31,33 @@ export function desiredKey(cluster: string): string {
   return assertClusterName(cluster);
 }
 
+/** Raw subject a KV put of `key` in `bucket` is published on. */
+export function kvSubject(bucket: string, key: string): string {
+  return `$KV.${bucket}.${key}`;
+}
+
 /** Raw subject a KV put of the cluster's desired set is published on (for direct subscriptions). */
 export function desiredSubject(cluster: string): string {
-  return `$KV.${DESIRED_BUCKET}.${desiredKey(cluster)}`;
+  return kvSubject(DESIRED_BUCKET, desiredKey(cluster));
+}
+
+/** The JetStream stream behind a KV bucket. */
+export function kvStream(bucket: string): string {
+  return `KV_${bucket}`;
+}
+
+/**
+ * JetStream API subject of a direct get on a bucket's stream (the bucket allows direct gets):
+ * request `{ last_by_subj: desiredSubject(cluster) }` to read a key without a consumer. This is
+ * the one JetStream API subject an agent needs to publish to.
+ */
+export function directGetSubject(bucket: string = DESIRED_BUCKET): string {
+  return `$JS.API.DIRECT.GET.${kvStream(bucket)}`;
+}
+
+/** JetStream API subject of a stream message get (the fallback when direct gets are off). */
+export function streamMsgGetSubject(bucket: string = DESIRED_BUCKET): string {
+  return `$JS.API.STREAM.MSG.GET.${kvStream(bucket)}`;
 }
 
 /** Every subject of the status stream. */

@@ -28,6 +28,7 @@ import {
   type NatsEnv,
   type RegistryEnv,
 } from './index.js';
+import { widget, widgetCrd } from '../fixtures/widget-crd.js';
 
 // async: the git server runs in this process, a synchronous child would block it
 const execFile = promisify(execFileCb);
@@ -149,48 +150,21 @@ describe('kubernetes control plane', () => {
 
   it('serves custom resources of an applied CRD', async () => {
     const client = KubernetesObjectApi.makeApiClient(kc);
-    const crd = {
-      apiVersion: 'apiextensions.k8s.io/v1',
-      kind: 'CustomResourceDefinition',
-      metadata: { name: 'widgets.example.gitfleet.dev' },
-      spec: {
-        group: 'example.gitfleet.dev',
-        scope: 'Namespaced',
-        names: { plural: 'widgets', singular: 'widget', kind: 'Widget' },
-        versions: [
-          {
-            name: 'v1',
-            served: true,
-            storage: true,
-            schema: {
-              openAPIV3Schema: {
-                type: 'object',
-                properties: { spec: { type: 'object', properties: { size: { type: 'integer' } } } },
-              },
-            },
-          },
-        ],
-      },
-    };
+    const crd = widgetCrd;
     await client.create(crd);
     await createNamespace('crs');
-    const widget = {
-      apiVersion: 'example.gitfleet.dev/v1',
-      kind: 'Widget',
-      metadata: { name: 'w', namespace: 'crs' },
-      spec: { size: 3 },
-    };
+    const w = widget('crs', 'w', { size: '3' });
     // the CRD is served once established; decoding a custom resource must not crash the server
     const applied = await eventually(
       async () => {
-        await client.create(widget).catch((err: unknown) => {
+        await client.create(w).catch((err: unknown) => {
           if (errorCode(err) !== 409) throw err;
         });
-        return client.read(widget);
+        return client.read(w);
       },
       { timeoutMs: 30_000 },
     );
-    expect((applied as unknown as { spec: { size: number } }).spec.size).toBe(3);
+    expect((applied as unknown as { spec: { size: string } }).spec.size).toBe('3');
   });
 
   it('completes a namespace deletion (kube-controller-manager runs)', async () => {

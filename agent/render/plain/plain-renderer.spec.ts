@@ -4,7 +4,8 @@ import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { Reason } from '../../../proto/index.js';
 import { ReconcileError } from '../../errors.js';
-import { finalizeObjects, parseManifests, renderPlain, type Scope } from './plain-renderer.js';
+import type { Scope } from '../../kube/objects.js';
+import { finalizeObjects, parseManifests, renderPlain } from './plain-renderer.js';
 
 const cm = (name: string, extra = '') =>
   `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n${extra}`;

@@ -16,9 +16,8 @@ import {
   refKey,
   refOf,
   type ManifestObject,
+  type Scope,
 } from '../../kube/objects.js';
-
-export type Scope = 'Namespaced' | 'Cluster';
 
 /** Whether a kind is namespaced, from the API server's discovery; undefined when unknown. */
 export type ScopeResolver = (apiVersion: string, kind: string) => Promise<Scope | undefined>;

@@ -11,6 +11,7 @@ import { KubeCluster } from '../../../agent/kube/kube-client.js';
 import type { ManifestObject } from '../../../agent/kube/objects.js';
 import { GitSource } from '../../../agent/sources/git/git-source.js';
 import { startGit, startKube, type GitEnv, type KubeEnv } from '../../env/index.js';
+import { widget, widgetCrd, WIDGET_API_VERSION } from '../../fixtures/widget-crd.js';
 
 const log = createLogger('agent', process.env.GITFLEET_LOG_LEVEL ?? 'warn');
 
@@ -27,46 +28,13 @@ describe('applier', () => {
     await kube?.stop();
   });
 
-  const crd: ManifestObject = {
-    apiVersion: 'apiextensions.k8s.io/v1',
-    kind: 'CustomResourceDefinition',
-    metadata: { name: 'widgets.example.com' },
-    spec: {
-      group: 'example.com',
-      scope: 'Namespaced',
-      names: { kind: 'Widget', plural: 'widgets', singular: 'widget', listKind: 'WidgetList' },
-      versions: [
-        {
-          name: 'v1',
-          served: true,
-          storage: true,
-          schema: {
-            openAPIV3Schema: {
-              type: 'object',
-              properties: {
-                spec: {
-                  type: 'object',
-                  properties: { size: { type: 'string' } },
-                  'x-kubernetes-preserve-unknown-fields': true,
-                },
-              },
-            },
-          },
-        },
-      ],
-    },
-  };
   // a custom resource of the CRD in the same revision: applied after its CRD is established
-  const widget = (value: string) => ({
-    apiVersion: 'example.com/v1',
-    kind: 'Widget',
-    metadata: { name: 'w', namespace: 'shop' },
-    spec: { size: value, extra: { kept: true } },
-  });
+  const crd = widgetCrd;
+  const cr = (value: string) => widget('shop', 'w', { size: value, extra: { kept: true } });
   const items = (value: string) =>
     [
       crd,
-      widget(value),
+      cr(value),
       {
         apiVersion: 'v1',
         kind: 'ConfigMap',
@@ -78,7 +46,7 @@ describe('applier', () => {
 
   it('applies a namespace and a CRD before what depends on them, and waits for the CRD', async () => {
     const applier = new Applier({ discovery: cluster.discovery, log });
-    expect(await cluster.discovery.resource('example.com/v1', 'Widget')).toBeUndefined();
+    expect(await cluster.discovery.resource(WIDGET_API_VERSION, 'Widget')).toBeUndefined();
     const r = await applier.apply(cluster.asAgent(), items('1'));
     expect(r.failures).toEqual([]);
     const actions = r.changes.map((c) => `${c.ref.kind}:${c.action}`);
@@ -87,7 +55,7 @@ describe('applier', () => {
     expect(actions.slice(2).sort()).toEqual(['ConfigMap:created', 'Widget:created']);
     const w = await cluster
       .asAgent()
-      .get({ apiVersion: 'example.com/v1', kind: 'Widget', namespace: 'shop', name: 'w' });
+      .get({ apiVersion: WIDGET_API_VERSION, kind: 'Widget', namespace: 'shop', name: 'w' });
     expect(w?.spec).toEqual({ size: '1', extra: { kept: true } });
     // JSON names in the schema reach the server (client-node's typed models would drop them)
     const live = await cluster
@@ -100,7 +68,7 @@ describe('applier', () => {
     ).versions[0].schema.openAPIV3Schema.properties.spec;
     expect(schema['x-kubernetes-preserve-unknown-fields']).toBe(true);
     // established, and discovery knows its kind right away
-    expect(await cluster.discovery.resource('example.com/v1', 'Widget')).toMatchObject({
+    expect(await cluster.discovery.resource(WIDGET_API_VERSION, 'Widget')).toMatchObject({
       name: 'widgets',
       namespaced: true,
     });
