@@ -1,5 +1,5 @@
 // The agent's entry point: validates the configuration and wires the parts; no logic here.
-// The process entry point is `gitfleet agent` (hub/cli/serve.ts).
+// The process entry point is `gitfleet agent` (cli/launchers.ts).
 import type { AssignmentStatus, DesiredSet } from '../proto/index.js';
 import { createLogger } from '../lib/log.js';
 import { Agent, type AgentEvents } from './agent.js';
