@@ -1,8 +1,8 @@
-// The contract hub, agent and CLI share: generated messages and grpc-js service definitions, plus
-// the hand-written names (subjects, keys, revisions, reasons). Import from here, not from
-// proto/gen directly. Nothing here loads Nest: the hub's Nest controller side is in ./nest.ts.
+// The contract hub, agent and CLI share: generated messages (resources and the bus), plus the
+// hand-written names (subjects, keys, revisions, reasons, defaults). Import from here, not from
+// proto/gen directly. Nothing here loads gRPC or Nest: the API's requests and grpc-js services
+// are in ./api.ts (CLI client, hub), and the hub's Nest controller side in ./nest.ts.
 export * from './gen/gitfleet/v1/resources.js';
-export * from './gen/gitfleet/v1/api.js';
 export * from './gen/gitfleet/v1/bus.js';
 // every generated file repeats these helpers; name one copy explicitly
 export {

@@ -8,6 +8,7 @@ import {
   type ClientReadableStream,
   type ServiceError,
 } from '@grpc/grpc-js';
+import { type AssignmentStatus, type DeepPartial, type MessageFns } from '../../proto/index.js';
 import {
   AssignmentServiceClient,
   AssignmentServiceService,
@@ -40,10 +41,7 @@ import {
   UpdateAssignmentRequest,
   UpdateClusterRequest,
   UpdateRepoRequest,
-  type AssignmentStatus,
-  type DeepPartial,
-  type MessageFns,
-} from '../../proto/index.js';
+} from '../../proto/api.js';
 
 interface MethodDef {
   path: string;

@@ -1,6 +1,6 @@
 import { Controller, Inject } from '@nestjs/common';
+import { type Assignment } from '../../proto/index.js';
 import {
-  type Assignment,
   type CreateAssignmentRequest,
   type DeleteAssignmentRequest,
   type DeleteResponse,
@@ -8,7 +8,7 @@ import {
   type ListAssignmentsRequest,
   type ListAssignmentsResponse,
   type UpdateAssignmentRequest,
-} from '../../proto/index.js';
+} from '../../proto/api.js';
 import { AssignmentServiceControllerMethods, type AssignmentServiceController } from '../../proto/nest.js';
 import { AssignmentsService } from './assignments.service.js';
 

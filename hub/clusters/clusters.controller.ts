@@ -1,6 +1,6 @@
 import { Controller, Inject } from '@nestjs/common';
+import { type Cluster } from '../../proto/index.js';
 import {
-  type Cluster,
   type CreateClusterRequest,
   type DeleteClusterRequest,
   type DeleteResponse,
@@ -8,7 +8,7 @@ import {
   type ListClustersRequest,
   type ListClustersResponse,
   type UpdateClusterRequest,
-} from '../../proto/index.js';
+} from '../../proto/api.js';
 import { ClusterServiceControllerMethods, type ClusterServiceController } from '../../proto/nest.js';
 import { ClustersService } from './clusters.service.js';
 

@@ -1,4 +1,5 @@
 import { Controller, Inject } from '@nestjs/common';
+import { type Repo } from '../../proto/index.js';
 import {
   type CreateRepoRequest,
   type DeleteRepoRequest,
@@ -6,10 +7,9 @@ import {
   type GetRepoRequest,
   type ListReposRequest,
   type ListReposResponse,
-  type Repo,
   type ResolveRepoRequest,
   type UpdateRepoRequest,
-} from '../../proto/index.js';
+} from '../../proto/api.js';
 import { RepoServiceControllerMethods, type RepoServiceController } from '../../proto/nest.js';
 import { ReposService } from './repos.service.js';
 

@@ -1,6 +1,7 @@
 import { Controller, Inject } from '@nestjs/common';
 import type { Observable } from 'rxjs';
-import { type AssignmentStatus, type GetStatusRequest, type GetStatusResponse } from '../../proto/index.js';
+import { type AssignmentStatus } from '../../proto/index.js';
+import { type GetStatusRequest, type GetStatusResponse } from '../../proto/api.js';
 import { StatusServiceControllerMethods, type StatusServiceController } from '../../proto/nest.js';
 import { normalizeFilter, StatusService } from './status.service.js';
 

@@ -4,7 +4,8 @@
 // it sent before.
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { merge, Observable, Subject } from 'rxjs';
-import type { AssignmentStatus, Cluster, GetStatusResponse } from '../../proto/index.js';
+import type { AssignmentStatus, Cluster } from '../../proto/index.js';
+import type { GetStatusResponse } from '../../proto/api.js';
 import { DesiredService } from '../desired/desired.service.js';
 import { StatusIngestService } from './status-ingest.service.js';
 import { buildStatusView, statusKey, type StatusFilter } from './status-view.js';

@@ -1,12 +1,12 @@
 import { Controller, Inject } from '@nestjs/common';
+import { type Tenant } from '../../proto/index.js';
 import {
   type CreateTenantRequest,
   type DeleteResponse,
   type DeleteTenantRequest,
   type GetTenantRequest,
   type ListTenantsResponse,
-  type Tenant,
-} from '../../proto/index.js';
+} from '../../proto/api.js';
 import { TenantServiceControllerMethods, type TenantServiceController } from '../../proto/nest.js';
 import { TenantsService } from './tenants.service.js';
 

@@ -23,6 +23,7 @@ import {
   desiredKey,
   type AssignmentStatus,
 } from '../../proto/index.js';
+import {} from '../../proto/api.js';
 import {
   eventually,
   startGit,

@@ -9,6 +9,7 @@ import { readProc } from '../lib/proc.js';
 import { Cleanup, type Scenario, type ScenarioContext, type ScenarioOutcome } from '../lib/scenario.js';
 import { forEachLimit, waitUntil, waitUntilAsync } from '../lib/wait.js';
 import { AssignmentState } from '../../../proto/index.js';
+import {} from '../../../proto/api.js';
 
 const CLUSTER = 'assign-1';
 const TENANT = 'bench';

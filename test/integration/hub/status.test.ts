@@ -15,6 +15,7 @@ import {
   type AssignmentStatus,
   type DeepPartial,
 } from '../../../proto/index.js';
+import {} from '../../../proto/api.js';
 import { startGit, startNats, type GitEnv, type GitRepo, type NatsEnv } from '../../env/index.js';
 import { busProbe, eventually, startTestHub, tempDir, type BusProbe, type TestHub } from './harness.js';
 
