@@ -5,7 +5,8 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { Repo } from '../../proto/index.js';
 import type { Logger } from '../../lib/log.js';
-import { jitter } from '../common/concurrency.js';
+import { jitter } from '../../lib/limit.js';
+import { scrubSecrets } from '../../lib/redact.js';
 import { AlreadyExistsError, FailedPreconditionError, NotFoundError, scoped } from '../common/errors.js';
 import { KeyedQueue } from '../common/keyed-queue.js';
 import { checkDnsLabel } from '../common/names.js';
@@ -14,7 +15,7 @@ import type { ResolvedHubConfig } from '../config/hub-config.js';
 import { DesiredService } from '../desired/desired.service.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../store/database.js';
 import { TenantsService } from '../tenants/tenants.service.js';
-import { commitForRef, lsRemotePatterns, parseLsRemote, revisionFor, scrubSecrets } from './git-ref.js';
+import { commitForRef, lsRemotePatterns, parseLsRemote, revisionFor } from './git-ref.js';
 import type { GitRemote } from './git-remote.repository.js';
 import { gitRefOf, validateRepo } from './repo.validation.js';
 import { ReposRepository, type Resolution } from './repos.repository.js';
