@@ -4,11 +4,12 @@ import { EventEmitter } from 'node:events';
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { DesiredSet, LABEL_MANAGED_BY, MANAGED_BY, type AssignmentStatus } from '../proto/index.js';
+import { retry } from '../lib/backoff.js';
 import type { Logger } from '../lib/log.js';
 import { assignmentKey } from './apply/inventory.js';
 import type { InventoryStore } from './apply/inventory-store.js';
 import { DesiredSetWatcher } from './bus/desired-set-watcher.js';
-import { HubConnection, sleep } from './bus/hub-connection.js';
+import { HubConnection } from './bus/hub-connection.js';
 import { errorMessage } from './errors.js';
 import type { KubeCluster } from './kube/kube-client.js';
 import { WorkQueue } from './queue/work-queue.js';
@@ -102,9 +103,8 @@ export class Agent {
 
   /** Ensures the agent namespace and loads the persisted desired set, retrying until it works. */
   private async runBootstrap(): Promise<void> {
-    let delay = 500;
-    while (!this.stopping.signal.aborted) {
-      try {
+    await retry(
+      async () => {
         await this.ensureNamespace();
         const set = await this.p.desiredStore.load();
         if (set && this.take(set, 'cluster')) {
@@ -114,16 +114,18 @@ export class Agent {
           );
         }
         await this.scanOrphans();
-        return;
-      } catch (err) {
-        this.p.log.warn(
-          { err: errorMessage(err), retryInMs: delay },
-          'cannot read agent state from the cluster; retrying',
-        );
-        await sleep(delay, this.stopping.signal);
-        delay = Math.min(delay * 2, 30_000);
-      }
-    }
+      },
+      {
+        firstDelayMs: 500,
+        maxDelayMs: 30_000,
+        signal: this.stopping.signal,
+        onError: (err, retryInMs) =>
+          this.p.log.warn(
+            { err: errorMessage(err), retryInMs },
+            'cannot read agent state from the cluster; retrying',
+          ),
+      },
+    );
   }
 
   private async ensureNamespace(): Promise<void> {

@@ -1,6 +1,8 @@
 // The agent's configuration: validated once at start, defaults filled in, failing fast.
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isLogLevel } from '../lib/log.js';
+import { isDnsLabel } from '../lib/names.js';
 import { assertClusterName, DEFAULT_AGENT_NAMESPACE } from '../proto/index.js';
 
 export interface AgentConfig {
@@ -27,9 +29,6 @@ export interface AgentConfig {
 
 export type ResolvedAgentConfig = Required<Omit<AgentConfig, 'kubeconfigPath'>> & { kubeconfigPath?: string };
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
-
 function positive(name: string, v: number | undefined, dflt: number): number {
   const n = v ?? dflt;
   if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0) {
@@ -45,11 +44,10 @@ export function resolveAgentConfig(c: AgentConfig): ResolvedAgentConfig {
     throw new Error('invalid agent config: natsUrl is required');
   }
   const namespace = c.namespace ?? DEFAULT_AGENT_NAMESPACE;
-  if (!DNS_LABEL.test(namespace))
+  if (!isDnsLabel(namespace))
     throw new Error(`invalid agent config: namespace ${JSON.stringify(namespace)} is not a DNS label`);
   const logLevel = c.logLevel ?? process.env.GITFLEET_LOG_LEVEL ?? 'info';
-  if (!LOG_LEVELS.has(logLevel))
-    throw new Error(`invalid agent config: logLevel ${JSON.stringify(logLevel)}`);
+  if (!isLogLevel(logLevel)) throw new Error(`invalid agent config: logLevel ${JSON.stringify(logLevel)}`);
   const xdg = process.env.XDG_CACHE_HOME;
   return {
     cluster,

@@ -2,6 +2,7 @@
 // ConfigMap in the agent's namespace. Its difference with the next revision's objects is the
 // prune set (Flux's inventory). Pure functions here; I/O in inventory-store.ts.
 import { createHash } from 'node:crypto';
+import { isDnsLabel } from '../../lib/names.js';
 import { refKey, type ObjectRef } from '../kube/objects.js';
 
 export { labelValue } from '../kube/objects.js';
@@ -23,8 +24,6 @@ export const INVENTORY_DATA_KEY = 'inventory.json';
 export const ANNOTATION_TENANT = 'gitfleet.dev/tenant';
 export const ANNOTATION_ASSIGNMENT = 'gitfleet.dev/assignment';
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-
 function shortHash(s: string, n = 16): string {
   return createHash('sha256').update(s).digest('hex').slice(0, n);
 }
@@ -32,7 +31,7 @@ function shortHash(s: string, n = 16): string {
 /** ConfigMap name of an assignment's inventory: readable when it fits, hashed otherwise. */
 export function inventoryName(tenant: string, assignment: string): string {
   const readable = `gitfleet-inventory.${tenant}.${assignment}`;
-  if (DNS_LABEL.test(tenant) && DNS_LABEL.test(assignment) && readable.length <= 253) return readable;
+  if (isDnsLabel(tenant) && isDnsLabel(assignment) && readable.length <= 253) return readable;
   return `gitfleet-inventory.${shortHash(`${tenant}/${assignment}`, 32)}`;
 }
 

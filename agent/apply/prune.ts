@@ -2,10 +2,10 @@
 // that went away), as the tenant's identity, with background propagation. An object that is
 // already gone is skipped; so is one that another assignment has taken over since (its
 // ownership labels no longer name this assignment).
+import { mapLimit } from '../../lib/limit.js';
 import { LABEL_ASSIGNMENT, LABEL_TENANT } from '../../proto/index.js';
 import type { KubeClient } from '../kube/kube-client.js';
 import { labelValue, type ObjectRef } from '../kube/objects.js';
-import { mapLimit } from './limit.js';
 import { failureMessage, type ApplyFailure, type ChangeSetEntry } from './ssa.js';
 import { deleteOrder, isStageOne } from './staging.js';
 

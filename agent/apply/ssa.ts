@@ -3,13 +3,13 @@
 // Objects that did not drift are not written at all (see drift.ts): a pass over an unchanged
 // revision costs one list (or get) per kind and namespace and no writes.
 import { FIELD_MANAGER } from '../../proto/index.js';
+import { mapLimit } from '../../lib/limit.js';
 import type { Logger } from '../../lib/log.js';
 import type { Discovery } from '../kube/discovery.js';
 import { kubeErrorMessage } from '../kube/errors.js';
 import type { KubeClient, LiveObject } from '../kube/kube-client.js';
 import { describeRef, refKey, refOf, type ManifestObject, type ObjectRef } from '../kube/objects.js';
 import { hasDrifted } from './drift.js';
-import { mapLimit } from './limit.js';
 import { isCrd, stageObjects } from './staging.js';
 
 export type Action = 'created' | 'configured' | 'unchanged' | 'deleted' | 'skipped';

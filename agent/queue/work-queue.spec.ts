@@ -1,11 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { deferred } from '../../lib/limit.js';
 import { WorkQueue, type Outcome } from './work-queue.js';
-
-function deferred<T = void>() {
-  let resolve!: (v: T) => void;
-  const promise = new Promise<T>((r) => (resolve = r));
-  return { promise, resolve };
-}
 
 /** A process function whose runs the test finishes by hand. */
 function controlled() {

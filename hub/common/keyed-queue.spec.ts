@@ -1,5 +1,5 @@
 import { expect, it } from '@jest/globals';
-import { deferred } from './concurrency.js';
+import { deferred } from '../../lib/limit.js';
 import { KeyedQueue } from './keyed-queue.js';
 
 it('runs one job per key at a time and coalesces requests made meanwhile into one more run', async () => {

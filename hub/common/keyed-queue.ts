@@ -1,7 +1,7 @@
 // A work queue that serializes per key: at most one run in flight per key. A request that
 // arrives while a run is in flight is coalesced into exactly one follow-up run, so the caller
 // sees a result computed after its request without runs piling up.
-import { deferred, type Deferred } from './concurrency.js';
+import { deferred, type Deferred } from '../../lib/limit.js';
 
 interface KeyState {
   next?: Deferred<void>;

@@ -1,14 +1,10 @@
-// Name rules shared by every resource: DNS-1123 labels for names and namespaces, Kubernetes
-// label keys and values for cluster labels and selectors.
+// Name rules shared by every resource: DNS-1123 labels for names and namespaces (lib/names),
+// Kubernetes label keys and values for cluster labels and selectors.
+import { isDnsLabel } from '../../lib/names.js';
 import { ValidationError } from './errors.js';
 
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const LABEL_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
-
-export function isDnsLabel(value: string): boolean {
-  return value.length <= 63 && DNS1123_LABEL.test(value);
-}
 
 /** Throws a ValidationError naming `field` unless `value` is a DNS-1123 label. */
 export function checkDnsLabel(field: string, value: string): string {

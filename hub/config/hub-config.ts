@@ -2,6 +2,8 @@
 // that names the bad setting.
 import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { isLogLevel, LOG_LEVELS } from '../../lib/log.js';
+import { scrubSecrets } from '../../lib/redact.js';
 
 /** What startHub() takes (from the CLI, the environment or a test). */
 export interface HubConfig {
@@ -34,8 +36,6 @@ export class ConfigError extends Error {
     super(`invalid hub config: ${setting}: ${reason}`);
   }
 }
-
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export function parseListen(listen: unknown): { host: string; port: number } {
   if (typeof listen !== 'string' || listen.trim() === '')
@@ -76,10 +76,7 @@ export function parseDb(db: unknown): DbConfig {
   const s = db.trim();
   if (/^postgres(ql)?:\/\//i.test(s)) return { kind: 'postgres', url: s };
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(s)) {
-    throw new ConfigError(
-      'db',
-      `unsupported database URL scheme in ${JSON.stringify(s.replace(/\/\/[^@/]*@/, '//***@'))}`,
-    );
+    throw new ConfigError('db', `unsupported database URL scheme in ${JSON.stringify(scrubSecrets(s))}`);
   }
   const path = s.startsWith('sqlite:') ? s.slice('sqlite:'.length) : s;
   if (path === ':memory:') return { kind: 'sqlite', path };
@@ -106,7 +103,7 @@ export function parseHubConfig(config: HubConfig): ResolvedHubConfig {
     resolveIntervalSeconds = v;
   }
   const logLevel = config.logLevel ?? process.env.GITFLEET_LOG_LEVEL ?? 'info';
-  if (!LOG_LEVELS.includes(logLevel)) {
+  if (!isLogLevel(logLevel)) {
     throw new ConfigError('logLevel', `${JSON.stringify(logLevel)} is not one of ${LOG_LEVELS.join(', ')}`);
   }
   return {

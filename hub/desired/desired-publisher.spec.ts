@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { DesiredSet } from '../../proto/index.js';
 import { createLogger } from '../../lib/log.js';
-import { deferred } from '../common/concurrency.js';
+import { deferred } from '../../lib/limit.js';
 import { DesiredPublisher, type PublishTarget } from './desired-publisher.js';
 
 const log = createLogger('test', 'silent');

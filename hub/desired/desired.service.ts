@@ -6,8 +6,9 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { Subject, type Subscription } from 'rxjs';
 import type { Logger } from '../../lib/log.js';
-import { BusService, sleep, type BusConnection } from '../bus/bus.service.js';
-import { deferred, type Deferred } from '../common/concurrency.js';
+import { retry } from '../../lib/backoff.js';
+import { deferred, type Deferred } from '../../lib/limit.js';
+import { BusService, type BusConnection } from '../bus/bus.service.js';
 import { HUB_LOGGER } from '../config/config.module.js';
 import { DesiredKvRepository } from './desired-kv.repository.js';
 import { DesiredPublisher } from './desired-publisher.js';
@@ -76,19 +77,21 @@ export class DesiredService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async onConnected(conn: BusConnection): Promise<void> {
-    let delay = 500;
-    while (!this.stopped && !conn.nc.isClosed()) {
-      try {
+    await retry(
+      async () => {
         await this.kv.ensureBucket(conn);
         this.publisher.retryFailed();
         await this.project('all', { verify: true });
-        return;
-      } catch (err) {
-        this.log.warn({ err: (err as Error).message, retryInMs: delay }, 'cannot prepare the desired bucket');
-        await sleep(delay, this.stopSignal.signal);
-        delay = Math.min(delay * 2, 10_000);
-      }
-    }
+      },
+      {
+        firstDelayMs: 500,
+        maxDelayMs: 10_000,
+        signal: this.stopSignal.signal,
+        while: () => !this.stopped && !conn.nc.isClosed(),
+        onError: (err, retryInMs) =>
+          this.log.warn({ err: (err as Error).message, retryInMs }, 'cannot prepare the desired bucket'),
+      },
+    );
   }
 
   /**

@@ -44,10 +44,3 @@ export function commitForRef(refs: ReadonlyMap<string, string>, ref: GitRef): st
 export function revisionFor(ref: GitRef, commit: string): string {
   return formatGitRevision(ref.kind === 'commit' ? '' : ref.name, commit);
 }
-
-/** Removes credentials from text about a remote: URL user-info and the literal secrets. */
-export function scrubSecrets(text: string, secrets: ReadonlyArray<string | undefined> = []): string {
-  let out = text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^\s/@]+@/gi, '$1***@');
-  for (const s of secrets) if (s) out = out.split(s).join('***');
-  return out;
-}

@@ -1,12 +1,13 @@
 // Talks to git remotes with `git ls-remote` (all network I/O of revision resolution).
-// Credentials travel in the child's environment as an http.extraHeader (GIT_CONFIG_* variables),
+// Git runs in the environment of lib/git-env: credentials travel in it as an http.extraHeader,
 // never on the command line, and every message that leaves here is scrubbed of them.
 import { execFile } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { Injectable } from '@nestjs/common';
 import type { GitCredentials } from '../../proto/index.js';
-import { Semaphore } from '../common/concurrency.js';
-import { scrubSecrets } from './git-ref.js';
+import { basicAuthHeader, gitEnv } from '../../lib/git-env.js';
+import { Semaphore } from '../../lib/limit.js';
+import { scrubSecrets } from '../../lib/redact.js';
 
 export const LS_REMOTE_TIMEOUT_MS = 20_000;
 
@@ -29,25 +30,15 @@ export class GitRemoteRepository implements GitRemote {
   }
 
   private exec(url: string, patterns: string[], credentials?: GitCredentials): Promise<string> {
-    const env: NodeJS.ProcessEnv = { ...process.env };
-    for (const k of Object.keys(env)) if (k.startsWith('GIT_CONFIG_') || k === 'GIT_DIR') delete env[k];
-    Object.assign(env, {
-      LC_ALL: 'C',
-      GIT_TERMINAL_PROMPT: '0',
-      GIT_ASKPASS: '',
-      SSH_ASKPASS: '',
-      GIT_ALLOW_PROTOCOL: 'http:https:ssh:git',
-      GIT_SSH_COMMAND: process.env.GIT_SSH_COMMAND ?? 'ssh -o BatchMode=yes',
-    });
     const secrets: string[] = [];
+    let header: string | undefined;
     if (credentials?.password) {
-      const token = Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64');
-      env.GIT_CONFIG_COUNT = '1';
-      env.GIT_CONFIG_KEY_0 = 'http.extraHeader';
-      env.GIT_CONFIG_VALUE_0 = `Authorization: Basic ${token}`;
-      secrets.push(token, credentials.password);
+      const auth = basicAuthHeader(credentials.username, credentials.password);
+      header = auth.header;
+      secrets.push(auth.token, credentials.password);
     }
-    const args = ['-c', 'credential.helper=', 'ls-remote', url, ...patterns];
+    const env = gitEnv({ header });
+    const args = ['ls-remote', url, ...patterns];
     const shown = scrubSecrets(url, secrets);
     return new Promise((resolve, reject) => {
       execFile(

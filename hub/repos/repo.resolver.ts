@@ -5,13 +5,14 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { Repo } from '../../proto/index.js';
 import type { Logger } from '../../lib/log.js';
-import { jitter } from '../common/concurrency.js';
+import { jitter } from '../../lib/limit.js';
+import { scrubSecrets } from '../../lib/redact.js';
 import { scoped } from '../common/errors.js';
 import { KeyedQueue } from '../common/keyed-queue.js';
 import { HUB_CONFIG, HUB_LOGGER } from '../config/config.module.js';
 import type { ResolvedHubConfig } from '../config/hub-config.js';
 import { DesiredService } from '../desired/desired.service.js';
-import { commitForRef, lsRemotePatterns, parseLsRemote, revisionFor, scrubSecrets } from './git-ref.js';
+import { commitForRef, lsRemotePatterns, parseLsRemote, revisionFor } from './git-ref.js';
 import type { GitRemote } from './git-remote.repository.js';
 import { gitRefOf } from './repo.validation.js';
 import { ReposRepository, type Resolution } from './repos.repository.js';

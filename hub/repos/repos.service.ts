@@ -3,12 +3,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Repo } from '../../proto/index.js';
 import type { Logger } from '../../lib/log.js';
+import { scrubSecrets } from '../../lib/redact.js';
 import { AlreadyExistsError, FailedPreconditionError, NotFoundError, scoped } from '../common/errors.js';
 import { checkDnsLabel } from '../common/names.js';
 import { HUB_LOGGER } from '../config/config.module.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../store/database.js';
 import { TenantsService } from '../tenants/tenants.service.js';
-import { scrubSecrets } from './git-ref.js';
 import { RepoResolver } from './repo.resolver.js';
 import { gitRefOf, validateRepo } from './repo.validation.js';
 import { ReposRepository } from './repos.repository.js';

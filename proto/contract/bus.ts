@@ -2,6 +2,7 @@
 // benchmarks build every name through here, so that the per-agent permissions of the security
 // work (an agent may read only its own key and publish only its own status subjects) follow
 // from these builders alone.
+import { isDnsLabel } from '../../lib/names.js';
 
 /** JetStream KV bucket holding one DesiredSet per cluster, keyed by cluster name. */
 export const DESIRED_BUCKET = 'gitfleet-desired';
@@ -15,10 +16,8 @@ export const STATUS_CONSUMER = 'gitfleet-hub';
 const STATUS_PREFIX = 'gitfleet.status';
 
 /** Cluster names are DNS-1123 labels: safe as KV keys and as single subject tokens. */
-export const CLUSTER_NAME_PATTERN = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-
 export function assertClusterName(name: string): string {
-  if (!CLUSTER_NAME_PATTERN.test(name)) {
+  if (typeof name !== 'string' || !isDnsLabel(name)) {
     throw new Error(
       `invalid cluster name ${JSON.stringify(name)}: use lowercase letters, digits and '-' (DNS-1123 label, at most 63 characters)`,
     );
@@ -87,7 +86,6 @@ export function parseStatusSubject(
   const parts = subject.split('.');
   if (parts.length !== 4 || `${parts[0]}.${parts[1]}` !== STATUS_PREFIX) return undefined;
   const [, , cluster, kind] = parts;
-  if (!CLUSTER_NAME_PATTERN.test(cluster) || (kind !== 'assignment' && kind !== 'heartbeat'))
-    return undefined;
+  if (!isDnsLabel(cluster) || (kind !== 'assignment' && kind !== 'heartbeat')) return undefined;
   return { cluster, kind };
 }

@@ -1,16 +1,17 @@
 // Fetches a git source pinned to one commit into a local cache keyed by repository URL and
 // commit SHA: a second reconcile of the same commit makes no network call. Fetches by SHA with
 // --depth 1 (protocol v2, or servers that allow reachable SHA-1s in want), falling back to a
-// full fetch. Credentials travel as an HTTP header set through GIT_CONFIG_* environment
-// variables: never in process arguments, logs or error messages.
+// full fetch. Credentials travel as an HTTP header scoped to the remote's origin, set through the
+// environment (lib/git-env): never in process arguments, logs or error messages.
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Reason, type SourceRef } from '../../../proto/index.js';
+import { basicAuthHeader, gitEnv } from '../../../lib/git-env.js';
 import type { Logger } from '../../../lib/log.js';
+import { scrubSecrets } from '../../../lib/redact.js';
 import { ReconcileError } from '../../errors.js';
-import { redactSecrets, scrubUrls } from '../../redact.js';
 
 export interface Checkout {
   /** Directory holding the commit's files (no .git). */
@@ -63,47 +64,11 @@ export function gitAuth(url: string, credentials?: { username: string; password:
     clean = u.toString();
     origin = `${u.protocol}//${u.host}/`;
   } else {
-    clean = scrubUrls(url);
+    clean = scrubSecrets(url);
   }
   if (!user && !pass) return { url: clean, secrets: [] };
-  const token = Buffer.from(`${user}:${pass}`).toString('base64');
-  return {
-    url: clean,
-    origin,
-    header: `Authorization: Basic ${token}`,
-    secrets: [token, pass].filter((s) => s.length >= 3),
-  };
-}
-
-/** The environment git runs with: no prompts, no system config or helpers, auth header if any. */
-export function gitEnv(
-  auth: Auth,
-  base: NodeJS.ProcessEnv = process.env,
-  protocolVersion: 0 | 1 | 2 = 2,
-): NodeJS.ProcessEnv {
-  const config: Array<[string, string]> = [
-    ['credential.helper', ''],
-    ['protocol.version', String(protocolVersion)],
-    ['advice.detachedHead', 'false'],
-    ['core.hooksPath', '/dev/null'],
-  ];
-  if (auth.header)
-    config.push([auth.origin ? `http.${auth.origin}.extraHeader` : 'http.extraHeader', auth.header]);
-  const env: NodeJS.ProcessEnv = {
-    ...base,
-    GIT_TERMINAL_PROMPT: '0',
-    GIT_ASKPASS: '',
-    SSH_ASKPASS: '',
-    GIT_CONFIG_NOSYSTEM: '1',
-    GIT_HTTP_LOW_SPEED_LIMIT: '1000',
-    GIT_HTTP_LOW_SPEED_TIME: '30',
-    GIT_CONFIG_COUNT: String(config.length),
-  };
-  config.forEach(([k, v], i) => {
-    env[`GIT_CONFIG_KEY_${i}`] = k;
-    env[`GIT_CONFIG_VALUE_${i}`] = v;
-  });
-  return env;
+  const { header, token } = basicAuthHeader(user, pass);
+  return { url: clean, origin, header, secrets: [token, pass].filter((s) => s.length >= 3) };
 }
 
 export class GitSource {
@@ -153,7 +118,7 @@ export class GitSource {
       }
       await p;
       await this.evict(repoDir).catch((err) =>
-        this.opts.log.warn({ err: scrubUrls(String(err)) }, 'git cache eviction failed'),
+        this.opts.log.warn({ err: scrubSecrets(String(err)) }, 'git cache eviction failed'),
       );
       return { dir, commit, fetched: true, release };
     } catch (err) {
@@ -165,7 +130,11 @@ export class GitSource {
   private async download(auth: Auth, commit: string, repoDir: string, dir: string): Promise<void> {
     await mkdir(repoDir, { recursive: true });
     const tmp = join(repoDir, `.tmp-${commit.slice(0, 12)}-${randomBytes(4).toString('hex')}`);
-    const env = gitEnv(auth, process.env, this.opts.protocolVersion ?? 2);
+    const env = gitEnv({
+      header: auth.header,
+      headerOrigin: auth.origin,
+      protocolVersion: this.opts.protocolVersion,
+    });
     const started = Date.now();
     try {
       await mkdir(tmp);
@@ -261,7 +230,7 @@ export class GitSource {
           const e = err as NodeJS.ErrnoException & { killed?: boolean; signal?: string };
           let text =
             e.killed || e.signal === 'SIGKILL' ? `timed out after ${timeout} ms` : stderr.trim() || e.message;
-          text = redactSecrets(scrubUrls(text), auth.secrets);
+          text = scrubSecrets(text, auth.secrets);
           // the last lines say why; earlier ones are progress
           reject(new Error(text.split('\n').slice(-3).join(' ').trim()));
         },

@@ -1,7 +1,7 @@
 // Waiting without sleeping blindly: polls with a timeout, a progress line and an optional time
 // budget; bounded concurrency for bulk API calls.
 import type { Progress } from './progress.js';
-import { mapLimit } from '../../../agent/apply/limit.js';
+import { mapLimit } from '../../../lib/limit.js';
 
 export class BudgetExceeded extends Error {
   override readonly name = 'BudgetExceeded';
@@ -80,7 +80,7 @@ export async function waitUntilAsync(
   }
 }
 
-/** Runs `fn` over `items` with at most `limit` in flight (the agent's mapLimit); `onDone` after each. */
+/** Runs `fn` over `items` with at most `limit` in flight (lib's mapLimit); `onDone` after each. */
 export async function forEachLimit<T>(
   items: readonly T[],
   limit: number,

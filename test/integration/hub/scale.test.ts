@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { startGit, startNats, type GitEnv, type NatsEnv } from '../../env/index.js';
 import { busProbe, eventually, startTestHub, tempDir, type BusProbe, type TestHub } from './harness.js';
-import { mapLimit } from '../../../agent/apply/limit.js';
+import { mapLimit } from '../../../lib/limit.js';
 
 // real servers: `testTimeout` in a jest project config is not honoured, so set it here
 jest.setTimeout(300_000);

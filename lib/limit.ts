@@ -1,5 +1,24 @@
-// Small concurrency helpers: a counting semaphore and a deferred promise.
+// Bounded concurrency and the small promise helpers around it.
 
+/** Runs `fn` over `items` with at most `limit` calls in flight; results in input order. */
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, i: number) => Promise<R>,
+): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i], i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), items.length) }, worker));
+  return out;
+}
+
+/** A counting semaphore: at most `limit` of the functions given to run() at once, the rest wait in order. */
 export class Semaphore {
   private active = 0;
   private readonly waiting: Array<() => void> = [];
@@ -26,6 +45,7 @@ export interface Deferred<T> {
   reject(err: unknown): void;
 }
 
+/** A promise together with the functions that settle it. */
 export function deferred<T = void>(): Deferred<T> {
   let resolve!: (value: T) => void;
   let reject!: (err: unknown) => void;
