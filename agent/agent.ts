@@ -3,7 +3,7 @@
 import { EventEmitter } from 'node:events';
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { DesiredSet, LABEL_MANAGED_BY, MANAGED_BY, type AssignmentStatus } from '../proto/index.js';
+import { DesiredSet, LABEL_MANAGED_BY, MANAGED_BY, Reason, type AssignmentStatus } from '../proto/index.js';
 import { retry } from '../lib/backoff.js';
 import type { Logger } from '../lib/log.js';
 import { assignmentKey } from './apply/inventory.js';
@@ -92,6 +92,11 @@ export class Agent {
   /** Latest status per assignment. */
   latestStatuses(): AssignmentStatus[] {
     return [...this.statuses.values()];
+  }
+
+  /** The latest status of one assignment (the reconciler carries its conditions forward). */
+  latestStatus(tenant: string, name: string): AssignmentStatus | undefined {
+    return this.statuses.get(assignmentKey(tenant, name));
   }
 
   start(): void {
@@ -245,7 +250,7 @@ export class Agent {
 
   report(status: AssignmentStatus): void {
     const key = assignmentKey(status.tenant, status.assignment);
-    if (status.reason !== 'Deleted') this.statuses.set(key, status);
+    if (status.reason !== Reason.Deleted) this.statuses.set(key, status);
     this.p.statusPublisher.report(status);
     this.events.emit('status', status);
   }

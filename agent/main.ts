@@ -76,6 +76,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
         tenants,
         desired: () => a.current(),
         onProgress: (s) => a.reportProgress(s),
+        previous: (tenant, name) => a.latestStatus(tenant, name),
         log,
         pruneConcurrency: cfg.applyConcurrency,
       }),

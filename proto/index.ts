@@ -15,6 +15,7 @@ export {
 export * from './contract/bus.js';
 export * from './contract/revision.js';
 export * from './contract/reasons.js';
+export * from './contract/conditions.js';
 
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';

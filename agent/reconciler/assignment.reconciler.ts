@@ -1,11 +1,13 @@
 // The one reconciler: one assignment on this cluster, in Flux's fixed shape —
 //   load → (status is written once, at the end of the pass) → deletion → suspend check →
 //   ordered steps (tenant, source, render, apply, prune, inventory), stopping at the first error.
-// Steps never build status ad hoc: they fill the pass and throw a ReconcileError with a reason.
+// Steps never build status ad hoc: they fill the pass and throw a ReconcileError with a reason;
+// finish() turns every ending of a pass (done, failed, suspended, deleted) into its status.
 import {
   AssignmentState,
   Reason,
   shortRevision,
+  statusConditions,
   type AssignmentStatus,
   type DesiredAssignment,
   type DesiredSet,
@@ -41,6 +43,8 @@ export interface AssignmentReconcilerDeps {
   desired(): DesiredSet;
   /** Called with a PROGRESSING status when a pass starts work on a new revision. */
   onProgress?(status: AssignmentStatus): void;
+  /** The assignment's last reported status: its conditions keep their transition times. */
+  previous?(tenant: string, name: string): AssignmentStatus | undefined;
   log: Logger;
   pruneConcurrency?: number;
   now?: () => number;
@@ -61,6 +65,8 @@ interface Pass {
   changes: ChangeSetEntry[];
   /** The inventory as it stands after the pass. */
   nextInventory?: Inventory;
+  /** The inventory of an assignment this pass removed from the cluster. */
+  removed?: Inventory;
   /** How long each step took, for logs. */
   stepMs: Record<string, number>;
 }
@@ -96,7 +102,7 @@ export class AssignmentReconciler {
     { name: 'render', reason: Reason.BuildFailed, run: (p) => this.reconcileRender(p) },
     { name: 'apply', reason: Reason.ApplyFailed, run: (p) => this.reconcileApply(p) },
     { name: 'prune', reason: Reason.PruneFailed, run: (p) => this.reconcilePrune(p) },
-    { name: 'inventory', reason: Reason.ApplyFailed, run: (p) => this.reconcileInventory(p) },
+    { name: 'inventory', reason: Reason.InventoryFailed, run: (p) => this.reconcileInventory(p) },
   ];
 
   constructor(private readonly deps: AssignmentReconcilerDeps) {}
@@ -109,53 +115,42 @@ export class AssignmentReconciler {
     const pass = this.load(key);
     const log = this.deps.log.child({ tenant: pass.tenantName, assignment: pass.name });
     try {
-      pass.inventory = await this.deps.inventories.get(pass.tenantName, pass.name);
-    } catch (err) {
-      return this.finish(
-        pass,
-        log,
-        new ReconcileError(Reason.ApplyFailed, `read inventory: ${errorMessage(err)}`),
-      );
-    }
-    if (!pass.desired) return this.reconcileDelete(pass, log);
-    if (pass.desired.suspend) {
-      return {
-        outcome: 'ok',
-        status: this.status(
-          pass,
-          AssignmentState.ASSIGNMENT_STATE_SUSPENDED,
-          Reason.Suspended,
-          'suspended: nothing is applied or pruned',
-        ),
-      };
-    }
-    if (pass.desired.source?.revision !== pass.inventory?.revision) {
-      this.deps.onProgress?.(
-        this.status(
-          pass,
-          AssignmentState.ASSIGNMENT_STATE_PROGRESSING,
-          Reason.Progressing,
-          `applying revision ${shortRevision(pass.desired.source?.revision ?? '')}`,
-        ),
-      );
-    }
-    try {
-      for (const step of this.steps) {
-        const t = this.now();
-        try {
-          await step.run(pass);
-          pass.stepMs[step.name] = this.now() - t;
-        } catch (err) {
-          pass.stepMs[step.name] = this.now() - t;
-          if (err instanceof ReconcileError) throw err;
-          throw new ReconcileError(step.reason, `${step.name}: ${errorMessage(err)}`, { cause: err });
+      pass.inventory = await this.readInventory(pass);
+      if (!pass.desired) {
+        if (!pass.inventory) return { outcome: 'forget' }; // never applied here: nothing to report
+        await this.reconcileDelete(pass, log);
+      } else if (!pass.desired.suspend) {
+        if (pass.desired.source?.revision !== pass.inventory?.revision) {
+          this.deps.onProgress?.(
+            this.status(
+              pass,
+              AssignmentState.ASSIGNMENT_STATE_PROGRESSING,
+              Reason.Progressing,
+              `applying revision ${shortRevision(pass.desired.source?.revision ?? '')}`,
+            ),
+          );
         }
+        await this.runSteps(pass);
       }
       return this.finish(pass, log);
     } catch (err) {
       return this.finish(pass, log, err as ReconcileError);
     } finally {
       pass.checkout?.release();
+    }
+  }
+
+  private async runSteps(pass: Pass): Promise<void> {
+    for (const step of this.steps) {
+      const t = this.now();
+      try {
+        await step.run(pass);
+        pass.stepMs[step.name] = this.now() - t;
+      } catch (err) {
+        pass.stepMs[step.name] = this.now() - t;
+        if (err instanceof ReconcileError) throw err;
+        throw new ReconcileError(step.reason, `${step.name}: ${errorMessage(err)}`, { cause: err });
+      }
     }
   }
 
@@ -250,28 +245,7 @@ export class AssignmentReconciler {
     if (!p.desired!.prune || !p.inventory) return;
     const stale = staleObjects(p.inventory.objects, p.refs!);
     if (stale.length === 0) return;
-    const client = this.deps.kube.impersonate(tenantUser(p.tenant!));
-    const result: PruneResult = await prune(
-      client,
-      stale,
-      { tenant: p.tenantName, assignment: p.name },
-      {
-        concurrency: this.deps.pruneConcurrency,
-      },
-    );
-    p.changes.push(...result.changes.filter((c) => c.action === 'deleted'));
-    if (result.failures.length > 0) {
-      p.nextInventory = this.inventory(
-        p,
-        p.inventory.revision,
-        unionObjects(
-          result.failures.map((f) => f.ref),
-          p.refs!,
-        ),
-      );
-      await this.saveInventory(p);
-      throw new ReconcileError(Reason.PruneFailed, failuresMessage(result.failures));
-    }
+    await this.pruneAndRecord(p, tenantUser(p.tenant!), stale, p.refs!);
   }
 
   private async reconcileInventory(p: Pass): Promise<void> {
@@ -282,59 +256,25 @@ export class AssignmentReconciler {
   // ---- deletion -----------------------------------------------------------------------------
 
   /** The assignment left the desired set: prune its objects if it pruned, then drop its inventory. */
-  private async reconcileDelete(p: Pass, log: Logger): Promise<ReconcileResult> {
-    const inv = p.inventory;
-    if (!inv) return { outcome: 'forget' };
-    let deleted = 0;
+  private async reconcileDelete(p: Pass, log: Logger): Promise<void> {
+    const inv = p.inventory!;
     if (inv.prune && inv.objects.length > 0) {
       if (!inv.serviceAccount) {
         log.warn('inventory records no identity to prune with; leaving its objects in place');
       } else {
-        const client = this.deps.kube.impersonate(inv.serviceAccount);
-        const result = await prune(
-          client,
-          inv.objects,
-          { tenant: inv.tenant, assignment: inv.assignment },
-          {
-            concurrency: this.deps.pruneConcurrency,
-          },
-        );
-        p.changes.push(...result.changes.filter((c) => c.action === 'deleted'));
-        deleted = p.changes.length;
-        if (result.failures.length > 0) {
-          p.nextInventory = { ...inv, objects: result.failures.map((f) => f.ref) };
-          try {
-            await this.saveInventory(p);
-          } catch (err) {
-            log.warn({ err: errorMessage(err) }, 'could not update the inventory');
-          }
-          return this.finish(
-            p,
-            log,
-            new ReconcileError(Reason.PruneFailed, failuresMessage(result.failures)),
-          );
-        }
+        await this.pruneAndRecord(p, inv.serviceAccount, inv.objects, []);
       }
     }
     try {
       await this.deps.inventories.delete(inv.tenant, inv.assignment);
     } catch (err) {
-      return this.finish(
-        p,
-        log,
-        new ReconcileError(Reason.PruneFailed, `delete inventory: ${errorMessage(err)}`),
-      );
+      throw new ReconcileError(Reason.InventoryFailed, `delete inventory: ${errorMessage(err)}`, {
+        cause: err,
+      });
     }
-    const message = inv.prune
-      ? `assignment removed from this cluster; ${deleted} object(s) deleted`
-      : `assignment removed from this cluster; prune is off, ${inv.objects.length} object(s) left in place`;
-    log.info({ deleted }, 'assignment removed');
+    p.removed = inv;
     p.inventory = undefined;
     p.nextInventory = undefined;
-    return {
-      outcome: 'forget',
-      status: this.status(p, AssignmentState.ASSIGNMENT_STATE_UNSPECIFIED, Reason.Deleted, message),
-    };
   }
 
   // ---- helpers ------------------------------------------------------------------------------
@@ -350,38 +290,116 @@ export class AssignmentReconciler {
     };
   }
 
-  private async saveInventory(p: Pass): Promise<void> {
-    await this.deps.inventories.save(p.nextInventory!, p.inventory);
+  private async readInventory(p: Pass): Promise<Inventory | undefined> {
+    try {
+      return await this.deps.inventories.get(p.tenantName, p.name);
+    } catch (err) {
+      throw new ReconcileError(Reason.InventoryFailed, `read inventory: ${errorMessage(err)}`, {
+        cause: err,
+      });
+    }
   }
 
+  private async saveInventory(p: Pass): Promise<void> {
+    try {
+      await this.deps.inventories.save(p.nextInventory!, p.inventory);
+    } catch (err) {
+      throw new ReconcileError(Reason.InventoryFailed, `save inventory: ${errorMessage(err)}`, {
+        cause: err,
+      });
+    }
+  }
+
+  /**
+   * Prunes `refs` as `identity` (the prune step and deletion) and records what was deleted into
+   * the pass. Objects that could not be deleted stay in the inventory, with `keep`, so a later
+   * pass retries them; then the pass fails with PruneFailed.
+   */
+  private async pruneAndRecord(
+    p: Pass,
+    identity: string,
+    refs: readonly ObjectRef[],
+    keep: readonly ObjectRef[],
+  ): Promise<void> {
+    const client = this.deps.kube.impersonate(identity);
+    const result: PruneResult = await prune(
+      client,
+      refs,
+      { tenant: p.tenantName, assignment: p.name },
+      { concurrency: this.deps.pruneConcurrency },
+    );
+    p.changes.push(...result.changes.filter((c) => c.action === 'deleted'));
+    if (result.failures.length === 0) return;
+    const left = unionObjects(
+      result.failures.map((f) => f.ref),
+      keep,
+    );
+    // the identity that pruned is the one the inventory records to prune the rest with
+    p.nextInventory = { ...this.inventory(p, p.inventory?.revision ?? '', left), serviceAccount: identity };
+    let message = failuresMessage(result.failures);
+    try {
+      await this.saveInventory(p);
+    } catch (err) {
+      // the old inventory still lists every object: nothing leaks, the next pass retries
+      message += `; ${errorMessage(err)}`;
+    }
+    throw new ReconcileError(Reason.PruneFailed, message);
+  }
+
+  /** The status of the pass, however it ended: the only place that decides one. */
   private finish(p: Pass, log: Logger, err?: ReconcileError | Error): ReconcileResult {
-    if (!err) {
-      const c = countChanges(p.changes);
-      const revision = shortRevision(p.desired?.source?.revision ?? '');
-      const message = `applied revision ${revision}: ${c.created} created, ${c.configured} configured, ${c.unchanged} unchanged, ${c.deleted} deleted`;
-      if (c.created + c.configured + c.deleted > 0) log.info({ revision, ...c, ms: p.stepMs }, 'applied');
-      else log.debug({ revision, ...c, ms: p.stepMs }, 'no changes');
+    if (err) {
+      const reason = err instanceof ReconcileError ? err.reason : Reason.ApplyFailed;
+      const stalled = err instanceof ReconcileError && err.stalled;
+      log.warn({ reason, err: err.message }, 'reconcile failed');
+      return {
+        outcome: stalled ? 'stalled' : 'retry',
+        status: this.status(p, AssignmentState.ASSIGNMENT_STATE_FAILED, reason, err.message, stalled),
+      };
+    }
+    if (p.removed) {
+      const inv = p.removed;
+      const deleted = countChanges(p.changes).deleted;
+      const message = inv.prune
+        ? `assignment removed from this cluster; ${deleted} object(s) deleted`
+        : `assignment removed from this cluster; prune is off, ${inv.objects.length} object(s) left in place`;
+      log.info({ deleted }, 'assignment removed');
+      return {
+        outcome: 'forget',
+        status: this.status(p, AssignmentState.ASSIGNMENT_STATE_UNSPECIFIED, Reason.Deleted, message),
+      };
+    }
+    if (p.desired?.suspend) {
       return {
         outcome: 'ok',
         status: this.status(
           p,
-          AssignmentState.ASSIGNMENT_STATE_READY,
-          Reason.ReconciliationSucceeded,
-          message,
+          AssignmentState.ASSIGNMENT_STATE_SUSPENDED,
+          Reason.Suspended,
+          'suspended: nothing is applied or pruned',
         ),
       };
     }
-    const reason = err instanceof ReconcileError ? err.reason : Reason.ApplyFailed;
-    const stalled = err instanceof ReconcileError && err.stalled;
-    log.warn({ reason, err: err.message }, 'reconcile failed');
+    const c = countChanges(p.changes);
+    const revision = shortRevision(p.desired?.source?.revision ?? '');
+    const message = `applied revision ${revision}: ${c.created} created, ${c.configured} configured, ${c.unchanged} unchanged, ${c.deleted} deleted`;
+    if (c.created + c.configured + c.deleted > 0) log.info({ revision, ...c, ms: p.stepMs }, 'applied');
+    else log.debug({ revision, ...c, ms: p.stepMs }, 'no changes');
     return {
-      outcome: stalled ? 'stalled' : 'retry',
-      status: this.status(p, AssignmentState.ASSIGNMENT_STATE_FAILED, reason, err.message),
+      outcome: 'ok',
+      status: this.status(p, AssignmentState.ASSIGNMENT_STATE_READY, Reason.ReconciliationSucceeded, message),
     };
   }
 
-  private status(p: Pass, state: AssignmentState, reason: Reason, message: string): AssignmentStatus {
+  private status(
+    p: Pass,
+    state: AssignmentState,
+    reason: Reason,
+    message: string,
+    stalled = false,
+  ): AssignmentStatus {
     const inv = p.nextInventory ?? p.inventory;
+    const now = this.now();
     return {
       cluster: this.deps.cluster,
       tenant: p.tenantName,
@@ -395,7 +413,15 @@ export class AssignmentReconciler {
       changes: countChanges(p.changes),
       objects: inv?.objects.length ?? 0,
       startedAtMs: p.startedAtMs,
-      finishedAtMs: state === AssignmentState.ASSIGNMENT_STATE_PROGRESSING ? 0 : this.now(),
+      finishedAtMs: state === AssignmentState.ASSIGNMENT_STATE_PROGRESSING ? 0 : now,
+      conditions: statusConditions(
+        { state, reason, message, observedGeneration: p.generation },
+        {
+          nowMs: now,
+          stalled,
+          previous: this.deps.previous?.(p.tenantName, p.name)?.conditions,
+        },
+      ),
     };
   }
 }

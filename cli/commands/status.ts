@@ -30,7 +30,7 @@ const columns: Column<AssignmentStatus>[] = [
   { header: 'MESSAGE', get: (s) => s.message.split('\n')[0] },
 ];
 
-/** Status objects as printed by -o json|yaml: the state by name. */
+/** Status objects as printed by -o json|yaml: the state by name, the conditions as the hub sent them. */
 function forOutput(s: AssignmentStatus): Record<string, unknown> {
   return { ...s, state: stateName(s.state) };
 }

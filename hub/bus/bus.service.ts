@@ -11,9 +11,6 @@ import { NATS_RECONNECT_OPTIONS, NatsConnector } from '../../lib/nats-connect.js
 import { HUB_CONFIG, HUB_LOGGER } from '../config/config.module.js';
 import type { ResolvedHubConfig } from '../config/hub-config.js';
 
-// hub/status imports sleep from here; lib/backoff is its home
-export { sleep } from '../../lib/backoff.js';
-
 export interface BusConnection {
   nc: NatsConnection;
   js: JetStreamClient;

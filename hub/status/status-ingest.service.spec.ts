@@ -1,7 +1,10 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import {
   AssignmentState,
+  ConditionStatus,
+  ConditionType,
   Heartbeat,
+  Reason,
   StatusReport,
   assignmentStatusSubject,
   heartbeatSubject,
@@ -63,6 +66,7 @@ const status = (fields: Partial<AssignmentStatus> = {}): AssignmentStatus => ({
   objects: 1,
   startedAtMs: 0,
   finishedAtMs: 0,
+  conditions: [],
   ...fields,
 });
 
@@ -88,6 +92,23 @@ describe('StatusIngestService', () => {
     expect(m.acked).toBe(true);
     expect(store.statuses).toHaveLength(1);
     expect(changed).toEqual([['c1']]);
+  });
+
+  it('stores the conditions the agent reported', async () => {
+    const ready = {
+      type: ConditionType.Ready,
+      status: ConditionStatus.True,
+      reason: Reason.ReconciliationSucceeded,
+      message: 'applied',
+      observedGeneration: 1,
+      lastTransitionTimeMs: 1234,
+    };
+    const m = msg(
+      assignmentStatusSubject('c1'),
+      StatusReport.encode({ status: status({ conditions: [ready] }) }).finish(),
+    );
+    await ingest.handle(m);
+    expect(store.statuses[0].conditions).toEqual([ready]);
   });
 
   it('takes the cluster from the subject, not from the payload', async () => {

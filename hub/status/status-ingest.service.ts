@@ -6,7 +6,8 @@ import { Subject, type Subscription } from 'rxjs';
 import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import { Heartbeat, StatusReport, parseStatusSubject, type AssignmentStatus } from '../../proto/index.js';
 import type { Logger } from '../../lib/log.js';
-import { BusService, sleep, type BusConnection } from '../bus/bus.service.js';
+import { retry, sleep } from '../../lib/backoff.js';
+import { BusService, type BusConnection } from '../bus/bus.service.js';
 import { HUB_LOGGER } from '../config/config.module.js';
 import { StatusStreamRepository } from './status-stream.repository.js';
 import { StatusRepository } from './status.repository.js';
@@ -39,18 +40,20 @@ export class StatusIngestService implements OnApplicationBootstrap, OnModuleDest
   }
 
   private async onConnected(conn: BusConnection): Promise<void> {
-    let delay = 500;
-    while (!this.stopped && !conn.nc.isClosed()) {
-      try {
+    await retry(
+      async () => {
         await this.stream.ensure(conn);
         if (this.consuming?.conn !== conn) this.startConsuming(conn);
-        return;
-      } catch (err) {
-        this.log.warn({ err: (err as Error).message, retryInMs: delay }, 'cannot prepare the status stream');
-        await sleep(delay, this.stopSignal.signal);
-        delay = Math.min(delay * 2, 10_000);
-      }
-    }
+      },
+      {
+        firstDelayMs: 500,
+        maxDelayMs: 10_000,
+        signal: this.stopSignal.signal,
+        while: () => !this.stopped && !conn.nc.isClosed(),
+        onError: (err, retryInMs) =>
+          this.log.warn({ err: (err as Error).message, retryInMs }, 'cannot prepare the status stream'),
+      },
+    );
   }
 
   private startConsuming(conn: BusConnection): void {

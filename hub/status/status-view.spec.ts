@@ -1,5 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
-import { AssignmentState, Reason, type AssignmentStatus } from '../../proto/index.js';
+import {
+  AssignmentState,
+  ConditionStatus,
+  ConditionType,
+  Reason,
+  findCondition,
+  statusConditions,
+  type AssignmentStatus,
+} from '../../proto/index.js';
 import { buildSnapshot } from '../desired/desired-set.js';
 import { assignment, repo, SHA1, tenant } from '../../test/fixtures/hub-records.js';
 import { buildStatusView } from './status-view.js';
@@ -18,6 +26,12 @@ const snapshot = buildSnapshot(
 );
 
 function report(cluster: string, name: string, fields: Partial<AssignmentStatus> = {}): AssignmentStatus {
+  const summary = {
+    state: AssignmentState.ASSIGNMENT_STATE_READY,
+    reason: Reason.ReconciliationSucceeded,
+    message: 'applied 3 objects',
+    observedGeneration: 2,
+  };
   return {
     cluster,
     tenant: 'team-a',
@@ -32,8 +46,15 @@ function report(cluster: string, name: string, fields: Partial<AssignmentStatus>
     objects: 3,
     startedAtMs: 1,
     finishedAtMs: 2,
+    conditions: statusConditions(summary, { nowMs: 2 }),
     ...fields,
   };
+}
+
+/** [status, reason] of a condition, as Flux tests assert them. */
+function condition(s: AssignmentStatus | undefined, type: ConditionType): [string, string] | undefined {
+  const c = findCondition(s?.conditions, type);
+  return c && [c.status, c.reason];
 }
 
 const all = { tenant: '', cluster: '', assignment: '' };
@@ -50,6 +71,58 @@ describe('buildStatusView', () => {
     expect(rows[1].desiredRevision).toBe(`main@sha1:${SHA1}`);
     expect(rows[2].desiredRevision).toBe(`main@sha1:${SHA1}`);
     expect(rows[0].message).toBe('waiting for repo "team-a/new" to resolve to a revision');
+  });
+
+  it('gives its own rows conditions: Ready is Unknown until the agent reports', () => {
+    const rows = buildStatusView(clusters, snapshot, [], all);
+    const pendingRow = rows.find((r) => r.assignment === 'web' && r.cluster === 'c2');
+    expect(condition(pendingRow, ConditionType.Ready)).toEqual([ConditionStatus.Unknown, Reason.Pending]);
+    expect(findCondition(pendingRow?.conditions, ConditionType.Ready)?.lastTransitionTimeMs).toBe(0);
+    const unresolved = rows.find((r) => r.assignment === 'later');
+    expect(condition(unresolved, ConditionType.Ready)).toEqual([
+      ConditionStatus.Unknown,
+      Reason.RevisionNotResolved,
+    ]);
+    expect(condition(unresolved, ConditionType.Reconciling)).toBeUndefined();
+  });
+
+  it('keeps the conditions an agent reported', () => {
+    const failed = report('c1', 'web', {
+      state: AssignmentState.ASSIGNMENT_STATE_FAILED,
+      reason: Reason.BuildFailed,
+      conditions: statusConditions(
+        {
+          state: AssignmentState.ASSIGNMENT_STATE_FAILED,
+          reason: Reason.BuildFailed,
+          message: 'bad yaml',
+          observedGeneration: 2,
+        },
+        { nowMs: 5, stalled: true },
+      ),
+    });
+    const row = buildStatusView(clusters, snapshot, [failed], all).find(
+      (r) => r.cluster === 'c1' && r.assignment === 'web',
+    );
+    expect(row?.conditions).toEqual(failed.conditions);
+  });
+
+  it('derives conditions for a report from an agent older than conditions', () => {
+    const old = report('c1', 'web', {
+      state: AssignmentState.ASSIGNMENT_STATE_FAILED,
+      reason: Reason.ApplyFailed,
+      message: 'apply ConfigMap a/b: forbidden',
+      finishedAtMs: 42,
+      conditions: [],
+    });
+    const row = buildStatusView(clusters, snapshot, [old], all).find(
+      (r) => r.cluster === 'c1' && r.assignment === 'web',
+    );
+    expect(condition(row, ConditionType.Ready)).toEqual([ConditionStatus.False, Reason.ApplyFailed]);
+    expect(findCondition(row?.conditions, ConditionType.Ready)).toMatchObject({
+      message: 'apply ConfigMap a/b: forbidden',
+      observedGeneration: 2,
+      lastTransitionTimeMs: 42,
+    });
   });
 
   it('keeps reports for pairs the hub no longer wants', () => {

@@ -1,7 +1,9 @@
 // What GetStatus/WatchStatus show (pure): every assignment × cluster pair the hub wants, with the
 // agent's last report when there is one (else a synthetic PENDING row), plus reports for pairs the
-// hub no longer wants (e.g. "Deleted" after the assignment stopped selecting the cluster).
-import { AssignmentState, Reason, type AssignmentStatus } from '../../proto/index.js';
+// hub no longer wants (e.g. "Deleted" after the assignment stopped selecting the cluster). Every
+// row carries conditions: the agent's, or derived from the summary by the contract's builder (for
+// the hub's own rows and for reports from agents older than conditions).
+import { AssignmentState, Reason, withConditions, type AssignmentStatus } from '../../proto/index.js';
 import { computeDesiredSet, repoKey, type DesiredSnapshot } from '../desired/desired-set.js';
 import type { ClusterIdentity } from '../desired/selector.js';
 
@@ -47,6 +49,7 @@ function pending(
     objects: 0,
     startedAtMs: 0,
     finishedAtMs: 0,
+    conditions: [],
     ...fields,
   };
 }
@@ -99,9 +102,9 @@ export function buildStatusView(
   }
   // reports for pairs the hub does not want (any more)
   out.push(...reports.values());
-  return out.sort(
-    (x, y) => cmp(x.tenant, y.tenant) || cmp(x.assignment, y.assignment) || cmp(x.cluster, y.cluster),
-  );
+  return out
+    .map(withConditions)
+    .sort((x, y) => cmp(x.tenant, y.tenant) || cmp(x.assignment, y.assignment) || cmp(x.cluster, y.cluster));
 }
 
 function cmp(a: string, b: string): number {

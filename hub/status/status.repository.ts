@@ -2,7 +2,7 @@
 // heartbeat columns.
 import { Inject, Injectable } from '@nestjs/common';
 import type { AssignmentStatus, Cluster } from '../../proto/index.js';
-import type { HubDb } from '../store/database.js';
+import { toJson, type HubDb } from '../store/database.js';
 import { chunks, clusterFromRow, statusFromRow } from '../store/rows.js';
 import { HUB_DB } from '../store/store.module.js';
 import type { StatusFilter } from './status-view.js';
@@ -53,6 +53,7 @@ export class StatusRepository {
       started_at_ms: s.startedAtMs,
       finished_at_ms: s.finishedAtMs,
       received_at_ms: receivedAtMs,
+      conditions: toJson(s.conditions ?? []),
     };
     await this.db
       .insertInto('assignment_status')

@@ -108,6 +108,18 @@ export const migrations: Record<string, Migration> = {
       }
     },
   },
+  '0002_status_conditions': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // JSON Condition[]; rows stored before it read '[]' and get conditions derived on read
+      await db.schema
+        .alterTable('assignment_status')
+        .addColumn('conditions', 'text', (c) => c.notNull().defaultTo('[]'))
+        .execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('assignment_status').dropColumn('conditions').execute();
+    },
+  },
 };
 
 /** Serves the in-code migrations to Kysely's Migrator. */

@@ -1,6 +1,6 @@
 // Row <-> API message mapping, shared by every repository that reads these tables.
 import type { Selectable } from 'kysely';
-import type { Assignment, AssignmentStatus, Cluster, Repo, Tenant } from '../../proto/index.js';
+import type { Assignment, AssignmentStatus, Cluster, Condition, Repo, Tenant } from '../../proto/index.js';
 import { fromJson } from './database.js';
 import type {
   AssignmentStatusTable,
@@ -96,6 +96,7 @@ export function statusFromRow(row: Selectable<AssignmentStatusTable>): Assignmen
     objects: Number(row.objects),
     startedAtMs: Number(row.started_at_ms),
     finishedAtMs: Number(row.finished_at_ms),
+    conditions: fromJson<Condition[]>(row.conditions, []),
   };
 }
 

@@ -79,6 +79,8 @@ export interface AssignmentStatusTable {
   started_at_ms: number;
   finished_at_ms: number;
   received_at_ms: Generated<number>;
+  /** JSON Condition[] ('[]' in rows stored before conditions existed) */
+  conditions: Generated<string>;
 }
 
 export interface HubDatabase {

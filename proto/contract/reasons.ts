@@ -14,6 +14,8 @@ export const Reason = {
   ApplyFailed: 'ApplyFailed',
   /** Objects that left the revision could not be deleted. */
   PruneFailed: 'PruneFailed',
+  /** The inventory ConfigMap (what the agent applied) could not be read, saved or deleted. */
+  InventoryFailed: 'InventoryFailed',
   /** The tenant's namespaces, ServiceAccount or RoleBindings could not be ensured. */
   TenantSetupFailed: 'TenantSetupFailed',
   /** The hub could not resolve the repo's ref to a revision. */
@@ -23,6 +25,26 @@ export const Reason = {
 } as const;
 
 export type Reason = (typeof Reason)[keyof typeof Reason];
+
+/** Condition types, as in Flux. Ready is always set; Reconciling and Stalled only while true. */
+export const ConditionType = {
+  /** The desired revision is applied (True), failed (False) or not known yet (Unknown). */
+  Ready: 'Ready',
+  /** The agent is applying a new revision. */
+  Reconciling: 'Reconciling',
+  /** The last pass failed in a way retrying cannot fix; it needs a new revision. */
+  Stalled: 'Stalled',
+} as const;
+
+export type ConditionType = (typeof ConditionType)[keyof typeof ConditionType];
+
+export const ConditionStatus = {
+  True: 'True',
+  False: 'False',
+  Unknown: 'Unknown',
+} as const;
+
+export type ConditionStatus = (typeof ConditionStatus)[keyof typeof ConditionStatus];
 
 /** Field manager used for every server-side apply. */
 export const FIELD_MANAGER = 'gitfleet';

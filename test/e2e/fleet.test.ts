@@ -18,9 +18,13 @@ import { startHub, type RunningHub } from '../../hub/main.js';
 import { createHubClient, type HubClient } from '../../cli/client/hub-client.js';
 import {
   AssignmentState,
+  ConditionStatus,
+  ConditionType,
   DESIRED_BUCKET,
   DesiredSet,
+  Reason,
   desiredKey,
+  findCondition,
   type AssignmentStatus,
 } from '../../proto/index.js';
 import {} from '../../proto/api.js';
@@ -236,6 +240,16 @@ describe('gitfleet end to end', () => {
     const s = await waitStatus(readyAt(head), `revision ${head} Ready`);
     expect(s.changes).toEqual({ created: 4, configured: 0, unchanged: 0, deleted: 0 });
     expect(s.objects).toBe(4);
+    // the agent's conditions, as Flux would set them after a successful apply
+    const ready = findCondition(s.conditions, ConditionType.Ready);
+    expect(ready).toMatchObject({
+      status: ConditionStatus.True,
+      reason: Reason.ReconciliationSucceeded,
+      observedGeneration: s.observedGeneration,
+    });
+    expect(ready?.lastTransitionTimeMs).toBeGreaterThan(0);
+    expect(findCondition(s.conditions, ConditionType.Reconciling)).toBeUndefined();
+    expect(findCondition(s.conditions, ConditionType.Stalled)).toBeUndefined();
     const cm = await readCm('team-a', 'settings');
     expect(cm.data).toEqual({ color: 'blue' });
     expect(cm.metadata?.managedFields?.map((f) => f.manager)).toContain('gitfleet');
@@ -282,6 +296,10 @@ describe('gitfleet end to end', () => {
       'the RBAC denial',
     );
     expect(s.reason).toBe('ApplyFailed');
+    expect(findCondition(s.conditions, ConditionType.Ready)).toMatchObject({
+      status: ConditionStatus.False,
+      reason: Reason.ApplyFailed,
+    });
     expect(s.message).toContain('ConfigMap team-b/shared');
     expect(s.message).toContain('apps/evil.yaml');
     expect(s.message).toMatch(/forbidden/);

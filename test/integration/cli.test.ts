@@ -180,12 +180,23 @@ describe('gitfleet CLI', () => {
   });
 
   it('shows the assignment as Pending on its cluster before any agent reports', async () => {
-    const status = JSON.parse(await ok('-o', 'json', 'status', '--tenant', 'team-a')) as {
-      statuses: { cluster: string; state: string; desiredRevision: string }[];
+    type Printed = {
+      statuses: {
+        cluster: string;
+        state: string;
+        desiredRevision: string;
+        conditions: { type: string; status: string; reason: string }[];
+      }[];
     };
+    const status = JSON.parse(await ok('-o', 'json', 'status', '--tenant', 'team-a')) as Printed;
     expect(status.statuses).toHaveLength(1);
     expect(status.statuses[0]).toMatchObject({ cluster: 'edge-2', state: 'Pending' });
     expect(status.statuses[0].desiredRevision).toMatch(/^v1@sha1:/);
+    const conditions = (s: Printed) => s.statuses[0].conditions.map((c) => [c.type, c.status, c.reason]);
+    expect(conditions(status)).toEqual([['Ready', 'Unknown', 'Pending']]);
+    expect(conditions(parse(await ok('-o', 'yaml', 'status', '--tenant', 'team-a')) as Printed)).toEqual([
+      ['Ready', 'Unknown', 'Pending'],
+    ]);
     expect(await ok('status')).toMatch(/edge-2\s+team-a\s+web\s+Pending/);
   });
 

@@ -5,12 +5,15 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import type { ClientReadableStream } from '@grpc/grpc-js';
 import {
   AssignmentState,
+  ConditionStatus,
+  ConditionType,
   Heartbeat,
   Reason,
   STATUS_CONSUMER,
   STATUS_STREAM,
   StatusReport,
   assignmentStatusSubject,
+  findCondition,
   heartbeatSubject,
   type AssignmentStatus,
   type DeepPartial,
@@ -30,6 +33,12 @@ function collect(stream: ClientReadableStream<AssignmentStatus>) {
   stream.on('end', () => (state.ended = true));
   stream.on('close', () => (state.ended = true));
   return { seen, state, latest: (a: string) => [...seen].reverse().find((s) => s.assignment === a) };
+}
+
+/** [status, reason] of one condition, as Flux tests assert them. */
+function condition(s: AssignmentStatus | undefined, type: ConditionType): [string, string] | undefined {
+  const c = findCondition(s?.conditions, type);
+  return c && [c.status, c.reason];
 }
 
 describe('status', () => {
@@ -87,6 +96,11 @@ describe('status', () => {
       }),
     ]);
     expect(res.clusters.map((c) => c.name)).toEqual(['c1', 'c2']);
+    // the hub's own row has conditions too: nothing is known yet
+    expect(condition(res.statuses[0], ConditionType.Ready)).toEqual([
+      ConditionStatus.Unknown,
+      Reason.Pending,
+    ]);
   });
 
   it('records heartbeats on the cluster', async () => {
@@ -128,6 +142,16 @@ describe('status', () => {
         observedGeneration: 2,
       });
       await eventually(() => w.latest('web')?.state === AssignmentState.ASSIGNMENT_STATE_PROGRESSING);
+      // that report came without conditions (an agent older than them): the hub derives them
+      expect(condition(w.latest('web'), ConditionType.Reconciling)).toEqual([
+        ConditionStatus.True,
+        Reason.Progressing,
+      ]);
+      expect(condition(w.latest('web'), ConditionType.Ready)).toEqual([
+        ConditionStatus.Unknown,
+        Reason.Progressing,
+      ]);
+      const readySince = Date.now() - 1000;
       await report('c1', {
         tenant: 'team-a',
         assignment: 'web',
@@ -140,6 +164,16 @@ describe('status', () => {
         changes: { created: 1 },
         objects: 1,
         finishedAtMs: Date.now(),
+        conditions: [
+          {
+            type: ConditionType.Ready,
+            status: ConditionStatus.True,
+            reason: Reason.ReconciliationSucceeded,
+            message: 'applied 1 object',
+            observedGeneration: 2,
+            lastTransitionTimeMs: readySince,
+          },
+        ],
       });
       const ready = await eventually(() =>
         w.latest('web')?.state === AssignmentState.ASSIGNMENT_STATE_READY ? w.latest('web') : undefined,
@@ -153,9 +187,19 @@ describe('status', () => {
         objects: 1,
       });
       expect(w.seen.some((s) => s.assignment === 'nope')).toBe(false);
+      // the agent's conditions are stored and returned as it sent them
+      expect(condition(ready, ConditionType.Ready)).toEqual([
+        ConditionStatus.True,
+        Reason.ReconciliationSucceeded,
+      ]);
+      expect(condition(ready, ConditionType.Reconciling)).toBeUndefined();
 
       const res = await t!.client.status.getStatus({ tenant: 'team-a', assignment: 'web' });
       expect(res.statuses).toEqual([ready]);
+      expect(findCondition(res.statuses[0].conditions, ConditionType.Ready)).toMatchObject({
+        observedGeneration: 2,
+        lastTransitionTimeMs: readySince,
+      });
       expect(res.clusters.map((c) => c.name)).toEqual(['c1']);
 
       // a desired-side change is a change too: a new assignment appears as pending

@@ -130,6 +130,25 @@ export interface ChangeCounts {
   deleted: number;
 }
 
+/**
+ * One observation about an assignment, as in Flux and Kubernetes (kstatus): "Ready" is always
+ * there; "Reconciling" and "Stalled" are abnormal-true, present only while they are "True".
+ */
+export interface Condition {
+  /** "Ready", "Reconciling" or "Stalled". */
+  type: string;
+  /** "True", "False" or "Unknown". */
+  status: string;
+  /** PascalCase reason, the same words as AssignmentStatus.reason. */
+  reason: string;
+  /** Human message. */
+  message: string;
+  /** Desired-set generation the condition was computed for. */
+  observedGeneration: number;
+  /** When status last changed (not reason or message); 0 when nobody knows (hub-made statuses). */
+  lastTransitionTimeMs: number;
+}
+
 /** The state of one assignment on one cluster, as last reported by that cluster's agent. */
 export interface AssignmentStatus {
   cluster: string;
@@ -153,6 +172,11 @@ export interface AssignmentStatus {
   objects: number;
   startedAtMs: number;
   finishedAtMs: number;
+  /**
+   * Ready, and Reconciling/Stalled while true, derived from the state, reason and message above
+   * (proto/contract/conditions.ts); the summary state stays for tables and older readers.
+   */
+  conditions: Condition[];
 }
 
 function createBaseTenant(): Tenant {
@@ -1135,6 +1159,121 @@ export const ChangeCounts: MessageFns<ChangeCounts> = {
   },
 };
 
+function createBaseCondition(): Condition {
+  return { type: "", status: "", reason: "", message: "", observedGeneration: 0, lastTransitionTimeMs: 0 };
+}
+
+export const Condition: MessageFns<Condition> = {
+  encode(message: Condition, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.type !== "") {
+      writer.uint32(10).string(message.type);
+    }
+    if (message.status !== "") {
+      writer.uint32(18).string(message.status);
+    }
+    if (message.reason !== "") {
+      writer.uint32(26).string(message.reason);
+    }
+    if (message.message !== "") {
+      writer.uint32(34).string(message.message);
+    }
+    if (message.observedGeneration !== 0) {
+      writer.uint32(40).int64(message.observedGeneration);
+    }
+    if (message.lastTransitionTimeMs !== 0) {
+      writer.uint32(48).int64(message.lastTransitionTimeMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Condition {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCondition();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.observedGeneration = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.lastTransitionTimeMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<Condition>, I>>(base?: I): Condition {
+    return Condition.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Condition>, I>>(object: I): Condition {
+    const message = createBaseCondition();
+    message.type = object.type ?? "";
+    message.status = object.status ?? "";
+    message.reason = object.reason ?? "";
+    message.message = object.message ?? "";
+    message.observedGeneration = object.observedGeneration ?? 0;
+    message.lastTransitionTimeMs = object.lastTransitionTimeMs ?? 0;
+    return message;
+  },
+};
+
 function createBaseAssignmentStatus(): AssignmentStatus {
   return {
     cluster: "",
@@ -1150,6 +1289,7 @@ function createBaseAssignmentStatus(): AssignmentStatus {
     objects: 0,
     startedAtMs: 0,
     finishedAtMs: 0,
+    conditions: [],
   };
 }
 
@@ -1193,6 +1333,9 @@ export const AssignmentStatus: MessageFns<AssignmentStatus> = {
     }
     if (message.finishedAtMs !== 0) {
       writer.uint32(104).int64(message.finishedAtMs);
+    }
+    for (const v of message.conditions) {
+      Condition.encode(v!, writer.uint32(114).fork()).join();
     }
     return writer;
   },
@@ -1314,6 +1457,14 @@ export const AssignmentStatus: MessageFns<AssignmentStatus> = {
             message.finishedAtMs = longToNumber(reader.int64());
             continue;
           }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.conditions.push(Condition.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1346,6 +1497,7 @@ export const AssignmentStatus: MessageFns<AssignmentStatus> = {
     message.objects = object.objects ?? 0;
     message.startedAtMs = object.startedAtMs ?? 0;
     message.finishedAtMs = object.finishedAtMs ?? 0;
+    message.conditions = object.conditions?.map((e) => Condition.fromPartial(e)) || [];
     return message;
   },
 };

@@ -129,6 +129,25 @@ export interface ChangeCounts {
   deleted: number;
 }
 
+/**
+ * One observation about an assignment, as in Flux and Kubernetes (kstatus): "Ready" is always
+ * there; "Reconciling" and "Stalled" are abnormal-true, present only while they are "True".
+ */
+export interface Condition {
+  /** "Ready", "Reconciling" or "Stalled". */
+  type: string;
+  /** "True", "False" or "Unknown". */
+  status: string;
+  /** PascalCase reason, the same words as AssignmentStatus.reason. */
+  reason: string;
+  /** Human message. */
+  message: string;
+  /** Desired-set generation the condition was computed for. */
+  observedGeneration: number;
+  /** When status last changed (not reason or message); 0 when nobody knows (hub-made statuses). */
+  lastTransitionTimeMs: number;
+}
+
 /** The state of one assignment on one cluster, as last reported by that cluster's agent. */
 export interface AssignmentStatus {
   cluster: string;
@@ -152,6 +171,11 @@ export interface AssignmentStatus {
   objects: number;
   startedAtMs: number;
   finishedAtMs: number;
+  /**
+   * Ready, and Reconciling/Stalled while true, derived from the state, reason and message above
+   * (proto/contract/conditions.ts); the summary state stays for tables and older readers.
+   */
+  conditions: Condition[];
 }
 
 export const GITFLEET_V1_PACKAGE_NAME = "gitfleet.v1";
