@@ -21,11 +21,12 @@ import {
 import type { Scenario } from './lib/scenario.js';
 import { apply } from './scenarios/apply.scenario.js';
 import { assignments } from './scenarios/assignments.scenario.js';
+import { cli } from './scenarios/cli.scenario.js';
 import { commit } from './scenarios/commit.scenario.js';
 import { fanout } from './scenarios/fanout.scenario.js';
 import { steady } from './scenarios/steady.scenario.js';
 
-const SCENARIOS: Scenario[] = [fanout, apply, commit, assignments, steady];
+const SCENARIOS: Scenario[] = [fanout, apply, commit, assignments, steady, cli];
 
 interface Args {
   quick: boolean;

@@ -30,13 +30,12 @@ import {
 import {} from '../../proto/api.js';
 import {
   eventually,
-  startGit,
-  startKube,
-  startNats,
+  startServers,
   type GitEnv,
   type GitRepo,
   type KubeEnv,
   type NatsEnv,
+  type Servers,
 } from '../env/index.js';
 import { configMapYaml, deploymentYaml } from '../fixtures/manifests.js';
 
@@ -61,6 +60,7 @@ async function exists(read: () => Promise<unknown>): Promise<boolean> {
 }
 
 describe('gitfleet end to end', () => {
+  let servers: Servers | undefined;
   let nats: NatsEnv;
   let kube: KubeEnv;
   let git: GitEnv;
@@ -143,11 +143,8 @@ describe('gitfleet end to end', () => {
   beforeAll(async () => {
     if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` first (npm test does)`);
     work = mkdtempSync(join(tmpdir(), 'gitfleet-e2e-'));
-    [nats, kube, git] = await Promise.all([
-      startNats(),
-      startKube(),
-      startGit({ username: 'fleet', password: 'e2e-pass' }),
-    ]);
+    servers = await startServers({ git: { username: 'fleet', password: 'e2e-pass' } });
+    ({ nats, kube, git } = servers);
     kc = kube.kubeConfig();
     core = kc.makeApiClient(CoreV1Api);
 
@@ -229,9 +226,7 @@ describe('gitfleet end to end', () => {
     client?.close();
     await stopAgentProcess('SIGTERM');
     await hub?.close();
-    await git?.stop();
-    await kube?.stop();
-    await nats?.destroy();
+    await servers?.stop();
     if (work) rmSync(work, { recursive: true, force: true });
   });
 

@@ -5,5 +5,6 @@ export { startNats, type NatsEnv } from './nats.js';
 export { startKube, type KubeEnv, type KubeOptions } from './kube.js';
 export { startGit, type GitEnv, type GitRepo } from './git.js';
 export { startRegistry, type RegistryEnv } from './registry.js';
+export { startServers, type Servers } from './servers.js';
 export { eventually, freePort } from './process.js';
 export { K8S_VERSION, cacheDir, k8sBinDir, requireBinary } from './binaries.js';

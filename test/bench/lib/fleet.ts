@@ -2,8 +2,7 @@
 // server, a `gitfleet hub` process, `gitfleet agent` processes, and a tap on the bus that sees
 // each cluster's desired sets and status reports the moment they cross it. Also kubectl, the peer.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
@@ -15,12 +14,11 @@ import {
   desiredSubject,
   type AssignmentStatus,
 } from '../../../proto/index.js';
-import { removeOnExit } from '../../env/process.js';
 import { startGit, startNats, type GitEnv, type KubeEnv, type NatsEnv } from '../../env/index.js';
 import { startBenchKube, type AuditLog } from './audit.js';
 import { findPid, startAgentProcess, startHubProcess, type AgentProcess, type HubProcess } from './proc.js';
 import type { Progress } from './progress.js';
-import type { Cleanup } from './scenario.js';
+import { tempDir, withCleanup, type Cleanup } from './scenario.js';
 import { waitUntil } from './wait.js';
 
 const execFileAsync = promisify(execFile);
@@ -135,8 +133,7 @@ export async function seedOneCluster(
 
 /** Starts the whole environment; everything is registered with `cleanup`. */
 export async function startFleet(cleanup: Cleanup, progress: Progress): Promise<Fleet> {
-  const dir = removeOnExit(mkdtempSync(join(tmpdir(), 'gitfleet-bench-')));
-  cleanup.add('temp dir', () => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(cleanup, 'gitfleet-bench-');
   progress.say('starting nats-server, kube-apiserver + etcd (audit log, no controller-manager), git server');
   const [nats, bk, git] = await Promise.all([
     startNats().then((n) => {
@@ -198,6 +195,17 @@ export async function startFleet(cleanup: Cleanup, progress: Progress): Promise<
       return agent;
     },
   };
+}
+
+/**
+ * The preamble of the scenarios on a whole fleet: starts it, runs `body` on it and stops every
+ * server afterwards, also when `body` fails. `cleanup` takes what `body` starts itself.
+ */
+export function withFleet<T>(
+  progress: Progress,
+  body: (fleet: Fleet, cleanup: Cleanup) => Promise<T>,
+): Promise<T> {
+  return withCleanup(progress, async (cleanup) => body(await startFleet(cleanup, progress), cleanup));
 }
 
 /** One kubectl run with a fresh discovery cache (as a pipeline job runs it); returns its wall time. */

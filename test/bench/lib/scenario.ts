@@ -1,4 +1,9 @@
-// The shape of a benchmark scenario and what the runner hands it.
+// The shape of a benchmark scenario and what the runner hands it, and the preamble every scenario
+// shares: a Cleanup that stops what it started, also when it fails.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { removeOnExit } from '../../env/process.js';
 import type { Progress } from './progress.js';
 import type { ResultRow } from './report.js';
 
@@ -42,5 +47,23 @@ export class Cleanup {
         progress?.say(`cleanup: stopping ${name} failed: ${(err as Error).message}`);
       }
     }
+  }
+}
+
+/** A fresh temp dir, removed by `cleanup` (or at exit, when the run is killed). */
+export function tempDir(cleanup: Cleanup, prefix: string): string {
+  const dir = removeOnExit(mkdtempSync(join(tmpdir(), prefix)));
+  cleanup.add('temp dir', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Runs `body` with a fresh Cleanup and stops everything it registered afterwards, also on failure. */
+export async function withCleanup<T>(progress: Progress, body: (cleanup: Cleanup) => Promise<T>): Promise<T> {
+  const cleanup = new Cleanup();
+  try {
+    return await body(cleanup);
+  } finally {
+    progress.say('stopping servers');
+    await cleanup.run(progress);
   }
 }

@@ -5,10 +5,10 @@
 // counted on the API server's side (audit log), and the time of the pass.
 import { join } from 'node:path';
 import { fmtCpu, fmtInt, fmtMiB, fmtMs, ratio, type ResultRow } from '../lib/report.js';
-import { startFleet, kubectl } from '../lib/fleet.js';
+import { withFleet, kubectl } from '../lib/fleet.js';
 import { mixedObjects, writeFiles } from '../../fixtures/manifests.js';
 import { CpuWindow, readProc } from '../lib/proc.js';
-import { Cleanup, type Scenario, type ScenarioContext, type ScenarioOutcome } from '../lib/scenario.js';
+import type { Scenario, ScenarioContext, ScenarioOutcome } from '../lib/scenario.js';
 import { waitUntil } from '../lib/wait.js';
 
 const CLUSTER = 'apply-1';
@@ -25,9 +25,7 @@ export const apply: Scenario = {
   async run(ctx: ScenarioContext): Promise<ScenarioOutcome> {
     const n = ctx.size ?? (ctx.quick ? 200 : 1000);
     const progress = ctx.progress;
-    const cleanup = new Cleanup();
-    try {
-      const fleet = await startFleet(cleanup, progress);
+    return withFleet(progress, async (fleet) => {
       const api = fleet.hub.client;
       const files = mixedObjects(n, 'apps');
       const repo = await fleet.git.createRepo('apply', files);
@@ -226,9 +224,6 @@ export const apply: Scenario = {
           agentCpuMs: agentEnd?.cpuMs,
         },
       };
-    } finally {
-      progress.say('stopping servers');
-      await cleanup.run(progress);
-    }
+    });
   },
 };

@@ -3,10 +3,10 @@
 // Time from the agent's start to every assignment Ready, and the agent's peak RSS. Anchor: Flux's
 // published benchmark (1,000 Kustomizations in 4m16s, kustomize-controller at 175 MiB, 16 cores).
 import { fmtInt, fmtMiB, fmtMs, ratio, type ResultRow } from '../lib/report.js';
-import { seedOneCluster, startFleet } from '../lib/fleet.js';
+import { seedOneCluster, withFleet } from '../lib/fleet.js';
 import { appYaml } from '../../fixtures/manifests.js';
 import { readProc } from '../lib/proc.js';
-import { Cleanup, type Scenario, type ScenarioContext, type ScenarioOutcome } from '../lib/scenario.js';
+import type { Scenario, ScenarioContext, ScenarioOutcome } from '../lib/scenario.js';
 import { forEachLimit, waitUntil, waitUntilAsync } from '../lib/wait.js';
 import { AssignmentState } from '../../../proto/index.js';
 import {} from '../../../proto/api.js';
@@ -29,9 +29,7 @@ export const assignments: Scenario = {
   async run(ctx: ScenarioContext): Promise<ScenarioOutcome> {
     const n = ctx.size ?? (ctx.quick ? 100 : 1000);
     const progress = ctx.progress;
-    const cleanup = new Cleanup();
-    try {
-      const fleet = await startFleet(cleanup, progress);
+    return withFleet(progress, async (fleet) => {
       const api = fleet.hub.client;
       const files: Record<string, string> = {};
       for (let i = 0; i < n; i++) files[`apps/${appName(i)}/app.yaml`] = appYaml(appName(i));
@@ -168,9 +166,6 @@ export const assignments: Scenario = {
           flux: FLUX,
         },
       };
-    } finally {
-      progress.say('stopping servers');
-      await cleanup.run(progress);
-    }
+    });
   },
 };

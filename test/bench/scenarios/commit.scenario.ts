@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import type { AssignmentStatus } from '../../../proto/index.js';
-import { startFleet, kubectl, READY } from '../lib/fleet.js';
+import { withFleet, kubectl, READY } from '../lib/fleet.js';
 import { configMapYaml, deploymentYaml, serviceYaml } from '../../fixtures/manifests.js';
 import { fmtMs, ratio, type ResultRow } from '../lib/report.js';
-import { Cleanup, type Scenario, type ScenarioContext, type ScenarioOutcome } from '../lib/scenario.js';
+import type { Scenario, ScenarioContext, ScenarioOutcome } from '../lib/scenario.js';
 import { distribution, rounded } from '../lib/stats.js';
 import { waitUntil } from '../lib/wait.js';
 
@@ -43,9 +43,7 @@ export const commit: Scenario = {
   async run(ctx: ScenarioContext): Promise<ScenarioOutcome> {
     const commits = ctx.size ?? (ctx.quick ? 5 : 20);
     const progress = ctx.progress;
-    const cleanup = new Cleanup();
-    try {
-      const fleet = await startFleet(cleanup, progress);
+    return withFleet(progress, async (fleet, cleanup) => {
       const api = fleet.hub.client;
       const repo = await fleet.git.createRepo('app', appFiles(0));
       const kubectlCache = join(fleet.dir, 'kubectl-cache');
@@ -188,9 +186,6 @@ export const commit: Scenario = {
           samples: { gitfleetMs, peerMs },
         },
       };
-    } finally {
-      progress.say('stopping servers');
-      await cleanup.run(progress);
-    }
+    });
   },
 };

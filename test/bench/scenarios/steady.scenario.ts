@@ -4,11 +4,11 @@
 // bounded by the resync interval — at most one read per managed object (and inventory) per pass.
 import { performance } from 'node:perf_hooks';
 import { fmtInt, type ResultRow } from '../lib/report.js';
-import { seedOneCluster, startFleet } from '../lib/fleet.js';
+import { seedOneCluster, withFleet } from '../lib/fleet.js';
 import { appYaml } from '../../fixtures/manifests.js';
 import { connz, delta } from '../lib/nats-monitor.js';
 import { readProc } from '../lib/proc.js';
-import { Cleanup, type Scenario, type ScenarioContext, type ScenarioOutcome } from '../lib/scenario.js';
+import type { Scenario, ScenarioContext, ScenarioOutcome } from '../lib/scenario.js';
 import { waitUntil } from '../lib/wait.js';
 
 const CLUSTER = 'steady-1';
@@ -28,9 +28,7 @@ export const steady: Scenario = {
   async run(ctx: ScenarioContext): Promise<ScenarioOutcome> {
     const windowSec = ctx.size ?? (ctx.quick ? 15 : 60);
     const progress = ctx.progress;
-    const cleanup = new Cleanup();
-    try {
-      const fleet = await startFleet(cleanup, progress);
+    return withFleet(progress, async (fleet) => {
       const api = fleet.hub.client;
       const files: Record<string, string> = {};
       for (let i = 1; i <= ASSIGNMENTS; i++) files[`apps/app-${i}/app.yaml`] = appYaml(`app-${i}`);
@@ -167,9 +165,6 @@ export const steady: Scenario = {
           hubRssMiB: hubAfter?.rssMiB,
         },
       };
-    } finally {
-      progress.say('stopping servers');
-      await cleanup.run(progress);
-    }
+    });
   },
 };

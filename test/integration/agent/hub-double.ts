@@ -60,7 +60,9 @@ export class HubDouble {
     const consumer = await this.js.consumers.get(STATUS_STREAM, {
       filter_subjects: assignmentStatusSubject(this.cluster),
     });
-    const iter = await consumer.consume();
+    // the suites restart nats-server: a pull pending on the old server is lost, and the consumer
+    // pulls again only after missing heartbeats (half of `expires`, 30 s by default) — keep it short
+    const iter = await consumer.consume({ expires: 2000 });
     for await (const m of iter) {
       if (this.stopped) break;
       const s = StatusReport.decode(m.data).status;
