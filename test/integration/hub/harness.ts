@@ -7,7 +7,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { ServiceError } from '@grpc/grpc-js';
-import { DESIRED_BUCKET, DesiredSet, desiredKey } from '../../../proto/index.js';
+import { DESIRED_BUCKET, DesiredSet, desiredKey, kvStream } from '../../../proto/index.js';
 import { createHubClient, type HubClient } from '../../../cli/client/hub-client.js';
 import { startHub, type HubConfig, type RunningHub } from '../../../hub/main.js';
 
@@ -75,7 +75,7 @@ export async function busProbe(url: string): Promise<BusProbe> {
     },
     async desiredLastSeq() {
       const jsm = await jetstreamManager(nc);
-      return (await jsm.streams.info(`KV_${DESIRED_BUCKET}`)).state.last_seq;
+      return (await jsm.streams.info(kvStream(DESIRED_BUCKET))).state.last_seq;
     },
     close: () => nc.close(),
   };

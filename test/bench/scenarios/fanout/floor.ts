@@ -3,6 +3,7 @@
 import { performance } from 'node:perf_hooks';
 import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { directGetSubject, kvSubject } from '../../../../proto/index.js';
 import type { NatsEnv } from '../../../env/index.js';
 import { CpuWindow, findPid } from '../../lib/proc.js';
 import type { Progress } from '../../lib/progress.js';
@@ -52,7 +53,7 @@ class BareWatchers {
     this.seen = new Uint8Array(keys.length);
     this.arrived = new Float64Array(keys.length).fill(NaN);
     keys.forEach((k, i) => {
-      conns[i % conns.length].subscribe(`$KV.${FLOOR_BUCKET}.${k}`, {
+      conns[i % conns.length].subscribe(kvSubject(FLOOR_BUCKET, k), {
         callback: (err, msg) => {
           if (!err) this.observe(i, msg.data);
         },
@@ -74,8 +75,8 @@ class BareWatchers {
     for (let attempt = 0; attempt < 5; attempt++) {
       try {
         const msg = await this.conns[i % this.conns.length].request(
-          `$JS.API.DIRECT.GET.KV_${FLOOR_BUCKET}`,
-          JSON.stringify({ last_by_subj: `$KV.${FLOOR_BUCKET}.${this.keys[i]}` }),
+          directGetSubject(FLOOR_BUCKET),
+          JSON.stringify({ last_by_subj: kvSubject(FLOOR_BUCKET, this.keys[i]) }),
           { timeout: 5000 },
         );
         this.observe(i, msg.data);

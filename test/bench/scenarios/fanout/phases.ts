@@ -4,7 +4,7 @@
 import { performance } from 'node:perf_hooks';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { DESIRED_BUCKET } from '../../../../proto/index.js';
+import { DESIRED_BUCKET, kvStream } from '../../../../proto/index.js';
 import { startGit, type NatsEnv } from '../../../env/index.js';
 import { CpuWindow, findPid, ProcWindow, startHubProcess, type HubProcess } from '../../lib/proc.js';
 import type { Progress } from '../../lib/progress.js';
@@ -72,7 +72,7 @@ export async function register(run: SizeRun, hub: HubProcess): Promise<void> {
   const jsm = await jetstreamManager(probe);
   const keysOnBus = async () => {
     try {
-      return (await jsm.streams.info(`KV_${DESIRED_BUCKET}`)).state.messages;
+      return (await jsm.streams.info(kvStream(DESIRED_BUCKET))).state.messages;
     } catch {
       return 0;
     }
