@@ -19,7 +19,7 @@ export default {
       ...common,
       displayName: 'integration',
       // real servers (kube-apiserver, etcd, nats-server, git, registry) per suite
-      testMatch: ['<rootDir>/test/{env,integration,e2e}/**/*.test.ts'],
+      testMatch: ['<rootDir>/test/{env,integration,e2e,hostile}/**/*.test.ts'],
     },
   ],
 };
