@@ -35,12 +35,42 @@ export function registerServerCommands(program: Command): void {
       'store: a SQLite file (embedded default) or a PostgreSQL URL',
       process.env.GITFLEET_DB ?? DEFAULT_DB,
     )
-    .action(async (o: { listen: string; nats: string; db: string }) => {
-      const { startHub } = await import('../hub/main.js');
-      const hub = await startHub({ listen: o.listen, natsUrl: o.nats, db: o.db });
-      process.stderr.write(`gitfleet hub listening on ${hub.address} (nats ${o.nats}, db ${o.db})\n`);
-      await runUntilSignal(() => hub.close());
-    });
+    .option(
+      '--tls-cert <file>',
+      'PEM certificate the API serves TLS with (env GITFLEET_TLS_CERT)',
+      process.env.GITFLEET_TLS_CERT,
+    )
+    .option(
+      '--tls-key <file>',
+      'PEM key of that certificate (env GITFLEET_TLS_KEY)',
+      process.env.GITFLEET_TLS_KEY,
+    )
+    .option('--insecure', 'serve plaintext on a non-loopback --listen (a proxy terminates TLS in front)')
+    .action(
+      async (o: {
+        listen: string;
+        nats: string;
+        db: string;
+        tlsCert?: string;
+        tlsKey?: string;
+        insecure?: boolean;
+      }) => {
+        const { startHub } = await import('../hub/main.js');
+        const hub = await startHub({
+          listen: o.listen,
+          natsUrl: o.nats,
+          db: o.db,
+          tlsCertFile: o.tlsCert,
+          tlsKeyFile: o.tlsKey,
+          insecure: o.insecure,
+        });
+        const transport = o.tlsCert ? 'TLS' : 'plaintext';
+        process.stderr.write(
+          `gitfleet hub listening on ${hub.address} (${transport}, nats ${o.nats}, db ${o.db})\n`,
+        );
+        await runUntilSignal(() => hub.close());
+      },
+    );
 
   program
     .command('agent')

@@ -6,6 +6,7 @@ import { Server as GrpcJsServer, ServerCredentials } from '@grpc/grpc-js';
 import { ServerGrpc, type GrpcOptions } from '@nestjs/microservices';
 import { API_PROTO_FILES, PROTO_ROOT } from '../proto/index.js';
 import { GITFLEET_V1_PACKAGE_NAME } from '../proto/nest.js';
+import type { TlsConfig } from './config/hub-config.js';
 
 /**
  * @grpc/proto-loader options: int64 as JS numbers (times are int64 ms), enums as numbers (as
@@ -23,9 +24,17 @@ export const GRPC_LOADER_OPTIONS = {
 
 export type HubGrpcOptions = GrpcOptions['options'];
 
-export function grpcServerOptions(url: string): HubGrpcOptions {
+/** Server credentials: TLS with the hub's certificate, or plaintext (see parseTls for when). */
+export function serverCredentials(tls: TlsConfig | undefined): ServerCredentials {
+  return tls
+    ? ServerCredentials.createSsl(null, [{ cert_chain: tls.cert, private_key: tls.key }], false)
+    : ServerCredentials.createInsecure();
+}
+
+export function grpcServerOptions(url: string, tls?: TlsConfig): HubGrpcOptions {
   return {
     url,
+    credentials: serverCredentials(tls),
     package: GITFLEET_V1_PACKAGE_NAME,
     protoPath: API_PROTO_FILES.map((f) => join(PROTO_ROOT, f)),
     loader: GRPC_LOADER_OPTIONS,
@@ -50,10 +59,8 @@ export class HubGrpcServer extends ServerGrpc {
   override async createClient(): Promise<GrpcJsServer> {
     const server = new GrpcJsServer({ ...(this.hubOptions.channelOptions ?? {}) });
     this.boundPort = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(
-        this.url,
-        this.hubOptions.credentials ?? ServerCredentials.createInsecure(),
-        (err, port) => (err ? reject(err) : resolve(port)),
+      server.bindAsync(this.url, this.hubOptions.credentials ?? serverCredentials(undefined), (err, port) =>
+        err ? reject(err) : resolve(port),
       ),
     );
     return server;

@@ -28,7 +28,7 @@ export async function startHub(config: HubConfig): Promise<RunningHub> {
   const resolved = parseHubConfig(config);
   const log = createLogger('hub', resolved.logLevel);
   const url = hostPort(resolved.listen.host, resolved.listen.port);
-  const server = new HubGrpcServer(grpcServerOptions(url));
+  const server = new HubGrpcServer(grpcServerOptions(url, resolved.tls));
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(HubModule.forRoot(resolved, log), {
     strategy: server,
     logger: new PinoNestLogger(log.child({ module: 'nest' })),
@@ -43,7 +43,7 @@ export async function startHub(config: HubConfig): Promise<RunningHub> {
     throw new Error(`gitfleet hub cannot start on ${url}: ${(err as Error).message}`, { cause: err });
   }
   const address = hostPort(resolved.listen.host, server.port);
-  log.info({ address }, 'hub listening');
+  log.info({ address, tls: resolved.tls !== undefined }, 'hub listening');
   let closing: Promise<void> | undefined;
   return {
     address,

@@ -64,6 +64,11 @@ export type UnaryClient<D extends ServiceDef> = {
 export interface HubClientOptions {
   /** Deadline of each unary call (default 30 s). */
   deadlineMs?: number;
+  /**
+   * TLS to the hub: `true` trusts the system's roots, a PEM buffer trusts that CA (the hub's
+   * own, e.g. self-signed). Absent: plaintext (a hub serves it on loopback only).
+   */
+  tls?: true | Buffer;
 }
 
 export interface HubClient {
@@ -107,7 +112,9 @@ function unaryClient<D extends ServiceDef>(
 
 export function createHubClient(address: string, opts: HubClientOptions = {}): HubClient {
   const deadlineMs = opts.deadlineMs ?? 30_000;
-  const creds = grpcCredentials.createInsecure();
+  const creds = opts.tls
+    ? grpcCredentials.createSsl(opts.tls === true ? null : opts.tls)
+    : grpcCredentials.createInsecure();
   // the generated grpc-js clients, one channel each
   const make = (ctor: new (address: string, creds: ChannelCredentials) => Client): Client =>
     new ctor(address, creds);

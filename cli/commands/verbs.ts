@@ -2,19 +2,26 @@
 // lazily, so `--help` and `--version` never load gRPC), and the get | list | delete verbs that
 // each noun has in the same shape.
 import type { Command } from 'commander';
+import type { HubTarget } from '../client/connect.js';
 import type { HubClient } from '../client/hub-client.js';
 import { DEFAULT_HUB_ADDRESS } from '../../proto/index.js';
 import { parseFormat, print, type Column, type OutputFormat } from '../output.js';
 
 interface GlobalOpts {
   hub?: string;
+  ca?: string;
+  tls?: boolean;
   output: string;
 }
 
-function globals(cmd: Command): { hub: string; format: OutputFormat } {
+function globals(cmd: Command): { target: HubTarget; format: OutputFormat } {
   const o = cmd.optsWithGlobals<GlobalOpts>();
   return {
-    hub: o.hub ?? process.env.GITFLEET_HUB ?? DEFAULT_HUB_ADDRESS,
+    target: {
+      address: o.hub ?? process.env.GITFLEET_HUB ?? DEFAULT_HUB_ADDRESS,
+      caFile: o.ca ?? (process.env.GITFLEET_CA || undefined),
+      tls: o.tls,
+    },
     format: parseFormat(o.output ?? 'table'),
   };
 }
@@ -24,13 +31,13 @@ export async function withHub<T>(
   cmd: Command,
   fn: (hub: HubClient, format: OutputFormat) => Promise<T>,
 ): Promise<T> {
-  const { hub: address, format } = globals(cmd);
+  const { target, format } = globals(cmd);
   const { connectHub, describeHubError } = await import('../client/connect.js');
-  const hub = connectHub(address);
+  const hub = connectHub(target);
   try {
     return await fn(hub, format);
   } catch (err) {
-    throw describeHubError(err, address);
+    throw describeHubError(err, target);
   } finally {
     hub.close();
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { ConfigError, parseHubConfig } from './hub-config.js';
+import { ConfigError, isLoopback, parseHubConfig } from './hub-config.js';
 
 const ok = { listen: '127.0.0.1:0', natsUrl: 'nats://127.0.0.1:4222', db: ':memory:' };
 
@@ -11,6 +11,7 @@ describe('parseHubConfig', () => {
       db: { kind: 'sqlite', path: ':memory:' },
       resolveIntervalSeconds: undefined,
       logLevel: 'warn',
+      tls: undefined,
     });
   });
 
@@ -41,5 +42,27 @@ describe('parseHubConfig', () => {
   ])('rejects %j', (config, message) => {
     expect(() => parseHubConfig(config)).toThrow(ConfigError);
     expect(() => parseHubConfig(config)).toThrow(message);
+  });
+
+  it.each([
+    ['127.0.0.1', true],
+    ['127.8.9.10', true],
+    ['::1', true],
+    ['localhost', true],
+    ['0.0.0.0', false],
+    ['10.1.2.3', false],
+    ['::', false],
+    ['hub.example.com', false],
+    ['127.0.0.1.example.com', false],
+  ])('treats %s as loopback: %s', (host, loopback) => {
+    expect(isLoopback(host)).toBe(loopback);
+  });
+
+  it('serves plaintext only on loopback unless insecure', () => {
+    expect(parseHubConfig({ ...ok, listen: '[::1]:7400' }).tls).toBeUndefined();
+    expect(() => parseHubConfig({ ...ok, listen: '0.0.0.0:7400' })).toThrow(
+      'listen: serving the API in plaintext on 0.0.0.0',
+    );
+    expect(parseHubConfig({ ...ok, listen: '0.0.0.0:7400', insecure: true }).tls).toBeUndefined();
   });
 });

@@ -1,6 +1,6 @@
 // The hub's configuration: parsed and validated once at start, typed, failing fast with a message
 // that names the bad setting.
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isLogLevel, LOG_LEVELS } from '../../lib/log.js';
 import { scrubSecrets } from '../../lib/redact.js';
@@ -17,6 +17,17 @@ export interface HubConfig {
   resolveIntervalSeconds?: number;
   /** pino level: fatal, error, warn, info, debug, trace, silent. Default $GITFLEET_LOG_LEVEL or info. */
   logLevel?: string;
+  /** PEM certificate (chain) and key the gRPC API serves TLS with. Both or neither. */
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
+  /** Serve plaintext on a non-loopback address (behind a TLS-terminating proxy or mesh). */
+  insecure?: boolean;
+}
+
+/** The TLS the gRPC API serves, read once at start. */
+export interface TlsConfig {
+  cert: Buffer;
+  key: Buffer;
 }
 
 export type DbConfig = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
@@ -28,6 +39,8 @@ export interface ResolvedHubConfig {
   db: DbConfig;
   resolveIntervalSeconds: number | undefined;
   logLevel: string;
+  /** Undefined: plaintext, which parseHubConfig allows only on loopback or with `insecure`. */
+  tls: TlsConfig | undefined;
 }
 
 export class ConfigError extends Error {
@@ -106,11 +119,63 @@ export function parseHubConfig(config: HubConfig): ResolvedHubConfig {
   if (!isLogLevel(logLevel)) {
     throw new ConfigError('logLevel', `${JSON.stringify(logLevel)} is not one of ${LOG_LEVELS.join(', ')}`);
   }
+  const listen = parseListen(config.listen);
   return {
-    listen: parseListen(config.listen),
+    listen,
     natsServers: parseNatsUrl(config.natsUrl),
     db: parseDb(config.db),
     resolveIntervalSeconds,
     logLevel,
+    tls: parseTls(config, listen.host),
   };
+}
+
+/** True for addresses only this machine can reach: 127.0.0.0/8, ::1, localhost. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+function readPem(setting: string, file: string, what: RegExp): Buffer {
+  let pem: Buffer;
+  try {
+    pem = readFileSync(file);
+  } catch (err) {
+    throw new ConfigError(
+      setting,
+      `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+    );
+  }
+  if (!what.test(pem.toString('latin1')))
+    throw new ConfigError(setting, `${file} holds no PEM ${what.source}`);
+  return pem;
+}
+
+/**
+ * TLS from the certificate and key files; without them plaintext, refused on any address
+ * other hosts can reach unless `insecure` says a proxy or mesh terminates TLS in front.
+ */
+export function parseTls(
+  config: Pick<HubConfig, 'tlsCertFile' | 'tlsKeyFile' | 'insecure'>,
+  host: string,
+): TlsConfig | undefined {
+  const { tlsCertFile: certFile, tlsKeyFile: keyFile } = config;
+  if (certFile || keyFile) {
+    if (!certFile || !keyFile) {
+      throw new ConfigError(
+        certFile ? 'tlsKeyFile' : 'tlsCertFile',
+        'TLS needs both a certificate and its key',
+      );
+    }
+    return {
+      cert: readPem('tlsCertFile', certFile, /-----BEGIN CERTIFICATE-----/),
+      key: readPem('tlsKeyFile', keyFile, /-----BEGIN [A-Z ]*PRIVATE KEY-----/),
+    };
+  }
+  if (!isLoopback(host) && !config.insecure) {
+    throw new ConfigError(
+      'listen',
+      `serving the API in plaintext on ${host} would let anyone on the network read and change the fleet: give --tls-cert and --tls-key, or --insecure when a proxy terminates TLS in front of the hub`,
+    );
+  }
+  return undefined;
 }

@@ -7,4 +7,5 @@ export { startGit, type GitEnv, type GitRepo } from './git.js';
 export { startRegistry, type RegistryEnv } from './registry.js';
 export { startServers, type Servers } from './servers.js';
 export { eventually, freePort } from './process.js';
+export { makeTlsFiles, type TlsFiles } from './certs.js';
 export { K8S_VERSION, cacheDir, k8sBinDir, requireBinary } from './binaries.js';

@@ -18,6 +18,7 @@ import {
   type ServerProcess,
 } from './process.js';
 import { requireBinary, run } from './binaries.js';
+import { makeTlsFiles } from './certs.js';
 
 export interface KubeEnv {
   /** https://127.0.0.1:<port> */
@@ -67,58 +68,18 @@ function makeCerts(dir: string): {
   saPub: string;
 } {
   const p = (f: string) => join(dir, f);
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  run('openssl', [
-    'req',
-    '-x509',
-    ...ec,
-    '-keyout',
-    p('ca.key'),
-    '-out',
-    p('ca.crt'),
-    '-days',
-    '30',
-    '-subj',
-    '/CN=gitfleet-test-ca',
-  ]);
-  run('openssl', [
-    'req',
-    ...ec,
-    '-keyout',
-    p('server.key'),
-    '-out',
-    p('server.csr'),
-    '-subj',
-    '/CN=kube-apiserver',
-  ]);
-  writeFileSync(
-    p('server.ext'),
-    'subjectAltName=IP:127.0.0.1,DNS:localhost,IP:10.0.0.1,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc\n' +
-      'extendedKeyUsage=serverAuth\n',
-  );
-  run('openssl', [
-    'x509',
-    '-req',
-    '-in',
-    p('server.csr'),
-    '-CA',
-    p('ca.crt'),
-    '-CAkey',
-    p('ca.key'),
-    '-CAcreateserial',
-    '-out',
-    p('server.crt'),
-    '-days',
-    '30',
-    '-extfile',
-    p('server.ext'),
+  const tls = makeTlsFiles(dir, 'kube-apiserver', [
+    'IP:127.0.0.1',
+    'DNS:localhost',
+    'IP:10.0.0.1',
+    'DNS:kubernetes',
+    'DNS:kubernetes.default',
+    'DNS:kubernetes.default.svc',
   ]);
   run('openssl', ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', p('sa.key')]);
   run('openssl', ['ec', '-in', p('sa.key'), '-pubout', '-out', p('sa.pub')]);
   return {
-    caCrt: p('ca.crt'),
-    serverCrt: p('server.crt'),
-    serverKey: p('server.key'),
+    ...tls,
     saKey: p('sa.key'),
     saPub: p('sa.pub'),
   };
