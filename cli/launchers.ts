@@ -46,6 +46,11 @@ export function registerServerCommands(program: Command): void {
       process.env.GITFLEET_TLS_KEY,
     )
     .option('--insecure', 'serve plaintext on a non-loopback --listen (a proxy terminates TLS in front)')
+    .option(
+      '--admin-token-file <file>',
+      'the first admin token: read if it exists, else written there (mode 0600) at first start (default: gitfleet-admin.token beside --db)',
+      process.env.GITFLEET_ADMIN_TOKEN_FILE,
+    )
     .action(
       async (o: {
         listen: string;
@@ -54,6 +59,7 @@ export function registerServerCommands(program: Command): void {
         tlsCert?: string;
         tlsKey?: string;
         insecure?: boolean;
+        adminTokenFile?: string;
       }) => {
         const { startHub } = await import('../hub/main.js');
         const hub = await startHub({
@@ -63,6 +69,7 @@ export function registerServerCommands(program: Command): void {
           tlsCertFile: o.tlsCert,
           tlsKeyFile: o.tlsKey,
           insecure: o.insecure,
+          adminTokenFile: o.adminTokenFile,
         });
         const transport = o.tlsCert ? 'TLS' : 'plaintext';
         process.stderr.write(

@@ -30,6 +30,7 @@ export function buildProgram(): Command {
     .option('--hub <host:port>', `hub gRPC address (env GITFLEET_HUB, default ${DEFAULT_HUB_ADDRESS})`)
     .option('--ca <file>', "CA certificate to trust for the hub's TLS (env GITFLEET_CA)")
     .option('--tls', "TLS to the hub with the system's trusted roots")
+    .option('--token <token>', 'API token (env GITFLEET_TOKEN; the hub writes an admin token at first start)')
     .option('-o, --output <format>', 'table, json or yaml', 'table')
     .showHelpAfterError('(run with --help for usage)');
   registerServerCommands(program);

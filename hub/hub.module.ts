@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { Logger } from '../lib/log.js';
 import { AssignmentsModule } from './assignments/assignments.module.js';
+import { AccessModule } from './auth/access.module.js';
 import { BusModule } from './bus/bus.module.js';
 import { ClustersModule } from './clusters/clusters.module.js';
 import { ConfigModule } from './config/config.module.js';
@@ -19,6 +20,7 @@ export class HubModule {
       imports: [
         ConfigModule.forRoot(config, logger),
         StoreModule,
+        AccessModule,
         BusModule,
         DesiredModule,
         TenantsModule,

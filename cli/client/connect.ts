@@ -11,6 +11,8 @@ export interface HubTarget {
   caFile?: string;
   /** TLS with the system's roots (--tls). */
   tls?: boolean;
+  /** Bearer token (--token / GITFLEET_TOKEN). */
+  token?: string;
 }
 
 export type { HubClient };
@@ -24,6 +26,11 @@ export function describeHubError(err: unknown, target: HubTarget): Error {
   const address = target.address;
   if (!isServiceError(err)) return err instanceof Error ? err : new Error(String(err));
   const name = GrpcStatus[err.code] ?? String(err.code);
+  if (err.code === GrpcStatus.UNAUTHENTICATED) {
+    return new Error(
+      `${name}: ${err.details || err.message}${target.token ? '' : ' (no token given: pass --token or set GITFLEET_TOKEN)'}`,
+    );
+  }
   if (err.code === GrpcStatus.UNAVAILABLE || err.code === GrpcStatus.DEADLINE_EXCEEDED) {
     const tlsHint =
       target.caFile || target.tls
@@ -62,5 +69,5 @@ export function connectHub(target: HubTarget): HubClient {
       );
     }
   }
-  return createHubClient(target.address, { deadlineMs: 15_000, tls });
+  return createHubClient(target.address, { deadlineMs: 15_000, tls, token: target.token });
 }

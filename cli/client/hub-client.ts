@@ -4,6 +4,7 @@ import {
   credentials as grpcCredentials,
   type CallOptions,
   type ChannelCredentials,
+  Metadata,
   type Client,
   type ClientReadableStream,
   type ServiceError,
@@ -12,6 +13,14 @@ import { type AssignmentStatus, type DeepPartial, type MessageFns } from '../../
 import {
   AssignmentServiceClient,
   AssignmentServiceService,
+  AuditServiceClient,
+  AuditServiceService,
+  CreateTokenRequest,
+  ListAuditRequest,
+  ListTokensRequest,
+  RevokeTokenRequest,
+  TokenServiceClient,
+  TokenServiceService,
   ClusterServiceClient,
   ClusterServiceService,
   CreateAssignmentRequest,
@@ -69,6 +78,8 @@ export interface HubClientOptions {
    * own, e.g. self-signed). Absent: plaintext (a hub serves it on loopback only).
    */
   tls?: true | Buffer;
+  /** Bearer token sent with every call ("gft_…"). */
+  token?: string;
 }
 
 export interface HubClient {
@@ -80,6 +91,8 @@ export interface HubClient {
     /** Server stream of statuses; cancel() ends it. */
     watchStatus(request?: DeepPartial<GetStatusRequest>): ClientReadableStream<AssignmentStatus>;
   };
+  tokens: UnaryClient<typeof TokenServiceService>;
+  audit: UnaryClient<typeof AuditServiceService>;
   close(): void;
 }
 
@@ -91,6 +104,7 @@ function unaryClient<D extends ServiceDef>(
   def: D,
   requests: { [K in keyof D]?: MessageFns<never> },
   deadlineMs: number,
+  metadata: () => Metadata,
 ): UnaryClient<D> {
   const out: Record<string, unknown> = {};
   for (const [method, m] of Object.entries(def)) {
@@ -102,6 +116,7 @@ function unaryClient<D extends ServiceDef>(
         const full = type ? type.fromPartial(request as never) : request;
         fn(
           full,
+          metadata(),
           { deadline: Date.now() + deadlineMs, ...options },
           (err: ServiceError | null, res: unknown) => (err ? reject(err) : resolve(res)),
         );
@@ -123,7 +138,15 @@ export function createHubClient(address: string, opts: HubClientOptions = {}): H
   const clusters = make(ClusterServiceClient);
   const assignments = make(AssignmentServiceClient);
   const status = new StatusServiceClient(address, creds);
+  const tokens = make(TokenServiceClient);
+  const audit = make(AuditServiceClient);
   const m = <T>(fns: MessageFns<T>): MessageFns<never> => fns as unknown as MessageFns<never>;
+  // the bearer token on every call (plaintext only reaches a hub on loopback: see parseTls)
+  const metadata = (): Metadata => {
+    const md = new Metadata();
+    if (opts.token) md.set('authorization', `Bearer ${opts.token}`);
+    return md;
+  };
   return {
     tenants: unaryClient(
       tenants,
@@ -135,6 +158,7 @@ export function createHubClient(address: string, opts: HubClientOptions = {}): H
         deleteTenant: m(DeleteTenantRequest),
       },
       deadlineMs,
+      metadata,
     ),
     repos: unaryClient(
       repos,
@@ -148,6 +172,7 @@ export function createHubClient(address: string, opts: HubClientOptions = {}): H
         resolveRepo: m(ResolveRepoRequest),
       },
       deadlineMs,
+      metadata,
     ),
     clusters: unaryClient(
       clusters,
@@ -160,6 +185,7 @@ export function createHubClient(address: string, opts: HubClientOptions = {}): H
         deleteCluster: m(DeleteClusterRequest),
       },
       deadlineMs,
+      metadata,
     ),
     assignments: unaryClient(
       assignments,
@@ -172,13 +198,26 @@ export function createHubClient(address: string, opts: HubClientOptions = {}): H
         deleteAssignment: m(DeleteAssignmentRequest),
       },
       deadlineMs,
+      metadata,
     ),
     status: {
-      ...unaryClient(status, StatusServiceService, { getStatus: m(GetStatusRequest) }, deadlineMs),
-      watchStatus: (request = {}) => status.watchStatus(GetStatusRequest.fromPartial(request)),
+      ...unaryClient(status, StatusServiceService, { getStatus: m(GetStatusRequest) }, deadlineMs, metadata),
+      watchStatus: (request = {}) => status.watchStatus(GetStatusRequest.fromPartial(request), metadata()),
     },
+    tokens: unaryClient(
+      tokens,
+      TokenServiceService,
+      {
+        createToken: m(CreateTokenRequest),
+        listTokens: m(ListTokensRequest),
+        revokeToken: m(RevokeTokenRequest),
+      },
+      deadlineMs,
+      metadata,
+    ),
+    audit: unaryClient(audit, AuditServiceService, { listAudit: m(ListAuditRequest) }, deadlineMs, metadata),
     close(): void {
-      for (const c of [tenants, repos, clusters, assignments, status]) c.close();
+      for (const c of [tenants, repos, clusters, assignments, status, tokens, audit]) c.close();
     },
   };
 }

@@ -1,10 +1,12 @@
 // The client verbs, one file per noun; each talks to the hub's gRPC API.
 import type { Command } from 'commander';
 import { registerAssignment } from './assignment.js';
+import { registerAudit } from './audit.js';
 import { registerCluster } from './cluster.js';
 import { registerRepo } from './repo.js';
 import { registerStatus } from './status.js';
 import { registerTenant } from './tenant.js';
+import { registerToken } from './token.js';
 
 export function registerClientCommands(program: Command): void {
   registerTenant(program);
@@ -12,4 +14,6 @@ export function registerClientCommands(program: Command): void {
   registerCluster(program);
   registerAssignment(program);
   registerStatus(program);
+  registerToken(program);
+  registerAudit(program);
 }

@@ -11,6 +11,7 @@ interface GlobalOpts {
   hub?: string;
   ca?: string;
   tls?: boolean;
+  token?: string;
   output: string;
 }
 
@@ -21,6 +22,7 @@ function globals(cmd: Command): { target: HubTarget; format: OutputFormat } {
       address: o.hub ?? process.env.GITFLEET_HUB ?? DEFAULT_HUB_ADDRESS,
       caFile: o.ca ?? (process.env.GITFLEET_CA || undefined),
       tls: o.tls,
+      token: o.token ?? (process.env.GITFLEET_TOKEN || undefined),
     },
     format: parseFormat(o.output ?? 'table'),
   };

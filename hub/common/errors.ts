@@ -38,6 +38,16 @@ export class UnavailableError extends Error {
   override readonly name = 'UnavailableError';
 }
 
+/** The call carries no valid token (missing, malformed, unknown, revoked or expired). */
+export class UnauthenticatedError extends Error {
+  override readonly name = 'UnauthenticatedError';
+}
+
+/** The caller's token does not allow this call. */
+export class PermissionDeniedError extends Error {
+  override readonly name = 'PermissionDeniedError';
+}
+
 /** "<tenant>/<name>": how repos and assignments are named in messages. */
 export function scoped(tenant: string, name: string): string {
   return `${tenant}/${name}`;

@@ -9,6 +9,8 @@ import {
   AlreadyExistsError,
   FailedPreconditionError,
   NotFoundError,
+  PermissionDeniedError,
+  UnauthenticatedError,
   UnavailableError,
   ValidationError,
 } from './errors.js';
@@ -26,6 +28,8 @@ export function toGrpcError(err: unknown): GrpcError | undefined {
   if (err instanceof AlreadyExistsError) return make(GrpcStatus.ALREADY_EXISTS, err.message);
   if (err instanceof FailedPreconditionError) return make(GrpcStatus.FAILED_PRECONDITION, err.message);
   if (err instanceof UnavailableError) return make(GrpcStatus.UNAVAILABLE, err.message);
+  if (err instanceof UnauthenticatedError) return make(GrpcStatus.UNAUTHENTICATED, err.message);
+  if (err instanceof PermissionDeniedError) return make(GrpcStatus.PERMISSION_DENIED, err.message);
   if (err instanceof RpcException) {
     const e = err.getError();
     if (typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'number') {

@@ -12,6 +12,7 @@ describe('parseHubConfig', () => {
       resolveIntervalSeconds: undefined,
       logLevel: 'warn',
       tls: undefined,
+      adminToken: undefined,
     });
   });
 

@@ -1,7 +1,7 @@
 // The hub's configuration: parsed and validated once at start, typed, failing fast with a message
 // that names the bad setting.
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { isLogLevel, LOG_LEVELS } from '../../lib/log.js';
 import { scrubSecrets } from '../../lib/redact.js';
 
@@ -22,6 +22,19 @@ export interface HubConfig {
   tlsKeyFile?: string;
   /** Serve plaintext on a non-loopback address (behind a TLS-terminating proxy or mesh). */
   insecure?: boolean;
+  /**
+   * File with the first admin token: read when it exists, else a new token is written there
+   * (mode 0600) on first start. Default: gitfleet-admin.token beside the SQLite file.
+   */
+  adminTokenFile?: string;
+  /** The first admin token itself ("gft_…"), for tests and embedding; registered if unknown. */
+  adminToken?: string;
+}
+
+/** Where the first admin token comes from. */
+export interface AdminTokenConfig {
+  file?: string;
+  token?: string;
 }
 
 /** The TLS the gRPC API serves, read once at start. */
@@ -41,6 +54,8 @@ export interface ResolvedHubConfig {
   logLevel: string;
   /** Undefined: plaintext, which parseHubConfig allows only on loopback or with `insecure`. */
   tls: TlsConfig | undefined;
+  /** Undefined: no first admin token (an in-memory store with neither given). */
+  adminToken: AdminTokenConfig | undefined;
 }
 
 export class ConfigError extends Error {
@@ -120,14 +135,43 @@ export function parseHubConfig(config: HubConfig): ResolvedHubConfig {
     throw new ConfigError('logLevel', `${JSON.stringify(logLevel)} is not one of ${LOG_LEVELS.join(', ')}`);
   }
   const listen = parseListen(config.listen);
+  const db = parseDb(config.db);
   return {
     listen,
     natsServers: parseNatsUrl(config.natsUrl),
-    db: parseDb(config.db),
+    db,
     resolveIntervalSeconds,
     logLevel,
     tls: parseTls(config, listen.host),
+    adminToken: parseAdminToken(config, db),
   };
+}
+
+/** The admin token file beside a SQLite store, when nothing else is said. */
+export const ADMIN_TOKEN_FILE = 'gitfleet-admin.token';
+
+export function parseAdminToken(
+  config: Pick<HubConfig, 'adminToken' | 'adminTokenFile'>,
+  db: DbConfig,
+): AdminTokenConfig | undefined {
+  if (config.adminToken !== undefined) {
+    if (!/^gft_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/.test(config.adminToken)) {
+      throw new ConfigError('adminToken', 'not a gitfleet token (gft_<16 hex>_<43 base64url>)');
+    }
+    return { token: config.adminToken };
+  }
+  if (config.adminTokenFile) {
+    const file = resolve(config.adminTokenFile);
+    if (!existsSync(dirname(file)))
+      throw new ConfigError('adminTokenFile', `directory ${dirname(file)} does not exist`);
+    if (existsSync(file) && (statSync(file).mode & 0o077) !== 0) {
+      throw new ConfigError('adminTokenFile', `${file} is readable by others: chmod 600 it`);
+    }
+    return { file };
+  }
+  if (db.kind === 'sqlite' && db.path !== ':memory:')
+    return parseAdminToken({ adminTokenFile: join(dirname(db.path), ADMIN_TOKEN_FILE) }, db);
+  return undefined;
 }
 
 /** True for addresses only this machine can reach: 127.0.0.0/8, ::1, localhost. */

@@ -120,6 +120,37 @@ export const migrations: Record<string, Migration> = {
       await db.schema.alterTable('assignment_status').dropColumn('conditions').execute();
     },
   },
+  '0004_access': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // API tokens: only a SHA-256 of the secret is kept
+      await db.schema
+        .createTable('api_tokens')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('tenant', 'text', (c) => c.notNull().defaultTo(''))
+        .addColumn('description', 'text', (c) => c.notNull().defaultTo(''))
+        .addColumn('secret_hash', 'text', (c) => c.notNull())
+        .addColumn('created_at_ms', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at_ms', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('revoked_at_ms', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('last_used_at_ms', 'bigint', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .createTable('audit_log')
+        .addColumn('seq', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('at_ms', 'bigint', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('method', 'text', (c) => c.notNull())
+        .addColumn('target', 'text', (c) => c.notNull())
+        .addColumn('outcome', 'text', (c) => c.notNull())
+        .addColumn('message', 'text', (c) => c.notNull().defaultTo(''))
+        .execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.dropTable('audit_log').execute();
+      await db.schema.dropTable('api_tokens').execute();
+    },
+  },
 };
 
 /** Serves the in-code migrations to Kysely's Migrator. */

@@ -83,10 +83,34 @@ export interface AssignmentStatusTable {
   conditions: Generated<string>;
 }
 
+export interface ApiTokensTable {
+  id: string;
+  role: string;
+  tenant: Generated<string>;
+  description: Generated<string>;
+  secret_hash: string;
+  created_at_ms: number;
+  expires_at_ms: Generated<number>;
+  revoked_at_ms: Generated<number>;
+  last_used_at_ms: Generated<number>;
+}
+
+export interface AuditLogTable {
+  seq: Generated<number>;
+  at_ms: number;
+  actor: string;
+  method: string;
+  target: string;
+  outcome: string;
+  message: Generated<string>;
+}
+
 export interface HubDatabase {
   tenants: TenantsTable;
   repos: ReposTable;
   clusters: ClustersTable;
   assignments: AssignmentsTable;
   assignment_status: AssignmentStatusTable;
+  api_tokens: ApiTokensTable;
+  audit_log: AuditLogTable;
 }

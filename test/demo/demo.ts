@@ -5,7 +5,7 @@
 // `--keep-running` leaves everything up and prints how to reach it.
 import { spawn, execFile as execFileCb, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdtempSync, openSync, closeSync, rmSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -111,23 +111,53 @@ async function main(): Promise<void> {
       '30s',
     ]);
 
+    // the hub writes its first admin token beside its store at first start (mode 0600)
+    const adminTokenFile = join(work, 'gitfleet-admin.token');
+    const adminToken = await eventually(
+      async () => (existsSync(adminTokenFile) ? readFileSync(adminTokenFile, 'utf8').trim() : undefined),
+      { timeoutMs: 60_000, describe: () => `the hub wrote no ${adminTokenFile}` },
+    );
+    process.stdout.write(`  the hub wrote an admin token to ${adminTokenFile}\n`);
+    let token = adminToken;
     const gitfleet = async (...args: string[]): Promise<string> => {
       process.stdout.write(`  $ gitfleet ${args.join(' ')}\n`);
-      const { stdout } = await execFile(process.execPath, [cli, '--hub', hubAddress, ...args]);
-      if (stdout.trim()) process.stdout.write(stdout.trimEnd().replace(/^/gm, '    ') + '\n');
+      const { stdout } = await execFile(process.execPath, [cli, '--hub', hubAddress, ...args], {
+        env: { ...process.env, GITFLEET_TOKEN: token },
+      });
+      const shown = stdout.replace(/gft_[0-9a-f]{16}_[A-Za-z0-9_-]{43}/g, 'gft_…');
+      if (shown.trim()) process.stdout.write(shown.trimEnd().replace(/^/gm, '    ') + '\n');
       return stdout;
     };
     await eventually(
-      () => execFile(process.execPath, [cli, '--hub', hubAddress, 'tenant', 'list']).then(() => true),
+      () =>
+        execFile(process.execPath, [cli, '--hub', hubAddress, '--token', adminToken, 'tenant', 'list']).then(
+          () => true,
+        ),
       {
         timeoutMs: 60_000,
         describe: () => 'the hub did not answer',
       },
     );
 
-    step('A platform operator registers a tenant, a cluster; the tenant registers its repo and assigns it');
+    step('A platform operator (admin token) registers a tenant and a cluster, and gives the tenant a token');
     await gitfleet('tenant', 'create', 'team-a', '--namespace', 'team-a', '--namespace', 'team-a-jobs');
     await gitfleet('cluster', 'create', 'demo-1', '--label', 'env=dev', '--label', 'region=local');
+    const created = await gitfleet(
+      'token',
+      'create',
+      '--role',
+      'tenant',
+      '--tenant',
+      'team-a',
+      '--ttl',
+      '24h',
+    );
+    const tenantToken = created.trimEnd().split('\n').at(-1)!;
+
+    step(
+      "The tenant (its own token: team-a's repos, assignments and status only) registers its repo and assigns it",
+    );
+    token = tenantToken;
     await gitfleet(
       'repo',
       'create',
@@ -154,6 +184,22 @@ async function main(): Promise<void> {
       '--selector',
       'env=dev',
     );
+    // the tenant's token reaches nothing else
+    const refused = await execFile(process.execPath, [
+      cli,
+      '--hub',
+      hubAddress,
+      '--token',
+      tenantToken,
+      'cluster',
+      'list',
+    ]).then(
+      () => undefined,
+      (err: { stderr: string }) => err.stderr.trim(),
+    );
+    if (!refused?.includes('PERMISSION_DENIED'))
+      throw new Error(`a tenant token listed clusters: ${refused}`);
+    process.stdout.write(`  $ gitfleet cluster list   (as team-a)\n    ${refused}\n`);
 
     const waitFor = async (revision: string) => {
       await eventually(
@@ -162,6 +208,8 @@ async function main(): Promise<void> {
             cli,
             '--hub',
             hubAddress,
+            '--token',
+            tenantToken,
             '-o',
             'json',
             'status',
@@ -214,7 +262,7 @@ async function main(): Promise<void> {
     if (keepRunning) {
       step('Everything keeps running (Ctrl-C stops it). Try:');
       process.stdout.write(
-        `  export GITFLEET_HUB=${hubAddress}\n  export KUBECONFIG=${kube.kubeconfigPath}\n  node ${cli} status\n  kubectl get deploy,svc,cm -n team-a\n  git clone ${repo.url}\n`,
+        `  export GITFLEET_HUB=${hubAddress}\n  export GITFLEET_TOKEN=$(cat ${adminTokenFile})\n  export KUBECONFIG=${kube.kubeconfigPath}\n  node ${cli} status\n  kubectl get deploy,svc,cm -n team-a\n  git clone ${repo.url}\n`,
       );
       await new Promise(() => undefined);
     }

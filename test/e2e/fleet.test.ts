@@ -16,6 +16,7 @@ import { jetstream } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { startHub, type RunningHub } from '../../hub/main.js';
 import { createHubClient, type HubClient } from '../../cli/client/hub-client.js';
+import { testAdminToken } from '../integration/hub/harness.js';
 import {
   AssignmentState,
   ConditionStatus,
@@ -74,6 +75,7 @@ describe('gitfleet end to end', () => {
   let agent: ChildProcess | undefined;
   let hubAddress: string;
   let dbPath: string;
+  const adminToken = testAdminToken();
 
   const startAgentProcess = () => {
     const fd = openSync(join(work, 'agent.log'), 'a');
@@ -193,9 +195,15 @@ describe('gitfleet end to end', () => {
     });
 
     dbPath = join(work, 'hub.db');
-    hub = await startHub({ listen: '127.0.0.1:0', natsUrl: nats.url, db: dbPath, logLevel: 'warn' });
+    hub = await startHub({
+      listen: '127.0.0.1:0',
+      natsUrl: nats.url,
+      db: dbPath,
+      logLevel: 'warn',
+      adminToken,
+    });
     hubAddress = hub.address;
-    client = createHubClient(hubAddress);
+    client = createHubClient(hubAddress, { token: adminToken });
     startAgentProcess();
 
     await client.tenants.createTenant({ tenant: { name: 'team-a', namespaces: ['team-a'] } });
@@ -382,8 +390,14 @@ describe('gitfleet end to end', () => {
     try {
       client.close();
       await hub.close();
-      hub = await startHub({ listen: hubAddress, natsUrl: nats.url, db: dbPath, logLevel: 'warn' });
-      client = createHubClient(hub.address);
+      hub = await startHub({
+        listen: hubAddress,
+        natsUrl: nats.url,
+        db: dbPath,
+        logLevel: 'warn',
+        adminToken,
+      });
+      client = createHubClient(hub.address, { token: adminToken });
       expect((await client.tenants.listTenants({})).tenants.map((t) => t.name).sort()).toEqual([
         'team-a',
         'team-b',

@@ -9,7 +9,7 @@ import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { createHubClient } from '../../cli/client/hub-client.js';
 import { ConfigError, startHub, type RunningHub } from '../../hub/main.js';
 import { freePort, makeTlsFiles, type TlsFiles } from '../env/index.js';
-import { tempDir } from '../integration/hub/harness.js';
+import { tempDir, testAdminToken } from '../integration/hub/harness.js';
 
 const cli = join(process.cwd(), 'dist', 'cli', 'main.js');
 const run = promisify(execFile);
@@ -20,6 +20,7 @@ describe('hub API transport', () => {
   let other: TlsFiles;
   let hub: RunningHub;
   let natsUrl: string;
+  const adminToken = testAdminToken();
 
   beforeAll(async () => {
     tls = makeTlsFiles(tmp.dir, 'gitfleet-hub', ['IP:127.0.0.1', 'DNS:localhost']);
@@ -33,6 +34,7 @@ describe('hub API transport', () => {
       logLevel: 'silent',
       tlsCertFile: tls.serverCrt,
       tlsKeyFile: tls.serverKey,
+      adminToken,
     });
   });
 
@@ -42,7 +44,7 @@ describe('hub API transport', () => {
   });
 
   it('serves TLS to a client that trusts its CA', async () => {
-    const client = createHubClient(hub.address, { tls: readFileSync(tls.caCrt) });
+    const client = createHubClient(hub.address, { tls: readFileSync(tls.caCrt), token: adminToken });
     try {
       await client.tenants.createTenant({ tenant: { name: 'team-a', namespaces: ['team-a'] } });
       expect((await client.tenants.listTenants({})).tenants.map((t) => t.name)).toEqual(['team-a']);
@@ -57,6 +59,7 @@ describe('hub API transport', () => {
   ])('gives %s nothing', async (_what, which) => {
     const client = createHubClient(hub.address, {
       deadlineMs: 5_000,
+      token: adminToken,
       tls: which ? readFileSync(other.caCrt) : undefined,
     });
     try {

@@ -30,7 +30,7 @@ describe('gitfleet CLI', () => {
   const gitfleet = async (...args: string[]): Promise<Run> => {
     try {
       const { stdout, stderr } = await execFile(process.execPath, [cli, ...args], {
-        env: { ...process.env, GITFLEET_HUB: hub.hub.address },
+        env: { ...process.env, GITFLEET_HUB: hub.hub.address, GITFLEET_TOKEN: hub.token },
       });
       return { code: 0, stdout, stderr };
     } catch (err) {

@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { spawnServer, type ServerProcess } from '../../env/process.js';
 import { freePort } from '../../env/index.js';
 import { createHubClient, type HubClient } from '../../../cli/client/hub-client.js';
+import { newToken } from '../../../hub/auth/token.js';
 import { REPO_ROOT } from './report.js';
 import { WaitAborted, waitUntilAsync } from './wait.js';
 
@@ -151,7 +152,10 @@ export function selfStats(): ProcStats {
 export interface HubProcess {
   address: string;
   proc: ServerProcess;
+  /** A client with the admin token. */
   client: HubClient;
+  /** The admin token (for CLI runs: GITFLEET_TOKEN). */
+  token: string;
   stop(): Promise<void>;
 }
 
@@ -163,6 +167,10 @@ export async function startHubProcess(opts: {
   deadlineMs?: number;
 }): Promise<HubProcess> {
   const address = `127.0.0.1:${await freePort()}`;
+  // the first admin token, given to the hub as its --admin-token-file
+  const token = newToken().secret;
+  const tokenFile = join(opts.dir, 'admin.token');
+  writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
   const proc = spawnServer(
     'gitfleet-hub',
     process.execPath,
@@ -177,11 +185,13 @@ export async function startHubProcess(opts: {
       opts.natsUrl,
       '--db',
       join(opts.dir, 'hub.db'),
+      '--admin-token-file',
+      tokenFile,
     ],
     join(opts.dir, 'hub.log'),
     { ...process.env, GITFLEET_LOG_LEVEL: opts.logLevel ?? 'info' },
   );
-  const client = createHubClient(address, { deadlineMs: opts.deadlineMs ?? 120_000 });
+  const client = createHubClient(address, { deadlineMs: opts.deadlineMs ?? 120_000, token });
   const stop = async () => {
     client.close();
     await proc.stop(15_000);
@@ -202,7 +212,7 @@ export async function startHubProcess(opts: {
     await stop();
     throw err;
   }
-  return { address, proc, client, stop };
+  return { address, proc, client, token, stop };
 }
 
 export interface AgentProcess {

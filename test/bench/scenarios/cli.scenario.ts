@@ -56,7 +56,10 @@ export const cli: Scenario = {
       const commands: Command[] = [
         { name: NODE_PEER, args: ['-e', '0'] },
         { name: 'gitfleet --version', args: [CLI, '--version'] },
-        { name: 'gitfleet tenant list', args: [CLI, '--hub', hub.address, 'tenant', 'list'] },
+        {
+          name: 'gitfleet tenant list',
+          args: [CLI, '--hub', hub.address, '--token', hub.token, 'tenant', 'list'],
+        },
       ];
       // one run of each first, not counted: the files are in the page cache for every measured run
       const listed = (await timeRun(commands[2].args)).stdout;

@@ -1,6 +1,6 @@
 // Shared set-up of the hub integration suites: a hub on a free port with its store in a temp
 // dir, a typed gRPC client, and a NATS connection of the test's own to look at the bus.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -10,12 +10,16 @@ import type { ServiceError } from '@grpc/grpc-js';
 import { DESIRED_BUCKET, DesiredSet, desiredKey, kvStream } from '../../../proto/index.js';
 import { createHubClient, type HubClient } from '../../../cli/client/hub-client.js';
 import { startHub, type HubConfig, type RunningHub } from '../../../hub/main.js';
+import { newToken } from '../../../hub/auth/token.js';
 
 export { eventually } from '../../env/index.js';
 
 export interface TestHub {
   hub: RunningHub;
+  /** A client with the admin token. */
   client: HubClient;
+  /** The admin token. */
+  token: string;
   /** Closes client and hub (idempotent). */
   stop(): Promise<void>;
 }
@@ -25,19 +29,28 @@ export function tempDir(prefix: string): { dir: string; remove(): void } {
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/** A fresh admin token for a test hub (registered at start through `adminToken`). */
+export function testAdminToken(): string {
+  return newToken().secret;
+}
+
 export async function startTestHub(
   config: Partial<HubConfig> & { natsUrl: string; db: string },
 ): Promise<TestHub> {
+  const adminToken = config.adminToken ?? (config.adminTokenFile ? undefined : testAdminToken());
   const hub = await startHub({
     listen: '127.0.0.1:0',
     logLevel: process.env.GITFLEET_LOG_LEVEL ?? 'error',
+    adminToken,
     ...config,
   });
-  const client = createHubClient(hub.address, { deadlineMs: 60_000 });
+  const token = adminToken ?? readFileSync(config.adminTokenFile!, 'utf8').trim();
+  const client = createHubClient(hub.address, { deadlineMs: 60_000, token });
   let stopped = false;
   return {
     hub,
     client,
+    token,
     async stop() {
       if (stopped) return;
       stopped = true;

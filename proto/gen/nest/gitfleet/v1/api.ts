@@ -133,6 +133,72 @@ export interface GetStatusResponse {
   clusters: Cluster[];
 }
 
+export interface ApiToken {
+  /** Public identifier, part of the token; safe to show and log. */
+  id: string;
+  /** "admin", "tenant" or "viewer". */
+  role: string;
+  /** The tenant of a "tenant" token. */
+  tenant: string;
+  description: string;
+  createdAtMs: number;
+  /** 0: never expires. */
+  expiresAtMs: number;
+  /** 0: not revoked. */
+  revokedAtMs: number;
+  lastUsedAtMs: number;
+}
+
+export interface CreateTokenRequest {
+  role: string;
+  tenant: string;
+  /** 0: never expires. */
+  ttlSeconds: number;
+  description: string;
+}
+
+export interface CreateTokenResponse {
+  token:
+    | ApiToken
+    | undefined;
+  /** The bearer token itself. Shown only here. */
+  secret: string;
+}
+
+export interface ListTokensRequest {
+}
+
+export interface ListTokensResponse {
+  tokens: ApiToken[];
+}
+
+export interface RevokeTokenRequest {
+  id: string;
+}
+
+/** One call that changed (or tried to change) something. */
+export interface AuditEntry {
+  atMs: number;
+  /** Who: "token <id> (<role>[ <tenant>])". */
+  actor: string;
+  /** The RPC, e.g. "CreateRepo". */
+  method: string;
+  /** What it was about, e.g. "repo team-a/apps" (never credentials). */
+  target: string;
+  /** "OK" or the gRPC status name, e.g. "PERMISSION_DENIED". */
+  outcome: string;
+  message: string;
+}
+
+export interface ListAuditRequest {
+  /** Newest first; 0 means 100. */
+  limit: number;
+}
+
+export interface ListAuditResponse {
+  entries: AuditEntry[];
+}
+
 export const GITFLEET_V1_PACKAGE_NAME = "gitfleet.v1";
 
 /** ---- tenants --------------------------------------------------------------------------------- */
@@ -403,3 +469,83 @@ export function StatusServiceControllerMethods() {
 }
 
 export const STATUS_SERVICE_NAME = "StatusService";
+
+/**
+ * ---- access: tokens and the audit log --------------------------------------------------------
+ * Every call carries "authorization: Bearer <token>". Roles: "admin" (everything), "tenant" (one
+ * tenant's repos, assignments and status, nothing else), "viewer" (read-only). Tokens are stored
+ * hashed; the secret is returned once, by CreateToken.
+ */
+
+export interface TokenServiceClient {
+  createToken(request: CreateTokenRequest): Observable<CreateTokenResponse>;
+
+  listTokens(request: ListTokensRequest): Observable<ListTokensResponse>;
+
+  revokeToken(request: RevokeTokenRequest): Observable<DeleteResponse>;
+}
+
+/**
+ * ---- access: tokens and the audit log --------------------------------------------------------
+ * Every call carries "authorization: Bearer <token>". Roles: "admin" (everything), "tenant" (one
+ * tenant's repos, assignments and status, nothing else), "viewer" (read-only). Tokens are stored
+ * hashed; the secret is returned once, by CreateToken.
+ */
+
+export interface TokenServiceController {
+  createToken(
+    request: CreateTokenRequest,
+  ): Promise<CreateTokenResponse> | Observable<CreateTokenResponse> | CreateTokenResponse;
+
+  listTokens(
+    request: ListTokensRequest,
+  ): Promise<ListTokensResponse> | Observable<ListTokensResponse> | ListTokensResponse;
+
+  revokeToken(request: RevokeTokenRequest): Promise<DeleteResponse> | Observable<DeleteResponse> | DeleteResponse;
+}
+
+export function TokenServiceControllerMethods() {
+  return function (constructor: Function) {
+    const grpcMethods: string[] = ["createToken", "listTokens", "revokeToken"];
+    for (const method of grpcMethods) {
+      const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);
+      GrpcMethod("TokenService", method)(constructor.prototype[method], method, descriptor);
+      Object.defineProperty(constructor.prototype, method, descriptor);
+    }
+    const grpcStreamMethods: string[] = [];
+    for (const method of grpcStreamMethods) {
+      const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);
+      GrpcStreamMethod("TokenService", method)(constructor.prototype[method], method, descriptor);
+      Object.defineProperty(constructor.prototype, method, descriptor);
+    }
+  };
+}
+
+export const TOKEN_SERVICE_NAME = "TokenService";
+
+export interface AuditServiceClient {
+  listAudit(request: ListAuditRequest): Observable<ListAuditResponse>;
+}
+
+export interface AuditServiceController {
+  listAudit(request: ListAuditRequest): Promise<ListAuditResponse> | Observable<ListAuditResponse> | ListAuditResponse;
+}
+
+export function AuditServiceControllerMethods() {
+  return function (constructor: Function) {
+    const grpcMethods: string[] = ["listAudit"];
+    for (const method of grpcMethods) {
+      const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);
+      GrpcMethod("AuditService", method)(constructor.prototype[method], method, descriptor);
+      Object.defineProperty(constructor.prototype, method, descriptor);
+    }
+    const grpcStreamMethods: string[] = [];
+    for (const method of grpcStreamMethods) {
+      const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);
+      GrpcStreamMethod("AuditService", method)(constructor.prototype[method], method, descriptor);
+      Object.defineProperty(constructor.prototype, method, descriptor);
+    }
+  };
+}
+
+export const AUDIT_SERVICE_NAME = "AuditService";

@@ -1,0 +1,73 @@
+import { describe, expect, it } from '@jest/globals';
+import { PermissionDeniedError } from '../common/errors.js';
+import { authorize, isMutation, visibleTenants } from './access.js';
+import { hashSecret, matches, newToken, tokenId, type Principal } from './token.js';
+
+const admin: Principal = { tokenId: 'a', role: 'admin', tenant: '' };
+const viewer: Principal = { tokenId: 'v', role: 'viewer', tenant: '' };
+const teamA: Principal = { tokenId: 't', role: 'tenant', tenant: 'team-a' };
+
+describe('authorize', () => {
+  it.each([
+    [admin, 'createTenant', {}, true],
+    [admin, 'someFutureRpc', {}, true],
+    [viewer, 'listClusters', {}, true],
+    [viewer, 'getStatus', {}, true],
+    [viewer, 'createRepo', { repo: { tenant: 'team-a' } }, false],
+    [viewer, 'createToken', {}, false],
+    [teamA, 'createRepo', { repo: { tenant: 'team-a' } }, true],
+    [teamA, 'createRepo', { repo: { tenant: 'team-b' } }, false],
+    [teamA, 'createRepo', { repo: {} }, false],
+    [teamA, 'getRepo', { tenant: 'team-b', name: 'x' }, false],
+    [teamA, 'getTenant', { name: 'team-a' }, true],
+    [teamA, 'getTenant', { name: 'team-b' }, false],
+    [teamA, 'listClusters', {}, false],
+    [teamA, 'createTenant', { tenant: { name: 'team-a' } }, false],
+    [teamA, 'someFutureRpc', { tenant: 'team-a' }, false],
+    [teamA, 'listRepos', { tenant: 'team-b' }, false],
+  ])('%j %s %j → allowed %s', (p, method, request, allowed) => {
+    const call = () => authorize(p, method, request as Record<string, unknown>);
+    if (allowed) expect(call).not.toThrow();
+    else expect(call).toThrow(PermissionDeniedError);
+  });
+
+  it('pins a tenant token to its tenant in list and status filters', () => {
+    const req: Record<string, unknown> = { tenant: '', cluster: 'c1' };
+    authorize(teamA, 'getStatus', req);
+    expect(req).toEqual({ tenant: 'team-a', cluster: 'c1' });
+    const list: Record<string, unknown> = {};
+    authorize(teamA, 'listAssignments', list);
+    expect(list.tenant).toBe('team-a');
+  });
+
+  it('shows a tenant token only its own tenant; others see all', () => {
+    const all = [{ name: 'team-a' }, { name: 'team-b' }];
+    expect(visibleTenants(teamA, all)).toEqual([{ name: 'team-a' }]);
+    expect(visibleTenants(viewer, all)).toEqual(all);
+  });
+
+  it('audits the methods that change something', () => {
+    expect(
+      ['createRepo', 'updateAssignment', 'deleteTenant', 'resolveRepo', 'revokeToken'].every(isMutation),
+    ).toBe(true);
+    expect(['getRepo', 'listTenants', 'watchStatus', 'getStatus'].some(isMutation)).toBe(false);
+  });
+});
+
+describe('tokens', () => {
+  it('are random, carry a public id, and match only their own hash', () => {
+    const a = newToken();
+    const b = newToken();
+    expect(a.secret).not.toBe(b.secret);
+    expect(tokenId(a.secret)).toBe(a.id);
+    expect(a.hash).toBe(hashSecret(a.secret));
+    expect(matches(a.secret, a.hash)).toBe(true);
+    expect(matches(b.secret, a.hash)).toBe(false);
+    expect(a.hash).not.toContain(a.secret.split('_')[2]);
+  });
+
+  it.each(['', 'gft_', 'Bearer x', `gft_${'g'.repeat(16)}_${'A'.repeat(43)}`, `gft_${'0'.repeat(16)}_short`])(
+    'rejects the malformed token %j',
+    (s) => expect(tokenId(s)).toBeUndefined(),
+  );
+});

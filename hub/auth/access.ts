@@ -1,0 +1,83 @@
+// Who may call what (pure). Admins may call every method; every other role only what this table
+// grants it, so a method nobody listed (a new RPC) is admin-only until it is added here. A
+// tenant token sees one tenant: requests naming another tenant are refused, list and status
+// filters are pinned to its tenant, and a tenant listing tenants sees only its own.
+import { PermissionDeniedError } from '../common/errors.js';
+import type { Principal } from './token.js';
+
+/** How a non-admin role reaches a method. */
+type Rule =
+  /** Read-only; viewers may, tenants may for their own tenant (field named by `tenantOf`). */
+  | { kind: 'read'; tenantOf?: (req: Record<string, unknown>) => unknown; pin?: string }
+  /** A change to a tenant's own objects: tenants may for their own tenant, viewers never. */
+  | { kind: 'tenant-write'; tenantOf: (req: Record<string, unknown>) => unknown };
+
+const field =
+  (...path: string[]) =>
+  (req: Record<string, unknown>): unknown =>
+    path.reduce<unknown>(
+      (v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined),
+      req,
+    );
+
+/** gRPC handler name (ts-proto's camelCase method) → rule. Absent: admin only. */
+const RULES: Record<string, Rule> = {
+  getTenant: { kind: 'read', tenantOf: field('name') },
+  listTenants: { kind: 'read' },
+  createRepo: { kind: 'tenant-write', tenantOf: field('repo', 'tenant') },
+  updateRepo: { kind: 'tenant-write', tenantOf: field('repo', 'tenant') },
+  getRepo: { kind: 'read', tenantOf: field('tenant') },
+  listRepos: { kind: 'read', pin: 'tenant' },
+  deleteRepo: { kind: 'tenant-write', tenantOf: field('tenant') },
+  resolveRepo: { kind: 'tenant-write', tenantOf: field('tenant') },
+  getCluster: { kind: 'read' },
+  listClusters: { kind: 'read' },
+  createAssignment: { kind: 'tenant-write', tenantOf: field('assignment', 'tenant') },
+  updateAssignment: { kind: 'tenant-write', tenantOf: field('assignment', 'tenant') },
+  getAssignment: { kind: 'read', tenantOf: field('tenant') },
+  listAssignments: { kind: 'read', pin: 'tenant' },
+  deleteAssignment: { kind: 'tenant-write', tenantOf: field('tenant') },
+  getStatus: { kind: 'read', pin: 'tenant' },
+  watchStatus: { kind: 'read', pin: 'tenant' },
+};
+
+/** Cluster-wide reads a tenant may not make (clusters are the operator's). */
+const NOT_FOR_TENANTS = new Set(['getCluster', 'listClusters']);
+
+/**
+ * Throws PermissionDeniedError unless `p` may call `method` with `request`. For tenant tokens it
+ * pins list/status filters to the tenant by rewriting `request` in place.
+ */
+export function authorize(p: Principal, method: string, request: Record<string, unknown>): void {
+  if (p.role === 'admin') return;
+  const rule = RULES[method];
+  const denied = (why: string) => new PermissionDeniedError(`${method}: ${why}`);
+  if (!rule) throw denied(`needs an admin token (this one is ${p.role})`);
+  if (p.role === 'viewer') {
+    if (rule.kind !== 'read') throw denied('a viewer token is read-only');
+    return;
+  }
+  // tenant
+  if (NOT_FOR_TENANTS.has(method)) throw denied('clusters are visible to admin and viewer tokens only');
+  if (rule.kind === 'read' && rule.pin) {
+    const asked = request[rule.pin];
+    if (asked && asked !== p.tenant)
+      throw denied(`this token is for tenant ${JSON.stringify(p.tenant)} only`);
+    request[rule.pin] = p.tenant;
+    return;
+  }
+  if (!rule.tenantOf) return; // listTenants: the response is filtered (see visibleTenants)
+  if (rule.tenantOf(request) !== p.tenant) {
+    throw denied(`this token is for tenant ${JSON.stringify(p.tenant)} only`);
+  }
+}
+
+/** What a tenant token sees of a tenant list: only its own tenant. */
+export function visibleTenants<T extends { name: string }>(p: Principal, tenants: T[]): T[] {
+  return p.role === 'tenant' ? tenants.filter((t) => t.name === p.tenant) : tenants;
+}
+
+/** Methods that change something: these are audited. */
+export function isMutation(method: string): boolean {
+  return /^(create|update|delete|resolve|revoke)/.test(method);
+}
