@@ -6,8 +6,9 @@ import {
   DEFAULT_DB,
   DEFAULT_HUB_ADDRESS,
   DEFAULT_NATS_URL,
+  DEFAULT_TENANT_CLUSTER_ROLES,
 } from '../proto/index.js';
-import { parseDuration } from './parse.js';
+import { collect, parseDuration } from './parse.js';
 
 /** Runs until SIGINT/SIGTERM, then closes `stop` once. */
 function runUntilSignal(stop: () => Promise<void>): Promise<void> {
@@ -35,9 +36,19 @@ export function registerServerCommands(program: Command): void {
       'store: a SQLite file (embedded default) or a PostgreSQL URL',
       process.env.GITFLEET_DB ?? DEFAULT_DB,
     )
-    .action(async (o: { listen: string; nats: string; db: string }) => {
+    .option(
+      '--tenant-cluster-role <role>',
+      `a ClusterRole tenants may be bound to (repeat for more; default ${DEFAULT_TENANT_CLUSTER_ROLES.join(', ')}; never cluster-admin or system:*)`,
+      collect,
+    )
+    .action(async (o: { listen: string; nats: string; db: string; tenantClusterRole?: string[] }) => {
       const { startHub } = await import('../hub/main.js');
-      const hub = await startHub({ listen: o.listen, natsUrl: o.nats, db: o.db });
+      const hub = await startHub({
+        listen: o.listen,
+        natsUrl: o.nats,
+        db: o.db,
+        tenantClusterRoles: o.tenantClusterRole,
+      });
       process.stderr.write(`gitfleet hub listening on ${hub.address} (nats ${o.nats}, db ${o.db})\n`);
       await runUntilSignal(() => hub.close());
     });
@@ -63,6 +74,11 @@ export function registerServerCommands(program: Command): void {
     )
     .option('--resync <dur>', 'reconcile everything at least this often', '1m')
     .option('--cache-dir <dir>', 'where fetched sources are cached')
+    .option(
+      '--tenant-cluster-role <role>',
+      `a ClusterRole tenants may be bound to on this cluster (repeat for more; default ${DEFAULT_TENANT_CLUSTER_ROLES.join(', ')}; never cluster-admin or system:*)`,
+      collect,
+    )
     .action(
       async (o: {
         cluster: string;
@@ -71,6 +87,7 @@ export function registerServerCommands(program: Command): void {
         namespace: string;
         resync: string;
         cacheDir?: string;
+        tenantClusterRole?: string[];
       }) => {
         const { startAgent } = await import('../agent/main.js');
         const agent = await startAgent({
@@ -80,6 +97,7 @@ export function registerServerCommands(program: Command): void {
           namespace: o.namespace,
           resyncSeconds: parseDuration(o.resync),
           cacheDir: o.cacheDir,
+          tenantClusterRoles: o.tenantClusterRole,
         });
         process.stderr.write(`gitfleet agent for cluster ${o.cluster} running (nats ${o.nats})\n`);
         await runUntilSignal(() => agent.stop());

@@ -41,6 +41,7 @@ import {
   UpdateAssignmentRequest,
   UpdateClusterRequest,
   UpdateRepoRequest,
+  UpdateTenantRequest,
 } from '../../proto/api.js';
 
 interface MethodDef {
@@ -125,6 +126,7 @@ export function createHubClient(address: string, opts: HubClientOptions = {}): H
         createTenant: m(CreateTenantRequest),
         getTenant: m(GetTenantRequest),
         listTenants: m(ListTenantsRequest),
+        updateTenant: m(UpdateTenantRequest),
         deleteTenant: m(DeleteTenantRequest),
       },
       deadlineMs,

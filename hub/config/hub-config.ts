@@ -4,6 +4,7 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isLogLevel, LOG_LEVELS } from '../../lib/log.js';
 import { scrubSecrets } from '../../lib/redact.js';
+import { clusterRoleAllowlistProblem, DEFAULT_TENANT_CLUSTER_ROLES } from '../../proto/index.js';
 
 /** What startHub() takes (from the CLI, the environment or a test). */
 export interface HubConfig {
@@ -17,6 +18,8 @@ export interface HubConfig {
   resolveIntervalSeconds?: number;
   /** pino level: fatal, error, warn, info, debug, trace, silent. Default $GITFLEET_LOG_LEVEL or info. */
   logLevel?: string;
+  /** ClusterRoles a tenant may be bound to (default admin, edit, view); never cluster-admin or system:*. */
+  tenantClusterRoles?: string[];
 }
 
 export type DbConfig = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
@@ -28,6 +31,7 @@ export interface ResolvedHubConfig {
   db: DbConfig;
   resolveIntervalSeconds: number | undefined;
   logLevel: string;
+  tenantClusterRoles: string[];
 }
 
 export class ConfigError extends Error {
@@ -106,11 +110,17 @@ export function parseHubConfig(config: HubConfig): ResolvedHubConfig {
   if (!isLogLevel(logLevel)) {
     throw new ConfigError('logLevel', `${JSON.stringify(logLevel)} is not one of ${LOG_LEVELS.join(', ')}`);
   }
+  const tenantClusterRoles = config.tenantClusterRoles ?? [...DEFAULT_TENANT_CLUSTER_ROLES];
+  const rolesProblem = Array.isArray(tenantClusterRoles)
+    ? clusterRoleAllowlistProblem(tenantClusterRoles)
+    : 'must be a list of ClusterRole names';
+  if (rolesProblem) throw new ConfigError('tenantClusterRoles', rolesProblem);
   return {
     listen: parseListen(config.listen),
     natsServers: parseNatsUrl(config.natsUrl),
     db: parseDb(config.db),
     resolveIntervalSeconds,
     logLevel,
+    tenantClusterRoles: [...new Set(tenantClusterRoles)],
   };
 }
