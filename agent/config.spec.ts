@@ -11,6 +11,7 @@ describe('agent config', () => {
       heartbeatSeconds: 30,
       concurrency: 4,
       applyConcurrency: 16,
+      tenantClusterRoles: ['admin', 'edit', 'view'],
     });
     expect(c.kubeconfigPath).toBeUndefined();
     expect(c.cacheDir).toContain('gitfleet-agent');
@@ -24,5 +25,13 @@ describe('agent config', () => {
     );
     expect(() => resolveAgentConfig({ cluster: 'e', natsUrl: 'x', namespace: 'Bad' })).toThrow(/namespace/);
     expect(() => resolveAgentConfig({ cluster: 'e', natsUrl: 'x', logLevel: 'loud' })).toThrow(/logLevel/);
+    const roles = (tenantClusterRoles: string[]) => () =>
+      resolveAgentConfig({ cluster: 'e', natsUrl: 'x', tenantClusterRoles });
+    expect(roles([])).toThrow('tenantClusterRoles: at least one cluster role is required');
+    expect(roles(['edit', 'cluster-admin'])).toThrow('tenantClusterRoles: "cluster-admin" is never granted');
+    expect(roles(['system:controller:clusterrole-aggregation-controller'])).toThrow(
+      'system:* roles are never',
+    );
+    expect(roles(['ed\u0000it'])).toThrow('contains a control character');
   });
 });

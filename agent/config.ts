@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isLogLevel } from '../lib/log.js';
 import { isDnsLabel } from '../lib/names.js';
-import { assertClusterName, DEFAULT_AGENT_NAMESPACE } from '../proto/index.js';
+import {
+  assertClusterName,
+  clusterRoleAllowlistProblem,
+  DEFAULT_AGENT_NAMESPACE,
+  DEFAULT_TENANT_CLUSTER_ROLES,
+} from '../proto/index.js';
 
 export interface AgentConfig {
   /** This cluster's name as registered at the hub (DNS-1123 label). */
@@ -25,6 +30,11 @@ export interface AgentConfig {
   /** Requests in flight to the API server per apply (default 16). */
   applyConcurrency?: number;
   logLevel?: string;
+  /**
+   * ClusterRoles a tenant may be bound to on this cluster (default admin, edit, view); a desired
+   * set naming another is refused. Never cluster-admin or system:*.
+   */
+  tenantClusterRoles?: string[];
 }
 
 export type ResolvedAgentConfig = Required<Omit<AgentConfig, 'kubeconfigPath'>> & { kubeconfigPath?: string };
@@ -48,6 +58,11 @@ export function resolveAgentConfig(c: AgentConfig): ResolvedAgentConfig {
     throw new Error(`invalid agent config: namespace ${JSON.stringify(namespace)} is not a DNS label`);
   const logLevel = c.logLevel ?? process.env.GITFLEET_LOG_LEVEL ?? 'info';
   if (!isLogLevel(logLevel)) throw new Error(`invalid agent config: logLevel ${JSON.stringify(logLevel)}`);
+  const tenantClusterRoles = c.tenantClusterRoles ?? [...DEFAULT_TENANT_CLUSTER_ROLES];
+  const rolesProblem = Array.isArray(tenantClusterRoles)
+    ? clusterRoleAllowlistProblem(tenantClusterRoles)
+    : 'must be a list of ClusterRole names';
+  if (rolesProblem) throw new Error(`invalid agent config: tenantClusterRoles: ${rolesProblem}`);
   const xdg = process.env.XDG_CACHE_HOME;
   return {
     cluster,
@@ -60,5 +75,6 @@ export function resolveAgentConfig(c: AgentConfig): ResolvedAgentConfig {
     concurrency: Math.floor(positive('concurrency', c.concurrency, 4)),
     applyConcurrency: Math.floor(positive('applyConcurrency', c.applyConcurrency, 16)),
     logLevel,
+    tenantClusterRoles: [...new Set(tenantClusterRoles)],
   };
 }

@@ -42,7 +42,13 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   const resyncMs = cfg.resyncSeconds * 1000;
   const applier = new Applier({ discovery: kube.discovery, log, concurrency: cfg.applyConcurrency });
   const inventories = new InventoryStore(agentClient, cfg.namespace);
-  const tenants = new TenantOnboarding({ client: agentClient, applier, log, ttlMs: resyncMs });
+  const tenants = new TenantOnboarding({
+    client: agentClient,
+    applier,
+    log,
+    ttlMs: resyncMs,
+    rules: { agentNamespace: cfg.namespace, clusterRoles: cfg.tenantClusterRoles },
+  });
   const git = new GitSource({ cacheDir: cfg.cacheDir, log });
   const statusPublisher = new StatusPublisher({ cluster: cfg.cluster, log });
   const self: { agent?: Agent } = {};

@@ -6,8 +6,9 @@ import {
   DEFAULT_DB,
   DEFAULT_HUB_ADDRESS,
   DEFAULT_NATS_URL,
+  DEFAULT_TENANT_CLUSTER_ROLES,
 } from '../proto/index.js';
-import { parseDuration } from './parse.js';
+import { collect, parseDuration } from './parse.js';
 
 /** Runs until SIGINT/SIGTERM, then closes `stop` once. */
 function runUntilSignal(stop: () => Promise<void>): Promise<void> {
@@ -47,6 +48,11 @@ export function registerServerCommands(program: Command): void {
     )
     .option('--insecure', 'serve plaintext on a non-loopback --listen (a proxy terminates TLS in front)')
     .option(
+      '--tenant-cluster-role <role>',
+      `a ClusterRole tenants may be bound to (repeat for more; default ${DEFAULT_TENANT_CLUSTER_ROLES.join(', ')}; never cluster-admin or system:*)`,
+      collect,
+    )
+    .option(
       '--admin-token-file <file>',
       'the first admin token: read if it exists, else written there (mode 0600) at first start (default: gitfleet-admin.token beside --db)',
       process.env.GITFLEET_ADMIN_TOKEN_FILE,
@@ -60,6 +66,7 @@ export function registerServerCommands(program: Command): void {
         tlsKey?: string;
         insecure?: boolean;
         adminTokenFile?: string;
+        tenantClusterRole?: string[];
       }) => {
         const { startHub } = await import('../hub/main.js');
         const hub = await startHub({
@@ -70,6 +77,7 @@ export function registerServerCommands(program: Command): void {
           tlsKeyFile: o.tlsKey,
           insecure: o.insecure,
           adminTokenFile: o.adminTokenFile,
+          tenantClusterRoles: o.tenantClusterRole,
         });
         const transport = o.tlsCert ? 'TLS' : 'plaintext';
         process.stderr.write(
@@ -100,6 +108,11 @@ export function registerServerCommands(program: Command): void {
     )
     .option('--resync <dur>', 'reconcile everything at least this often', '1m')
     .option('--cache-dir <dir>', 'where fetched sources are cached')
+    .option(
+      '--tenant-cluster-role <role>',
+      `a ClusterRole tenants may be bound to on this cluster (repeat for more; default ${DEFAULT_TENANT_CLUSTER_ROLES.join(', ')}; never cluster-admin or system:*)`,
+      collect,
+    )
     .action(
       async (o: {
         cluster: string;
@@ -108,6 +121,7 @@ export function registerServerCommands(program: Command): void {
         namespace: string;
         resync: string;
         cacheDir?: string;
+        tenantClusterRole?: string[];
       }) => {
         const { startAgent } = await import('../agent/main.js');
         const agent = await startAgent({
@@ -117,6 +131,7 @@ export function registerServerCommands(program: Command): void {
           namespace: o.namespace,
           resyncSeconds: parseDuration(o.resync),
           cacheDir: o.cacheDir,
+          tenantClusterRoles: o.tenantClusterRole,
         });
         process.stderr.write(`gitfleet agent for cluster ${o.cluster} running (nats ${o.nats})\n`);
         await runUntilSignal(() => agent.stop());

@@ -16,6 +16,7 @@ export * from './contract/bus.js';
 export * from './contract/revision.js';
 export * from './contract/reasons.js';
 export * from './contract/conditions.js';
+export * from './contract/tenancy.js';
 
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';

@@ -1,6 +1,7 @@
 // The one reconciler: one assignment on this cluster, in Flux's fixed shape —
 //   load → (status is written once, at the end of the pass) → deletion → suspend check →
-//   ordered steps (tenant, source, render, apply, prune, inventory), stopping at the first error.
+//   ordered steps (tenant, source, render, policy, apply, prune, inventory), stopping at the first
+//   error.
 // Steps never build status ad hoc: they fill the pass and throw a ReconcileError with a reason;
 // finish() turns every ending of a pass (done, failed, suspended, deleted) into its status.
 import {
@@ -21,6 +22,7 @@ import type { Applier, ApplyFailure, ApplyResult, ChangeSetEntry } from '../appl
 import { ReconcileError, errorMessage } from '../errors.js';
 import type { KubeCluster } from '../kube/kube-client.js';
 import { refOf, type ObjectRef } from '../kube/objects.js';
+import { checkTenantPolicy } from '../policy/tenant-policy.js';
 import type { Outcome } from '../queue/work-queue.js';
 import { renderPlain, type RenderedObject } from '../render/plain/plain-renderer.js';
 import type { Checkout, GitSource } from '../sources/git/git-source.js';
@@ -58,6 +60,8 @@ interface Pass {
   startedAtMs: number;
   desired?: DesiredAssignment;
   tenant?: TenantIdentity;
+  /** Every tenant of the desired set (a namespace claimed by two is refused). */
+  peers: TenantIdentity[];
   inventory?: Inventory;
   checkout?: Checkout;
   objects?: RenderedObject[];
@@ -100,6 +104,7 @@ export class AssignmentReconciler {
     { name: 'tenant', reason: Reason.TenantSetupFailed, run: (p) => this.reconcileTenant(p) },
     { name: 'source', reason: Reason.ArtifactFailed, run: (p) => this.reconcileSource(p) },
     { name: 'render', reason: Reason.BuildFailed, run: (p) => this.reconcileRender(p) },
+    { name: 'policy', reason: Reason.PolicyViolation, run: (p) => this.reconcilePolicy(p) },
     { name: 'apply', reason: Reason.ApplyFailed, run: (p) => this.reconcileApply(p) },
     { name: 'prune', reason: Reason.PruneFailed, run: (p) => this.reconcilePrune(p) },
     { name: 'inventory', reason: Reason.InventoryFailed, run: (p) => this.reconcileInventory(p) },
@@ -165,6 +170,7 @@ export class AssignmentReconciler {
       startedAtMs: this.now(),
       desired,
       tenant: set.tenants.find((t) => t.name === tenant),
+      peers: set.tenants,
       changes: [],
       stepMs: {},
     };
@@ -182,7 +188,7 @@ export class AssignmentReconciler {
         },
       );
     }
-    await this.deps.tenants.ensure(p.tenant);
+    await this.deps.tenants.ensure(p.tenant, p.peers);
   }
 
   private async reconcileSource(p: Pass): Promise<void> {
@@ -222,6 +228,12 @@ export class AssignmentReconciler {
       scopeOf: (apiVersion, kind) => this.deps.kube.discovery.scopeOf(apiVersion, kind),
     });
     p.refs = p.objects.map((o) => refOf(o.object));
+  }
+
+  /** Refuses the whole revision, before any API call, when it holds what the tenant may not apply. */
+  private reconcilePolicy(p: Pass): Promise<void> {
+    checkTenantPolicy(p.objects!, p.tenant!);
+    return Promise.resolve();
   }
 
   private async reconcileApply(p: Pass): Promise<void> {

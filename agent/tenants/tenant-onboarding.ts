@@ -3,6 +3,8 @@
 // RoleBinding "gitfleet-<tenant>" of the tenant's ClusterRole to that ServiceAccount. Applied
 // through the same change-detecting applier, so an unchanged tenant costs no writes; the result
 // is remembered for the resync interval so many assignments of one tenant share one pass.
+// Before anything is created, the identity is checked (tenant-identity.ts) and every namespace
+// that already exists must not belong to another tenant.
 import {
   DEFAULT_CLUSTER_ROLE,
   DEFAULT_SERVICE_ACCOUNT,
@@ -14,9 +16,10 @@ import {
 } from '../../proto/index.js';
 import type { Logger } from '../../lib/log.js';
 import type { Applier } from '../apply/ssa.js';
-import { ReconcileError } from '../errors.js';
+import { errorMessage, ReconcileError } from '../errors.js';
 import { serviceAccountUser, type KubeClient } from '../kube/kube-client.js';
 import { labelValue, type ManifestObject } from '../kube/objects.js';
+import { checkTenantIdentity, type TenantIdentityRules } from './tenant-identity.js';
 
 export interface TenantOnboardingOptions {
   client: KubeClient;
@@ -24,6 +27,8 @@ export interface TenantOnboardingOptions {
   log: Logger;
   /** How long a successful onboarding is trusted before it is checked again. */
   ttlMs: number;
+  /** What a tenant identity may be on this cluster. */
+  rules: TenantIdentityRules;
   now?: () => number;
 }
 
@@ -66,13 +71,12 @@ export class TenantOnboarding {
 
   constructor(private readonly opts: TenantOnboardingOptions) {}
 
-  /** Ensures the tenant's namespaces, ServiceAccount and RoleBindings; TenantSetupFailed if not. */
-  async ensure(t: TenantIdentity): Promise<void> {
-    if (t.namespaces.length === 0) {
-      throw new ReconcileError(Reason.TenantSetupFailed, `tenant ${t.name} has no namespaces`, {
-        stalled: true,
-      });
-    }
+  /**
+   * Ensures the tenant's namespaces, ServiceAccount and RoleBindings; TenantSetupFailed if not.
+   * `peers` are the tenants of the same desired set (a namespace claimed twice is refused).
+   */
+  async ensure(t: TenantIdentity, peers: readonly TenantIdentity[]): Promise<void> {
+    checkTenantIdentity(t, peers, this.opts.rules);
     const spec = JSON.stringify([t.namespaces, t.serviceAccount, t.clusterRole]);
     const now = (this.opts.now ?? Date.now)();
     const d = this.done.get(t.name);
@@ -93,6 +97,7 @@ export class TenantOnboarding {
   }
 
   private async onboard(t: TenantIdentity, spec: string): Promise<void> {
+    await this.refuseForeignNamespaces(t);
     const items = tenantObjects(t).map((object) => ({ object, file: `tenant ${t.name}` }));
     const result = await this.opts.applier.apply(this.opts.client, items);
     if (result.failures.length > 0) {
@@ -104,5 +109,34 @@ export class TenantOnboarding {
     const changed = result.changes.filter((c) => c.action !== 'unchanged').length;
     if (changed > 0) this.opts.log.info({ tenant: t.name, changed }, 'tenant set up');
     this.done.set(t.name, { spec, at: (this.opts.now ?? Date.now)() });
+  }
+
+  /** A namespace that exists labelled for another tenant stays that tenant's: refuse, create nothing. */
+  private async refuseForeignNamespaces(t: TenantIdentity): Promise<void> {
+    const mine = labelValue(t.name);
+    for (const ns of t.namespaces) {
+      let live;
+      try {
+        live = await this.opts.client.get({ apiVersion: 'v1', kind: 'Namespace', namespace: '', name: ns });
+      } catch (err) {
+        throw new ReconcileError(
+          Reason.TenantSetupFailed,
+          `set up tenant ${t.name}: read namespace ${ns}: ${errorMessage(err)}`,
+          {
+            cause: err,
+          },
+        );
+      }
+      const labels = (live?.metadata as { labels?: Record<string, string> } | undefined)?.labels ?? {};
+      const owner = labels[LABEL_TENANT];
+      if (owner !== undefined && owner !== mine) {
+        this.done.delete(t.name);
+        throw new ReconcileError(
+          Reason.TenantSetupFailed,
+          `tenant ${t.name} refused: namespace ${ns} already exists and belongs to another tenant (label ${LABEL_TENANT}); nothing was created for it`,
+          { stalled: true },
+        );
+      }
+    }
   }
 }

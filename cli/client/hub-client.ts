@@ -50,6 +50,7 @@ import {
   UpdateAssignmentRequest,
   UpdateClusterRequest,
   UpdateRepoRequest,
+  UpdateTenantRequest,
 } from '../../proto/api.js';
 
 interface MethodDef {
@@ -155,6 +156,7 @@ export function createHubClient(address: string, opts: HubClientOptions = {}): H
         createTenant: m(CreateTenantRequest),
         getTenant: m(GetTenantRequest),
         listTenants: m(ListTenantsRequest),
+        updateTenant: m(UpdateTenantRequest),
         deleteTenant: m(DeleteTenantRequest),
       },
       deadlineMs,

@@ -1,4 +1,4 @@
-// gitfleet tenant create | get | list | delete
+// gitfleet tenant create | update | get | list | delete
 import type { Command } from 'commander';
 import { DEFAULT_CLUSTER_ROLE, DEFAULT_SERVICE_ACCOUNT, type Tenant } from '../../proto/index.js';
 import { age, type Column } from '../output.js';
@@ -10,13 +10,43 @@ const columns: Column<Tenant>[] = [
   { header: 'NAMESPACES', get: (t) => t.namespaces.join(',') },
   { header: 'SERVICE-ACCOUNT', get: (t) => t.serviceAccount },
   { header: 'CLUSTER-ROLE', get: (t) => t.clusterRole },
+  { header: 'CLUSTER-KINDS', get: (t) => t.allowedClusterKinds.join(',') },
   { header: 'AGE', get: (t) => age(t.createdAtMs) },
 ];
 
 interface TenantFlags {
   namespace: string[];
-  serviceAccount: string;
   clusterRole: string;
+  allowClusterKind?: string[];
+}
+
+/** The flags create and update share: update replaces the whole spec, as create sets it. */
+function tenantFlags(c: Command): Command {
+  return c
+    .requiredOption(
+      '--namespace <ns>',
+      'a namespace the tenant owns exclusively (repeat for more; not kube-*, default or gitfleet-*)',
+      collect,
+    )
+    .option(
+      '--cluster-role <role>',
+      'ClusterRole bound in each tenant namespace (one the operator allows: gitfleet hub --tenant-cluster-role)',
+      DEFAULT_CLUSTER_ROLE,
+    )
+    .option(
+      '--allow-cluster-kind <kind>',
+      'a cluster-scoped kind the tenant may apply, "Kind" or "group/Kind" (repeat for more)',
+      collect,
+    );
+}
+
+function tenantSpec(name: string, o: TenantFlags): Partial<Tenant> {
+  return {
+    name,
+    namespaces: o.namespace,
+    clusterRole: o.clusterRole,
+    allowedClusterKinds: o.allowClusterKind ?? [],
+  };
 }
 
 export function registerTenant(program: Command): void {
@@ -36,30 +66,18 @@ export function registerTenant(program: Command): void {
       writeVerb<Tenant, TenantFlags>(
         tenant,
         'create <name>',
-        'create a tenant confined to its namespaces on every cluster',
-        (c) =>
-          c
-            .requiredOption('--namespace <ns>', 'a namespace the tenant owns (repeat for more)', collect)
-            .option(
-              '--service-account <sa>',
-              'ServiceAccount the agent impersonates',
-              DEFAULT_SERVICE_ACCOUNT,
-            )
-            .option(
-              '--cluster-role <role>',
-              'ClusterRole bound in each tenant namespace',
-              DEFAULT_CLUSTER_ROLE,
-            ),
+        `create a tenant confined to its namespaces on every cluster (applied as ServiceAccount ${DEFAULT_SERVICE_ACCOUNT})`,
+        tenantFlags,
         columns,
-        (hub, name, o) =>
-          hub.tenants.createTenant({
-            tenant: {
-              name,
-              namespaces: o.namespace,
-              serviceAccount: o.serviceAccount,
-              clusterRole: o.clusterRole,
-            },
-          }),
+        (hub, name, o) => hub.tenants.createTenant({ tenant: tenantSpec(name, o) }),
+      );
+      writeVerb<Tenant, TenantFlags>(
+        tenant,
+        'update <name>',
+        "replace a tenant's namespaces, cluster role and allowed cluster kinds",
+        tenantFlags,
+        columns,
+        (hub, name, o) => hub.tenants.updateTenant({ tenant: tenantSpec(name, o) }),
       );
     },
   );

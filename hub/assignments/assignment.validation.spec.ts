@@ -7,6 +7,7 @@ const tenant: Tenant = {
   namespaces: ['team-a', 'team-a-jobs'],
   serviceAccount: 'gitfleet-reconciler',
   clusterRole: 'admin',
+  allowedClusterKinds: [],
   createdAtMs: 1,
 };
 

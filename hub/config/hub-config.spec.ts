@@ -13,6 +13,7 @@ describe('parseHubConfig', () => {
       logLevel: 'warn',
       tls: undefined,
       adminToken: undefined,
+      tenantClusterRoles: ['admin', 'edit', 'view'],
     });
   });
 
@@ -40,6 +41,19 @@ describe('parseHubConfig', () => {
     [{ ...ok, db: '/no/such/dir/hub.db' }, 'db: directory /no/such/dir of the SQLite file does not exist'],
     [{ ...ok, resolveIntervalSeconds: 0 }, 'resolveIntervalSeconds: must be a positive number'],
     [{ ...ok, logLevel: 'loud' }, 'logLevel: "loud" is not one of'],
+    [{ ...ok, tenantClusterRoles: [] }, 'tenantClusterRoles: at least one cluster role is required'],
+    [
+      { ...ok, tenantClusterRoles: ['edit', 'cluster-admin'] },
+      'tenantClusterRoles: "cluster-admin" is never granted',
+    ],
+    [
+      { ...ok, tenantClusterRoles: ['system:aggregate-to-admin'] },
+      'tenantClusterRoles: "system:aggregate-to-admin": system:*',
+    ],
+    [
+      { ...ok, tenantClusterRoles: ['ad\u0000min'] },
+      'tenantClusterRoles: "ad\\u0000min" contains a control character',
+    ],
   ])('rejects %j', (config, message) => {
     expect(() => parseHubConfig(config)).toThrow(ConfigError);
     expect(() => parseHubConfig(config)).toThrow(message);

@@ -4,6 +4,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { isLogLevel, LOG_LEVELS } from '../../lib/log.js';
 import { scrubSecrets } from '../../lib/redact.js';
+import { clusterRoleAllowlistProblem, DEFAULT_TENANT_CLUSTER_ROLES } from '../../proto/index.js';
 
 /** What startHub() takes (from the CLI, the environment or a test). */
 export interface HubConfig {
@@ -29,6 +30,8 @@ export interface HubConfig {
   adminTokenFile?: string;
   /** The first admin token itself ("gft_…"), for tests and embedding; registered if unknown. */
   adminToken?: string;
+  /** ClusterRoles a tenant may be bound to (default admin, edit, view); never cluster-admin or system:*. */
+  tenantClusterRoles?: string[];
 }
 
 /** Where the first admin token comes from. */
@@ -56,6 +59,7 @@ export interface ResolvedHubConfig {
   tls: TlsConfig | undefined;
   /** Undefined: no first admin token (an in-memory store with neither given). */
   adminToken: AdminTokenConfig | undefined;
+  tenantClusterRoles: string[];
 }
 
 export class ConfigError extends Error {
@@ -136,6 +140,11 @@ export function parseHubConfig(config: HubConfig): ResolvedHubConfig {
   }
   const listen = parseListen(config.listen);
   const db = parseDb(config.db);
+  const tenantClusterRoles = config.tenantClusterRoles ?? [...DEFAULT_TENANT_CLUSTER_ROLES];
+  const rolesProblem = Array.isArray(tenantClusterRoles)
+    ? clusterRoleAllowlistProblem(tenantClusterRoles)
+    : 'must be a list of ClusterRole names';
+  if (rolesProblem) throw new ConfigError('tenantClusterRoles', rolesProblem);
   return {
     listen,
     natsServers: parseNatsUrl(config.natsUrl),
@@ -144,6 +153,7 @@ export function parseHubConfig(config: HubConfig): ResolvedHubConfig {
     logLevel,
     tls: parseTls(config, listen.host),
     adminToken: parseAdminToken(config, db),
+    tenantClusterRoles: [...new Set(tenantClusterRoles)],
   };
 }
 

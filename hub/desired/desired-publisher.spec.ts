@@ -10,7 +10,9 @@ function set(cluster: string, generation: number, extra = ''): DesiredSet {
   return {
     cluster,
     generation,
-    tenants: extra ? [{ name: extra, namespaces: [extra], serviceAccount: 's', clusterRole: 'r' }] : [],
+    tenants: extra
+      ? [{ name: extra, namespaces: [extra], serviceAccount: 's', clusterRole: 'r', allowedClusterKinds: [] }]
+      : [],
     assignments: [],
     publishedAtMs: 0,
   };

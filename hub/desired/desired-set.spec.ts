@@ -50,12 +50,19 @@ describe('computeDesiredSet', () => {
       source: { revision: `v1@sha1:${SHA2}`, commit: SHA2, credentials: undefined },
     });
     expect(set.tenants).toEqual([
-      { name: 'team-a', namespaces: ['team-a'], serviceAccount: 'gitfleet-reconciler', clusterRole: 'admin' },
+      {
+        name: 'team-a',
+        namespaces: ['team-a'],
+        serviceAccount: 'gitfleet-reconciler',
+        clusterRole: 'admin',
+        allowedClusterKinds: [],
+      },
       {
         name: 'team-b',
         namespaces: ['b', 'b2'],
         serviceAccount: 'gitfleet-reconciler',
         clusterRole: 'admin',
+        allowedClusterKinds: [],
       },
     ]);
     expect(unresolved.map((u) => [u.assignment.name, u.resolveError])).toEqual([
@@ -81,7 +88,9 @@ describe('hashDesiredSet', () => {
   const set: DesiredSet = {
     cluster: 'c',
     generation: 3,
-    tenants: [{ name: 't', namespaces: ['t'], serviceAccount: 's', clusterRole: 'admin' }],
+    tenants: [
+      { name: 't', namespaces: ['t'], serviceAccount: 's', clusterRole: 'admin', allowedClusterKinds: [] },
+    ],
     assignments: [],
     publishedAtMs: 123,
   };

@@ -59,6 +59,7 @@ export function tenantIdentity(tenant: Tenant): TenantIdentity {
     namespaces: [...tenant.namespaces],
     serviceAccount: tenant.serviceAccount,
     clusterRole: tenant.clusterRole,
+    allowedClusterKinds: [...tenant.allowedClusterKinds],
   };
 }
 

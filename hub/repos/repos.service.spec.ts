@@ -71,6 +71,7 @@ describe('ReposService', () => {
     namespaces: ['a'],
     serviceAccount: 's',
     clusterRole: 'r',
+    allowedClusterKinds: [],
     createdAtMs: 1,
   };
 

@@ -1,6 +1,6 @@
 // Schema migrations, defined in code and applied by Kysely's Migrator on every start.
 // Append new migrations; never edit one that has shipped.
-import { type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': {
@@ -118,6 +118,55 @@ export const migrations: Record<string, Migration> = {
     },
     async down(db: Kysely<unknown>): Promise<void> {
       await db.schema.alterTable('assignment_status').dropColumn('conditions').execute();
+    },
+  },
+  '0003_tenant_namespaces': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .alterTable('tenants')
+        .addColumn('allowed_cluster_kinds', 'text', (c) => c.notNull().defaultTo('[]'))
+        .execute();
+      // The unique index is what makes namespace ownership exclusive, race-free.
+      await db.schema
+        .createTable('tenant_namespaces')
+        .addColumn('namespace', 'text', (c) => c.notNull())
+        .addColumn('tenant', 'text', (c) => c.notNull().references('tenants.name').onDelete('cascade'))
+        .execute();
+      await db.schema
+        .createIndex('tenant_namespaces_namespace_idx')
+        .on('tenant_namespaces')
+        .column('namespace')
+        .unique()
+        .execute();
+      await db.schema
+        .createIndex('tenant_namespaces_tenant_idx')
+        .on('tenant_namespaces')
+        .column('tenant')
+        .execute();
+      // Backfill from the tenants stored before: the oldest tenant keeps a namespace two claimed
+      // (the hub refuses such tenants from now on; the agent refuses the later claim too).
+      const rows = await sql<{ name: string; namespaces: string }>`
+        select name, namespaces from tenants order by created_at_ms, name`.execute(db);
+      const owned = new Set<string>();
+      for (const row of rows.rows) {
+        let namespaces: unknown;
+        try {
+          namespaces = JSON.parse(row.namespaces);
+        } catch {
+          namespaces = [];
+        }
+        for (const ns of Array.isArray(namespaces) ? namespaces : []) {
+          if (typeof ns !== 'string' || owned.has(ns)) continue;
+          owned.add(ns);
+          await sql`insert into tenant_namespaces (namespace, tenant) values (${ns}, ${row.name})`.execute(
+            db,
+          );
+        }
+      }
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.dropTable('tenant_namespaces').execute();
+      await db.schema.alterTable('tenants').dropColumn('allowed_cluster_kinds').execute();
     },
   },
   '0004_access': {

@@ -16,6 +16,7 @@ export function tenantFromRow(row: Selectable<TenantsTable>): Tenant {
     namespaces: fromJson<string[]>(row.namespaces, []),
     serviceAccount: row.service_account,
     clusterRole: row.cluster_role,
+    allowedClusterKinds: fromJson<string[]>(row.allowed_cluster_kinds, []),
     createdAtMs: Number(row.created_at_ms),
   };
 }

@@ -9,6 +9,17 @@ export interface TenantsTable {
   service_account: string;
   cluster_role: string;
   created_at_ms: number;
+  /** JSON string[]: cluster-scoped kinds granted by the operator ('[]' in rows stored before) */
+  allowed_cluster_kinds: Generated<string>;
+}
+
+/**
+ * Who owns each namespace: one row per (tenant, namespace), unique on namespace, so two tenants
+ * can never own the same namespace even when created at the same moment.
+ */
+export interface TenantNamespacesTable {
+  namespace: string;
+  tenant: string;
 }
 
 export interface ReposTable {
@@ -107,6 +118,7 @@ export interface AuditLogTable {
 
 export interface HubDatabase {
   tenants: TenantsTable;
+  tenant_namespaces: TenantNamespacesTable;
   repos: ReposTable;
   clusters: ClustersTable;
   assignments: AssignmentsTable;

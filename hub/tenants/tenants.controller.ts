@@ -6,6 +6,7 @@ import {
   type DeleteTenantRequest,
   type GetTenantRequest,
   type ListTenantsResponse,
+  type UpdateTenantRequest,
 } from '../../proto/api.js';
 import { TenantServiceControllerMethods, type TenantServiceController } from '../../proto/nest.js';
 import { TenantsService } from './tenants.service.js';
@@ -17,6 +18,10 @@ export class TenantsController implements TenantServiceController {
 
   createTenant(request: CreateTenantRequest): Promise<Tenant> {
     return this.tenants.create(request.tenant);
+  }
+
+  updateTenant(request: UpdateTenantRequest): Promise<Tenant> {
+    return this.tenants.update(request.tenant);
   }
 
   getTenant(request: GetTenantRequest): Promise<Tenant> {

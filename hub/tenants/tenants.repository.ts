@@ -1,7 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Tenant } from '../../proto/index.js';
+import type { Kysely } from 'kysely';
+import type { Assignment, Tenant } from '../../proto/index.js';
 import { toJson, type HubDb } from '../store/database.js';
-import { tenantFromRow } from '../store/rows.js';
+import { assignmentFromRow, tenantFromRow } from '../store/rows.js';
+import type { HubDatabase } from '../store/schema.js';
 import { HUB_DB } from '../store/store.module.js';
 
 export interface TenantDependents {
@@ -13,17 +15,64 @@ export interface TenantDependents {
 export class TenantsRepository {
   constructor(@Inject(HUB_DB) private readonly db: HubDb) {}
 
+  /**
+   * Inserts the tenant and claims its namespaces in one transaction. A namespace another tenant
+   * owns fails the unique index on tenant_namespaces (a unique violation), so two tenants created
+   * at the same moment can never both own it.
+   */
   async insert(tenant: Tenant): Promise<void> {
-    await this.db
-      .insertInto('tenants')
-      .values({
-        name: tenant.name,
-        namespaces: toJson(tenant.namespaces),
-        service_account: tenant.serviceAccount,
-        cluster_role: tenant.clusterRole,
-        created_at_ms: tenant.createdAtMs,
-      })
+    await this.db.transaction().execute(async (tx) => {
+      await tx
+        .insertInto('tenants')
+        .values({
+          name: tenant.name,
+          namespaces: toJson(tenant.namespaces),
+          service_account: tenant.serviceAccount,
+          cluster_role: tenant.clusterRole,
+          allowed_cluster_kinds: toJson(tenant.allowedClusterKinds),
+          created_at_ms: tenant.createdAtMs,
+        })
+        .execute();
+      await claimNamespaces(tx, tenant);
+    });
+  }
+
+  /** Replaces the tenant's spec and its namespace claims in one transaction; false when it is gone. */
+  async update(tenant: Tenant): Promise<boolean> {
+    return this.db.transaction().execute(async (tx) => {
+      const res = await tx
+        .updateTable('tenants')
+        .set({
+          namespaces: toJson(tenant.namespaces),
+          service_account: tenant.serviceAccount,
+          cluster_role: tenant.clusterRole,
+          allowed_cluster_kinds: toJson(tenant.allowedClusterKinds),
+        })
+        .where('name', '=', tenant.name)
+        .executeTakeFirst();
+      if (Number(res.numUpdatedRows) === 0) return false;
+      await tx.deleteFrom('tenant_namespaces').where('tenant', '=', tenant.name).execute();
+      await claimNamespaces(tx, tenant);
+      return true;
+    });
+  }
+
+  /** The namespaces of `namespaces` that a tenant other than `except` owns, with their owner. */
+  async ownersOf(namespaces: readonly string[], except: string): Promise<Map<string, string>> {
+    if (namespaces.length === 0) return new Map();
+    const rows = await this.db
+      .selectFrom('tenant_namespaces')
+      .select(['namespace', 'tenant'])
+      .where('namespace', 'in', [...namespaces])
+      .where('tenant', '!=', except)
       .execute();
+    return new Map(rows.map((r) => [r.namespace, r.tenant]));
+  }
+
+  /** The tenant's assignments (to re-project the clusters they select after an update). */
+  async assignments(name: string): Promise<Assignment[]> {
+    const rows = await this.db.selectFrom('assignments').selectAll().where('tenant', '=', name).execute();
+    return rows.map(assignmentFromRow);
   }
 
   async get(name: string): Promise<Tenant | undefined> {
@@ -49,4 +98,11 @@ export class TenantsRepository {
     const res = await this.db.deleteFrom('tenants').where('name', '=', name).executeTakeFirst();
     return Number(res.numDeletedRows) > 0;
   }
+}
+
+async function claimNamespaces(tx: Kysely<HubDatabase>, tenant: Tenant): Promise<void> {
+  await tx
+    .insertInto('tenant_namespaces')
+    .values(tenant.namespaces.map((namespace) => ({ namespace, tenant: tenant.name })))
+    .execute();
 }

@@ -8,9 +8,11 @@ import {
   ValidationError,
 } from '../common/errors.js';
 import { checkDnsLabel } from '../common/names.js';
-import { HUB_LOGGER } from '../config/config.module.js';
+import { HUB_CONFIG, HUB_LOGGER } from '../config/config.module.js';
+import type { ResolvedHubConfig } from '../config/hub-config.js';
+import { DesiredService } from '../desired/desired.service.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../store/database.js';
-import { validateTenant } from './tenant.validation.js';
+import { validateTenant, type TenantSpec } from './tenant.validation.js';
 import { TenantsRepository } from './tenants.repository.js';
 
 @Injectable()
@@ -19,23 +21,77 @@ export class TenantsService {
 
   constructor(
     @Inject(TenantsRepository) private readonly repo: TenantsRepository,
+    @Inject(DesiredService) private readonly desired: DesiredService,
+    @Inject(HUB_CONFIG) private readonly config: ResolvedHubConfig,
     @Inject(HUB_LOGGER) log: Logger,
   ) {
     this.log = log.child({ module: 'tenants' });
   }
 
   async create(input: Partial<Tenant> | null | undefined): Promise<Tenant> {
-    const spec = validateTenant(input);
+    const spec = validateTenant(input, this.config.tenantClusterRoles);
     if (await this.repo.get(spec.name)) throw new AlreadyExistsError('tenant', spec.name);
+    await this.refuseOwnedNamespaces(spec);
     const tenant: Tenant = { ...spec, createdAtMs: Date.now() };
     try {
       await this.repo.insert(tenant);
     } catch (err) {
-      if (isUniqueViolation(err)) throw new AlreadyExistsError('tenant', spec.name);
+      if (!isUniqueViolation(err)) throw err;
+      if (await this.repo.get(spec.name)) throw new AlreadyExistsError('tenant', spec.name);
+      // another tenant claimed one of these namespaces since the check above
+      await this.refuseOwnedNamespaces(spec);
       throw err;
     }
-    this.log.info({ tenant: tenant.name, namespaces: tenant.namespaces }, 'tenant created');
+    this.log.info(
+      { tenant: tenant.name, namespaces: tenant.namespaces, clusterRole: tenant.clusterRole },
+      'tenant created',
+    );
     return tenant;
+  }
+
+  /**
+   * Replaces namespaces, cluster role and allowed cluster kinds; the clusters that run the
+   * tenant's assignments get the new identity at once. A namespace an assignment still targets
+   * cannot be dropped.
+   */
+  async update(input: Partial<Tenant> | null | undefined): Promise<Tenant> {
+    const spec = validateTenant(input, this.config.tenantClusterRoles);
+    const current = await this.get(spec.name);
+    await this.refuseOwnedNamespaces(spec);
+    const assignments = await this.repo.assignments(spec.name);
+    const stranded = assignments.filter((a) => !spec.namespaces.includes(a.targetNamespace));
+    if (stranded.length > 0) {
+      throw new FailedPreconditionError(
+        `tenant ${JSON.stringify(spec.name)}: assignments ${stranded.map((a) => `${a.name} (namespace ${a.targetNamespace})`).join(', ')} still target a namespace this update drops: move or delete them first`,
+      );
+    }
+    const tenant: Tenant = { ...spec, createdAtMs: current.createdAtMs };
+    try {
+      if (!(await this.repo.update(tenant))) throw new NotFoundError('tenant', spec.name);
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+      await this.refuseOwnedNamespaces(spec);
+      throw err;
+    }
+    this.log.info(
+      { tenant: tenant.name, namespaces: tenant.namespaces, clusterRole: tenant.clusterRole },
+      'tenant updated',
+    );
+    await this.desired.projectSelectedBy(assignments);
+    return tenant;
+  }
+
+  /**
+   * FAILED_PRECONDITION when another tenant owns one of the namespaces. The owner is not named:
+   * tenants do not learn each other's names.
+   */
+  private async refuseOwnedNamespaces(spec: TenantSpec): Promise<void> {
+    const owners = await this.repo.ownersOf(spec.namespaces, spec.name);
+    const i = spec.namespaces.findIndex((ns) => owners.has(ns));
+    if (i < 0) return;
+    throw new FailedPreconditionError(
+      `tenant.namespaces[${i}]: namespace ${JSON.stringify(spec.namespaces[i])} is owned by another tenant: a namespace belongs to one tenant only, choose another`,
+    );
   }
 
   async get(name: string): Promise<Tenant> {

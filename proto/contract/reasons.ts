@@ -10,6 +10,11 @@ export const Reason = {
   ArtifactFailed: 'ArtifactFailed',
   /** The path is missing, a file does not parse, an object is not a valid Kubernetes object. */
   BuildFailed: 'BuildFailed',
+  /**
+   * The revision holds an object the tenant may not apply (another namespace, a cluster-scoped
+   * kind not granted, a binding to cluster-admin): refused before any API call, nothing applied.
+   */
+  PolicyViolation: 'PolicyViolation',
   /** The API server refused an object (validation, RBAC, conflicts). */
   ApplyFailed: 'ApplyFailed',
   /** Objects that left the revision could not be deleted. */

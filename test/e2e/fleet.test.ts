@@ -296,16 +296,16 @@ describe('gitfleet end to end', () => {
     );
     const s = await waitStatus(
       (x) => x.state === AssignmentState.ASSIGNMENT_STATE_FAILED && x.desiredRevision.endsWith(sha),
-      'the RBAC denial',
+      'the policy refusal',
     );
-    expect(s.reason).toBe('ApplyFailed');
+    expect(s.reason).toBe(Reason.PolicyViolation);
     expect(findCondition(s.conditions, ConditionType.Ready)).toMatchObject({
       status: ConditionStatus.False,
-      reason: Reason.ApplyFailed,
+      reason: Reason.PolicyViolation,
     });
-    expect(s.message).toContain('ConfigMap team-b/shared');
-    expect(s.message).toContain('apps/evil.yaml');
-    expect(s.message).toMatch(/forbidden/);
+    expect(s.message).toContain(
+      `apps/evil.yaml (document 1): ConfigMap team-b/shared: namespace "team-b" is not one of tenant team-a's namespaces (team-a)`,
+    );
     expect(s.appliedRevision).toBe(good);
     expect((await readCm('team-b', 'shared')).data).toEqual({ owner: 'team-b' });
     const fixed = await pushAndResolve({ 'apps/evil.yaml': null }, 'back to our own namespace');

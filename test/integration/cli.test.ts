@@ -66,6 +66,21 @@ describe('gitfleet CLI', () => {
     expect(
       await ok('tenant', 'create', 'team-a', '--namespace', 'team-a', '--namespace', 'team-a-jobs'),
     ).toMatch(/team-a\s+team-a,team-a-jobs\s+gitfleet-reconciler\s+admin/);
+    expect(
+      await ok(
+        'tenant',
+        'update',
+        'team-a',
+        '--namespace',
+        'team-a',
+        '--namespace',
+        'team-a-jobs',
+        '--cluster-role',
+        'edit',
+        '--allow-cluster-kind',
+        'scheduling.k8s.io/PriorityClass',
+      ),
+    ).toMatch(/team-a\s+team-a,team-a-jobs\s+gitfleet-reconciler\s+edit\s+scheduling.k8s.io\/PriorityClass/);
     await ok('cluster', 'create', 'edge-1', '--label', 'env=prod', '--label', 'region=eu');
     await ok('cluster', 'create', 'edge-2', '--label', 'env=dev');
     const repo = JSON.parse(
@@ -204,6 +219,15 @@ describe('gitfleet CLI', () => {
     const missing = await gitfleet('tenant', 'get', 'nobody');
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toMatch(/^gitfleet: NOT_FOUND: .*nobody.*\n$/);
+
+    const reserved = await gitfleet('tenant', 'create', 'esc', '--namespace', 'kube-system');
+    expect(reserved.code).not.toBe(0);
+    expect(reserved.stderr).toMatch(
+      /^gitfleet: INVALID_ARGUMENT: tenant.namespaces\[0\]: "kube-system" is reserved.*\n$/,
+    );
+    const sa = await gitfleet('tenant', 'create', 'esc', '--namespace', 'esc', '--service-account', 'x');
+    expect(sa.code).not.toBe(0);
+    expect(sa.stderr).toContain("unknown option '--service-account'");
 
     const invalid = await gitfleet('repo', 'create', 'bad', '--tenant', 'team-a', '--url', 'not a url');
     expect(invalid.code).not.toBe(0);

@@ -36,12 +36,14 @@ describe('agent: failures', () => {
       },
     );
     expect(status.reason).toBe(Reason.TenantSetupFailed);
-    expect(status.message).toContain('set up tenant team-c: apply Namespace Not_A_Namespace');
+    expect(status.message).toBe(
+      'tenant "team-c" refused: namespaces[0]: "Not_A_Namespace" is not a valid namespace name; nothing was created for it',
+    );
     // other tenants are not held up
     await h.ready(webCommit, before);
   });
 
-  it("refuses a manifest aimed at another tenant's namespace (RBAC), leaving that namespace untouched", async () => {
+  it("refuses a manifest aimed at another tenant's namespace before any API call, applying none of the revision", async () => {
     const good = await h.repo.head();
     const commit = await h.repo.commit({ 'apps/evil.yaml': cm('evil', 'x', 'team-b') });
     const before = h.hub.statuses.length;
@@ -50,13 +52,13 @@ describe('agent: failures', () => {
       (s) => s.state === AssignmentState.ASSIGNMENT_STATE_FAILED && s.desiredRevision.endsWith(commit),
       { after: before },
     );
-    expect(status.reason).toBe(Reason.ApplyFailed);
-    expect(status.message).toContain('apply ConfigMap team-b/evil (from apps/evil.yaml): ');
-    expect(status.message).toContain('forbidden');
-    expect(status.message).toContain('system:serviceaccount:team-a:gitfleet-reconciler');
+    expect(status.reason).toBe(Reason.PolicyViolation);
+    expect(status.message).toBe(
+      `refused, nothing of this revision was applied: apps/evil.yaml (document 1): ConfigMap team-b/evil: namespace "team-b" is not one of tenant team-a's namespaces (team-a, team-a-extra)`,
+    );
     expect(status.appliedRevision).toBe(formatGitRevision('main', good));
     expect(await h.configMap('team-b', 'evil')).toBeUndefined();
-    // the rest of the revision applied
+    // the last good revision stays applied
     expect(await h.configMap('team-a', 'settings')).toBeDefined();
   });
 

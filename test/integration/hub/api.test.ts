@@ -46,6 +46,31 @@ describe('hub API', () => {
     expect((await tenants.listTenants({})).tenants.map((x) => x.name)).toEqual(['team-a']);
   });
 
+  it('updates a tenant; a namespace it drops is free for another tenant', async () => {
+    const { tenants } = t!.client;
+    const created = await tenants.createTenant({ tenant: { name: 'ops', namespaces: ['ops', 'ops-jobs'] } });
+    const updated = await tenants.updateTenant({
+      tenant: {
+        name: 'ops',
+        namespaces: ['ops'],
+        clusterRole: 'edit',
+        allowedClusterKinds: ['rbac.authorization.k8s.io/ClusterRole', 'PriorityClass'],
+      },
+    });
+    expect(updated).toEqual({
+      ...created,
+      namespaces: ['ops'],
+      clusterRole: 'edit',
+      allowedClusterKinds: ['PriorityClass', 'rbac.authorization.k8s.io/ClusterRole'],
+    });
+    expect(await tenants.getTenant({ name: 'ops' })).toEqual(updated);
+    await tenants.createTenant({ tenant: { name: 'jobs', namespaces: ['ops-jobs'] } });
+    const err = await grpcError(tenants.updateTenant({ tenant: { name: 'nobody', namespaces: ['nobody'] } }));
+    expect([err.code, err.details]).toEqual([Code.NOT_FOUND, 'tenant "nobody" not found']);
+    await tenants.deleteTenant({ name: 'jobs' });
+    await tenants.deleteTenant({ name: 'ops' });
+  });
+
   it('answers INVALID_ARGUMENT naming the field, NOT_FOUND and ALREADY_EXISTS', async () => {
     const { tenants, repos, clusters, assignments } = t!.client;
     const cases: Array<[Promise<unknown>, Code, string]> = [

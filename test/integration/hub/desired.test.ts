@@ -23,7 +23,12 @@ describe('desired sets', () => {
     const { tenants, repos } = t.client;
     await tenants.createTenant({ tenant: { name: 'team-a', namespaces: ['team-a', 'team-a-extra'] } });
     await tenants.createTenant({
-      tenant: { name: 'team-b', namespaces: ['team-b'], serviceAccount: 'deployer' },
+      tenant: {
+        name: 'team-b',
+        namespaces: ['team-b'],
+        clusterRole: 'edit',
+        allowedClusterKinds: ['PriorityClass'],
+      },
     });
     await repos.createRepo({ repo: { tenant: 'team-a', name: 'app', url: repo.url } });
     await repos.createRepo({
@@ -77,6 +82,7 @@ describe('desired sets', () => {
         namespaces: ['team-a', 'team-a-extra'],
         serviceAccount: 'gitfleet-reconciler',
         clusterRole: 'admin',
+        allowedClusterKinds: [],
       },
     ]);
     expect(got.set.assignments).toEqual([
@@ -142,7 +148,11 @@ describe('desired sets', () => {
       const mon = d.set.assignments.find((a) => a.name === 'mon')!;
       expect(mon.suspend).toBe(true);
       expect(mon.source!.credentials).toEqual({ username: 'bot', password: 'pw-b' });
-      expect(d.set.tenants.find((x) => x.name === 'team-b')!.serviceAccount).toBe('deployer');
+      expect(d.set.tenants.find((x) => x.name === 'team-b')).toMatchObject({
+        serviceAccount: 'gitfleet-reconciler',
+        clusterRole: 'edit',
+        allowedClusterKinds: ['PriorityClass'],
+      });
     }
     expect((await desired('dev-1'))!.set.assignments).toEqual([]);
     await clusters.createCluster({ cluster: { name: 'prod-4', labels: { env: 'prod' } } });

@@ -41,6 +41,10 @@ export interface ListTenantsResponse {
   tenants: Tenant[];
 }
 
+export interface UpdateTenantRequest {
+  tenant: Tenant | undefined;
+}
+
 export interface DeleteTenantRequest {
   name: string;
 }
@@ -418,6 +422,63 @@ export const ListTenantsResponse: MessageFns<ListTenantsResponse> = {
   fromPartial<I extends Exact<DeepPartial<ListTenantsResponse>, I>>(object: I): ListTenantsResponse {
     const message = createBaseListTenantsResponse();
     message.tenants = object.tenants?.map((e) => Tenant.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseUpdateTenantRequest(): UpdateTenantRequest {
+  return { tenant: undefined };
+}
+
+export const UpdateTenantRequest: MessageFns<UpdateTenantRequest> = {
+  encode(message: UpdateTenantRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenant !== undefined) {
+      Tenant.encode(message.tenant, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateTenantRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateTenantRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenant = Tenant.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<UpdateTenantRequest>, I>>(base?: I): UpdateTenantRequest {
+    return UpdateTenantRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpdateTenantRequest>, I>>(object: I): UpdateTenantRequest {
+    const message = createBaseUpdateTenantRequest();
+    message.tenant = (object.tenant !== undefined && object.tenant !== null)
+      ? Tenant.fromPartial(object.tenant)
+      : undefined;
     return message;
   },
 };
@@ -2577,6 +2638,19 @@ export const TenantServiceService = {
     responseSerialize: (value: ListTenantsResponse): Buffer => Buffer.from(ListTenantsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListTenantsResponse => ListTenantsResponse.decode(value),
   },
+  /**
+   * Replaces the tenant's namespaces, cluster role and allowed cluster kinds (the name identifies
+   * it); the clusters that run its assignments get the new identity at once.
+   */
+  updateTenant: {
+    path: "/gitfleet.v1.TenantService/UpdateTenant" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UpdateTenantRequest): Buffer => Buffer.from(UpdateTenantRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UpdateTenantRequest => UpdateTenantRequest.decode(value),
+    responseSerialize: (value: Tenant): Buffer => Buffer.from(Tenant.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Tenant => Tenant.decode(value),
+  },
   deleteTenant: {
     path: "/gitfleet.v1.TenantService/DeleteTenant" as const,
     requestStream: false as const,
@@ -2592,6 +2666,11 @@ export interface TenantServiceServer extends UntypedServiceImplementation {
   createTenant: handleUnaryCall<CreateTenantRequest, Tenant>;
   getTenant: handleUnaryCall<GetTenantRequest, Tenant>;
   listTenants: handleUnaryCall<ListTenantsRequest, ListTenantsResponse>;
+  /**
+   * Replaces the tenant's namespaces, cluster role and allowed cluster kinds (the name identifies
+   * it); the clusters that run its assignments get the new identity at once.
+   */
+  updateTenant: handleUnaryCall<UpdateTenantRequest, Tenant>;
   deleteTenant: handleUnaryCall<DeleteTenantRequest, DeleteResponse>;
 }
 
@@ -2640,6 +2719,25 @@ export interface TenantServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListTenantsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Replaces the tenant's namespaces, cluster role and allowed cluster kinds (the name identifies
+   * it); the clusters that run its assignments get the new identity at once.
+   */
+  updateTenant(
+    request: UpdateTenantRequest,
+    callback: (error: ServiceError | null, response: Tenant) => void,
+  ): ClientUnaryCall;
+  updateTenant(
+    request: UpdateTenantRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Tenant) => void,
+  ): ClientUnaryCall;
+  updateTenant(
+    request: UpdateTenantRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Tenant) => void,
   ): ClientUnaryCall;
   deleteTenant(
     request: DeleteTenantRequest,

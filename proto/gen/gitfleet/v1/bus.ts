@@ -32,6 +32,8 @@ export interface TenantIdentity {
   /** The ServiceAccount to impersonate (lives in namespaces[0]). */
   serviceAccount: string;
   clusterRole: string;
+  /** Cluster-scoped kinds the tenant may apply ("Kind" or "group/Kind"); see Tenant. */
+  allowedClusterKinds: string[];
 }
 
 export interface DesiredAssignment {
@@ -176,7 +178,7 @@ export const SourceRef: MessageFns<SourceRef> = {
 };
 
 function createBaseTenantIdentity(): TenantIdentity {
-  return { name: "", namespaces: [], serviceAccount: "", clusterRole: "" };
+  return { name: "", namespaces: [], serviceAccount: "", clusterRole: "", allowedClusterKinds: [] };
 }
 
 export const TenantIdentity: MessageFns<TenantIdentity> = {
@@ -192,6 +194,9 @@ export const TenantIdentity: MessageFns<TenantIdentity> = {
     }
     if (message.clusterRole !== "") {
       writer.uint32(34).string(message.clusterRole);
+    }
+    for (const v of message.allowedClusterKinds) {
+      writer.uint32(42).string(v!);
     }
     return writer;
   },
@@ -241,6 +246,14 @@ export const TenantIdentity: MessageFns<TenantIdentity> = {
             message.clusterRole = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.allowedClusterKinds.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -262,6 +275,7 @@ export const TenantIdentity: MessageFns<TenantIdentity> = {
     message.namespaces = object.namespaces?.map((e) => e) || [];
     message.serviceAccount = object.serviceAccount ?? "";
     message.clusterRole = object.clusterRole ?? "";
+    message.allowedClusterKinds = object.allowedClusterKinds?.map((e) => e) || [];
     return message;
   },
 };

@@ -33,12 +33,22 @@ export interface Tenant {
   namespaces: string[];
   /**
    * ServiceAccount the agent impersonates for this tenant (in the tenant's first namespace).
-   * Default "gitfleet-reconciler".
+   * Chosen by the hub ("gitfleet-reconciler"), never by the caller: output only.
    */
   serviceAccount: string;
-  /** ClusterRole bound to that ServiceAccount in each tenant namespace. Default "admin". */
+  /**
+   * ClusterRole bound to that ServiceAccount in each tenant namespace. Default "admin"; must be
+   * one of the roles the operator allows (`gitfleet hub --tenant-cluster-role`).
+   */
   clusterRole: string;
   createdAtMs: number;
+  /**
+   * Cluster-scoped kinds the tenant's repos may apply, granted by the operator: "Kind" (any
+   * group) or "group/Kind", e.g. "rbac.authorization.k8s.io/ClusterRole". Everything else that is
+   * cluster-scoped is refused by the agent before any API call (Namespaces of the tenant's own
+   * namespaces excepted). The tenant's ServiceAccount still needs RBAC for them on the cluster.
+   */
+  allowedClusterKinds: string[];
 }
 
 /** Basic-auth credentials for a git repo. Write-only: the API never returns the password. */
@@ -180,7 +190,7 @@ export interface AssignmentStatus {
 }
 
 function createBaseTenant(): Tenant {
-  return { name: "", namespaces: [], serviceAccount: "", clusterRole: "", createdAtMs: 0 };
+  return { name: "", namespaces: [], serviceAccount: "", clusterRole: "", createdAtMs: 0, allowedClusterKinds: [] };
 }
 
 export const Tenant: MessageFns<Tenant> = {
@@ -199,6 +209,9 @@ export const Tenant: MessageFns<Tenant> = {
     }
     if (message.createdAtMs !== 0) {
       writer.uint32(40).int64(message.createdAtMs);
+    }
+    for (const v of message.allowedClusterKinds) {
+      writer.uint32(50).string(v!);
     }
     return writer;
   },
@@ -256,6 +269,14 @@ export const Tenant: MessageFns<Tenant> = {
             message.createdAtMs = longToNumber(reader.int64());
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.allowedClusterKinds.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -278,6 +299,7 @@ export const Tenant: MessageFns<Tenant> = {
     message.serviceAccount = object.serviceAccount ?? "";
     message.clusterRole = object.clusterRole ?? "";
     message.createdAtMs = object.createdAtMs ?? 0;
+    message.allowedClusterKinds = object.allowedClusterKinds?.map((e) => e) || [];
     return message;
   },
 };

@@ -31,7 +31,13 @@ export function desiredSetBytes(n: number): number {
     cluster: clusterName(n - 1),
     generation: 3,
     tenants: [
-      { name: TENANT, namespaces: [TENANT], serviceAccount: 'gitfleet-reconciler', clusterRole: 'admin' },
+      {
+        name: TENANT,
+        namespaces: [TENANT],
+        serviceAccount: 'gitfleet-reconciler',
+        clusterRole: 'admin',
+        allowedClusterKinds: [],
+      },
     ],
     assignments: [
       {

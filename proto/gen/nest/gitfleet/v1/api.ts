@@ -28,6 +28,10 @@ export interface ListTenantsResponse {
   tenants: Tenant[];
 }
 
+export interface UpdateTenantRequest {
+  tenant: Tenant | undefined;
+}
+
 export interface DeleteTenantRequest {
   name: string;
 }
@@ -210,6 +214,13 @@ export interface TenantServiceClient {
 
   listTenants(request: ListTenantsRequest): Observable<ListTenantsResponse>;
 
+  /**
+   * Replaces the tenant's namespaces, cluster role and allowed cluster kinds (the name identifies
+   * it); the clusters that run its assignments get the new identity at once.
+   */
+
+  updateTenant(request: UpdateTenantRequest): Observable<Tenant>;
+
   deleteTenant(request: DeleteTenantRequest): Observable<DeleteResponse>;
 }
 
@@ -224,12 +235,19 @@ export interface TenantServiceController {
     request: ListTenantsRequest,
   ): Promise<ListTenantsResponse> | Observable<ListTenantsResponse> | ListTenantsResponse;
 
+  /**
+   * Replaces the tenant's namespaces, cluster role and allowed cluster kinds (the name identifies
+   * it); the clusters that run its assignments get the new identity at once.
+   */
+
+  updateTenant(request: UpdateTenantRequest): Promise<Tenant> | Observable<Tenant> | Tenant;
+
   deleteTenant(request: DeleteTenantRequest): Promise<DeleteResponse> | Observable<DeleteResponse> | DeleteResponse;
 }
 
 export function TenantServiceControllerMethods() {
   return function (constructor: Function) {
-    const grpcMethods: string[] = ["createTenant", "getTenant", "listTenants", "deleteTenant"];
+    const grpcMethods: string[] = ["createTenant", "getTenant", "listTenants", "updateTenant", "deleteTenant"];
     for (const method of grpcMethods) {
       const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);
       GrpcMethod("TenantService", method)(constructor.prototype[method], method, descriptor);

@@ -32,12 +32,22 @@ export interface Tenant {
   namespaces: string[];
   /**
    * ServiceAccount the agent impersonates for this tenant (in the tenant's first namespace).
-   * Default "gitfleet-reconciler".
+   * Chosen by the hub ("gitfleet-reconciler"), never by the caller: output only.
    */
   serviceAccount: string;
-  /** ClusterRole bound to that ServiceAccount in each tenant namespace. Default "admin". */
+  /**
+   * ClusterRole bound to that ServiceAccount in each tenant namespace. Default "admin"; must be
+   * one of the roles the operator allows (`gitfleet hub --tenant-cluster-role`).
+   */
   clusterRole: string;
   createdAtMs: number;
+  /**
+   * Cluster-scoped kinds the tenant's repos may apply, granted by the operator: "Kind" (any
+   * group) or "group/Kind", e.g. "rbac.authorization.k8s.io/ClusterRole". Everything else that is
+   * cluster-scoped is refused by the agent before any API call (Namespaces of the tenant's own
+   * namespaces excepted). The tenant's ServiceAccount still needs RBAC for them on the cluster.
+   */
+  allowedClusterKinds: string[];
 }
 
 /** Basic-auth credentials for a git repo. Write-only: the API never returns the password. */
