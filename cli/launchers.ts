@@ -7,7 +7,18 @@ import {
   DEFAULT_HUB_ADDRESS,
   DEFAULT_NATS_URL,
 } from '../proto/index.js';
+import { scrubSecrets } from '../lib/redact.js';
 import { parseDuration } from './parse.js';
+
+/** The start-up line of `gitfleet hub`: URLs without their user info (NATS and store passwords). */
+export function hubStartupLine(address: string, nats: string, db: string): string {
+  return `gitfleet hub listening on ${address} (nats ${scrubSecrets(nats)}, db ${scrubSecrets(db)})\n`;
+}
+
+/** The start-up line of `gitfleet agent`, without the NATS URL's user info. */
+export function agentStartupLine(cluster: string, nats: string): string {
+  return `gitfleet agent for cluster ${cluster} running (nats ${scrubSecrets(nats)})\n`;
+}
 
 /** Runs until SIGINT/SIGTERM, then closes `stop` once. */
 function runUntilSignal(stop: () => Promise<void>): Promise<void> {
@@ -38,7 +49,7 @@ export function registerServerCommands(program: Command): void {
     .action(async (o: { listen: string; nats: string; db: string }) => {
       const { startHub } = await import('../hub/main.js');
       const hub = await startHub({ listen: o.listen, natsUrl: o.nats, db: o.db });
-      process.stderr.write(`gitfleet hub listening on ${hub.address} (nats ${o.nats}, db ${o.db})\n`);
+      process.stderr.write(hubStartupLine(hub.address, o.nats, o.db));
       await runUntilSignal(() => hub.close());
     });
 
@@ -81,7 +92,7 @@ export function registerServerCommands(program: Command): void {
           resyncSeconds: parseDuration(o.resync),
           cacheDir: o.cacheDir,
         });
-        process.stderr.write(`gitfleet agent for cluster ${o.cluster} running (nats ${o.nats})\n`);
+        process.stderr.write(agentStartupLine(o.cluster, o.nats));
         await runUntilSignal(() => agent.stop());
       },
     );
