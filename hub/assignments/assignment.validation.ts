@@ -10,7 +10,7 @@ export { checkRepoPath };
 export const RENDERERS = ['auto', 'plain'] as const;
 const LATER_RENDERERS = ['kustomize', 'helm'];
 
-export type AssignmentSpec = Omit<Assignment, 'createdAtMs' | 'updatedAtMs'>;
+export type AssignmentSpec = Omit<Assignment, 'createdAtMs' | 'updatedAtMs' | 'matchedClusters'>;
 
 export function validateAssignment(input: Partial<Assignment>, tenant: Tenant): AssignmentSpec {
   const name = checkDnsLabel('assignment.name', input.name ?? '');
