@@ -1,11 +1,10 @@
 // Name rules shared by every resource: DNS-1123 labels for names and namespaces (the contract's
 // validation, which the agent applies too), Kubernetes label keys and values for cluster labels
 // and selectors.
-import { ValidationError, quote } from '../../proto/contract/validation.js';
+import { ValidationError, isDnsSubdomain, quote } from '../../proto/contract/validation.js';
 
 export { checkDnsLabel, hasControlChars } from '../../proto/contract/validation.js';
 
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const LABEL_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 
 /** Why `key` is not a valid Kubernetes label key, or undefined when it is. */
@@ -14,7 +13,7 @@ export function labelKeyProblem(key: string): string | undefined {
   const slash = key.lastIndexOf('/');
   const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
   const name = slash >= 0 ? key.slice(slash + 1) : key;
-  if (prefix !== undefined && (prefix.length > 253 || !DNS1123_SUBDOMAIN.test(prefix))) {
+  if (prefix !== undefined && !isDnsSubdomain(prefix)) {
     return `label key ${quote(key)}: prefix must be a DNS subdomain (lowercase, at most 253 characters)`;
   }
   if (name.length > 63 || !LABEL_NAME.test(name)) {

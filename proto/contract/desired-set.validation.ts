@@ -11,6 +11,7 @@ import {
   checkGitUrl,
   checkRepoPath,
   hasControlChars,
+  isDnsSubdomain,
   quote,
 } from './validation.js';
 import { parseGitRevision } from './revision.js';
@@ -22,7 +23,6 @@ import { parseGitRevision } from './revision.js';
  */
 export const MAX_GENERATION = 2 ** 48;
 
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 // a renderer this agent may not know is reported per assignment by the reconciler, not here
 const RENDERER_TOKEN = /^[a-z][a-z0-9-]{0,31}$/;
 
@@ -49,7 +49,7 @@ export function validateDesiredSet(set: DesiredSet, cluster: string): DesiredSet
     t.namespaces.forEach((ns, j) => checkDnsLabel(`${tf}.namespaces[${j}]`, ns));
     namespacesOf.set(t.name, new Set(t.namespaces));
     // empty: the agent's defaults
-    if (t.serviceAccount && (t.serviceAccount.length > 253 || !DNS1123_SUBDOMAIN.test(t.serviceAccount))) {
+    if (t.serviceAccount && !isDnsSubdomain(t.serviceAccount)) {
       throw new ValidationError(
         `${tf}.service_account`,
         `${quote(t.serviceAccount)} is not a valid ServiceAccount name`,

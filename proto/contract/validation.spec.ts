@@ -100,6 +100,14 @@ describe('checkRepoPath', () => {
 });
 
 describe('commits and revisions', () => {
+  it('refNameProblem follows git check-ref-format for the usual cases', () => {
+    for (const ok of ['main', 'release/1.x', 'v1.2.3', 'feature-x_y'])
+      expect(refNameProblem(ok)).toBeUndefined();
+    for (const bad of ['-x', 'a b', 'a~1', 'a^', 'a:b', 'a..b', 'a/', '.hidden', 'a.lock', 'a@{1}', 'x/.y']) {
+      expect(refNameProblem(bad)).toBeDefined();
+    }
+  });
+
   it('wants 40 lowercase hex characters', () => {
     expect(checkCommit('c', 'a'.repeat(40))).toBe('a'.repeat(40));
     for (const bad of ['a'.repeat(39), 'A'.repeat(40), 'g'.repeat(40), `${'a'.repeat(40)}\n`]) {

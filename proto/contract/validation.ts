@@ -57,6 +57,13 @@ export function checkDnsLabel(field: string, value: string): string {
   return value;
 }
 
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** A DNS-1123 subdomain (ServiceAccount names, label key prefixes): at most 253 characters. */
+export function isDnsSubdomain(value: string): boolean {
+  return value.length <= 253 && DNS1123_SUBDOMAIN.test(value);
+}
+
 // user@host:path, where user and host cannot start with '-' (git would read an option)
 const SCP_LIKE = /^(?:[A-Za-z0-9._~][A-Za-z0-9._~-]*@)?[A-Za-z0-9][A-Za-z0-9.-]*:(?!\/\/)[^\s]+$/;
 // git's "<transport>::<address>" (remote helpers such as ext:: and fd::)
