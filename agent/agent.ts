@@ -4,6 +4,8 @@ import { EventEmitter } from 'node:events';
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { DesiredSet, LABEL_MANAGED_BY, MANAGED_BY, Reason, type AssignmentStatus } from '../proto/index.js';
+import { validateDesiredSet } from '../proto/contract/desired-set.validation.js';
+import { ValidationError } from '../proto/contract/validation.js';
 import { retry } from '../lib/backoff.js';
 import type { Logger } from '../lib/log.js';
 import { assignmentKey } from './apply/inventory.js';
@@ -14,7 +16,7 @@ import { errorMessage } from './errors.js';
 import type { KubeCluster } from './kube/kube-client.js';
 import { WorkQueue } from './queue/work-queue.js';
 import type { AssignmentReconciler } from './reconciler/assignment.reconciler.js';
-import type { DesiredSetStore } from './state/desired-set-store.js';
+import { UndecodableDesiredSetError, type DesiredSetStore } from './state/desired-set-store.js';
 import type { Heartbeater } from './status/heartbeat.js';
 import type { StatusPublisher } from './status/status-publisher.js';
 import type { TenantOnboarding } from './tenants/tenant-onboarding.js';
@@ -50,6 +52,8 @@ export class Agent {
   private desired: DesiredSet;
   private hasDesired = false;
   private persisted = true;
+  /** Why the newest desired set seen was refused (cleared by the next good one). */
+  private refused: string | undefined;
   private readonly statuses = new Map<string, AssignmentStatus>();
   private readonly reconciler: AssignmentReconciler;
   private readonly hub: HubConnection;
@@ -89,6 +93,11 @@ export class Agent {
     return this.desired.generation;
   }
 
+  /** Why the newest desired set received was refused, while no good one followed it. */
+  get desiredSetError(): string | undefined {
+    return this.refused;
+  }
+
   /** Latest status per assignment. */
   latestStatuses(): AssignmentStatus[] {
     return [...this.statuses.values()];
@@ -111,7 +120,7 @@ export class Agent {
     await retry(
       async () => {
         await this.ensureNamespace();
-        const set = await this.p.desiredStore.load();
+        const set = await this.loadPersisted();
         if (set && this.take(set, 'cluster')) {
           this.p.log.info(
             { generation: set.generation },
@@ -133,6 +142,33 @@ export class Agent {
     );
   }
 
+  /** The desired set persisted in the cluster, unless it is unreadable or invalid (then: none). */
+  private async loadPersisted(): Promise<DesiredSet | undefined> {
+    try {
+      const set = await this.p.desiredStore.load();
+      if (set) validateDesiredSet(set, this.p.cluster);
+      return set;
+    } catch (err) {
+      // anything else: the cluster could not be read, and the caller retries
+      if (!(err instanceof ValidationError || err instanceof UndecodableDesiredSetError)) throw err;
+      this.refuse(`the desired set persisted in the cluster is ignored: ${errorMessage(err)}`);
+      return undefined;
+    }
+  }
+
+  /**
+   * A desired set was refused as a whole: the one in effect stays, nothing is pruned, and the
+   * reason goes to the log (error) and to the hub with every heartbeat until a good set arrives.
+   */
+  private refuse(why: string): void {
+    this.refused = why;
+    this.p.log.error(
+      { err: why, generation: this.desired.generation },
+      'refused a desired set; the last good one stays in effect',
+    );
+    this.p.heartbeat.beat();
+  }
+
   private async ensureNamespace(): Promise<void> {
     const client = this.p.kube.asAgent();
     const ref = { apiVersion: 'v1', kind: 'Namespace', namespace: '', name: this.p.namespace };
@@ -150,6 +186,7 @@ export class Agent {
       initialGeneration: this.desired.generation,
       onDesired: (set) => this.take(set, 'bus'),
       onDeleted: () => this.onDeleted(),
+      onInvalid: (err) => this.refuse(err.message),
       onError: (err) => this.p.log.debug({ err: err.message }, 'desired set watch'),
     });
     this.watcher.start();
@@ -161,6 +198,13 @@ export class Agent {
   take(set: DesiredSet, source: 'bus' | 'cluster'): boolean {
     if (this.stopping.signal.aborted) return false;
     if (this.hasDesired && set.generation <= this.desired.generation) return false;
+    try {
+      validateDesiredSet(set, this.p.cluster);
+    } catch (err) {
+      this.refuse(`desired set (${source}) refused: ${errorMessage(err)}`);
+      return false;
+    }
+    this.refused = undefined;
     const before = new Set(this.desired.assignments.map((a) => assignmentKey(a.tenant, a.name)));
     this.desired = set;
     this.hasDesired = true;

@@ -57,6 +57,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     agentVersion: agentVersion(),
     intervalMs: cfg.heartbeatSeconds * 1000,
     observedGeneration: () => self.agent?.observedGeneration ?? 0,
+    desiredSetError: () => self.agent?.desiredSetError,
     log,
   });
   const agent = new Agent({

@@ -8,7 +8,18 @@ import {
   DEFAULT_NATS_URL,
   DEFAULT_TENANT_CLUSTER_ROLES,
 } from '../proto/index.js';
+import { scrubSecrets } from '../lib/redact.js';
 import { collect, parseDuration } from './parse.js';
+
+/** The start-up line of `gitfleet hub`: URLs without their user info (NATS and store passwords). */
+export function hubStartupLine(address: string, nats: string, db: string, transport = 'plaintext'): string {
+  return `gitfleet hub listening on ${address} (${transport}, nats ${scrubSecrets(nats)}, db ${scrubSecrets(db)})\n`;
+}
+
+/** The start-up line of `gitfleet agent`, without the NATS URL's user info. */
+export function agentStartupLine(cluster: string, nats: string): string {
+  return `gitfleet agent for cluster ${cluster} running (nats ${scrubSecrets(nats)})\n`;
+}
 
 /** Runs until SIGINT/SIGTERM, then closes `stop` once. */
 function runUntilSignal(stop: () => Promise<void>): Promise<void> {
@@ -79,10 +90,7 @@ export function registerServerCommands(program: Command): void {
           adminTokenFile: o.adminTokenFile,
           tenantClusterRoles: o.tenantClusterRole,
         });
-        const transport = o.tlsCert ? 'TLS' : 'plaintext';
-        process.stderr.write(
-          `gitfleet hub listening on ${hub.address} (${transport}, nats ${o.nats}, db ${o.db})\n`,
-        );
+        process.stderr.write(hubStartupLine(hub.address, o.nats, o.db, o.tlsCert ? 'TLS' : 'plaintext'));
         await runUntilSignal(() => hub.close());
       },
     );
@@ -133,7 +141,7 @@ export function registerServerCommands(program: Command): void {
           cacheDir: o.cacheDir,
           tenantClusterRoles: o.tenantClusterRole,
         });
-        process.stderr.write(`gitfleet agent for cluster ${o.cluster} running (nats ${o.nats})\n`);
+        process.stderr.write(agentStartupLine(o.cluster, o.nats));
         await runUntilSignal(() => agent.stop());
       },
     );

@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
 import { parseDuration, parseLabels } from './parse.js';
 
 describe('parseDuration', () => {
@@ -25,5 +26,31 @@ describe('parseLabels', () => {
   });
   it('names the bad pair', () => {
     expect(() => parseLabels(['env'])).toThrow(/invalid label "env"/);
+  });
+});
+
+describe('parseLabels (fuzz)', () => {
+  it('returns own string keys and values, or throws a short error naming the bad part', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.string({ maxLength: 200 }), fc.constant('__proto__=x')), { maxLength: 4 }),
+        (flags) => {
+          try {
+            const labels = parseLabels(flags);
+            for (const [k, v] of Object.entries(labels))
+              expect([typeof k, typeof v]).toEqual(['string', 'string']);
+            expect(Object.getPrototypeOf(labels)).toBe(Object.prototype);
+          } catch (err) {
+            expect((err as Error).message).toMatch(/^invalid label .*: use key=value$/s);
+            expect((err as Error).message.length).toBeLessThan(200);
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('keeps "__proto__" as a key, for the hub to refuse by name', () => {
+    expect(Object.keys(parseLabels(['__proto__=x']))).toEqual(['__proto__']);
   });
 });

@@ -21,14 +21,15 @@ export function parseDuration(value: string): number {
 
 /** "k=v,k2=v2" (possibly repeated) → map. */
 export function parseLabels(values: string[] | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
+  const entries: Array<[string, string]> = [];
   for (const part of (values ?? []).flatMap((v) => v.split(','))) {
     if (!part.trim()) continue;
     const i = part.indexOf('=');
-    if (i <= 0) throw new Error(`invalid label ${JSON.stringify(part)}: use key=value`);
-    out[part.slice(0, i).trim()] = part.slice(i + 1).trim();
+    if (i <= 0) throw new Error(`invalid label ${JSON.stringify(part.slice(0, 64))}: use key=value`);
+    entries.push([part.slice(0, i).trim(), part.slice(i + 1).trim()]);
   }
-  return out;
+  // fromEntries: a key such as "__proto__" stays an own key (and the hub refuses it by name)
+  return Object.fromEntries(entries);
 }
 
 export function collect(value: string, previous: string[] = []): string[] {

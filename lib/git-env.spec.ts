@@ -31,6 +31,8 @@ describe('gitEnv', () => {
     expect([...configOf(env).keys()].some((k) => k.endsWith('extraHeader'))).toBe(false);
     expect(configOf(env).get('core.hooksPath')).toBe('/dev/null');
     expect(configOf(env).get('protocol.version')).toBe('2');
+    expect(configOf(env).get('protocol.file.allow')).toBe('never');
+    expect(configOf(env).get('protocol.ext.allow')).toBe('never');
     expect(env).toMatchObject({
       GIT_TERMINAL_PROMPT: '0',
       GIT_ASKPASS: '',

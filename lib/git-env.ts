@@ -25,6 +25,9 @@ export function gitEnv(opts: GitEnvOptions = {}, base: NodeJS.ProcessEnv = proce
     ['protocol.version', String(opts.protocolVersion ?? 2)],
     ['advice.detachedHead', 'false'],
     ['core.hooksPath', '/dev/null'],
+    // a second wall behind GIT_ALLOW_PROTOCOL: never read local repositories or run remote helpers
+    ['protocol.file.allow', 'never'],
+    ['protocol.ext.allow', 'never'],
   ];
   if (opts.header) {
     config.push([

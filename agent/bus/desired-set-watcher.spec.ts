@@ -122,13 +122,15 @@ function msg(data: Uint8Array, h: { code?: number; op?: string }): Msg {
 function record(nc: FakeNats, cluster: string, initialGeneration?: number) {
   const seen: Array<number | 'deleted'> = [];
   const errors: string[] = [];
+  const invalid: string[] = [];
   const w = new DesiredSetWatcher(nc.asConn(), cluster, {
     initialGeneration,
     onDesired: (s) => seen.push(s.generation),
     onDeleted: () => seen.push('deleted'),
     onError: (e) => errors.push(e.message),
+    onInvalid: (e) => invalid.push(e.message),
   });
-  return { w, seen, errors };
+  return { w, seen, errors, invalid };
 }
 
 const settle = () => new Promise((r) => setImmediate(r));
@@ -197,7 +199,7 @@ describe('DesiredSetWatcher', () => {
 
   it('refuses a desired set for another cluster', async () => {
     const nc = new FakeNats();
-    const { w, seen, errors } = record(nc, 'c1');
+    const { w, seen, invalid } = record(nc, 'c1');
     w.start();
     await settle();
     nc.subs.get(desiredSubject('c1'))!(
@@ -205,7 +207,26 @@ describe('DesiredSetWatcher', () => {
       msg(DesiredSet.encode(DesiredSet.fromPartial({ cluster: 'c2', generation: 9 })).finish(), {}),
     );
     expect(seen).toEqual([]);
-    expect(errors[0]).toContain('is for cluster "c2"');
+    expect(invalid[0]).toContain('desired_set.cluster: "c2" is not this cluster (c1)');
+    w.stop();
+  });
+
+  it('refuses invalid sets as a whole and keeps counting from the last good generation', async () => {
+    const nc = new FakeNats();
+    nc.put('c1', { generation: 3 });
+    const { w, seen, invalid } = record(nc, 'c1');
+    w.start();
+    await settle();
+    const deliver = (data: Uint8Array) => nc.subs.get(desiredSubject('c1'))!(null, msg(data, {}));
+    deliver(DesiredSet.encode(DesiredSet.fromPartial({ cluster: 'c1', generation: 2 ** 53 - 1 })).finish());
+    deliver(Uint8Array.from([0xff, 0xff, 0xff, 0xff, 0x0f]));
+    expect(invalid).toEqual([
+      expect.stringContaining('desired_set.generation: 9007199254740991 is not between 1 and 2^48'),
+      expect.stringContaining('undecodable desired set on'),
+    ]);
+    nc.put('c1', { generation: 4 });
+    expect(seen).toEqual([3, 4]);
+    expect(w.generation).toBe(4);
     w.stop();
   });
 

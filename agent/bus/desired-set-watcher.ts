@@ -22,14 +22,20 @@ import {
   directGetSubject,
   streamMsgGetSubject,
 } from '../../proto/index.js';
+import { validateDesiredSet } from '../../proto/contract/desired-set.validation.js';
 
 export interface DesiredSetWatcherOptions {
   /** A newer desired set arrived. */
   onDesired(set: DesiredSet): void;
   /** The key was deleted or purged (the cluster has nothing desired). */
   onDeleted?(): void;
-  /** Something went wrong that the watcher will retry (bucket missing, bad value, ...). */
+  /** Something went wrong that the watcher will retry (bucket missing, timeouts, ...). */
   onError?(err: Error): void;
+  /**
+   * A value on the key was refused as a whole (undecodable, another cluster's, or a field the
+   * hub would never have accepted); the set held before stays in effect.
+   */
+  onInvalid?(err: Error): void;
   /** Generation already held (e.g. loaded from the cluster); older or equal values are ignored. */
   initialGeneration?: number;
   /** Timeout of one direct get (default 5 s). */
@@ -175,13 +181,15 @@ export class DesiredSetWatcher {
     try {
       set = DesiredSet.decode(data);
     } catch (err) {
-      this.opts.onError?.(new Error(`undecodable desired set on ${this.subject}`, { cause: err }));
+      this.opts.onInvalid?.(
+        new Error(`undecodable desired set on ${this.subject}: ${(err as Error).message}`, { cause: err }),
+      );
       return;
     }
-    if (set.cluster && set.cluster !== this.cluster) {
-      this.opts.onError?.(
-        new Error(`desired set on ${this.subject} is for cluster ${JSON.stringify(set.cluster)}`),
-      );
+    try {
+      validateDesiredSet(set, this.cluster);
+    } catch (err) {
+      this.opts.onInvalid?.(new Error(`desired set on ${this.subject} refused: ${(err as Error).message}`));
       return;
     }
     if (set.generation <= this.gen) return;

@@ -10,6 +10,11 @@ export function desiredSetSecretName(cluster: string): string {
   return `gitfleet-desired-${cluster}`;
 }
 
+/** The Secret holds bytes that are not a desired set. */
+export class UndecodableDesiredSetError extends Error {
+  override readonly name = 'UndecodableDesiredSetError';
+}
+
 export class DesiredSetStore {
   private readonly name: string;
 
@@ -30,7 +35,13 @@ export class DesiredSetStore {
     });
     const b64 = (secret?.data as Record<string, string> | undefined)?.[DESIRED_SET_DATA_KEY];
     if (!b64) return undefined;
-    return DesiredSet.decode(Buffer.from(b64, 'base64'));
+    try {
+      return DesiredSet.decode(Buffer.from(b64, 'base64'));
+    } catch (err) {
+      throw new UndecodableDesiredSetError(
+        `Secret ${this.namespace}/${this.name}: ${DESIRED_SET_DATA_KEY} is not a desired set (${(err as Error).message})`,
+      );
+    }
   }
 
   /** Saves the set; undefined removes it (the hub deleted this cluster's key). */

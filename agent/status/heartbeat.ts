@@ -1,4 +1,4 @@
-// Heartbeat{cluster, agent_version, observed_generation, sent_at_ms} on the cluster's heartbeat
+// Heartbeat{cluster, agent_version, observed_generation, sent_at_ms, desired_set_error} on the cluster's heartbeat
 // subject: right after (re)connecting and every interval. Fire-and-forget core publishes (the
 // status stream captures the subject); a missed beat is simply superseded by the next.
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -10,6 +10,8 @@ export interface HeartbeaterOptions {
   agentVersion: string;
   intervalMs: number;
   observedGeneration: () => number;
+  /** Why the newest desired set was refused, if it was. */
+  desiredSetError?: () => string | undefined;
   log: Logger;
 }
 
@@ -41,6 +43,7 @@ export class Heartbeater {
       agentVersion: this.opts.agentVersion,
       observedGeneration: this.opts.observedGeneration(),
       sentAtMs: Date.now(),
+      desiredSetError: this.opts.desiredSetError?.() ?? '',
     };
     try {
       nc.publish(this.subject, Heartbeat.encode(hb).finish());

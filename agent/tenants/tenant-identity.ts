@@ -7,7 +7,7 @@ import {
   clusterKindProblem,
   DEFAULT_CLUSTER_ROLE,
   DEFAULT_SERVICE_ACCOUNT,
-  quoteValue,
+  quote,
   Reason,
   reservedNamespaceProblem,
   tenantClusterRoleProblem,
@@ -29,22 +29,22 @@ export function tenantIdentityProblem(
   peers: readonly TenantIdentity[],
   rules: TenantIdentityRules,
 ): string | undefined {
-  if (!isDnsLabel(t.name)) return `name ${quoteValue(t.name)} is not a valid tenant name`;
+  if (!isDnsLabel(t.name)) return `name ${quote(t.name)} is not a valid tenant name`;
   if (t.namespaces.length === 0) return 'namespaces: none given';
   const seen = new Set<string>();
   for (const [i, ns] of t.namespaces.entries()) {
     const field = `namespaces[${i}]`;
-    if (!isDnsLabel(ns)) return `${field}: ${quoteValue(ns)} is not a valid namespace name`;
+    if (!isDnsLabel(ns)) return `${field}: ${quote(ns)} is not a valid namespace name`;
     const reserved = reservedNamespaceProblem(ns, rules.agentNamespace);
     if (reserved) return `${field}: ${reserved}`;
-    if (seen.has(ns)) return `${field}: ${quoteValue(ns)} is listed twice`;
+    if (seen.has(ns)) return `${field}: ${quote(ns)} is listed twice`;
     seen.add(ns);
     const other = peers.find((p) => p.name !== t.name && p.namespaces.includes(ns));
-    if (other) return `${field}: namespace ${quoteValue(ns)} is also claimed by tenant ${other.name}`;
+    if (other) return `${field}: namespace ${quote(ns)} is also claimed by tenant ${other.name}`;
   }
   const sa = t.serviceAccount || DEFAULT_SERVICE_ACCOUNT;
   if (sa !== DEFAULT_SERVICE_ACCOUNT) {
-    return `service_account: ${quoteValue(sa)} is not ${DEFAULT_SERVICE_ACCOUNT}, the only ServiceAccount tenants are applied as`;
+    return `service_account: ${quote(sa)} is not ${DEFAULT_SERVICE_ACCOUNT}, the only ServiceAccount tenants are applied as`;
   }
   const roleProblem = tenantClusterRoleProblem(t.clusterRole || DEFAULT_CLUSTER_ROLE, rules.clusterRoles);
   if (roleProblem) return `cluster_role: ${roleProblem}`;
@@ -65,7 +65,7 @@ export function checkTenantIdentity(
   if (problem) {
     throw new ReconcileError(
       Reason.TenantSetupFailed,
-      `tenant ${quoteValue(t.name)} refused: ${problem}; nothing was created for it`,
+      `tenant ${quote(t.name)} refused: ${problem}; nothing was created for it`,
       { stalled: true },
     );
   }

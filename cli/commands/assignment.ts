@@ -48,6 +48,18 @@ function assignmentSpec(name: string, o: AssignmentFlags) {
   };
 }
 
+/** Warns on stderr when an assignment selects no cluster now (it still applies to ones that join). */
+async function warnIfUnmatched(result: Promise<Assignment>): Promise<Assignment> {
+  const a = await result;
+  if (a.matchedClusters === 0) {
+    const by = Object.keys(a.selector).length ? ` with labels ${labels(a.selector)}` : '';
+    process.stderr.write(
+      `gitfleet: warning: assignment ${a.tenant}/${a.name} selects no cluster yet: no registered cluster${by}; it applies to clusters that join or get these labels later\n`,
+    );
+  }
+  return a;
+}
+
 const assignmentFlags = (c: Command) =>
   c
     .requiredOption('--tenant <t>', 'owning tenant')
@@ -80,7 +92,8 @@ export function registerAssignment(program: Command): void {
         'create an assignment',
         assignmentFlags,
         columns,
-        (hub, name, o) => hub.assignments.createAssignment({ assignment: assignmentSpec(name, o) }),
+        (hub, name, o) =>
+          warnIfUnmatched(hub.assignments.createAssignment({ assignment: assignmentSpec(name, o) })),
       );
       writeVerb<Assignment, AssignmentFlags>(
         assignment,
@@ -88,7 +101,8 @@ export function registerAssignment(program: Command): void {
         "replace an assignment's spec",
         assignmentFlags,
         columns,
-        (hub, name, o) => hub.assignments.updateAssignment({ assignment: assignmentSpec(name, o) }),
+        (hub, name, o) =>
+          warnIfUnmatched(hub.assignments.updateAssignment({ assignment: assignmentSpec(name, o) })),
       );
     },
   );

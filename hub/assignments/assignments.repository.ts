@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Assignment } from '../../proto/index.js';
-import { toJson, type HubDb } from '../store/database.js';
+import type { ClusterIdentity } from '../desired/selector.js';
+import { fromJson, toJson, type HubDb } from '../store/database.js';
 import { assignmentFromRow } from '../store/rows.js';
 import { HUB_DB } from '../store/store.module.js';
 
@@ -39,6 +40,12 @@ export class AssignmentsRepository {
       .where('name', '=', name)
       .executeTakeFirst();
     return Number(res.numUpdatedRows) > 0;
+  }
+
+  /** Every registered cluster's name and labels (what selection needs). */
+  async clusterIdentities(): Promise<ClusterIdentity[]> {
+    const rows = await this.db.selectFrom('clusters').select(['name', 'labels']).execute();
+    return rows.map((r) => ({ name: r.name, labels: fromJson<Record<string, string>>(r.labels, {}) }));
   }
 
   async get(tenant: string, name: string): Promise<Assignment | undefined> {

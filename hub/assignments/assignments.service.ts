@@ -5,6 +5,7 @@ import { AlreadyExistsError, NotFoundError, scoped, ValidationError } from '../c
 import { checkDnsLabel } from '../common/names.js';
 import { HUB_LOGGER } from '../config/config.module.js';
 import { DesiredService } from '../desired/desired.service.js';
+import { assignmentSelects, type ClusterIdentity } from '../desired/selector.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../store/database.js';
 import { TenantsService } from '../tenants/tenants.service.js';
 import { validateAssignment, type AssignmentSpec } from './assignment.validation.js';
@@ -31,7 +32,22 @@ export class AssignmentsService {
     if (!(await this.assignments.repoExists(spec.tenant, spec.repo))) {
       throw new NotFoundError('repo', scoped(spec.tenant, spec.repo));
     }
+    // clusters named explicitly must exist; a selector may match none yet (clusters join later)
+    const known = new Set((await this.assignments.clusterIdentities()).map((c) => c.name));
+    const missing = spec.clusters.filter((c) => !known.has(c));
+    if (missing.length > 0) {
+      throw new NotFoundError(missing.length === 1 ? 'cluster' : 'clusters', missing.join(', '));
+    }
     return spec;
+  }
+
+  /** The assignments with matched_clusters: how many registered clusters each selects now. */
+  private async withMatches(assignments: Assignment[]): Promise<Assignment[]> {
+    const clusters: ClusterIdentity[] = await this.assignments.clusterIdentities();
+    return assignments.map((a) => ({
+      ...a,
+      matchedClusters: clusters.filter((c) => assignmentSelects(a, c)).length,
+    }));
   }
 
   async create(input: Partial<Assignment> | null | undefined): Promise<Assignment> {
@@ -39,7 +55,7 @@ export class AssignmentsService {
     const id = scoped(spec.tenant, spec.name);
     if (await this.assignments.get(spec.tenant, spec.name)) throw new AlreadyExistsError('assignment', id);
     const now = Date.now();
-    const assignment: Assignment = { ...spec, createdAtMs: now, updatedAtMs: now };
+    const assignment: Assignment = { ...spec, createdAtMs: now, updatedAtMs: now, matchedClusters: 0 };
     try {
       await this.assignments.insert(assignment);
     } catch (err) {
@@ -52,7 +68,7 @@ export class AssignmentsService {
       'assignment created',
     );
     await this.desired.projectSelectedBy([assignment]);
-    return assignment;
+    return (await this.withMatches([assignment]))[0];
   }
 
   async update(input: Partial<Assignment> | null | undefined): Promise<Assignment> {
@@ -60,7 +76,12 @@ export class AssignmentsService {
     const id = scoped(spec.tenant, spec.name);
     const current = await this.assignments.get(spec.tenant, spec.name);
     if (!current) throw new NotFoundError('assignment', id);
-    const assignment: Assignment = { ...spec, createdAtMs: current.createdAtMs, updatedAtMs: Date.now() };
+    const assignment: Assignment = {
+      ...spec,
+      createdAtMs: current.createdAtMs,
+      updatedAtMs: Date.now(),
+      matchedClusters: 0,
+    };
     try {
       if (!(await this.assignments.update(assignment))) throw new NotFoundError('assignment', id);
     } catch (err) {
@@ -69,7 +90,7 @@ export class AssignmentsService {
     }
     this.log.info({ assignment: id }, 'assignment updated');
     await this.desired.projectSelectedBy([current, assignment]);
-    return assignment;
+    return (await this.withMatches([assignment]))[0];
   }
 
   async get(tenant: string, name: string): Promise<Assignment> {
@@ -77,12 +98,12 @@ export class AssignmentsService {
     checkDnsLabel('name', name);
     const a = await this.assignments.get(tenant, name);
     if (!a) throw new NotFoundError('assignment', scoped(tenant, name));
-    return a;
+    return (await this.withMatches([a]))[0];
   }
 
   async list(tenant: string): Promise<Assignment[]> {
     if (tenant) await this.tenants.get(tenant);
-    return this.assignments.list(tenant || undefined);
+    return this.withMatches(await this.assignments.list(tenant || undefined));
   }
 
   async delete(tenant: string, name: string): Promise<void> {

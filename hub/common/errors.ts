@@ -1,16 +1,8 @@
 // Domain errors of the hub. Services and pure validation throw these; the gRPC exception filter
 // (grpc-exception.filter.ts) turns each into its status code, so no service knows about gRPC.
 
-/** A request field is malformed. The message always starts with the field path ("repo.url: …"). */
-export class ValidationError extends Error {
-  override readonly name = 'ValidationError';
-  constructor(
-    readonly field: string,
-    readonly reason: string,
-  ) {
-    super(`${field}: ${reason}`);
-  }
-}
+/** A request field is malformed ("repo.url: …"): the one class hub and agent share. */
+export { ValidationError } from '../../proto/contract/validation.js';
 
 /** An identified object does not exist ('tenant "x" not found'). */
 export class NotFoundError extends Error {

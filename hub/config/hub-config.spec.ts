@@ -36,6 +36,7 @@ describe('parseHubConfig', () => {
     [{ ...ok, listen: 'localhost:70000' }, 'listen: port 70000 is out of range'],
     [{ ...ok, natsUrl: '' }, 'natsUrl: required'],
     [{ ...ok, natsUrl: 'http://x:1' }, 'natsUrl: "http://x:1": want nats://host:port'],
+    [{ ...ok, natsUrl: 'http://bot:s3cret@x:1' }, 'natsUrl: "http://x:1": want nats://host:port'],
     [{ ...ok, db: '' }, 'db: required'],
     [{ ...ok, db: 'mysql://u:secret@x/db' }, 'db: unsupported database URL scheme in "mysql://x/db"'],
     [{ ...ok, db: '/no/such/dir/hub.db' }, 'db: directory /no/such/dir of the SQLite file does not exist'],
@@ -80,4 +81,15 @@ describe('parseHubConfig', () => {
     );
     expect(parseHubConfig({ ...ok, listen: '0.0.0.0:7400', insecure: true }).tls).toBeUndefined();
   });
+});
+
+it('never echoes the password of a bad NATS URL', () => {
+  for (const natsUrl of ['http://bot:s3cret@x:1', 'nats://bot:s3cret@[::1']) {
+    expect(() => parseHubConfig({ ...ok, natsUrl })).toThrow(ConfigError);
+    try {
+      parseHubConfig({ ...ok, natsUrl });
+    } catch (err) {
+      expect((err as Error).message).not.toContain('s3cret');
+    }
+  }
 });

@@ -92,10 +92,13 @@ export function parseNatsUrl(natsUrl: unknown): string[] {
     try {
       url = new URL(withScheme);
     } catch {
-      throw new ConfigError('natsUrl', `${JSON.stringify(s)} is not a URL`);
+      throw new ConfigError('natsUrl', `${JSON.stringify(scrubSecrets(s))} is not a URL`);
     }
     if (!['nats:', 'tls:', 'ws:', 'wss:'].includes(url.protocol) || url.hostname === '') {
-      throw new ConfigError('natsUrl', `${JSON.stringify(s)}: want nats://host:port or tls://host:port`);
+      throw new ConfigError(
+        'natsUrl',
+        `${JSON.stringify(scrubSecrets(s))}: want nats://host:port or tls://host:port`,
+      );
     }
     return s;
   });

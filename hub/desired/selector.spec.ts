@@ -1,4 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
+import { ValidationError } from '../common/errors.js';
+import { checkLabels, labelKeyProblem } from '../common/names.js';
 import { assignmentSelects, matchesSelector } from './selector.js';
 
 describe('matchesSelector', () => {
@@ -32,5 +35,40 @@ describe('assignmentSelects', () => {
   });
   it('selects nothing with neither', () => {
     expect(assignmentSelects({ clusters: [], selector: {} }, prod)).toBe(false);
+  });
+});
+
+describe('fuzz (fast-check): selectors', () => {
+  const token = fc.oneof(
+    fc.string({ maxLength: 20 }),
+    fc.constantFrom('__proto__', 'constructor', 'toString', 'env', 'a.b/c', '*', '>', '='),
+  );
+  const pairs = fc.array(fc.tuple(token, token), { maxLength: 5 });
+
+  it('checkLabels → matchesSelector throws nothing but a ValidationError', () => {
+    fc.assert(
+      fc.property(pairs, fc.dictionary(token, token, { maxKeys: 5 }), (entries, labels) => {
+        let selector: Record<string, string>;
+        try {
+          selector = checkLabels('assignment.selector', Object.fromEntries(entries));
+        } catch (err) {
+          expect(err).toBeInstanceOf(ValidationError);
+          return;
+        }
+        for (const key of Object.keys(selector)) expect(labelKeyProblem(key)).toBeUndefined();
+        expect(typeof matchesSelector(labels, selector)).toBe('boolean');
+        // a cluster carrying exactly the selector's labels is selected, nothing inherited counts
+        expect(matchesSelector({ ...selector }, selector)).toBe(true);
+        expect(assignmentSelects({ clusters: [], selector }, { name: 'c', labels: selector })).toBe(
+          Object.keys(selector).length > 0,
+        );
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('inherited properties never satisfy a selector', () => {
+    expect(matchesSelector({}, { toString: 'x' })).toBe(false);
+    expect(matchesSelector({}, Object.fromEntries([['__proto__', 'x']]))).toBe(false);
   });
 });

@@ -38,7 +38,8 @@ export class GitRemoteRepository implements GitRemote {
       secrets.push(auth.token, credentials.password);
     }
     const env = gitEnv({ header });
-    const args = ['ls-remote', url, ...patterns];
+    // "--": a URL that slipped through validation is never read as an option (--upload-pack=…)
+    const args = ['ls-remote', '--', url, ...patterns];
     const shown = scrubSecrets(url, secrets);
     return new Promise((resolve, reject) => {
       execFile(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { checkGitUrl, gitRefOf, refNameProblem, validateRepo } from './repo.validation.js';
+import { gitRefOf, validateRepo } from './repo.validation.js';
 
 const base = { tenant: 'team-a', name: 'app', url: 'https://git.example.com/org/app.git' };
 
@@ -59,32 +59,7 @@ describe('validateRepo', () => {
   });
 });
 
-describe('checkGitUrl', () => {
-  it.each([
-    'https://github.com/org/repo.git',
-    'http://127.0.0.1:8080/repo.git',
-    'ssh://git@host:2222/org/repo.git',
-    'git://host/repo.git',
-    'git@github.com:org/repo.git',
-  ])('accepts %j', (url) => {
-    expect(checkGitUrl('repo.url', url)).toBe(url);
-  });
-
-  it.each(['file:///tmp/x', '-oProxyCommand=x', 'ext::sh -c x', '/tmp/repo', 'http://'])(
-    'rejects %j',
-    (url) => {
-      expect(() => checkGitUrl('repo.url', url)).toThrow(/^repo\.url: /);
-    },
-  );
-});
-
-it('refNameProblem follows git check-ref-format for the usual cases', () => {
-  for (const ok of ['main', 'release/1.x', 'v1.2.3', 'feature-x_y'])
-    expect(refNameProblem(ok)).toBeUndefined();
-  for (const bad of ['-x', 'a b', 'a~1', 'a^', 'a:b', 'a..b', 'a/', '.hidden', 'a.lock', 'a@{1}', 'x/.y']) {
-    expect(refNameProblem(bad)).toBeDefined();
-  }
-});
+// checkGitUrl and refNameProblem: proto/contract/validation.spec.ts
 
 it('gitRefOf picks commit, then tag, then branch (main by default)', () => {
   expect(gitRefOf({ branch: '', tag: '', commit: 'c'.repeat(40) })).toEqual({

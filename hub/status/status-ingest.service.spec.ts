@@ -121,12 +121,14 @@ describe('StatusIngestService', () => {
   });
 
   it('records heartbeats', async () => {
-    const hb = Heartbeat.encode({
-      cluster: 'c1',
-      agentVersion: '0.1.0',
-      observedGeneration: 7,
-      sentAtMs: 1234,
-    }).finish();
+    const hb = Heartbeat.encode(
+      Heartbeat.fromPartial({
+        cluster: 'c1',
+        agentVersion: '0.1.0',
+        observedGeneration: 7,
+        sentAtMs: 1234,
+      }),
+    ).finish();
     const m = msg(heartbeatSubject('c1'), hb);
     expect(await ingest.handle(m)).toBe('stored');
     expect(store.heartbeats).toEqual([

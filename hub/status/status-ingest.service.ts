@@ -117,6 +117,12 @@ export class StatusIngestService implements OnApplicationBootstrap, OnModuleDest
     }
     if (kind === 'heartbeat') {
       const hb = decoded as Heartbeat;
+      if (hb.desiredSetError) {
+        this.log.warn(
+          { cluster, err: hb.desiredSetError.slice(0, 1000) },
+          'the agent refused a desired set on its key; the last good one stays in effect there',
+        );
+      }
       await this.store.recordHeartbeat({
         cluster, // the subject names the cluster: an agent may publish only its own subjects
         agentVersion: hb.agentVersion,

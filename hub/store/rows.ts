@@ -74,6 +74,7 @@ export function assignmentFromRow(row: Selectable<AssignmentsTable>): Assignment
     renderer: row.renderer,
     createdAtMs: Number(row.created_at_ms),
     updatedAtMs: Number(row.updated_at_ms),
+    matchedClusters: 0, // output only: the assignments service counts them
   };
 }
 

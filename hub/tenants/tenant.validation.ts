@@ -6,8 +6,8 @@ import {
   DEFAULT_CLUSTER_ROLE,
   DEFAULT_SERVICE_ACCOUNT,
   DEFAULT_TENANT_CLUSTER_ROLES,
-  hasControlChar,
-  quoteValue,
+  hasControlChars,
+  quote,
   reservedNamespaceProblem,
   tenantClusterRoleProblem,
   type Tenant,
@@ -19,8 +19,8 @@ export type TenantSpec = Omit<Tenant, 'createdAtMs'>;
 
 /** A string field of the request: no control characters (NUL etc.) anywhere. */
 function checkText(field: string, value: string): string {
-  if (hasControlChar(value))
-    throw new ValidationError(field, `${quoteValue(value)} contains a control character`);
+  if (hasControlChars(value))
+    throw new ValidationError(field, `${quote(value)} contains a control character`);
   return value;
 }
 
@@ -47,7 +47,7 @@ export function validateTenant(
   if (serviceAccount !== '' && serviceAccount !== DEFAULT_SERVICE_ACCOUNT) {
     throw new ValidationError(
       'tenant.service_account',
-      `${quoteValue(serviceAccount)}: the ServiceAccount is chosen by the hub (${DEFAULT_SERVICE_ACCOUNT}); leave it empty`,
+      `${quote(serviceAccount)}: the ServiceAccount is chosen by the hub (${DEFAULT_SERVICE_ACCOUNT}); leave it empty`,
     );
   }
   const clusterRole = input.clusterRole || DEFAULT_CLUSTER_ROLE;

@@ -249,6 +249,19 @@ describe('gitfleet CLI', () => {
       'gitfleet: name target clusters with --cluster <name>... or --selector k=v,...\n',
     );
 
+    const args = ['--tenant', 'team-a', '--repo', 'apps', '--path', 'apps'];
+    const noCluster = await gitfleet('assignment', 'create', 'x', ...args, '--cluster', 'edge-9');
+    expect([noCluster.code, noCluster.stderr]).toEqual([
+      1,
+      'gitfleet: NOT_FOUND: cluster "edge-9" not found\n',
+    ]);
+    const unmatched = await gitfleet('assignment', 'create', 'later', ...args, '--selector', 'env=staging');
+    expect(unmatched.code).toBe(0);
+    expect(unmatched.stderr).toBe(
+      'gitfleet: warning: assignment team-a/later selects no cluster yet: no registered cluster with labels env=staging; it applies to clusters that join or get these labels later\n',
+    );
+    await ok('assignment', 'delete', 'later', '--tenant', 'team-a');
+
     const port = await freePort();
     const down = await gitfleet('--hub', `127.0.0.1:${port}`, 'tenant', 'list');
     expect(down.code).not.toBe(0);

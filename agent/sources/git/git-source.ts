@@ -9,6 +9,7 @@ import { mkdir, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/pro
 import { join } from 'node:path';
 import { Reason, type SourceRef } from '../../../proto/index.js';
 import { basicAuthHeader, gitEnv } from '../../../lib/git-env.js';
+import { checkGitUrl } from '../../../proto/contract/validation.js';
 import type { Logger } from '../../../lib/log.js';
 import { scrubSecrets } from '../../../lib/redact.js';
 import { ReconcileError } from '../../errors.js';
@@ -84,6 +85,12 @@ export class GitSource {
 
   async fetch(source: Pick<SourceRef, 'url' | 'commit' | 'credentials'>): Promise<Checkout> {
     const commit = source.commit.toLowerCase();
+    try {
+      // checked with the desired set already; again here, right before git sees it
+      checkGitUrl('source.url', source.url);
+    } catch (err) {
+      throw new ReconcileError(Reason.ArtifactFailed, (err as Error).message, { stalled: true });
+    }
     const auth = gitAuth(source.url, source.credentials);
     if (!SHA.test(commit)) {
       throw new ReconcileError(
@@ -138,9 +145,14 @@ export class GitSource {
     const started = Date.now();
     try {
       await mkdir(tmp);
-      await this.git(['init', '-q', tmp], env, auth);
+      await this.git(['init', '-q', '--', tmp], env, auth);
       try {
-        await this.git(['-C', tmp, 'fetch', '-q', '--no-tags', '--depth', '1', auth.url, commit], env, auth);
+        // "--" before the URL in every git call: a URL is never read as an option (--upload-pack=…)
+        await this.git(
+          ['-C', tmp, 'fetch', '-q', '--no-tags', '--depth', '1', '--', auth.url, commit],
+          env,
+          auth,
+        );
       } catch (shallowErr) {
         this.opts.log.debug(
           { url: auth.url, err: errText(shallowErr) },
@@ -154,6 +166,7 @@ export class GitSource {
               'fetch',
               '-q',
               '--no-tags',
+              '--',
               auth.url,
               '+refs/heads/*:refs/remotes/origin/*',
               '+refs/tags/*:refs/tags/*',

@@ -1,7 +1,8 @@
-// The agent end to end, failing: a tenant that cannot be set up, a manifest RBAC forbids, malformed
-// YAML — each reported with its reason while the last good revision stays applied.
+// The agent end to end, failing: a desired set with an invalid tenant, a manifest RBAC forbids,
+// malformed YAML — each reported with its reason while the last good revision stays applied.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { AssignmentState, Reason, formatGitRevision } from '../../../proto/index.js';
+import { eventually } from '../../env/index.js';
 import { AgentHarness, cm, tenants } from './agent-harness.js';
 
 describe('agent: failures', () => {
@@ -16,9 +17,10 @@ describe('agent: failures', () => {
     await h?.stop();
   }, 60_000);
 
-  it('reports TenantSetupFailed when a tenant cannot be set up', async () => {
+  it('refuses a desired set with an invalid tenant namespace as a whole, keeping the last good one', async () => {
     const webCommit = await h.repo.head();
-    const before = h.hub.statuses.length;
+    const applied = h.agent!.desired().generation;
+    const heartbeats = h.hub.heartbeats.length;
     await h.hub.publish({
       tenants: [
         ...tenants,
@@ -29,18 +31,19 @@ describe('agent: failures', () => {
         h.web(webCommit, { tenant: 'team-c', name: 'site', targetNamespace: '' }),
       ],
     });
-    const status = await h.hub.waitForStatus(
-      (s) => s.tenant === 'team-c' && s.state === AssignmentState.ASSIGNMENT_STATE_FAILED,
-      {
-        after: before,
-      },
+    // refused before any API call: reported with the heartbeat, the set in effect is unchanged
+    const hb = await eventually(() =>
+      h.hub.heartbeats.slice(heartbeats).find((b) => b.desiredSetError.includes('tenants[2].namespaces[0]')),
     );
-    expect(status.reason).toBe(Reason.TenantSetupFailed);
-    expect(status.message).toBe(
-      'tenant "team-c" refused: namespaces[0]: "Not_A_Namespace" is not a valid namespace name; nothing was created for it',
+    expect(hb.desiredSetError).toContain(
+      'desired_set.tenants[2].namespaces[0]: "Not_A_Namespace" is not a valid name',
     );
-    // other tenants are not held up
+    expect(h.agent!.desired().generation).toBe(applied);
+    // the next good set takes effect and clears the error
+    const before = h.hub.statuses.length;
+    await h.hub.publish(h.desired(h.web(webCommit)));
     await h.ready(webCommit, before);
+    await eventually(() => h.hub.heartbeats.at(-1)?.desiredSetError === '' || undefined);
   });
 
   it("refuses a manifest aimed at another tenant's namespace before any API call, applying none of the revision", async () => {

@@ -83,6 +83,16 @@ export class HubDouble {
     return full;
   }
 
+  /** Puts any bytes on the cluster's key, as a forger on the bus could (the generation counter stays). */
+  async putRaw(data: Uint8Array): Promise<void> {
+    await this.kvOrFail().put(desiredKey(this.cluster), data);
+  }
+
+  /** The generation the next `publish` will use at least. */
+  get nextGeneration(): number {
+    return this.generation + 1;
+  }
+
   async deleteKey(): Promise<void> {
     await this.kvOrFail().delete(desiredKey(this.cluster));
   }

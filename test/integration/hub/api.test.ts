@@ -203,7 +203,20 @@ describe('hub API', () => {
       renderer: 'auto',
       prune: false,
       suspend: false,
+      matchedClusters: 1, // c1 (env=prod)
     });
+    // explicit cluster names must exist; a selector may match nothing yet, and the answer says so
+    const unknown = await grpcError(
+      assignments.createAssignment({
+        assignment: { tenant: 'team-a', name: 'x', repo: 'app', clusters: ['c1', 'edge-8', 'edge-9'] },
+      }),
+    );
+    expect([unknown.code, unknown.details]).toEqual([Code.NOT_FOUND, 'clusters "edge-8, edge-9" not found']);
+    const none = await assignments.createAssignment({
+      assignment: { tenant: 'team-a', name: 'later', repo: 'app', selector: { env: 'staging' } },
+    });
+    expect(none.matchedClusters).toBe(0);
+    await assignments.deleteAssignment({ tenant: 'team-a', name: 'later' });
     const bad = await grpcError(
       assignments.createAssignment({
         assignment: { tenant: 'team-a', name: 'x', repo: 'app', path: '../etc', clusters: ['c1'] },

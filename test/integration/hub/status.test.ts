@@ -107,12 +107,14 @@ describe('status', () => {
     const sentAtMs = Date.now();
     await bus!.js.publish(
       heartbeatSubject('c1'),
-      Heartbeat.encode({
-        cluster: 'c1',
-        agentVersion: '0.1.0-test',
-        observedGeneration: 2,
-        sentAtMs,
-      }).finish(),
+      Heartbeat.encode(
+        Heartbeat.fromPartial({
+          cluster: 'c1',
+          agentVersion: '0.1.0-test',
+          observedGeneration: 2,
+          sentAtMs,
+        }),
+      ).finish(),
     );
     const c1 = await eventually(async () => {
       const c = await t!.client.clusters.getCluster({ name: 'c1' });
@@ -232,12 +234,14 @@ describe('status', () => {
     await nats!.kill();
     await nats!.restart();
     const sentAtMs = Date.now();
-    const hb = Heartbeat.encode({
-      cluster: 'c2',
-      agentVersion: '0.2.0',
-      observedGeneration: 1,
-      sentAtMs,
-    }).finish();
+    const hb = Heartbeat.encode(
+      Heartbeat.fromPartial({
+        cluster: 'c2',
+        agentVersion: '0.2.0',
+        observedGeneration: 1,
+        sentAtMs,
+      }),
+    ).finish();
     // the probe's own connection may need a moment to come back: retry the publish
     await eventually(() => bus!.js.publish(heartbeatSubject('c2'), hb), { timeoutMs: 30_000 });
     await eventually(

@@ -70,6 +70,11 @@ export interface Heartbeat {
   /** Desired-set generation the agent last read. */
   observedGeneration: number;
   sentAtMs: number;
+  /**
+   * Why the newest desired set the agent received was refused (invalid field, another
+   * cluster's, undecodable); empty once a good one took effect. The refused set is never applied.
+   */
+  desiredSetError: string;
 }
 
 function createBaseSourceRef(): SourceRef {
@@ -604,7 +609,7 @@ export const StatusReport: MessageFns<StatusReport> = {
 };
 
 function createBaseHeartbeat(): Heartbeat {
-  return { cluster: "", agentVersion: "", observedGeneration: 0, sentAtMs: 0 };
+  return { cluster: "", agentVersion: "", observedGeneration: 0, sentAtMs: 0, desiredSetError: "" };
 }
 
 export const Heartbeat: MessageFns<Heartbeat> = {
@@ -620,6 +625,9 @@ export const Heartbeat: MessageFns<Heartbeat> = {
     }
     if (message.sentAtMs !== 0) {
       writer.uint32(32).int64(message.sentAtMs);
+    }
+    if (message.desiredSetError !== "") {
+      writer.uint32(42).string(message.desiredSetError);
     }
     return writer;
   },
@@ -669,6 +677,14 @@ export const Heartbeat: MessageFns<Heartbeat> = {
             message.sentAtMs = longToNumber(reader.int64());
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.desiredSetError = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -690,6 +706,7 @@ export const Heartbeat: MessageFns<Heartbeat> = {
     message.agentVersion = object.agentVersion ?? "";
     message.observedGeneration = object.observedGeneration ?? 0;
     message.sentAtMs = object.sentAtMs ?? 0;
+    message.desiredSetError = object.desiredSetError ?? "";
     return message;
   },
 };

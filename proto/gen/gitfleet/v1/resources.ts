@@ -125,6 +125,11 @@ export interface Assignment {
   renderer: string;
   createdAtMs: number;
   updatedAtMs: number;
+  /**
+   * Output only: how many registered clusters the assignment selects now. 0 is allowed (a
+   * cluster with matching labels may join later) and the CLI warns about it.
+   */
+  matchedClusters: number;
 }
 
 export interface Assignment_SelectorEntry {
@@ -826,6 +831,7 @@ function createBaseAssignment(): Assignment {
     renderer: "",
     createdAtMs: 0,
     updatedAtMs: 0,
+    matchedClusters: 0,
   };
 }
 
@@ -866,6 +872,9 @@ export const Assignment: MessageFns<Assignment> = {
     }
     if (message.updatedAtMs !== 0) {
       writer.uint32(96).int64(message.updatedAtMs);
+    }
+    if (message.matchedClusters !== 0) {
+      writer.uint32(104).int32(message.matchedClusters);
     }
     return writer;
   },
@@ -982,6 +991,14 @@ export const Assignment: MessageFns<Assignment> = {
             message.updatedAtMs = longToNumber(reader.int64());
             continue;
           }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.matchedClusters = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1019,6 +1036,7 @@ export const Assignment: MessageFns<Assignment> = {
     message.renderer = object.renderer ?? "";
     message.createdAtMs = object.createdAtMs ?? 0;
     message.updatedAtMs = object.updatedAtMs ?? 0;
+    message.matchedClusters = object.matchedClusters ?? 0;
     return message;
   },
 };

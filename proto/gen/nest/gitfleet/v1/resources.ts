@@ -124,6 +124,11 @@ export interface Assignment {
   renderer: string;
   createdAtMs: number;
   updatedAtMs: number;
+  /**
+   * Output only: how many registered clusters the assignment selects now. 0 is allowed (a
+   * cluster with matching labels may join later) and the CLI warns about it.
+   */
+  matchedClusters: number;
 }
 
 export interface Assignment_SelectorEntry {

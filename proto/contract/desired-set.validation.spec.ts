@@ -1,0 +1,212 @@
+import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
+import { DesiredSet, type DesiredAssignment } from '../gen/gitfleet/v1/bus.js';
+import type { DeepPartial } from '../gen/gitfleet/v1/resources.js';
+import { MAX_GENERATION, validateDesiredSet } from './desired-set.validation.js';
+import { ValidationError } from './validation.js';
+
+const SHA = 'c'.repeat(40);
+
+function web(extra: DeepPartial<DesiredAssignment> = {}): DeepPartial<DesiredAssignment> {
+  return {
+    tenant: 'team-a',
+    name: 'web',
+    repo: 'apps',
+    source: {
+      type: 'git',
+      url: 'https://git.example.com/apps.git',
+      commit: SHA,
+      revision: `main@sha1:${SHA}`,
+      credentials: { username: 'bot', password: 'pw' },
+    },
+    path: 'apps',
+    targetNamespace: 'team-a',
+    renderer: 'plain',
+    ...extra,
+  };
+}
+
+function set(partial: DeepPartial<DesiredSet> = {}): DesiredSet {
+  return DesiredSet.fromPartial({
+    cluster: 'edge-1',
+    generation: 3,
+    tenants: [
+      { name: 'team-a', namespaces: ['team-a'], serviceAccount: 'gitfleet-reconciler', clusterRole: 'admin' },
+    ],
+    assignments: [web()],
+    ...partial,
+  });
+}
+
+const source = (extra: Record<string, unknown>) => web({ source: { ...web().source, ...extra } });
+
+describe('validateDesiredSet', () => {
+  it('accepts what the hub publishes, and an empty set', () => {
+    expect(validateDesiredSet(set(), 'edge-1')).toEqual(set());
+    expect(() => validateDesiredSet(set({ tenants: [], assignments: [] }), 'edge-1')).not.toThrow();
+  });
+
+  it.each([
+    [
+      'another cluster',
+      set({ cluster: 'edge-2' }),
+      'desired_set.cluster: "edge-2" is not this cluster (edge-1)',
+    ],
+    ['no cluster', set({ cluster: '' }), 'desired_set.cluster: "" is not this cluster'],
+    [
+      'generation 2^53-1',
+      set({ generation: 2 ** 53 - 1 }),
+      'desired_set.generation: 9007199254740991 is not',
+    ],
+    ['generation 2^48+1', set({ generation: MAX_GENERATION + 1 }), 'desired_set.generation:'],
+    ['generation 0', set({ generation: 0 }), 'desired_set.generation: 0 is not between 1 and 2^48'],
+    ['generation -1', set({ generation: -1 }), 'desired_set.generation: -1'],
+    [
+      '--upload-pack',
+      set({ assignments: [source({ url: '--upload-pack=touch /tmp/PWNED;' })] }),
+      'desired_set.assignments[0].source.url: must not contain spaces',
+    ],
+    [
+      'file://',
+      set({ assignments: [source({ url: 'file:///', credentials: undefined })] }),
+      'desired_set.assignments[0].source.url: must be an http(s), ssh or git URL',
+    ],
+    ['ext::', set({ assignments: [source({ url: 'ext::sh' })] }), '.source.url: remote helpers'],
+    [
+      '-oProxyCommand',
+      set({ assignments: [source({ url: '-oProxyCommand=x' })] }),
+      '.source.url: must not start with "-"',
+    ],
+    [
+      'a path out of the checkout',
+      set({ assignments: [web({ path: '../../etc' })] }),
+      'desired_set.assignments[0].path: must not contain ".."',
+    ],
+    [
+      'an absolute path',
+      set({ assignments: [web({ path: '/etc' })] }),
+      'desired_set.assignments[0].path: must be relative',
+    ],
+    [
+      'a short commit',
+      set({ assignments: [source({ commit: 'abc' })] }),
+      '.source.commit: "abc" is not a full 40-character commit SHA',
+    ],
+    [
+      'a revision of another commit',
+      set({ assignments: [source({ revision: `main@sha1:${'d'.repeat(40)}` })] }),
+      '.source.revision:',
+    ],
+    [
+      'a revision with an option as ref',
+      set({ assignments: [source({ revision: `--x@sha1:${SHA}` })] }),
+      '.source.revision: ref "--x" must not start with "-"',
+    ],
+    [
+      'a source type',
+      set({ assignments: [source({ type: 'oci' })] }),
+      '.source.type: "oci" is not supported',
+    ],
+    [
+      'no source',
+      set({ assignments: [web({ source: undefined })] }),
+      'desired_set.assignments[0].source: required',
+    ],
+    [
+      'a name with a dot',
+      set({ assignments: [web({ name: 'a.b' })] }),
+      'desired_set.assignments[0].name: "a.b" is not a valid name',
+    ],
+    [
+      'a NATS wildcard tenant',
+      set({ tenants: [{ name: '>', namespaces: ['x'] }] }),
+      'desired_set.tenants[0].name: ">" is not a valid name',
+    ],
+    [
+      'a * namespace',
+      set({ tenants: [{ name: 'team-a', namespaces: ['*'] }] }),
+      'desired_set.tenants[0].namespaces[0]: "*"',
+    ],
+    [
+      'an unknown tenant',
+      set({ assignments: [web({ tenant: 'team-z' })] }),
+      'desired_set.assignments[0].tenant: "team-z" is not in desired_set.tenants',
+    ],
+    [
+      'a foreign namespace',
+      set({ assignments: [web({ targetNamespace: 'kube-system' })] }),
+      `target_namespace: "kube-system" is not one of tenant team-a's namespaces`,
+    ],
+    [
+      'a duplicate',
+      set({ assignments: [web(), web()] }),
+      'desired_set.assignments[1].name: assignment team-a/web is listed twice',
+    ],
+    [
+      'a username with a colon',
+      set({ assignments: [source({ credentials: { username: 'a:b', password: 'p' } })] }),
+      '.source.credentials.username:',
+    ],
+    [
+      'credentials for ssh',
+      set({ assignments: [source({ url: 'git@host:org/x.git' })] }),
+      '.source.credentials: basic-auth credentials need an http(s) URL',
+    ],
+    [
+      'a NUL in the cluster role',
+      set({ tenants: [{ name: 'team-a', namespaces: ['team-a'], clusterRole: 'admin\u0000' }] }),
+      'desired_set.tenants[0].cluster_role:',
+    ],
+  ])('refuses %s', (_what, s, message) => {
+    expect(() => validateDesiredSet(s, 'edge-1')).toThrow(ValidationError);
+    expect(() => validateDesiredSet(s, 'edge-1')).toThrow(message);
+  });
+
+  it('never echoes credentials', () => {
+    const s = set({
+      assignments: [
+        source({ url: 'ssh://git@host/x.git', credentials: { username: 'bot', password: 's3cret-pw' } }),
+      ],
+    });
+    expect(() => validateDesiredSet(s, 'edge-1')).toThrow(/^(?!.*s3cret-pw)/s);
+  });
+
+  it('fuzz: DesiredSet.decode of arbitrary bytes, then validation, never crashes or hangs', () => {
+    const good = DesiredSet.encode(set()).finish();
+    const bytes = fc.oneof(
+      fc.uint8Array({ maxLength: 2000 }),
+      // mutations of a real set: flipped, cut and spliced bytes
+      fc
+        .tuple(
+          fc.nat({ max: good.length - 1 }),
+          fc.integer({ min: 0, max: 255 }),
+          fc.nat({ max: good.length }),
+        )
+        .map(([at, byte, cut]) => {
+          const b = Uint8Array.from(good);
+          b[at] = byte;
+          return b.slice(0, Math.max(cut, at + 1));
+        }),
+    );
+    fc.assert(
+      fc.property(bytes, (data) => {
+        const started = performance.now();
+        let decoded: DesiredSet | undefined;
+        try {
+          decoded = DesiredSet.decode(data);
+        } catch (err) {
+          expect(err).toBeInstanceOf(Error);
+        }
+        if (decoded) {
+          try {
+            validateDesiredSet(decoded, 'edge-1');
+          } catch (err) {
+            expect(err).toBeInstanceOf(ValidationError);
+          }
+        }
+        expect(performance.now() - started).toBeLessThan(200);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

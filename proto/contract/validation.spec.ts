@@ -1,0 +1,232 @@
+import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
+import { formatGitRevision, parseGitRevision } from './revision.js';
+import {
+  MAX_URL_LENGTH,
+  ValidationError,
+  checkCommit,
+  checkDnsLabel,
+  checkGitRevision,
+  checkGitUrl,
+  checkRepoPath,
+  quote,
+  refNameProblem,
+} from './validation.js';
+
+/** The error `fn` throws (fails the test when it throws none). */
+function errorOf(fn: () => unknown): Error {
+  try {
+    fn();
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error('expected an error');
+}
+
+describe('checkGitUrl', () => {
+  it.each([
+    'https://github.com/org/repo.git',
+    'http://127.0.0.1:8080/repo.git',
+    'ssh://git@host:2222/org/repo.git',
+    'git://host/repo.git',
+    'git@github.com:org/repo.git',
+    'https://[::1]:8443/org/repo.git',
+  ])('accepts %j', (url) => {
+    expect(checkGitUrl('repo.url', url)).toBe(url);
+  });
+
+  it.each([
+    ['--upload-pack=touch /tmp/PWNED;', 'must not contain spaces'],
+    ['--upload-pack=touch${IFS}/tmp/PWNED', 'must not start with "-"'],
+    ['-oProxyCommand=x', 'must not start with "-"'],
+    ['-u@x:y', 'must not start with "-"'],
+    ['file:///etc', 'must be an http(s), ssh or git URL'],
+    ['FILE:///etc', 'must be an http(s), ssh or git URL'],
+    ['ext::sh -c touch% /tmp/pwned', 'must not contain spaces'],
+    ['ext::sh', 'remote helpers'],
+    ['fd::17', 'remote helpers'],
+    ['fd::0,1/x', 'remote helpers'],
+    ['ssh://-oProxyCommand=x/repo', 'host and user must not start with "-"'],
+    ['ssh://-oProxyCommand=x@host/repo', 'host and user must not start with "-"'],
+    ['ssh://%2doProxyCommand=x@host/repo', 'host and user must not start with "-"'],
+    ['git@host:-x/repo', 'the path must not start with "-"'],
+    ['/tmp/repo', 'must be an http(s), ssh or git URL'],
+    ['./repo', 'must be an http(s), ssh or git URL'],
+    ['http://', 'is not a valid URL'],
+    ['https://host/a\u0000b', 'control characters'],
+    ['https://host/a\nb', 'control characters'],
+    ['https://bot:pw@host/x.git', 'must not contain credentials'],
+  ])('rejects %j: %s', (url, why) => {
+    const err = errorOf(() => checkGitUrl('repo.url', url));
+    expect(err).toBeInstanceOf(ValidationError);
+    expect(err.message).toMatch(/^repo\.url: /);
+    expect(err.message).toContain(why);
+  });
+
+  it('refuses a 100 KB URL fast, with a short message that does not echo it', () => {
+    const url = `https://host/${'a'.repeat(100_000)}`;
+    const started = performance.now();
+    const err = errorOf(() => checkGitUrl('repo.url', url));
+    expect(performance.now() - started).toBeLessThan(50);
+    expect(err.message).toBe(`repo.url: is ${url.length} characters long (at most ${MAX_URL_LENGTH})`);
+  });
+});
+
+describe('checkDnsLabel', () => {
+  it.each(['a.b', 'team.*', '*', '>', 'a>', 'a b', 'A', '-a', 'a_b', ''])('rejects %j', (name) => {
+    expect(() => checkDnsLabel('tenant.name', name)).toThrow(/^tenant\.name: /);
+  });
+
+  it('refuses a 1 MB name fast, echoing at most 64 characters of it', () => {
+    const name = 'x'.repeat(1 << 20);
+    const started = performance.now();
+    const err = errorOf(() => checkDnsLabel('tenant.name', name));
+    expect(performance.now() - started).toBeLessThan(50);
+    expect(err.message.length).toBeLessThan(300);
+    expect(err.message).toContain(`${JSON.stringify('x'.repeat(64))}… (1048576 characters)`);
+  });
+});
+
+describe('checkRepoPath', () => {
+  it.each(['../../etc', 'a/../../b', '/etc', 'a\u0000b', 'a\\..\\b'])('rejects %j', (p) => {
+    expect(() => checkRepoPath('assignment.path', p)).toThrow(/^assignment\.path: /);
+  });
+
+  it('rejects a path longer than 1,024 characters', () => {
+    expect(() => checkRepoPath('assignment.path', 'x'.repeat(1025))).toThrow(
+      'assignment.path: is 1025 characters long (at most 1024)',
+    );
+  });
+});
+
+describe('commits and revisions', () => {
+  it('refNameProblem follows git check-ref-format for the usual cases', () => {
+    for (const ok of ['main', 'release/1.x', 'v1.2.3', 'feature-x_y'])
+      expect(refNameProblem(ok)).toBeUndefined();
+    for (const bad of ['-x', 'a b', 'a~1', 'a^', 'a:b', 'a..b', 'a/', '.hidden', 'a.lock', 'a@{1}', 'x/.y']) {
+      expect(refNameProblem(bad)).toBeDefined();
+    }
+  });
+
+  it('wants 40 lowercase hex characters', () => {
+    expect(checkCommit('c', 'a'.repeat(40))).toBe('a'.repeat(40));
+    for (const bad of ['a'.repeat(39), 'A'.repeat(40), 'g'.repeat(40), `${'a'.repeat(40)}\n`]) {
+      expect(() => checkCommit('c', bad)).toThrow(/^c: .* is not a full 40-character commit SHA$/);
+    }
+  });
+
+  it('wants "<ref>@sha1:<commit>" with a valid ref', () => {
+    const sha = 'b'.repeat(40);
+    expect(checkGitRevision('r', `main@sha1:${sha}`)).toBe(`main@sha1:${sha}`);
+    expect(checkGitRevision('r', `sha1:${sha}`)).toBe(`sha1:${sha}`);
+    expect(() => checkGitRevision('r', `-x@sha1:${sha}`)).toThrow('r: ref "-x" must not start with "-"');
+    expect(() => checkGitRevision('r', `main@sha1:${sha.slice(1)}`)).toThrow('is not a git revision');
+    expect(() => checkGitRevision('r', `${'m'.repeat(10_000)}@sha1:${sha}`)).toThrow('is too long');
+  });
+});
+
+describe('fuzz (fast-check)', () => {
+  const onlyValidationErrors = (check: (v: string) => unknown) => (value: string) => {
+    try {
+      check(value);
+    } catch (err) {
+      expect(err).toBeInstanceOf(ValidationError);
+      expect((err as Error).message.length).toBeLessThan(400);
+    }
+  };
+  const text = fc.oneof(
+    fc.string({ maxLength: 300 }),
+    fc.string({ unit: 'binary', maxLength: 300 }),
+    fc.constantFrom('https://', 'ssh://', 'git@', 'ext::', 'fd::', 'file://', '-', '--', '..', '@sha1:'),
+  );
+  const urlish = fc
+    .tuple(fc.constantFrom('', 'https://', 'ssh://', 'git://', 'x@', '-', 'ext::'), text, text)
+    .map(([a, b, c]) => `${a}${b}${c}`);
+
+  it('the validators throw nothing but a short ValidationError', () => {
+    fc.assert(
+      fc.property(fc.oneof(text, urlish), (v) => {
+        onlyValidationErrors((x) => checkGitUrl('u', x))(v);
+        onlyValidationErrors((x) => checkDnsLabel('n', x))(v);
+        onlyValidationErrors((x) => checkRepoPath('p', x))(v);
+        onlyValidationErrors((x) => checkCommit('c', x))(v);
+        onlyValidationErrors((x) => checkGitRevision('r', x))(v);
+        expect(typeof (refNameProblem(v) ?? '')).toBe('string');
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('accepted URLs never look like an option, a helper or a local transport', () => {
+    fc.assert(
+      fc.property(urlish, (v) => {
+        let ok = true;
+        try {
+          checkGitUrl('u', v);
+        } catch {
+          ok = false;
+        }
+        if (ok) {
+          expect(v.startsWith('-')).toBe(false);
+          expect(v).not.toMatch(/^[A-Za-z][A-Za-z0-9+.-]*::/);
+          expect(v).not.toMatch(/\s/);
+          expect(v.toLowerCase().startsWith('file:')).toBe(false);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('accepted values round-trip: names and URLs as given, paths normalized once and for all', () => {
+    fc.assert(
+      fc.property(fc.oneof(text, urlish), (v) => {
+        for (const check of [checkGitUrl, checkDnsLabel, checkCommit, checkGitRevision]) {
+          try {
+            expect(check('f', v)).toBe(v);
+          } catch (err) {
+            expect(err).toBeInstanceOf(ValidationError);
+          }
+        }
+        try {
+          const p = checkRepoPath('p', v);
+          expect(checkRepoPath('p', p)).toBe(p);
+          expect(p.split('/')).not.toContain('..');
+        } catch (err) {
+          expect(err).toBeInstanceOf(ValidationError);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('parseGitRevision reads what formatGitRevision writes, and throws a plain Error otherwise', () => {
+    const ref = fc.string({ maxLength: 40 }).filter((r) => r === '' || refNameProblem(r) === undefined);
+    const sha = fc.stringMatching(/^[0-9a-f]{40}$/);
+    fc.assert(
+      fc.property(ref, sha, (r, c) => {
+        expect(parseGitRevision(formatGitRevision(r, c))).toEqual({ ref: r, commit: c });
+      }),
+      { numRuns: 200 },
+    );
+    fc.assert(
+      fc.property(fc.string({ maxLength: 200 }), (s) => {
+        try {
+          const { commit } = parseGitRevision(s);
+          expect(commit).toMatch(/^[0-9a-f]{40}$/);
+        } catch (err) {
+          expect(err).toBeInstanceOf(Error);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('quote echoes at most 64 characters of any value', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 2000 }), (s) => {
+        expect(quote(s).length).toBeLessThanOrEqual(JSON.stringify(s.slice(0, 64)).length + 30);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});

@@ -1,0 +1,167 @@
+// The one validation of the fields that cross the API and the bus (names, repo URLs, paths, refs,
+// revisions), used by the hub on every request and by the agent on every desired set it reads:
+// a forged or corrupted message must be refused by the agent exactly as the hub would refuse
+// the request that could have produced it. Pure, linear in its input, and it fails fast on
+// huge values; messages name the field and echo at most QUOTE_MAX characters of a bad value.
+import { isDnsLabel } from '../../lib/names.js';
+import { parseGitRevision } from './revision.js';
+
+/** A field is malformed. The message always starts with the field path ("repo.url: …"). */
+export class ValidationError extends Error {
+  override readonly name = 'ValidationError';
+  constructor(
+    readonly field: string,
+    readonly reason: string,
+  ) {
+    super(`${field}: ${reason}`);
+  }
+}
+
+/** Longest repo URL accepted (git itself and every host stay far below). */
+export const MAX_URL_LENGTH = 2048;
+/** Longest path inside a repo. */
+export const MAX_PATH_LENGTH = 1024;
+/** Longest branch or tag name. */
+export const MAX_REF_LENGTH = 255;
+/** How much of a bad value an error message echoes. */
+export const QUOTE_MAX = 64;
+
+/** A value for an error message: JSON-quoted, cut to QUOTE_MAX characters with its length. */
+export function quote(value: string): string {
+  if (value.length <= QUOTE_MAX) return JSON.stringify(value);
+  return `${JSON.stringify(value.slice(0, QUOTE_MAX))}… (${value.length} characters)`;
+}
+
+/** True when `s` has an ASCII control character (0x00-0x1f, 0x7f). */
+export function hasControlChars(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
+}
+
+/**
+ * Throws a ValidationError naming `field` unless `value` is a DNS-1123 label: the names of
+ * tenants, repos, clusters, assignments and namespaces, which are also NATS subject tokens and
+ * KV keys (so never '.', '*' or '>').
+ */
+export function checkDnsLabel(field: string, value: string): string {
+  if (value === '') throw new ValidationError(field, 'required');
+  if (!isDnsLabel(value)) {
+    throw new ValidationError(
+      field,
+      `${quote(value)} is not a valid name: use lowercase letters, digits and '-', starting and ending with a letter or digit (DNS-1123 label, at most 63 characters)`,
+    );
+  }
+  return value;
+}
+
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** A DNS-1123 subdomain (ServiceAccount names, label key prefixes): at most 253 characters. */
+export function isDnsSubdomain(value: string): boolean {
+  return value.length <= 253 && DNS1123_SUBDOMAIN.test(value);
+}
+
+// user@host:path, where user and host cannot start with '-' (git would read an option)
+const SCP_LIKE = /^(?:[A-Za-z0-9._~][A-Za-z0-9._~-]*@)?[A-Za-z0-9][A-Za-z0-9.-]*:(?!\/\/)[^\s]+$/;
+// git's "<transport>::<address>" (remote helpers such as ext:: and fd::)
+const REMOTE_HELPER = /^[A-Za-z][A-Za-z0-9+.-]*::/;
+const URL_SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i;
+const ALLOWED_SCHEMES = ['http', 'https', 'ssh', 'git'];
+
+/**
+ * Checks a git remote URL: http(s)://, ssh://, git:// or scp-like user@host:path. Refuses other
+ * transports (file://, ext::, fd::, local paths), anything git could read as an option, spaces,
+ * control characters, credentials in the URL and more than MAX_URL_LENGTH characters.
+ */
+export function checkGitUrl(field: string, url: string): string {
+  const bad = (why: string): never => {
+    throw new ValidationError(field, why);
+  };
+  if (!url) bad('required');
+  if (url.length > MAX_URL_LENGTH) bad(`is ${url.length} characters long (at most ${MAX_URL_LENGTH})`);
+  if (/\s/.test(url) || hasControlChars(url)) bad('must not contain spaces or control characters');
+  if (url.startsWith('-')) bad('must not start with "-" (git would read it as an option)');
+  if (REMOTE_HELPER.test(url))
+    bad('remote helpers ("<transport>::") are not allowed: use an http(s), ssh or git URL');
+  const scheme = URL_SCHEME.exec(url)?.[1]?.toLowerCase();
+  if (scheme === undefined) {
+    if (SCP_LIKE.test(url)) {
+      const path = url.slice(url.indexOf(':') + 1);
+      if (path.startsWith('-')) bad('the path must not start with "-"');
+      return url;
+    }
+    bad('must be an http(s), ssh or git URL (e.g. https://host/org/repo.git or git@host:org/repo.git)');
+  }
+  if (!ALLOWED_SCHEMES.includes(scheme!)) bad('must be an http(s), ssh or git URL');
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return bad('is not a valid URL');
+  }
+  if (!parsed.hostname) bad('has no host');
+  if (parsed.hostname.startsWith('-') || /^(?:-|%2d)/i.test(parsed.username)) {
+    bad('host and user must not start with "-"');
+  }
+  if (parsed.password || (parsed.username && scheme !== 'ssh')) {
+    bad('must not contain credentials: put them in repo.credentials');
+  }
+  return url;
+}
+
+/** Why `name` is not usable as a branch or tag name, or undefined (a subset of git check-ref-format). */
+export function refNameProblem(name: string): string | undefined {
+  if (name.length > MAX_REF_LENGTH) return 'is too long';
+  if (name.startsWith('refs/')) return 'give the short name, without "refs/heads/" or "refs/tags/"';
+  if (name.startsWith('-')) return 'must not start with "-"';
+  if (hasControlChars(name) || /[ ~^:?*[\\]/.test(name))
+    return 'contains a character git does not allow in ref names';
+  if (name.includes('..') || name.includes('@{') || name.includes('//') || name === '@') {
+    return 'is not a valid git ref name';
+  }
+  if (name.startsWith('/') || name.endsWith('/') || name.endsWith('.') || name.endsWith('.lock')) {
+    return 'is not a valid git ref name';
+  }
+  if (name.split('/').some((part) => part.startsWith('.'))) return 'is not a valid git ref name';
+  return undefined;
+}
+
+/** A path inside the repo, normalized: relative, no "..", "." for the root. */
+export function checkRepoPath(field: string, path: string): string {
+  if (path.length > MAX_PATH_LENGTH)
+    throw new ValidationError(field, `is ${path.length} characters long (at most ${MAX_PATH_LENGTH})`);
+  if (hasControlChars(path)) throw new ValidationError(field, 'must not contain control characters');
+  if (path.includes('\\')) throw new ValidationError(field, 'use "/" as the separator');
+  if (path.startsWith('/'))
+    throw new ValidationError(field, 'must be relative to the repo root (no leading "/")');
+  const parts = path.split('/').filter((p) => p !== '' && p !== '.');
+  if (parts.includes('..')) throw new ValidationError(field, 'must not contain ".."');
+  return parts.length ? parts.join('/') : '.';
+}
+
+const COMMIT = /^[0-9a-f]{40}$/;
+
+/** A full commit SHA: 40 lowercase hex characters. */
+export function checkCommit(field: string, commit: string): string {
+  if (!COMMIT.test(commit))
+    throw new ValidationError(field, `${quote(commit)} is not a full 40-character commit SHA`);
+  return commit;
+}
+
+/** A git revision "<ref>@sha1:<commit>" (proto/contract/revision.ts) whose ref is a valid ref name. */
+export function checkGitRevision(field: string, revision: string): string {
+  if (revision.length > MAX_REF_LENGTH + 46)
+    throw new ValidationError(field, `${quote(revision)} is too long`);
+  let ref: string;
+  try {
+    ref = parseGitRevision(revision).ref;
+  } catch {
+    throw new ValidationError(field, `${quote(revision)} is not a git revision (want "<ref>@sha1:<40 hex>")`);
+  }
+  const problem = ref ? refNameProblem(ref) : undefined;
+  if (problem) throw new ValidationError(field, `ref ${quote(ref)} ${problem}`);
+  return revision;
+}
