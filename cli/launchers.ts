@@ -35,12 +35,42 @@ export function registerServerCommands(program: Command): void {
       'store: a SQLite file (embedded default) or a PostgreSQL URL',
       process.env.GITFLEET_DB ?? DEFAULT_DB,
     )
-    .action(async (o: { listen: string; nats: string; db: string }) => {
-      const { startHub } = await import('../hub/main.js');
-      const hub = await startHub({ listen: o.listen, natsUrl: o.nats, db: o.db });
-      process.stderr.write(`gitfleet hub listening on ${hub.address} (nats ${o.nats}, db ${o.db})\n`);
-      await runUntilSignal(() => hub.close());
-    });
+    .option(
+      '--secret-key-file <file>',
+      'file (mode 0600) with the 32-byte key that encrypts repo credentials at rest; default: <db>.key beside the SQLite file, created on first start',
+      process.env.GITFLEET_SECRET_KEY_FILE,
+    )
+    .option(
+      '--old-secret-key-file <file>',
+      'rotation: the previous key; credentials sealed with it are re-encrypted with --secret-key-file on start',
+    )
+    .option(
+      '--adopt-bus',
+      'take ownership of a bus that another (or an empty) store owns: reconcile its desired sets to this store, deleting what this store does not know',
+      false,
+    )
+    .action(
+      async (o: {
+        listen: string;
+        nats: string;
+        db: string;
+        secretKeyFile?: string;
+        oldSecretKeyFile?: string;
+        adoptBus: boolean;
+      }) => {
+        const { startHub } = await import('../hub/main.js');
+        const hub = await startHub({
+          listen: o.listen,
+          natsUrl: o.nats,
+          db: o.db,
+          secretKeyFile: o.secretKeyFile,
+          oldSecretKeyFile: o.oldSecretKeyFile,
+          adoptBus: o.adoptBus,
+        });
+        process.stderr.write(`gitfleet hub listening on ${hub.address} (nats ${o.nats}, db ${o.db})\n`);
+        await runUntilSignal(() => hub.close());
+      },
+    );
 
   program
     .command('agent')

@@ -4,6 +4,7 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isLogLevel, LOG_LEVELS } from '../../lib/log.js';
 import { scrubSecrets } from '../../lib/redact.js';
+import { defaultSecretKeyPath, readSecretKeyFile, SecretKeyError } from './secret-key.js';
 
 /** What startHub() takes (from the CLI, the environment or a test). */
 export interface HubConfig {
@@ -17,6 +18,17 @@ export interface HubConfig {
   resolveIntervalSeconds?: number;
   /** pino level: fatal, error, warn, info, debug, trace, silent. Default $GITFLEET_LOG_LEVEL or info. */
   logLevel?: string;
+  /**
+   * File with the 32-byte key that encrypts repo credentials at rest (mode 0600). Default: the
+   * file `<db>.key` beside the SQLite file, created on first start.
+   */
+  secretKeyFile?: string;
+  /** The previous key while rotating: values sealed with it are re-sealed with secretKeyFile's on start. */
+  oldSecretKeyFile?: string;
+  /** Take ownership of a bus another store (or an empty one) does not own, and reconcile it. */
+  adoptBus?: boolean;
+  /** How often the hub checks that its bucket and stream still exist (default 15 s). */
+  busCheckIntervalSeconds?: number;
 }
 
 export type DbConfig = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
@@ -28,7 +40,24 @@ export interface ResolvedHubConfig {
   db: DbConfig;
   resolveIntervalSeconds: number | undefined;
   logLevel: string;
+  secretKey: SecretKeySource;
+  /** Keys that only open values (rotation). */
+  oldSecretKeys: Buffer[];
+  adoptBus: boolean;
+  busCheckIntervalSeconds: number;
 }
+
+/** Where the key for credentials at rest comes from. */
+export type SecretKeySource =
+  | { kind: 'file'; path: string; key: Buffer }
+  /** created beside the SQLite file on first start */
+  | { kind: 'default'; path: string }
+  /** a throw-away store (":memory:"): a throw-away key */
+  | { kind: 'ephemeral' }
+  /** nowhere to create a default (PostgreSQL): secretKeyFile is required */
+  | { kind: 'none' };
+
+export const DEFAULT_BUS_CHECK_INTERVAL_SECONDS = 15;
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -89,6 +118,35 @@ export function parseDb(db: unknown): DbConfig {
   return { kind: 'sqlite', path: abs };
 }
 
+function positiveSeconds(setting: string, v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
+    throw new ConfigError(setting, `must be a positive number of seconds, got ${String(v)}`);
+  }
+  return v;
+}
+
+function keyFile(setting: string, path: unknown): Buffer {
+  if (typeof path !== 'string' || path.trim() === '') throw new ConfigError(setting, 'must be a file path');
+  try {
+    return readSecretKeyFile(resolve(path));
+  } catch (err) {
+    if (err instanceof SecretKeyError) throw new ConfigError(setting, err.message);
+    throw err;
+  }
+}
+
+export function parseSecretKey(config: HubConfig, db: DbConfig): SecretKeySource {
+  if (config.secretKeyFile !== undefined) {
+    const path = resolve(String(config.secretKeyFile));
+    return { kind: 'file', path, key: keyFile('secretKeyFile', config.secretKeyFile) };
+  }
+  if (db.kind === 'sqlite' && db.path === ':memory:') return { kind: 'ephemeral' };
+  if (db.kind === 'sqlite') return { kind: 'default', path: defaultSecretKeyPath(db.path) };
+  // no file to put a default beside: the store refuses to open without a key (once PostgreSQL exists)
+  return { kind: 'none' };
+}
+
 export function parseHubConfig(config: HubConfig): ResolvedHubConfig {
   if (typeof config !== 'object' || config === null) throw new ConfigError('config', 'must be an object');
   let resolveIntervalSeconds: number | undefined;
@@ -106,11 +164,29 @@ export function parseHubConfig(config: HubConfig): ResolvedHubConfig {
   if (!isLogLevel(logLevel)) {
     throw new ConfigError('logLevel', `${JSON.stringify(logLevel)} is not one of ${LOG_LEVELS.join(', ')}`);
   }
+  const listen = parseListen(config.listen);
+  const natsServers = parseNatsUrl(config.natsUrl);
+  const db = parseDb(config.db);
+  const secretKey = parseSecretKey(config, db);
+  if (config.oldSecretKeyFile !== undefined && config.secretKeyFile === undefined) {
+    throw new ConfigError('oldSecretKeyFile', 'rotation needs the new key too: give secretKeyFile as well');
+  }
+  const oldSecretKeys =
+    config.oldSecretKeyFile === undefined ? [] : [keyFile('oldSecretKeyFile', config.oldSecretKeyFile)];
+  if (config.adoptBus !== undefined && typeof config.adoptBus !== 'boolean') {
+    throw new ConfigError('adoptBus', 'must be true or false');
+  }
   return {
-    listen: parseListen(config.listen),
-    natsServers: parseNatsUrl(config.natsUrl),
-    db: parseDb(config.db),
+    listen,
+    natsServers,
+    db,
     resolveIntervalSeconds,
     logLevel,
+    secretKey,
+    oldSecretKeys,
+    adoptBus: config.adoptBus === true,
+    busCheckIntervalSeconds:
+      positiveSeconds('busCheckIntervalSeconds', config.busCheckIntervalSeconds) ??
+      DEFAULT_BUS_CHECK_INTERVAL_SECONDS,
   };
 }

@@ -4,8 +4,9 @@
 import Database from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect, type Dialect } from 'kysely';
 import type { DbConfig } from '../config/hub-config.js';
-import { InCodeMigrationProvider } from './migrations.js';
+import { InCodeMigrationProvider, STORE_ID_KEY } from './migrations.js';
 import type { HubDatabase } from './schema.js';
+import { sealedKeyId, type SecretBox } from './secret-box.js';
 
 export type HubDb = Kysely<HubDatabase>;
 
@@ -31,7 +32,7 @@ function createDialect(config: DbConfig): Dialect {
 }
 
 /** Opens the database and applies every pending migration; fails with the migration's error. */
-export async function openDatabase(config: DbConfig): Promise<HubDb> {
+export async function openDatabase(config: DbConfig, secrets: SecretBox): Promise<HubDb> {
   let db: HubDb;
   try {
     db = new Kysely<HubDatabase>({ dialect: createDialect(config) });
@@ -40,7 +41,7 @@ export async function openDatabase(config: DbConfig): Promise<HubDb> {
     const where = config.kind === 'sqlite' ? config.path : 'postgres';
     throw new StoreError(`cannot open the hub database ${where}: ${(err as Error).message}`, { cause: err });
   }
-  const migrator = new Migrator({ db, provider: new InCodeMigrationProvider() });
+  const migrator = new Migrator({ db, provider: new InCodeMigrationProvider(secrets) });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     await db.destroy();
@@ -50,6 +51,69 @@ export async function openDatabase(config: DbConfig): Promise<HubDb> {
     });
   }
   return db;
+}
+
+/**
+ * Re-seals every credential not sealed with the current key (rotation: the old key is loaded
+ * too). Fails, changing nothing, when a value's key is not loaded: the hub must not start with a
+ * key that cannot read its own store. Returns how many repos were re-sealed.
+ */
+export async function resealCredentials(db: HubDb, secrets: SecretBox): Promise<number> {
+  const rows = await db
+    .selectFrom('repos')
+    .select(['tenant', 'name', 'username', 'password'])
+    .where((eb) => eb.or([eb('username', 'is not', null), eb('password', 'is not', null)]))
+    .execute();
+  const stale = rows.filter((r) =>
+    [r.username, r.password].some((v) => v !== null && sealedKeyId(v) !== secrets.keyId),
+  );
+  const unreadable = stale.filter((r) =>
+    [r.username, r.password].some(
+      (v) => v !== null && sealedKeyId(v) !== secrets.keyId && !secrets.canOpen(v),
+    ),
+  );
+  if (unreadable.length > 0) {
+    const ids = [
+      ...new Set(
+        unreadable.flatMap((r) => [r.username, r.password]).map((v) => (v ? sealedKeyId(v) : undefined)),
+      ),
+    ].filter((id): id is string => id !== undefined);
+    throw new StoreError(
+      `the credentials of ${unreadable.length} repo(s) (${unreadable
+        .slice(0, 5)
+        .map((r) => `${r.tenant}/${r.name}`)
+        .join(
+          ', ',
+        )}) are sealed with secret key ${ids.join(', ') || '(unknown format)'}, but the hub's key is ${secrets.keyId}: ` +
+        'start the hub with the key file that sealed them (--secret-key-file), or rotate: --secret-key-file NEW --old-secret-key-file OLD',
+    );
+  }
+  if (stale.length === 0) return 0;
+  await db.transaction().execute(async (tx) => {
+    for (const r of stale) {
+      await tx
+        .updateTable('repos')
+        .set({
+          username: r.username === null ? null : secrets.reseal(r.username),
+          password: r.password === null ? null : secrets.reseal(r.password),
+        })
+        .where('tenant', '=', r.tenant)
+        .where('name', '=', r.name)
+        .execute();
+    }
+  });
+  return stale.length;
+}
+
+/** The store's id (generated once by migration 0004_store_identity). */
+export async function readStoreId(db: HubDb): Promise<string> {
+  const row = await db
+    .selectFrom('hub_meta')
+    .select('value')
+    .where('key', '=', STORE_ID_KEY)
+    .executeTakeFirst();
+  if (!row) throw new StoreError('the store has no id (hub_meta.store_id is missing)');
+  return row.value;
 }
 
 function errorCode(err: unknown): string | undefined {

@@ -1,6 +1,9 @@
 // Schema migrations, defined in code and applied by Kysely's Migrator on every start.
 // Append new migrations; never edit one that has shipped.
+import { randomUUID } from 'node:crypto';
 import { type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import type { HubDatabase } from './schema.js';
+import type { SecretBox } from './secret-box.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': {
@@ -122,9 +125,80 @@ export const migrations: Record<string, Migration> = {
   },
 };
 
+/**
+ * Migrations that need the hub's secret key (they run with the store's SecretBox). Kysely orders
+ * all migrations by name, so these slot in after the plain ones above.
+ */
+export function keyedMigrations(secrets: SecretBox): Record<string, Migration> {
+  return {
+    // Repo credentials were stored in clear up to here: seal every username and password.
+    '0003_encrypt_repo_credentials': {
+      async up(untyped: Kysely<unknown>): Promise<void> {
+        const db = untyped as Kysely<HubDatabase>;
+        const rows = await db
+          .selectFrom('repos')
+          .select(['tenant', 'name', 'username', 'password'])
+          .where((eb) => eb.or([eb('username', 'is not', null), eb('password', 'is not', null)]))
+          .execute();
+        for (const r of rows) {
+          await db
+            .updateTable('repos')
+            .set({
+              username: r.username ? secrets.seal(r.username) : null,
+              password: r.password ? secrets.seal(r.password) : null,
+            })
+            .where('tenant', '=', r.tenant)
+            .where('name', '=', r.name)
+            .execute();
+        }
+      },
+      async down(untyped: Kysely<unknown>): Promise<void> {
+        const db = untyped as Kysely<HubDatabase>;
+        const rows = await db
+          .selectFrom('repos')
+          .select(['tenant', 'name', 'username', 'password'])
+          .execute();
+        for (const r of rows) {
+          await db
+            .updateTable('repos')
+            .set({
+              username: r.username ? secrets.open(r.username) : null,
+              password: r.password ? secrets.open(r.password) : null,
+            })
+            .where('tenant', '=', r.tenant)
+            .where('name', '=', r.name)
+            .execute();
+        }
+      },
+    },
+    // The store's identity, generated once: the bus records which store owns it (bus-owner.ts).
+    '0004_store_identity': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema
+          .createTable('hub_meta')
+          .addColumn('key', 'text', (c) => c.primaryKey())
+          .addColumn('value', 'text', (c) => c.notNull())
+          .execute();
+        await (db as Kysely<HubDatabase>)
+          .insertInto('hub_meta')
+          .values({ key: STORE_ID_KEY, value: randomUUID() })
+          .execute();
+      },
+      async down(db: Kysely<unknown>): Promise<void> {
+        await db.schema.dropTable('hub_meta').execute();
+      },
+    },
+  };
+}
+
+/** hub_meta key of the store's id. */
+export const STORE_ID_KEY = 'store_id';
+
 /** Serves the in-code migrations to Kysely's Migrator. */
 export class InCodeMigrationProvider implements MigrationProvider {
+  constructor(private readonly secrets: SecretBox) {}
+
   getMigrations(): Promise<Record<string, Migration>> {
-    return Promise.resolve(migrations);
+    return Promise.resolve({ ...migrations, ...keyedMigrations(this.secrets) });
   }
 }

@@ -20,7 +20,10 @@ export interface ReposTable {
   tag: string;
   commit_sha: string;
   interval_seconds: number;
-  /** Basic-auth credentials; never returned by the API and never logged. */
+  /**
+   * Basic-auth credentials, sealed with the hub's secret key (secret-box.ts; migration
+   * 0003_encrypt_repo_credentials); never returned by the API and never logged.
+   */
   username: string | null;
   password: string | null;
   /** Last good revision ("main@sha1:<sha>"), "" until the first successful resolution. */
@@ -83,7 +86,14 @@ export interface AssignmentStatusTable {
   conditions: Generated<string>;
 }
 
+/** Small facts about the store itself (migration 0004_store_identity): its id. */
+export interface HubMetaTable {
+  key: string;
+  value: string;
+}
+
 export interface HubDatabase {
+  hub_meta: HubMetaTable;
   tenants: TenantsTable;
   repos: ReposTable;
   clusters: ClustersTable;
