@@ -40,6 +40,7 @@ export class AssignmentsService {
     if (await this.assignments.get(spec.tenant, spec.name)) throw new AlreadyExistsError('assignment', id);
     const now = Date.now();
     const assignment: Assignment = { ...spec, createdAtMs: now, updatedAtMs: now };
+    await this.desired.assertFits(assignment);
     try {
       await this.assignments.insert(assignment);
     } catch (err) {
@@ -61,6 +62,7 @@ export class AssignmentsService {
     const current = await this.assignments.get(spec.tenant, spec.name);
     if (!current) throw new NotFoundError('assignment', id);
     const assignment: Assignment = { ...spec, createdAtMs: current.createdAtMs, updatedAtMs: Date.now() };
+    await this.desired.assertFits(assignment, current);
     try {
       if (!(await this.assignments.update(assignment))) throw new NotFoundError('assignment', id);
     } catch (err) {

@@ -20,6 +20,11 @@ export const Reason = {
   TenantSetupFailed: 'TenantSetupFailed',
   /** The hub could not resolve the repo's ref to a revision. */
   RevisionNotResolved: 'RevisionNotResolved',
+  /**
+   * The cluster's desired set is larger than the bus can carry (NATS max_payload): the hub did not
+   * publish it, and the cluster keeps running its previous desired set.
+   */
+  DesiredSetTooLarge: 'DesiredSetTooLarge',
   /** The assignment no longer selects this cluster; its objects were pruned. */
   Deleted: 'Deleted',
 } as const;
