@@ -2,7 +2,7 @@
 // rest (the SQLite file, API responses, the hub's log), bad secret key files, a fresh-store hub on
 // a populated bus, JetStream streams deleted under a running hub, desired sets over max_payload.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile as execFileCb, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import {
   chmodSync,
@@ -17,7 +17,6 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { Kvm } from '@nats-io/kv';
 import { jetstreamManager } from '@nats-io/jetstream';
 import {
@@ -45,7 +44,6 @@ import {
   type TestHub,
 } from '../integration/hub/harness.js';
 
-const execFile = promisify(execFileCb);
 const cli = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'cli', 'main.js');
 const PASSWORD = `pw-${randomBytes(12).toString('hex')}`;
 const USERNAME = `bot-${randomBytes(6).toString('hex')}`;
