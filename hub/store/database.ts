@@ -14,6 +14,9 @@ export class StoreError extends Error {
   override readonly name = 'StoreError';
 }
 
+export const POSTGRES_UNSUPPORTED =
+  'PostgreSQL is not supported yet: use a SQLite file path for db (the store is written against Kysely, so a PostgresDialect can be added in hub/store/database.ts)';
+
 function createDialect(config: DbConfig): Dialect {
   switch (config.kind) {
     case 'sqlite': {
@@ -25,9 +28,7 @@ function createDialect(config: DbConfig): Dialect {
       return new SqliteDialect({ database });
     }
     case 'postgres':
-      throw new StoreError(
-        'PostgreSQL is not supported yet: use a SQLite file path for db (the store is written against Kysely, so a PostgresDialect can be added in hub/store/database.ts)',
-      );
+      throw new StoreError(POSTGRES_UNSUPPORTED);
   }
 }
 

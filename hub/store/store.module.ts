@@ -4,7 +4,7 @@ import type { Logger } from '../../lib/log.js';
 import { HUB_CONFIG, HUB_LOGGER } from '../config/config.module.js';
 import type { ResolvedHubConfig } from '../config/hub-config.js';
 import { ensureSecretKeyFile } from '../config/secret-key.js';
-import { openDatabase, resealCredentials, StoreError, type HubDb } from './database.js';
+import { openDatabase, POSTGRES_UNSUPPORTED, resealCredentials, StoreError, type HubDb } from './database.js';
 import { SECRET_KEY_BYTES, SecretBox } from './secret-box.js';
 
 /** Injection token of the Kysely<HubDatabase> instance. */
@@ -35,7 +35,11 @@ export function loadSecretBox(config: ResolvedHubConfig, log: Logger): SecretBox
       key = randomBytes(SECRET_KEY_BYTES);
       break;
     case 'none':
-      throw new StoreError('this store needs a secret key file for repo credentials: give --secret-key-file');
+      throw new StoreError(
+        config.db.kind === 'postgres'
+          ? POSTGRES_UNSUPPORTED
+          : 'this store needs a secret key file for repo credentials: give --secret-key-file',
+      );
   }
   const box = new SecretBox(key, config.oldSecretKeys);
   log.info({ secretKeyId: box.keyId, source: source.kind }, 'secret key for repo credentials loaded');
