@@ -4,7 +4,13 @@
 import Database from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect, type Dialect } from 'kysely';
 import type { DbConfig } from '../config/hub-config.js';
-import { InCodeMigrationProvider, STORE_ID_KEY } from './migrations.js';
+import {
+  credentialRows,
+  InCodeMigrationProvider,
+  rewriteCredentials,
+  STORE_ID_KEY,
+  type CredentialRow,
+} from './migrations.js';
 import type { HubDatabase } from './schema.js';
 import { sealedKeyId, type SecretBox } from './secret-box.js';
 
@@ -23,6 +29,9 @@ function createDialect(config: DbConfig): Dialect {
       const database = new Database(config.path);
       if (config.path !== ':memory:') database.pragma('journal_mode = WAL');
       database.pragma('synchronous = NORMAL');
+      // zero what is deleted or rewritten: a credential sealed (migration 0003) or re-sealed
+      // (rotation) must not linger in clear or under the old key in the file's free space
+      database.pragma('secure_delete = ON');
       database.pragma('foreign_keys = ON');
       database.pragma('busy_timeout = 5000');
       return new SqliteDialect({ database });
@@ -60,49 +69,23 @@ export async function openDatabase(config: DbConfig, secrets: SecretBox): Promis
  * key that cannot read its own store. Returns how many repos were re-sealed.
  */
 export async function resealCredentials(db: HubDb, secrets: SecretBox): Promise<number> {
-  const rows = await db
-    .selectFrom('repos')
-    .select(['tenant', 'name', 'username', 'password'])
-    .where((eb) => eb.or([eb('username', 'is not', null), eb('password', 'is not', null)]))
-    .execute();
-  const stale = rows.filter((r) =>
-    [r.username, r.password].some((v) => v !== null && sealedKeyId(v) !== secrets.keyId),
+  const values = (r: CredentialRow) => [r.username, r.password].filter((v): v is string => v !== null);
+  const stale = (await credentialRows(db)).filter((r) =>
+    values(r).some((v) => sealedKeyId(v) !== secrets.keyId),
   );
-  const unreadable = stale.filter((r) =>
-    [r.username, r.password].some(
-      (v) => v !== null && sealedKeyId(v) !== secrets.keyId && !secrets.canOpen(v),
-    ),
-  );
+  const unreadable = stale.filter((r) => values(r).some((v) => !secrets.canOpen(v)));
   if (unreadable.length > 0) {
-    const ids = [
-      ...new Set(
-        unreadable.flatMap((r) => [r.username, r.password]).map((v) => (v ? sealedKeyId(v) : undefined)),
-      ),
-    ].filter((id): id is string => id !== undefined);
+    const ids = [...new Set(unreadable.flatMap(values).map((v) => sealedKeyId(v) ?? '(unknown format)'))];
     throw new StoreError(
       `the credentials of ${unreadable.length} repo(s) (${unreadable
         .slice(0, 5)
         .map((r) => `${r.tenant}/${r.name}`)
-        .join(
-          ', ',
-        )}) are sealed with secret key ${ids.join(', ') || '(unknown format)'}, but the hub's key is ${secrets.keyId}: ` +
+        .join(', ')}) are sealed with secret key ${ids.join(', ')}, but the hub's key is ${secrets.keyId}: ` +
         'start the hub with the key file that sealed them (--secret-key-file), or rotate: --secret-key-file NEW --old-secret-key-file OLD',
     );
   }
   if (stale.length === 0) return 0;
-  await db.transaction().execute(async (tx) => {
-    for (const r of stale) {
-      await tx
-        .updateTable('repos')
-        .set({
-          username: r.username === null ? null : secrets.reseal(r.username),
-          password: r.password === null ? null : secrets.reseal(r.password),
-        })
-        .where('tenant', '=', r.tenant)
-        .where('name', '=', r.name)
-        .execute();
-    }
-  });
+  await db.transaction().execute((tx) => rewriteCredentials(tx, stale, (v) => secrets.reseal(v)));
   return stale.length;
 }
 

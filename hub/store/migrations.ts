@@ -125,6 +125,42 @@ export const migrations: Record<string, Migration> = {
   },
 };
 
+/** A repo's stored credentials (sealed, or in clear before 0003_encrypt_repo_credentials). */
+export interface CredentialRow {
+  tenant: string;
+  name: string;
+  username: string | null;
+  password: string | null;
+}
+
+/** Every repo that has credentials. */
+export function credentialRows(db: Kysely<HubDatabase>): Promise<CredentialRow[]> {
+  return db
+    .selectFrom('repos')
+    .select(['tenant', 'name', 'username', 'password'])
+    .where((eb) => eb.or([eb('username', 'is not', null), eb('password', 'is not', null)]))
+    .execute();
+}
+
+/** Rewrites the credentials of these repos with `map` (sealing, opening, re-sealing). */
+export async function rewriteCredentials(
+  db: Kysely<HubDatabase>,
+  rows: readonly CredentialRow[],
+  map: (value: string) => string,
+): Promise<void> {
+  for (const r of rows) {
+    await db
+      .updateTable('repos')
+      .set({
+        username: r.username ? map(r.username) : null,
+        password: r.password ? map(r.password) : null,
+      })
+      .where('tenant', '=', r.tenant)
+      .where('name', '=', r.name)
+      .execute();
+  }
+}
+
 /**
  * Migrations that need the hub's secret key (they run with the store's SecretBox). Kysely orders
  * all migrations by name, so these slot in after the plain ones above.
@@ -133,42 +169,13 @@ export function keyedMigrations(secrets: SecretBox): Record<string, Migration> {
   return {
     // Repo credentials were stored in clear up to here: seal every username and password.
     '0003_encrypt_repo_credentials': {
-      async up(untyped: Kysely<unknown>): Promise<void> {
-        const db = untyped as Kysely<HubDatabase>;
-        const rows = await db
-          .selectFrom('repos')
-          .select(['tenant', 'name', 'username', 'password'])
-          .where((eb) => eb.or([eb('username', 'is not', null), eb('password', 'is not', null)]))
-          .execute();
-        for (const r of rows) {
-          await db
-            .updateTable('repos')
-            .set({
-              username: r.username ? secrets.seal(r.username) : null,
-              password: r.password ? secrets.seal(r.password) : null,
-            })
-            .where('tenant', '=', r.tenant)
-            .where('name', '=', r.name)
-            .execute();
-        }
+      async up(db: Kysely<unknown>): Promise<void> {
+        const typed = db as Kysely<HubDatabase>;
+        await rewriteCredentials(typed, await credentialRows(typed), (v) => secrets.seal(v));
       },
-      async down(untyped: Kysely<unknown>): Promise<void> {
-        const db = untyped as Kysely<HubDatabase>;
-        const rows = await db
-          .selectFrom('repos')
-          .select(['tenant', 'name', 'username', 'password'])
-          .execute();
-        for (const r of rows) {
-          await db
-            .updateTable('repos')
-            .set({
-              username: r.username ? secrets.open(r.username) : null,
-              password: r.password ? secrets.open(r.password) : null,
-            })
-            .where('tenant', '=', r.tenant)
-            .where('name', '=', r.name)
-            .execute();
-        }
+      async down(db: Kysely<unknown>): Promise<void> {
+        const typed = db as Kysely<HubDatabase>;
+        await rewriteCredentials(typed, await credentialRows(typed), (v) => secrets.open(v));
       },
     },
     // The store's identity, generated once: the bus records which store owns it (bus-owner.ts).
