@@ -7,6 +7,7 @@ import {
   DEFAULT_HUB_ADDRESS,
   DEFAULT_NATS_URL,
 } from '../proto/index.js';
+import { scrubSecrets } from '../lib/redact.js';
 import { parseDuration } from './parse.js';
 
 /** Runs until SIGINT/SIGTERM, then closes `stop` once. */
@@ -67,7 +68,10 @@ export function registerServerCommands(program: Command): void {
           oldSecretKeyFile: o.oldSecretKeyFile,
           adoptBus: o.adoptBus,
         });
-        process.stderr.write(`gitfleet hub listening on ${hub.address} (nats ${o.nats}, db ${o.db})\n`);
+        // URLs may carry a password (nats://user:pw@…, postgres://…): never echo it
+        process.stderr.write(
+          `gitfleet hub listening on ${hub.address} (nats ${scrubSecrets(o.nats)}, db ${scrubSecrets(o.db)})\n`,
+        );
         await runUntilSignal(() => hub.close());
       },
     );
@@ -111,7 +115,9 @@ export function registerServerCommands(program: Command): void {
           resyncSeconds: parseDuration(o.resync),
           cacheDir: o.cacheDir,
         });
-        process.stderr.write(`gitfleet agent for cluster ${o.cluster} running (nats ${o.nats})\n`);
+        process.stderr.write(
+          `gitfleet agent for cluster ${o.cluster} running (nats ${scrubSecrets(o.nats)})\n`,
+        );
         await runUntilSignal(() => agent.stop());
       },
     );

@@ -236,6 +236,8 @@ describe('DesiredService', () => {
     expect(kv.kv.get('shared')).toEqual(theirs);
     expect(kv.kv.get('mine')!.generation).toBe(1); // a key the bus lacked
     expect(store.clusters.get('shared')!.desiredGeneration).toBe(1); // not raised above theirs
+    expect(service.unpublished().get('shared')).toMatchObject({ reason: 'BusNotOwned' });
+    expect(service.unpublished().has('mine')).toBe(false);
   });
 
   it('keeps a desired set the bus cannot carry out of the store and off the bus, and publishes the rest', async () => {

@@ -26,7 +26,7 @@ import {
 import { DesiredRepository, type GenerationUpdate } from './desired.repository.js';
 import { chunks } from '../store/rows.js';
 import { assignmentSelects } from './selector.js';
-import { DESIRED_BUCKET, desiredSetLimit, kvStream, type Assignment } from '../../proto/index.js';
+import { DESIRED_BUCKET, Reason, desiredSetLimit, kvStream, type Assignment } from '../../proto/index.js';
 
 /** Bus writes in flight at once (measured: 10,000 puts to nats-server 2.9 in about a second). */
 export const PUBLISH_CONCURRENCY = 256;
@@ -91,8 +91,8 @@ export class DesiredService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly oversized = new Map<string, OversizedSet>();
   private checkTimer: NodeJS.Timeout | undefined;
   private checking: Promise<void> | undefined;
-  /** Clusters already reported as holding another store's desired set (logged once each). */
-  private readonly foreign = new Set<string>();
+  /** Clusters whose key holds another store's desired set (not the owner): bus generation. */
+  private readonly foreign = new Map<string, number>();
 
   constructor(
     @Inject(DesiredRepository) private readonly repo: DesiredRepository,
@@ -107,15 +107,19 @@ export class DesiredService implements OnApplicationBootstrap, OnModuleDestroy {
       concurrency: PUBLISH_CONCURRENCY,
       log: this.log,
       onBehind: (cluster, busGeneration) => void this.continueAbove(cluster, busGeneration),
-      onPublished: (cluster, generation) => this.log.debug({ cluster, generation }, 'desired set published'),
+      onPublished: (cluster, generation) => {
+        this.log.debug({ cluster, generation }, 'desired set published');
+        if (this.foreign.delete(cluster)) this.changed$.next([cluster]);
+      },
       isOwner: () => this.owner.isOwner,
       onForeign: (cluster, busGeneration) => {
-        if (this.foreign.has(cluster)) return;
-        this.foreign.add(cluster);
+        if (this.foreign.get(cluster) === busGeneration) return;
+        this.foreign.set(cluster, busGeneration);
         this.log.error(
           { cluster, busGeneration },
           'not the bus owner: the bus holds another desired set for this cluster; left untouched (see --adopt-bus)',
         );
+        this.changed$.next([cluster]);
       },
       // the stream behind the bucket may have been deleted: check now rather than at the next tick
       onError: (err) => {
@@ -134,6 +138,27 @@ export class DesiredService implements OnApplicationBootstrap, OnModuleDestroy {
   /** The clusters whose desired set is too large to publish right now. */
   get oversizedSets(): ReadonlyMap<string, OversizedSet> {
     return this.oversized;
+  }
+
+  /**
+   * Clusters whose current desired set is not on the bus, and why (reason and message), for the
+   * hub-made status rows: too large for the bus, or left alone because another store owns it.
+   */
+  unpublished(): Map<string, { reason: string; message: string }> {
+    const out = new Map<string, { reason: string; message: string }>();
+    for (const [cluster, busGeneration] of this.foreign) {
+      out.set(cluster, {
+        reason: Reason.BusNotOwned,
+        message:
+          `not published: the bus holds another hub store's desired set for cluster ${JSON.stringify(cluster)} ` +
+          `(generation ${busGeneration}) and this hub's store does not own the bus; left untouched. ` +
+          'Start the hub with --adopt-bus to take the bus over',
+      });
+    }
+    for (const [cluster, o] of this.oversized) {
+      out.set(cluster, { reason: Reason.DesiredSetTooLarge, message: oversizedMessage(cluster, o) });
+    }
+    return out;
   }
 
   private async onConnected(conn: BusConnection): Promise<void> {

@@ -145,7 +145,15 @@ describe('buildStatusView', () => {
       snapshot,
       [report('c1', 'web')],
       { tenant: '', cluster: 'c1', assignment: '' },
-      new Map([['c1', 'the desired set of cluster "c1" would be 2,000,000 bytes, over the limit']]),
+      new Map([
+        [
+          'c1',
+          {
+            reason: Reason.DesiredSetTooLarge,
+            message: 'the desired set of cluster "c1" would be 2,000,000 bytes, over the limit',
+          },
+        ],
+      ]),
     );
     const web = rows.find((r) => r.assignment === 'web')!;
     expect(web).toMatchObject({

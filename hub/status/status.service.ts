@@ -6,7 +6,7 @@ import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { merge, Observable, Subject } from 'rxjs';
 import type { AssignmentStatus, Cluster } from '../../proto/index.js';
 import type { GetStatusResponse } from '../../proto/api.js';
-import { DesiredService, oversizedMessage } from '../desired/desired.service.js';
+import { DesiredService } from '../desired/desired.service.js';
 import { StatusIngestService } from './status-ingest.service.js';
 import { buildStatusView, statusKey, type StatusFilter } from './status-view.js';
 import { StatusRepository } from './status.repository.js';
@@ -41,10 +41,7 @@ export class StatusService implements OnModuleDestroy {
       this.store.listClusters(clusterNames),
       this.store.listStatuses(filter, onlyClusters),
     ]);
-    const oversized = new Map(
-      [...this.desired.oversizedSets].map(([name, o]) => [name, oversizedMessage(name, o)] as const),
-    );
-    const statuses = buildStatusView(clusters, snapshot, reported, filter, oversized);
+    const statuses = buildStatusView(clusters, snapshot, reported, filter, this.desired.unpublished());
     let matching: Cluster[] = clusters;
     if (!filter.cluster && (filter.tenant || filter.assignment)) {
       const used = new Set(statuses.map((s) => s.cluster));

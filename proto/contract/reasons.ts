@@ -25,6 +25,11 @@ export const Reason = {
    * publish it, and the cluster keeps running its previous desired set.
    */
   DesiredSetTooLarge: 'DesiredSetTooLarge',
+  /**
+   * The hub's store does not own the bus and the bus holds another store's desired set for this
+   * cluster: the hub left it untouched (see `gitfleet hub --adopt-bus`).
+   */
+  BusNotOwned: 'BusNotOwned',
   /** The assignment no longer selects this cluster; its objects were pruned. */
   Deleted: 'Deleted',
 } as const;

@@ -47,6 +47,7 @@ import {
 const cli = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'cli', 'main.js');
 const PASSWORD = `pw-${randomBytes(12).toString('hex')}`;
 const USERNAME = `bot-${randomBytes(6).toString('hex')}`;
+const NATS_PASSWORD = `natspw-${randomBytes(8).toString('hex')}`;
 
 /** Every byte of every file in a directory (the SQLite file, its WAL and shared memory). */
 function dirBytes(dir: string, prefix: string): Buffer {
@@ -215,7 +216,17 @@ describe('hostile: the hub', () => {
       const address = `127.0.0.1:${await freePort()}`;
       const child = spawn(
         process.execPath,
-        [cli, 'hub', '--listen', address, '--nats', nats.url, '--db', join(dir, 'logged.db')],
+        [
+          cli,
+          'hub',
+          '--listen',
+          address,
+          // a server without auth accepts any user: the URL's password must not reach the log either
+          '--nats',
+          nats.url.replace('nats://', `nats://natsuser:${NATS_PASSWORD}@`),
+          '--db',
+          join(dir, 'logged.db'),
+        ],
         { stdio: ['ignore', fd, fd], env: { ...process.env, GITFLEET_LOG_LEVEL: 'trace' } },
       );
       closeSync(fd);
@@ -255,6 +266,34 @@ describe('hostile: the hub', () => {
       const log = readFileSync(logPath, 'utf8');
       expect(log).toContain('repo created'); // the log did record the calls
       expect(log).not.toContain(PASSWORD);
+      expect(log).not.toContain(NATS_PASSWORD);
+    });
+
+    it('the gitfleet hub command refuses a world-readable key file with the fix, and starts nothing', async () => {
+      if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` first`);
+      const path = keyFile(join(dir, 'cli-loose.key'), randomBytes(32).toString('hex'), 0o644);
+      const db = join(dir, 'cli-never.db');
+      const res = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, [
+          cli,
+          'hub',
+          '--listen',
+          '127.0.0.1:0',
+          '--nats',
+          nats.url,
+          '--db',
+          db,
+          '--secret-key-file',
+          path,
+        ]);
+        let stderr = '';
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.once('exit', (code) => resolve({ code, stderr }));
+      });
+      expect(res.code).not.toBe(0);
+      expect(res.stderr).toContain(`secretKeyFile: ${path}: group or others may access it (mode 0644)`);
+      expect(res.stderr).toContain(`chmod 600 ${path}`);
+      expect(existsSync(db)).toBe(false);
     });
   });
 
@@ -280,9 +319,30 @@ describe('hostile: the hub', () => {
         await b.client.clusters.createCluster({ cluster: { name: 'b-1' } });
         await b.client.clusters.createCluster({ cluster: { name: 'a-2', labels: { other: 'content' } } });
         await eventually(async () => (await bus.desired('b-1')) !== undefined); // a key the bus lacked
+        await b.client.tenants.createTenant({ tenant: { name: 'team-b', namespaces: ['team-b'] } });
+        await b.client.repos.createRepo({
+          repo: {
+            tenant: 'team-b',
+            name: 'app',
+            url: repoUrl,
+            credentials: { username: USERNAME, password: PASSWORD },
+          },
+        });
+        await b.client.assignments.createAssignment({
+          assignment: { tenant: 'team-b', name: 'web', repo: 'app', path: 'deploy', clusters: ['a-2'] },
+        });
+        // status says why B's set for a-2 is not on the bus
+        const row = await eventually(async () => {
+          const s = await b.client.status.getStatus({ cluster: 'a-2' });
+          return s.statuses.find((r) => r.reason === Reason.BusNotOwned);
+        });
+        expect(row.state).toBe(AssignmentState.ASSIGNMENT_STATE_FAILED);
+        expect(row.message).toContain('--adopt-bus');
         await new Promise((r) => setTimeout(r, 2500)); // a verify pass and a bus check went by
         expect(await bus.desired('a-1')).toEqual(before); // untouched: not deleted, not rewritten
-        expect((await bus.desired('a-2'))!.set.generation).toBe(1);
+        const a2 = (await bus.desired('a-2'))!.set;
+        expect(a2.generation).toBe(1);
+        expect(a2.assignments).toEqual([]);
         expect((await ownerOf()).storeId).toBe(ownerA);
       } finally {
         await b.stop();
