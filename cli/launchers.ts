@@ -68,6 +68,20 @@ export function registerServerCommands(program: Command): void {
       'the first admin token: read if it exists, else written there (mode 0600) at first start (default: gitfleet-admin.token beside --db)',
       process.env.GITFLEET_ADMIN_TOKEN_FILE,
     )
+    .option(
+      '--secret-key-file <file>',
+      'file (mode 0600) with the 32-byte key that encrypts repo credentials at rest; default: <db>.key beside the SQLite file, created on first start',
+      process.env.GITFLEET_SECRET_KEY_FILE,
+    )
+    .option(
+      '--old-secret-key-file <file>',
+      'rotation: the previous key; credentials sealed with it are re-encrypted with --secret-key-file on start',
+    )
+    .option(
+      '--adopt-bus',
+      'take ownership of a bus that another (or an empty) store owns: reconcile its desired sets to this store, deleting what this store does not know',
+      false,
+    )
     .action(
       async (o: {
         listen: string;
@@ -78,6 +92,9 @@ export function registerServerCommands(program: Command): void {
         insecure?: boolean;
         adminTokenFile?: string;
         tenantClusterRole?: string[];
+        secretKeyFile?: string;
+        oldSecretKeyFile?: string;
+        adoptBus: boolean;
       }) => {
         const { startHub } = await import('../hub/main.js');
         const hub = await startHub({
@@ -89,6 +106,9 @@ export function registerServerCommands(program: Command): void {
           insecure: o.insecure,
           adminTokenFile: o.adminTokenFile,
           tenantClusterRoles: o.tenantClusterRole,
+          secretKeyFile: o.secretKeyFile,
+          oldSecretKeyFile: o.oldSecretKeyFile,
+          adoptBus: o.adoptBus,
         });
         process.stderr.write(hubStartupLine(hub.address, o.nats, o.db, o.tlsCert ? 'TLS' : 'plaintext'));
         await runUntilSignal(() => hub.close());

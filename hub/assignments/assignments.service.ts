@@ -56,6 +56,7 @@ export class AssignmentsService {
     if (await this.assignments.get(spec.tenant, spec.name)) throw new AlreadyExistsError('assignment', id);
     const now = Date.now();
     const assignment: Assignment = { ...spec, createdAtMs: now, updatedAtMs: now, matchedClusters: 0 };
+    await this.desired.assertFits(assignment);
     try {
       await this.assignments.insert(assignment);
     } catch (err) {
@@ -82,6 +83,7 @@ export class AssignmentsService {
       updatedAtMs: Date.now(),
       matchedClusters: 0,
     };
+    await this.desired.assertFits(assignment, current);
     try {
       if (!(await this.assignments.update(assignment))) throw new NotFoundError('assignment', id);
     } catch (err) {

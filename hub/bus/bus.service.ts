@@ -6,6 +6,7 @@ import { Inject, Injectable, type BeforeApplicationShutdown, type OnModuleInit }
 import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { ReplaySubject, type Observable } from 'rxjs';
+import { DEFAULT_MAX_PAYLOAD } from '../../proto/index.js';
 import type { Logger } from '../../lib/log.js';
 import { NATS_RECONNECT_OPTIONS, NatsConnector } from '../../lib/nats-connect.js';
 import { HUB_CONFIG, HUB_LOGGER } from '../config/config.module.js';
@@ -25,6 +26,7 @@ export class BusService implements OnModuleInit, BeforeApplicationShutdown {
   private conn: BusConnection | undefined;
   private readonly events = new ReplaySubject<BusConnection>(1);
   private online = false;
+  private lastMaxPayload = DEFAULT_MAX_PAYLOAD;
   private closing = false;
   private readonly connector: NatsConnector;
 
@@ -66,6 +68,16 @@ export class BusService implements OnModuleInit, BeforeApplicationShutdown {
   /** True while connected (false during a reconnect): callers fail fast instead of buffering. */
   get isOnline(): boolean {
     return this.online && this.current !== undefined;
+  }
+
+  /**
+   * The server's max_payload (bytes one message may carry), as announced on the connection; the
+   * last one seen while offline, NATS's default before the first connect.
+   */
+  get maxPayload(): number {
+    const announced = this.current?.nc.info?.max_payload;
+    if (typeof announced === 'number' && announced > 0) this.lastMaxPayload = announced;
+    return this.lastMaxPayload;
   }
 
   /** The live connection, or undefined while the hub has never reached NATS. */

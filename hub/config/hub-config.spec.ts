@@ -1,4 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError, isLoopback, parseHubConfig } from './hub-config.js';
 
 const ok = { listen: '127.0.0.1:0', natsUrl: 'nats://127.0.0.1:4222', db: ':memory:' };
@@ -14,6 +17,10 @@ describe('parseHubConfig', () => {
       tls: undefined,
       adminToken: undefined,
       tenantClusterRoles: ['admin', 'edit', 'view'],
+      secretKey: { kind: 'ephemeral' },
+      oldSecretKeys: [],
+      adoptBus: false,
+      busCheckIntervalSeconds: 15,
     });
   });
 
@@ -58,6 +65,26 @@ describe('parseHubConfig', () => {
   ])('rejects %j', (config, message) => {
     expect(() => parseHubConfig(config)).toThrow(ConfigError);
     expect(() => parseHubConfig(config)).toThrow(message);
+  });
+
+  it('puts the default secret key beside the SQLite file and checks given key files once', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gitfleet-hub-config-'));
+    try {
+      expect(parseHubConfig({ ...ok, db: join(dir, 'hub.db') }).secretKey).toEqual({
+        kind: 'default',
+        path: join(dir, 'hub.db.key'),
+      });
+      const loose = join(dir, 'loose.key');
+      writeFileSync(loose, 'a'.repeat(64), { mode: 0o644 });
+      chmodSync(loose, 0o644);
+      expect(() => parseHubConfig({ ...ok, secretKeyFile: loose })).toThrow(
+        'invalid hub config: secretKeyFile: ',
+      );
+      expect(() => parseHubConfig({ ...ok, oldSecretKeyFile: loose })).toThrow('give secretKeyFile as well');
+      expect(() => parseHubConfig({ ...ok, busCheckIntervalSeconds: 0 })).toThrow('busCheckIntervalSeconds');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it.each([

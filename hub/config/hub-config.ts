@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { isLogLevel, LOG_LEVELS } from '../../lib/log.js';
 import { scrubSecrets } from '../../lib/redact.js';
 import { clusterRoleAllowlistProblem, DEFAULT_TENANT_CLUSTER_ROLES } from '../../proto/index.js';
+import { defaultSecretKeyPath, readSecretKeyFile, SecretKeyError } from './secret-key.js';
 
 /** What startHub() takes (from the CLI, the environment or a test). */
 export interface HubConfig {
@@ -32,6 +33,17 @@ export interface HubConfig {
   adminToken?: string;
   /** ClusterRoles a tenant may be bound to (default admin, edit, view); never cluster-admin or system:*. */
   tenantClusterRoles?: string[];
+  /**
+   * File with the 32-byte key that encrypts repo credentials at rest (mode 0600). Default: the
+   * file `<db>.key` beside the SQLite file, created on first start.
+   */
+  secretKeyFile?: string;
+  /** The previous key while rotating: values sealed with it are re-sealed with secretKeyFile's on start. */
+  oldSecretKeyFile?: string;
+  /** Take ownership of a bus another store (or an empty one) does not own, and reconcile it. */
+  adoptBus?: boolean;
+  /** How often the hub checks that its bucket and stream still exist (default 15 s). */
+  busCheckIntervalSeconds?: number;
 }
 
 /** Where the first admin token comes from. */
@@ -60,7 +72,24 @@ export interface ResolvedHubConfig {
   /** Undefined: no first admin token (an in-memory store with neither given). */
   adminToken: AdminTokenConfig | undefined;
   tenantClusterRoles: string[];
+  secretKey: SecretKeySource;
+  /** Keys that only open values (rotation). */
+  oldSecretKeys: Buffer[];
+  adoptBus: boolean;
+  busCheckIntervalSeconds: number;
 }
+
+/** Where the key for credentials at rest comes from. */
+export type SecretKeySource =
+  | { kind: 'file'; path: string; key: Buffer }
+  /** created beside the SQLite file on first start */
+  | { kind: 'default'; path: string }
+  /** a throw-away store (":memory:"): a throw-away key */
+  | { kind: 'ephemeral' }
+  /** nowhere to create a default (PostgreSQL): secretKeyFile is required */
+  | { kind: 'none' };
+
+export const DEFAULT_BUS_CHECK_INTERVAL_SECONDS = 15;
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -124,6 +153,35 @@ export function parseDb(db: unknown): DbConfig {
   return { kind: 'sqlite', path: abs };
 }
 
+function positiveSeconds(setting: string, v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
+    throw new ConfigError(setting, `must be a positive number of seconds, got ${String(v)}`);
+  }
+  return v;
+}
+
+function keyFile(setting: string, path: unknown): Buffer {
+  if (typeof path !== 'string' || path.trim() === '') throw new ConfigError(setting, 'must be a file path');
+  try {
+    return readSecretKeyFile(resolve(path));
+  } catch (err) {
+    if (err instanceof SecretKeyError) throw new ConfigError(setting, err.message);
+    throw err;
+  }
+}
+
+export function parseSecretKey(config: HubConfig, db: DbConfig): SecretKeySource {
+  if (config.secretKeyFile !== undefined) {
+    const path = resolve(String(config.secretKeyFile));
+    return { kind: 'file', path, key: keyFile('secretKeyFile', config.secretKeyFile) };
+  }
+  if (db.kind === 'sqlite' && db.path === ':memory:') return { kind: 'ephemeral' };
+  if (db.kind === 'sqlite') return { kind: 'default', path: defaultSecretKeyPath(db.path) };
+  // no file to put a default beside: the store refuses to open without a key (once PostgreSQL exists)
+  return { kind: 'none' };
+}
+
 export function parseHubConfig(config: HubConfig): ResolvedHubConfig {
   if (typeof config !== 'object' || config === null) throw new ConfigError('config', 'must be an object');
   let resolveIntervalSeconds: number | undefined;
@@ -142,7 +200,17 @@ export function parseHubConfig(config: HubConfig): ResolvedHubConfig {
     throw new ConfigError('logLevel', `${JSON.stringify(logLevel)} is not one of ${LOG_LEVELS.join(', ')}`);
   }
   const listen = parseListen(config.listen);
+  const natsServers = parseNatsUrl(config.natsUrl);
   const db = parseDb(config.db);
+  const secretKey = parseSecretKey(config, db);
+  if (config.oldSecretKeyFile !== undefined && config.secretKeyFile === undefined) {
+    throw new ConfigError('oldSecretKeyFile', 'rotation needs the new key too: give secretKeyFile as well');
+  }
+  const oldSecretKeys =
+    config.oldSecretKeyFile === undefined ? [] : [keyFile('oldSecretKeyFile', config.oldSecretKeyFile)];
+  if (config.adoptBus !== undefined && typeof config.adoptBus !== 'boolean') {
+    throw new ConfigError('adoptBus', 'must be true or false');
+  }
   const tenantClusterRoles = config.tenantClusterRoles ?? [...DEFAULT_TENANT_CLUSTER_ROLES];
   const rolesProblem = Array.isArray(tenantClusterRoles)
     ? clusterRoleAllowlistProblem(tenantClusterRoles)
@@ -150,13 +218,19 @@ export function parseHubConfig(config: HubConfig): ResolvedHubConfig {
   if (rolesProblem) throw new ConfigError('tenantClusterRoles', rolesProblem);
   return {
     listen,
-    natsServers: parseNatsUrl(config.natsUrl),
+    natsServers,
     db,
     resolveIntervalSeconds,
     logLevel,
     tls: parseTls(config, listen.host),
     adminToken: parseAdminToken(config, db),
     tenantClusterRoles: [...new Set(tenantClusterRoles)],
+    secretKey,
+    oldSecretKeys,
+    adoptBus: config.adoptBus === true,
+    busCheckIntervalSeconds:
+      positiveSeconds('busCheckIntervalSeconds', config.busCheckIntervalSeconds) ??
+      DEFAULT_BUS_CHECK_INTERVAL_SECONDS,
   };
 }
 

@@ -27,6 +27,15 @@ export interface PublisherOptions {
   onBehind(cluster: string, busGeneration: number): void;
   /** Called after every successful put (generation just written). */
   onPublished?(cluster: string, generation: number): void;
+  /**
+   * May the publisher delete keys and overwrite content it did not write (bus-owner.ts)? Without
+   * ownership it only creates keys the bus lacks and leaves every other key as it is. Default: yes.
+   */
+  isOwner?(): boolean;
+  /** Not the owner: the bus holds other content for this cluster, left untouched. */
+  onForeign?(cluster: string, busGeneration: number): void;
+  /** An operation failed (e.g. the stream behind the bucket is gone). */
+  onError?(err: unknown): void;
   log: Logger;
 }
 
@@ -82,6 +91,14 @@ export class DesiredPublisher {
     this.pump();
   }
 
+  /**
+   * Forgets which keys this publisher has seen: after the bucket was recreated every first write
+   * checks the bus again.
+   */
+  forgetKnown(): void {
+    this.known.clear();
+  }
+
   stop(): void {
     this.stopped = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
@@ -113,12 +130,24 @@ export class DesiredPublisher {
 
   private async execute(cluster: string, op: PublishOp): Promise<void> {
     try {
+      const owner = this.opts.isOwner?.() ?? true;
       if (op.kind === 'delete') {
+        if (!owner) {
+          this.opts.log.warn({ cluster }, 'not the bus owner: leaving the desired set of a deleted cluster');
+          return;
+        }
         await this.target.delete(cluster);
         this.known.add(cluster);
       } else {
-        if (op.verify || !this.known.has(cluster)) {
+        if (op.verify || !owner || !this.known.has(cluster)) {
           const current = await this.target.get(cluster);
+          if (current && !owner) {
+            // not ours to rewrite, not even to renumber the same content
+            if (hashDesiredSet(current) !== hashDesiredSet(op.set)) {
+              this.opts.onForeign?.(cluster, current.generation);
+            }
+            return;
+          }
           if (current && current.generation >= op.set.generation) {
             if (
               current.generation === op.set.generation &&
@@ -139,6 +168,7 @@ export class DesiredPublisher {
     } catch (err) {
       if (!this.stopped && !this.pending.has(cluster)) this.failed.set(cluster, op);
       this.noteFailure(cluster, err);
+      if (!this.stopped) this.opts.onError?.(err);
     } finally {
       this.inFlight.delete(cluster);
       this.pump();

@@ -116,3 +116,11 @@ export function hashDesiredSet(set: DesiredSet): string {
   const bytes = DesiredSet.encode({ ...set, generation: 0, publishedAtMs: 0 }).finish();
   return createHash('sha256').update(bytes).digest('hex');
 }
+
+/**
+ * Bytes of the set as published: its encoding, plus room for the generation and publishedAtMs
+ * the projection and the publisher fill in (two varints of at most 10 bytes and their tags).
+ */
+export function desiredSetSize(set: DesiredSet): number {
+  return DesiredSet.encode({ ...set, generation: 0, publishedAtMs: 0 }).finish().length + 24;
+}

@@ -4,7 +4,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { sql } from 'kysely';
 import type { HubDb } from '../store/database.js';
 import { assignmentFromRow, chunks, repoFromRow, tenantFromRow } from '../store/rows.js';
-import { HUB_DB } from '../store/store.module.js';
+import { HUB_DB, HUB_SECRETS } from '../store/store.module.js';
+import type { SecretBox } from '../store/secret-box.js';
 import { fromJson } from '../store/database.js';
 import { buildSnapshot, type DesiredSnapshot } from './desired-set.js';
 
@@ -26,7 +27,10 @@ export interface GenerationUpdate {
 
 @Injectable()
 export class DesiredRepository {
-  constructor(@Inject(HUB_DB) private readonly db: HubDb) {}
+  constructor(
+    @Inject(HUB_DB) private readonly db: HubDb,
+    @Inject(HUB_SECRETS) private readonly secrets: SecretBox,
+  ) {}
 
   async loadSnapshot(): Promise<DesiredSnapshot> {
     const [tenants, repos, assignments] = await Promise.all([
@@ -36,7 +40,7 @@ export class DesiredRepository {
     ]);
     return buildSnapshot(
       tenants.map(tenantFromRow),
-      repos.map((r) => repoFromRow(r, true)),
+      repos.map((r) => repoFromRow(r, this.secrets)),
       assignments.map(assignmentFromRow),
     );
   }

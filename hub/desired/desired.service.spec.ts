@@ -71,15 +71,26 @@ describe('DesiredService', () => {
   let service: DesiredService;
   const conn = { nc: { isClosed: () => false } } as unknown as BusConnection;
 
+  let owner: { isOwner: boolean; establish(): Promise<boolean> };
+  let maxPayload: number;
   beforeEach(() => {
+    maxPayload = 1024 * 1024;
+    owner = { isOwner: true, establish: async () => owner.isOwner };
     store = new FakeStore();
     kv = new FakeKv();
     connected = new ReplaySubject(1);
     service = new DesiredService(
       store as unknown as DesiredRepository,
       kv as unknown as DesiredKvRepository,
-      { connected$: connected.asObservable() } as unknown as BusService,
+      {
+        connected$: connected.asObservable(),
+        get maxPayload() {
+          return maxPayload;
+        },
+      } as unknown as BusService,
       createLogger('test', 'silent'),
+      owner,
+      { busCheckIntervalSeconds: 3600 },
     );
   });
 
@@ -203,5 +214,60 @@ describe('DesiredService', () => {
     }
     expect(kv.kv.get('c1')!.generation).toBe(42);
     expect(store.clusters.get('c1')!.desiredGeneration).toBe(42);
+  });
+
+  it('a hub that does not own the bus neither deletes nor overwrites what it does not know', async () => {
+    owner.isOwner = false;
+    store.addCluster('mine');
+    store.addCluster('shared');
+    kv.ready = true;
+    const theirs = {
+      cluster: 'shared',
+      generation: 9,
+      tenants: [tenant('x')],
+      assignments: [],
+      publishedAtMs: 1,
+    };
+    kv.kv.set('shared', theirs);
+    kv.kv.set('other', { cluster: 'other', generation: 3, tenants: [], assignments: [], publishedAtMs: 1 });
+    await connect();
+    expect(kv.deletes).toEqual([]);
+    expect(kv.kv.get('other')!.generation).toBe(3);
+    expect(kv.kv.get('shared')).toEqual(theirs);
+    expect(kv.kv.get('mine')!.generation).toBe(1); // a key the bus lacked
+    expect(store.clusters.get('shared')!.desiredGeneration).toBe(1); // not raised above theirs
+    expect(service.unpublished().get('shared')).toMatchObject({ reason: 'BusNotOwned' });
+    expect(service.unpublished().has('mine')).toBe(false);
+  });
+
+  it('keeps a desired set the bus cannot carry out of the store and off the bus, and publishes the rest', async () => {
+    store.addCluster('big');
+    store.addCluster('small');
+    await connect();
+    expect(kv.kv.get('big')!.generation).toBe(1);
+    maxPayload = 4096 + 500; // room for 500 bytes
+    store.assignments.push(assignment('team-a', 'a1', { clusters: ['big', 'small'] }));
+    store.assignments.push(assignment('team-a', 'a2', { clusters: ['big'], path: 'p'.repeat(600) }));
+    const changed: string[][] = [];
+    service.changed$.subscribe((n) => changed.push(n));
+    await service.project('all');
+    await service.settled();
+    expect(store.clusters.get('big')!.desiredGeneration).toBe(1);
+    expect(kv.kv.get('big')!.assignments).toEqual([]); // the previous set stays
+    expect(kv.kv.get('small')!.generation).toBe(2);
+    const o = service.oversizedSets.get('big')!;
+    expect(o.size).toBeGreaterThan(o.limit);
+    expect(changed.flat()).toContain('big');
+    await expect(
+      service.assertFits(assignment('team-a', 'a4', { clusters: ['small', 'big'], path: 'q'.repeat(100) })),
+    ).rejects.toThrow(
+      /would make the desired set of cluster "big" [\d,]+ bytes, over the bus's limit of 500 bytes/,
+    );
+    // back under the limit: published, and no longer reported
+    store.assignments = store.assignments.slice(0, 1);
+    await service.project('all');
+    await service.settled();
+    expect(kv.kv.get('big')!.generation).toBe(2);
+    expect(service.oversizedSets.size).toBe(0);
   });
 });

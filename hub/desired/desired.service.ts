@@ -9,11 +9,16 @@ import type { Logger } from '../../lib/log.js';
 import { retry } from '../../lib/backoff.js';
 import { deferred, type Deferred } from '../../lib/limit.js';
 import { BusService, type BusConnection } from '../bus/bus.service.js';
-import { HUB_LOGGER } from '../config/config.module.js';
+import { HUB_CONFIG, HUB_LOGGER } from '../config/config.module.js';
+import type { ResolvedHubConfig } from '../config/hub-config.js';
+import { FailedPreconditionError, scoped } from '../common/errors.js';
+import { BusOwnerService } from './bus-owner.service.js';
 import { DesiredKvRepository } from './desired-kv.repository.js';
 import { DesiredPublisher } from './desired-publisher.js';
 import {
+  buildSnapshot,
   computeDesiredSet,
+  desiredSetSize,
   hashDesiredSet,
   type ComputedDesiredSet,
   type DesiredSnapshot,
@@ -21,7 +26,7 @@ import {
 import { DesiredRepository, type GenerationUpdate } from './desired.repository.js';
 import { chunks } from '../store/rows.js';
 import { assignmentSelects } from './selector.js';
-import type { Assignment } from '../../proto/index.js';
+import { DESIRED_BUCKET, Reason, desiredSetLimit, kvStream, type Assignment } from '../../proto/index.js';
 
 /** Bus writes in flight at once (measured: 10,000 puts to nats-server 2.9 in about a second). */
 export const PUBLISH_CONCURRENCY = 256;
@@ -40,6 +45,34 @@ interface ProjectionJob {
   waiters: Deferred<void>[];
 }
 
+/** A cluster whose desired set the bus cannot carry: not published, its generation not advanced. */
+export interface OversizedSet {
+  /** Encoded bytes of the set that was not published. */
+  size: number;
+  /** Largest set the hub publishes (max_payload minus headroom). */
+  limit: number;
+  maxPayload: number;
+}
+
+/** "1,234,567 bytes" */
+function bytes(n: number): string {
+  return `${n.toLocaleString('en-US')} bytes`;
+}
+
+/** The message hub-made status rows and API errors use for an oversized set. */
+export function oversizedMessage(cluster: string, o: OversizedSet): string {
+  return (
+    `the desired set of cluster ${JSON.stringify(cluster)} would be ${bytes(o.size)}, over the bus's limit of ` +
+    `${bytes(o.limit)} (NATS max_payload ${bytes(o.maxPayload)}): not published; the cluster keeps its previous desired set. ` +
+    'Move assignments to fewer clusters, or raise max_payload on the NATS servers'
+  );
+}
+
+function isStreamMissing(err: unknown): boolean {
+  const msg = (err as Error)?.message ?? '';
+  return /stream not found|no responders|503/i.test(msg);
+}
+
 /** Every cluster, named clusters, or the clusters assignment specs select (old and new of a change). */
 export type ProjectionScope = 'all' | readonly string[] | { selectedBy: readonly Selection[] };
 
@@ -54,19 +87,44 @@ export class DesiredService implements OnApplicationBootstrap, OnModuleDestroy {
   private stopped = false;
   private subscription: Subscription | undefined;
   private readonly stopSignal = new AbortController();
+  /** Clusters whose computed set is too large for the bus (kept out of the store and the bus). */
+  private readonly oversized = new Map<string, OversizedSet>();
+  private checkTimer: NodeJS.Timeout | undefined;
+  private checking: Promise<void> | undefined;
+  /** Clusters whose key holds another store's desired set (not the owner): bus generation. */
+  private readonly foreign = new Map<string, number>();
 
   constructor(
     @Inject(DesiredRepository) private readonly repo: DesiredRepository,
     @Inject(DesiredKvRepository) private readonly kv: DesiredKvRepository,
     @Inject(BusService) private readonly bus: BusService,
     @Inject(HUB_LOGGER) log: Logger,
+    @Inject(BusOwnerService) private readonly owner: Pick<BusOwnerService, 'isOwner' | 'establish'>,
+    @Inject(HUB_CONFIG) private readonly config: Pick<ResolvedHubConfig, 'busCheckIntervalSeconds'>,
   ) {
     this.log = log.child({ module: 'desired' });
     this.publisher = new DesiredPublisher(kv, {
       concurrency: PUBLISH_CONCURRENCY,
       log: this.log,
       onBehind: (cluster, busGeneration) => void this.continueAbove(cluster, busGeneration),
-      onPublished: (cluster, generation) => this.log.debug({ cluster, generation }, 'desired set published'),
+      onPublished: (cluster, generation) => {
+        this.log.debug({ cluster, generation }, 'desired set published');
+        if (this.foreign.delete(cluster)) this.changed$.next([cluster]);
+      },
+      isOwner: () => this.owner.isOwner,
+      onForeign: (cluster, busGeneration) => {
+        if (this.foreign.get(cluster) === busGeneration) return;
+        this.foreign.set(cluster, busGeneration);
+        this.log.error(
+          { cluster, busGeneration },
+          'not the bus owner: the bus holds another desired set for this cluster; left untouched (see --adopt-bus)',
+        );
+        this.changed$.next([cluster]);
+      },
+      // the stream behind the bucket may have been deleted: check now rather than at the next tick
+      onError: (err) => {
+        if (isStreamMissing(err)) this.scheduleBusCheck(0);
+      },
     });
   }
 
@@ -74,12 +132,41 @@ export class DesiredService implements OnApplicationBootstrap, OnModuleDestroy {
     // Persist generations for whatever changed while the hub was down, even before NATS is up.
     void this.project('all');
     this.subscription = this.bus.connected$.subscribe((conn) => void this.onConnected(conn));
+    this.scheduleBusCheck();
+  }
+
+  /** The clusters whose desired set is too large to publish right now. */
+  get oversizedSets(): ReadonlyMap<string, OversizedSet> {
+    return this.oversized;
+  }
+
+  /**
+   * Clusters whose current desired set is not on the bus, and why (reason and message), for the
+   * hub-made status rows: too large for the bus, or left alone because another store owns it.
+   */
+  unpublished(): Map<string, { reason: string; message: string }> {
+    const out = new Map<string, { reason: string; message: string }>();
+    for (const [cluster, busGeneration] of this.foreign) {
+      out.set(cluster, {
+        reason: Reason.BusNotOwned,
+        message:
+          `not published: the bus holds another hub store's desired set for cluster ${JSON.stringify(cluster)} ` +
+          `(generation ${busGeneration}) and this hub's store does not own the bus; left untouched. ` +
+          'Start the hub with --adopt-bus to take the bus over',
+      });
+    }
+    for (const [cluster, o] of this.oversized) {
+      out.set(cluster, { reason: Reason.DesiredSetTooLarge, message: oversizedMessage(cluster, o) });
+    }
+    return out;
   }
 
   private async onConnected(conn: BusConnection): Promise<void> {
     await retry(
       async () => {
         await this.kv.ensureBucket(conn);
+        await this.owner.establish(conn, async () => (await this.kv.keys()).length);
+        this.foreign.clear();
         this.publisher.retryFailed();
         await this.project('all', { verify: true });
       },
@@ -92,6 +179,80 @@ export class DesiredService implements OnApplicationBootstrap, OnModuleDestroy {
           this.log.warn({ err: (err as Error).message, retryInMs }, 'cannot prepare the desired bucket'),
       },
     );
+  }
+
+  private scheduleBusCheck(delayMs = this.config.busCheckIntervalSeconds * 1000): void {
+    if (this.stopped) return;
+    if (this.checkTimer) {
+      if (delayMs > 0) return;
+      clearTimeout(this.checkTimer);
+    }
+    this.checkTimer = setTimeout(() => {
+      this.checkTimer = undefined;
+      this.checking ??= this.checkBus().finally(() => {
+        this.checking = undefined;
+        this.scheduleBusCheck();
+      });
+    }, delayMs);
+    this.checkTimer.unref();
+  }
+
+  /**
+   * Anyone allowed to manage JetStream may delete the bucket: recreate it and publish every set
+   * again. Also re-reads the bus's owner (another hub may have adopted the bus).
+   */
+  private async checkBus(): Promise<void> {
+    const conn = this.bus.current;
+    if (!conn || !this.bus.isOnline || this.stopped) return;
+    try {
+      let recreated = false;
+      try {
+        await conn.jsm.streams.info(kvStream(DESIRED_BUCKET));
+      } catch (err) {
+        if (!/not found/i.test((err as Error).message)) throw err;
+        this.log.warn({ bucket: DESIRED_BUCKET }, 'the desired-set bucket was deleted; recreating it');
+        await this.kv.ensureBucket(conn);
+        this.publisher.forgetKnown();
+        recreated = true;
+      }
+      const wasOwner = this.owner.isOwner;
+      await this.owner.establish(conn, async () => (await this.kv.keys()).length);
+      if (recreated || wasOwner !== this.owner.isOwner) {
+        this.foreign.clear();
+        this.publisher.retryFailed();
+        await this.project('all', { verify: true });
+      }
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'cannot check the desired-set bucket; retrying later');
+    }
+  }
+
+  /**
+   * Refuses an assignment change that would make a cluster's desired set larger than the bus can
+   * carry (and larger than it is now). `current` is the spec it replaces, if any.
+   */
+  async assertFits(next: Assignment, current?: Assignment): Promise<void> {
+    const snapshot = await this.repo.loadSnapshot();
+    const others = snapshot.assignments.filter((a) => !(a.tenant === next.tenant && a.name === next.name));
+    const after = buildSnapshot(
+      [...snapshot.tenants.values()],
+      [...snapshot.repos.values()],
+      [...others, next],
+    );
+    const maxPayload = this.bus.maxPayload;
+    const limit = desiredSetLimit(maxPayload);
+    for (const cluster of await this.repo.loadClusters()) {
+      if (!assignmentSelects(next, cluster)) continue;
+      const size = desiredSetSize(computeDesiredSet(cluster, after).set);
+      if (size <= limit) continue;
+      const before = desiredSetSize(computeDesiredSet(cluster, snapshot).set);
+      if (current && size <= before) continue; // a change that does not grow it is fine
+      throw new FailedPreconditionError(
+        `assignment ${JSON.stringify(scoped(next.tenant, next.name))} would make the desired set of cluster ` +
+          `${JSON.stringify(cluster.name)} ${bytes(size)}, over the bus's limit of ${bytes(limit)} ` +
+          `(NATS max_payload ${bytes(maxPayload)}); it is ${bytes(before)} now. Select fewer clusters, or raise max_payload`,
+      );
+    }
   }
 
   /**
@@ -169,6 +330,8 @@ export class DesiredService implements OnApplicationBootstrap, OnModuleDestroy {
     const changed: string[] = [];
     const sample: string[] = [];
     let updated = 0;
+    const maxPayload = this.bus.maxPayload;
+    const limit = desiredSetLimit(maxPayload);
     // chunk by chunk: compute, persist, queue for publishing — the first clusters are on the bus
     // while the rest are still being computed
     for (const batch of chunks(clusters, PROJECTION_CHUNK)) {
@@ -176,6 +339,22 @@ export class DesiredService implements OnApplicationBootstrap, OnModuleDestroy {
       const toPublish: Array<{ computed: ComputedDesiredSet; generation: number; verify: boolean }> = [];
       for (const cluster of batch) {
         const computed = computeDesiredSet(cluster, snapshot);
+        // never claim what the bus cannot carry: no new generation, nothing queued, status says why
+        const size = desiredSetSize(computed.set);
+        if (size > limit) {
+          const before = this.oversized.get(cluster.name);
+          if (before?.size !== size || before.limit !== limit) {
+            const o = { size, limit, maxPayload };
+            this.oversized.set(cluster.name, o);
+            this.log.error(
+              { cluster: cluster.name, size, limit, maxPayload },
+              oversizedMessage(cluster.name, o),
+            );
+          }
+          changed.push(cluster.name);
+          continue;
+        }
+        if (this.oversized.delete(cluster.name)) changed.push(cluster.name);
         const hash = hashDesiredSet(computed.set);
         if (hash !== cluster.desiredHash) {
           const generation = cluster.desiredGeneration + 1;
@@ -211,6 +390,7 @@ export class DesiredService implements OnApplicationBootstrap, OnModuleDestroy {
         );
       }
     }
+    for (const name of gone) this.oversized.delete(name);
     if (busReady) for (const name of gone) this.publisher.enqueue(name, { kind: 'delete' });
     if (updated) this.log.info({ clusters: updated, sample }, 'desired sets changed');
     if (changed.length || gone.length) this.changed$.next([...changed, ...gone]);
@@ -243,6 +423,8 @@ export class DesiredService implements OnApplicationBootstrap, OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
+    if (this.checkTimer) clearTimeout(this.checkTimer);
+    await this.checking;
     this.stopSignal.abort();
     this.subscription?.unsubscribe();
     this.publisher.stop();

@@ -3,14 +3,23 @@ import type { Repo } from '../../proto/index.js';
 import type { HubDb } from '../store/database.js';
 import { repoFromRow } from '../store/rows.js';
 import type { RepoSpec } from './repo.validation.js';
-import { HUB_DB } from '../store/store.module.js';
+import { HUB_DB, HUB_SECRETS } from '../store/store.module.js';
+import type { SecretBox } from '../store/secret-box.js';
 
 /** The outcome of one resolution: a revision, or an error that keeps the last good revision. */
 export type Resolution = { ok: true; revision: string; atMs: number } | { ok: false; error: string };
 
 @Injectable()
 export class ReposRepository {
-  constructor(@Inject(HUB_DB) private readonly db: HubDb) {}
+  constructor(
+    @Inject(HUB_DB) private readonly db: HubDb,
+    @Inject(HUB_SECRETS) private readonly secrets: SecretBox,
+  ) {}
+
+  /** Credentials are stored sealed (secret-box.ts), never in clear. */
+  private seal(value: string | undefined): string | null {
+    return value ? this.secrets.seal(value) : null;
+  }
 
   async insert(repo: Repo): Promise<void> {
     await this.db
@@ -24,8 +33,8 @@ export class ReposRepository {
         tag: repo.tag,
         commit_sha: repo.commit,
         interval_seconds: repo.intervalSeconds,
-        username: repo.credentials?.username || null,
-        password: repo.credentials?.password || null,
+        username: this.seal(repo.credentials?.username),
+        password: this.seal(repo.credentials?.password),
         revision: repo.revision,
         resolved_at_ms: repo.resolvedAtMs,
         resolve_error: repo.resolveError,
@@ -46,7 +55,7 @@ export class ReposRepository {
         commit_sha: repo.commit,
         interval_seconds: repo.intervalSeconds,
         ...(repo.credentials
-          ? { username: repo.credentials.username || null, password: repo.credentials.password || null }
+          ? { username: this.seal(repo.credentials.username), password: this.seal(repo.credentials.password) }
           : {}),
       })
       .where('tenant', '=', repo.tenant)
@@ -63,7 +72,7 @@ export class ReposRepository {
       .where('tenant', '=', tenant)
       .where('name', '=', name)
       .executeTakeFirst();
-    return row && repoFromRow(row, withCredentials);
+    return row && repoFromRow(row, withCredentials ? this.secrets : undefined);
   }
 
   /** All repos, or a tenant's; never with credentials. */
@@ -71,7 +80,7 @@ export class ReposRepository {
     let q = this.db.selectFrom('repos').selectAll();
     if (tenant) q = q.where('tenant', '=', tenant);
     const rows = await q.orderBy('tenant').orderBy('name').execute();
-    return rows.map((r) => repoFromRow(r, false));
+    return rows.map((r) => repoFromRow(r));
   }
 
   async usedBy(tenant: string, name: string): Promise<string[]> {

@@ -8,7 +8,8 @@ import { Heartbeat, StatusReport, parseStatusSubject, type AssignmentStatus } fr
 import type { Logger } from '../../lib/log.js';
 import { retry, sleep } from '../../lib/backoff.js';
 import { BusService, type BusConnection } from '../bus/bus.service.js';
-import { HUB_LOGGER } from '../config/config.module.js';
+import { HUB_CONFIG, HUB_LOGGER } from '../config/config.module.js';
+import type { ResolvedHubConfig } from '../config/hub-config.js';
 import { StatusStreamRepository } from './status-stream.repository.js';
 import { StatusRepository } from './status.repository.js';
 
@@ -25,18 +26,54 @@ export class StatusIngestService implements OnApplicationBootstrap, OnModuleDest
   private consuming: { conn: BusConnection; messages?: ConsumerMessages; done: Promise<void> } | undefined;
   private stopped = false;
   private readonly stopSignal = new AbortController();
+  private checkTimer: NodeJS.Timeout | undefined;
+  private checking: Promise<void> | undefined;
 
   constructor(
     @Inject(StatusRepository) private readonly store: StatusRepository,
     @Inject(StatusStreamRepository) private readonly stream: StatusStreamRepository,
     @Inject(BusService) private readonly bus: BusService,
     @Inject(HUB_LOGGER) log: Logger,
+    @Inject(HUB_CONFIG)
+    private readonly config: Pick<ResolvedHubConfig, 'busCheckIntervalSeconds'> = {
+      busCheckIntervalSeconds: 15,
+    },
   ) {
     this.log = log.child({ module: 'status-ingest' });
   }
 
   onApplicationBootstrap(): void {
     this.subscription = this.bus.connected$.subscribe((conn) => void this.onConnected(conn));
+    this.scheduleCheck();
+  }
+
+  private scheduleCheck(): void {
+    if (this.stopped) return;
+    this.checkTimer = setTimeout(() => {
+      this.checking = this.checkStream().finally(() => {
+        this.checking = undefined;
+        this.scheduleCheck();
+      });
+    }, this.config.busCheckIntervalSeconds * 1000);
+    this.checkTimer.unref();
+  }
+
+  /**
+   * Anyone allowed to manage JetStream may delete the status stream (and with it the hub's
+   * consumer): recreate both and consume again, without waiting for a restart.
+   */
+  private async checkStream(): Promise<void> {
+    const conn = this.bus.current;
+    if (!conn || !this.bus.isOnline || this.stopped) return;
+    try {
+      if (!(await this.stream.ensure(conn))) return;
+      this.log.warn('the status stream or the hub consumer was deleted; recreated, consuming again');
+      const c = this.consuming;
+      if (c?.conn === conn && c.messages) await c.messages.close().catch(() => undefined);
+      else if (c?.conn !== conn) this.startConsuming(conn);
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'cannot check the status stream; retrying later');
+    }
   }
 
   private async onConnected(conn: BusConnection): Promise<void> {
@@ -161,6 +198,8 @@ export class StatusIngestService implements OnApplicationBootstrap, OnModuleDest
 
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
+    if (this.checkTimer) clearTimeout(this.checkTimer);
+    await this.checking;
     this.stopSignal.abort();
     this.subscription?.unsubscribe();
     const c = this.consuming;

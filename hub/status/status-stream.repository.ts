@@ -25,9 +25,13 @@ function isNotFound(err: unknown): boolean {
 
 @Injectable()
 export class StatusStreamRepository {
-  /** Creates the stream and the durable consumer when missing (idempotent). */
-  async ensure(conn: BusConnection): Promise<void> {
+  /**
+   * Creates the stream and the durable consumer when missing (idempotent). True when it had to
+   * create either (they were never there, or someone deleted them).
+   */
+  async ensure(conn: BusConnection): Promise<boolean> {
     const { jsm } = conn;
+    let created = false;
     try {
       const info = await jsm.streams.info(STATUS_STREAM);
       if (!info.config.subjects?.includes(STATUS_SUBJECTS)) {
@@ -37,6 +41,7 @@ export class StatusStreamRepository {
       }
     } catch (err) {
       if (!isNotFound(err)) throw err;
+      created = true;
       await jsm.streams.add({
         name: STATUS_STREAM,
         subjects: [STATUS_SUBJECTS],
@@ -51,6 +56,7 @@ export class StatusStreamRepository {
       await jsm.consumers.info(STATUS_STREAM, STATUS_CONSUMER);
     } catch (err) {
       if (!isNotFound(err)) throw err;
+      created = true;
       await jsm.consumers.add(STATUS_STREAM, {
         durable_name: STATUS_CONSUMER,
         ack_policy: AckPolicy.Explicit,
@@ -60,6 +66,7 @@ export class StatusStreamRepository {
         filter_subject: STATUS_SUBJECTS,
       });
     }
+    return created;
   }
 
   /** Pull messages from the durable consumer (the caller iterates and acks). */

@@ -138,4 +138,36 @@ describe('buildStatusView', () => {
     expect(buildStatusView(clusters, snapshot, [], { ...all, assignment: 'later' })).toHaveLength(1);
     expect(buildStatusView(clusters, snapshot, [], { ...all, tenant: 'team-b' })).toHaveLength(0);
   });
+
+  it('reports every assignment of a cluster whose desired set is too large, keeping what is applied', () => {
+    const rows = buildStatusView(
+      clusters,
+      snapshot,
+      [report('c1', 'web')],
+      { tenant: '', cluster: 'c1', assignment: '' },
+      new Map([
+        [
+          'c1',
+          {
+            reason: Reason.DesiredSetTooLarge,
+            message: 'the desired set of cluster "c1" would be 2,000,000 bytes, over the limit',
+          },
+        ],
+      ]),
+    );
+    const web = rows.find((r) => r.assignment === 'web')!;
+    expect(web).toMatchObject({
+      state: AssignmentState.ASSIGNMENT_STATE_FAILED,
+      reason: Reason.DesiredSetTooLarge,
+      appliedRevision: `main@sha1:${SHA1}`,
+      observedGeneration: 2,
+    });
+    expect(web.message).toContain('2,000,000 bytes');
+    expect(findCondition(web.conditions, ConditionType.Ready)).toMatchObject({
+      status: ConditionStatus.False,
+      reason: Reason.DesiredSetTooLarge,
+    });
+    // not in the set at all (unresolved): unchanged
+    expect(rows.find((r) => r.assignment === 'later')!.reason).toBe(Reason.RevisionNotResolved);
+  });
 });

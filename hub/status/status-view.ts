@@ -54,11 +54,16 @@ function pending(
   };
 }
 
+/**
+ * `unpublished`: clusters whose current desired set the hub did not publish (too large for the
+ * bus, or another store owns the bus), with the reason and message for each of their assignments.
+ */
 export function buildStatusView(
   clusters: readonly ClusterIdentity[],
   snapshot: DesiredSnapshot,
   reported: readonly AssignmentStatus[],
   filter: StatusFilter,
+  unpublished: ReadonlyMap<string, { reason: string; message: string }> = new Map(),
 ): AssignmentStatus[] {
   const reports = new Map(reported.filter((r) => matchesFilter(r, filter)).map((r) => [statusKey(r), r]));
   const out: AssignmentStatus[] = [];
@@ -72,6 +77,22 @@ export function buildStatusView(
       const revision = a.source?.revision ?? '';
       const report = reports.get(key);
       reports.delete(key);
+      const notSent = unpublished.get(cluster.name);
+      if (notSent !== undefined) {
+        // the agent never got this set: say so, and keep what the agent reports as applied
+        out.push(
+          pending(cluster.name, a.tenant, a.name, {
+            state: AssignmentState.ASSIGNMENT_STATE_FAILED,
+            reason: notSent.reason,
+            message: notSent.message,
+            desiredRevision: revision,
+            appliedRevision: report?.appliedRevision ?? '',
+            observedGeneration: report?.observedGeneration ?? 0,
+            objects: report?.objects ?? 0,
+          }),
+        );
+        continue;
+      }
       out.push(
         report
           ? { ...report, desiredRevision: revision }

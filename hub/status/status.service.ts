@@ -41,7 +41,7 @@ export class StatusService implements OnModuleDestroy {
       this.store.listClusters(clusterNames),
       this.store.listStatuses(filter, onlyClusters),
     ]);
-    const statuses = buildStatusView(clusters, snapshot, reported, filter);
+    const statuses = buildStatusView(clusters, snapshot, reported, filter, this.desired.unpublished());
     let matching: Cluster[] = clusters;
     if (!filter.cluster && (filter.tenant || filter.assignment)) {
       const used = new Set(statuses.map((s) => s.cluster));

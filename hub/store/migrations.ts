@@ -1,6 +1,9 @@
 // Schema migrations, defined in code and applied by Kysely's Migrator on every start.
 // Append new migrations; never edit one that has shipped.
+import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import type { HubDatabase } from './schema.js';
+import type { SecretBox } from './secret-box.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': {
@@ -202,9 +205,87 @@ export const migrations: Record<string, Migration> = {
   },
 };
 
+/** A repo's stored credentials (sealed, or in clear before 0005_encrypt_repo_credentials). */
+export interface CredentialRow {
+  tenant: string;
+  name: string;
+  username: string | null;
+  password: string | null;
+}
+
+/** Every repo that has credentials. */
+export function credentialRows(db: Kysely<HubDatabase>): Promise<CredentialRow[]> {
+  return db
+    .selectFrom('repos')
+    .select(['tenant', 'name', 'username', 'password'])
+    .where((eb) => eb.or([eb('username', 'is not', null), eb('password', 'is not', null)]))
+    .execute();
+}
+
+/** Rewrites the credentials of these repos with `map` (sealing, opening, re-sealing). */
+export async function rewriteCredentials(
+  db: Kysely<HubDatabase>,
+  rows: readonly CredentialRow[],
+  map: (value: string) => string,
+): Promise<void> {
+  for (const r of rows) {
+    await db
+      .updateTable('repos')
+      .set({
+        username: r.username ? map(r.username) : null,
+        password: r.password ? map(r.password) : null,
+      })
+      .where('tenant', '=', r.tenant)
+      .where('name', '=', r.name)
+      .execute();
+  }
+}
+
+/**
+ * Migrations that need the hub's secret key (they run with the store's SecretBox). Kysely orders
+ * all migrations by name, so these slot in after the plain ones above.
+ */
+export function keyedMigrations(secrets: SecretBox): Record<string, Migration> {
+  return {
+    // Repo credentials were stored in clear up to here: seal every username and password.
+    '0005_encrypt_repo_credentials': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        const typed = db as Kysely<HubDatabase>;
+        await rewriteCredentials(typed, await credentialRows(typed), (v) => secrets.seal(v));
+      },
+      async down(db: Kysely<unknown>): Promise<void> {
+        const typed = db as Kysely<HubDatabase>;
+        await rewriteCredentials(typed, await credentialRows(typed), (v) => secrets.open(v));
+      },
+    },
+    // The store's identity, generated once: the bus records which store owns it (bus-owner.ts).
+    '0006_store_identity': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema
+          .createTable('hub_meta')
+          .addColumn('key', 'text', (c) => c.primaryKey())
+          .addColumn('value', 'text', (c) => c.notNull())
+          .execute();
+        await (db as Kysely<HubDatabase>)
+          .insertInto('hub_meta')
+          .values({ key: STORE_ID_KEY, value: randomUUID() })
+          .execute();
+      },
+      async down(db: Kysely<unknown>): Promise<void> {
+        await db.schema.dropTable('hub_meta').execute();
+      },
+    },
+  };
+}
+
+/** hub_meta key of the store's id. */
+export const STORE_ID_KEY = 'store_id';
+
 /** Serves the in-code migrations to Kysely's Migrator. */
 export class InCodeMigrationProvider implements MigrationProvider {
+  constructor(private readonly secrets: SecretBox) {}
+
   getMigrations(): Promise<Record<string, Migration>> {
-    return Promise.resolve(migrations);
+    return Promise.resolve({ ...migrations, ...keyedMigrations(this.secrets) });
   }
 }

@@ -2,6 +2,7 @@
 import type { Selectable } from 'kysely';
 import type { Assignment, AssignmentStatus, Cluster, Condition, Repo, Tenant } from '../../proto/index.js';
 import { fromJson } from './database.js';
+import type { SecretBox } from './secret-box.js';
 import type {
   AssignmentStatusTable,
   AssignmentsTable,
@@ -22,10 +23,10 @@ export function tenantFromRow(row: Selectable<TenantsTable>): Tenant {
 }
 
 /**
- * A repo as the hub uses it internally. `credentials` is filled only when asked for: API
- * responses go through publicRepo(), which drops it.
+ * A repo as the hub uses it internally. `credentials` is filled (opened with `secrets`) only when
+ * `secrets` is given: API responses go through publicRepo(), which drops it.
  */
-export function repoFromRow(row: Selectable<ReposTable>, withCredentials: boolean): Repo {
+export function repoFromRow(row: Selectable<ReposTable>, secrets?: SecretBox): Repo {
   const hasCredentials = Boolean(row.password || row.username);
   return {
     tenant: row.tenant,
@@ -37,8 +38,11 @@ export function repoFromRow(row: Selectable<ReposTable>, withCredentials: boolea
     commit: row.commit_sha,
     intervalSeconds: Number(row.interval_seconds),
     credentials:
-      withCredentials && hasCredentials
-        ? { username: row.username ?? '', password: row.password ?? '' }
+      secrets && hasCredentials
+        ? {
+            username: row.username ? secrets.open(row.username) : '',
+            password: row.password ? secrets.open(row.password) : '',
+          }
         : undefined,
     revision: row.revision,
     resolvedAtMs: Number(row.resolved_at_ms),

@@ -31,7 +31,10 @@ export interface ReposTable {
   tag: string;
   commit_sha: string;
   interval_seconds: number;
-  /** Basic-auth credentials; never returned by the API and never logged. */
+  /**
+   * Basic-auth credentials, sealed with the hub's secret key (secret-box.ts; migration
+   * 0003_encrypt_repo_credentials); never returned by the API and never logged.
+   */
   username: string | null;
   password: string | null;
   /** Last good revision ("main@sha1:<sha>"), "" until the first successful resolution. */
@@ -116,7 +119,14 @@ export interface AuditLogTable {
   message: Generated<string>;
 }
 
+/** Small facts about the store itself (migration 0006_store_identity): its id. */
+export interface HubMetaTable {
+  key: string;
+  value: string;
+}
+
 export interface HubDatabase {
+  hub_meta: HubMetaTable;
   tenants: TenantsTable;
   tenant_namespaces: TenantNamespacesTable;
   repos: ReposTable;

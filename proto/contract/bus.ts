@@ -7,6 +7,30 @@ import { isDnsLabel } from '../../lib/names.js';
 /** JetStream KV bucket holding one DesiredSet per cluster, keyed by cluster name. */
 export const DESIRED_BUCKET = 'gitfleet-desired';
 
+/**
+ * JetStream KV bucket of the hub's own bookkeeping on the bus (only the hub reads or writes it).
+ * Key BUS_OWNER_KEY records which hub store owns the desired sets: a hub with another (or an
+ * empty) store must not delete or overwrite keys it does not know.
+ */
+export const HUB_BUCKET = 'gitfleet-hub';
+
+/** Key in HUB_BUCKET of the bus's owner: JSON { storeId, claimedAtMs }. */
+export const BUS_OWNER_KEY = 'bus-owner';
+
+/**
+ * NATS's default max_payload (1 MiB). The hub reads the server's actual limit from the connection
+ * and uses this only before it has connected.
+ */
+export const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
+
+/** Bytes of a desired-set message kept free for the KV subject and headers under max_payload. */
+export const DESIRED_SET_HEADROOM = 4096;
+
+/** Largest encoded desired set the hub publishes on a server with this max_payload. */
+export function desiredSetLimit(maxPayload: number): number {
+  return Math.max(0, maxPayload - DESIRED_SET_HEADROOM);
+}
+
 /** JetStream stream that carries agents' StatusReport and Heartbeat messages to the hub. */
 export const STATUS_STREAM = 'GITFLEET_STATUS';
 

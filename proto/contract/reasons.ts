@@ -25,6 +25,16 @@ export const Reason = {
   TenantSetupFailed: 'TenantSetupFailed',
   /** The hub could not resolve the repo's ref to a revision. */
   RevisionNotResolved: 'RevisionNotResolved',
+  /**
+   * The cluster's desired set is larger than the bus can carry (NATS max_payload): the hub did not
+   * publish it, and the cluster keeps running its previous desired set.
+   */
+  DesiredSetTooLarge: 'DesiredSetTooLarge',
+  /**
+   * The hub's store does not own the bus and the bus holds another store's desired set for this
+   * cluster: the hub left it untouched (see `gitfleet hub --adopt-bus`).
+   */
+  BusNotOwned: 'BusNotOwned',
   /** The assignment no longer selects this cluster; its objects were pruned. */
   Deleted: 'Deleted',
 } as const;
