@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { isLogLevel } from '../lib/log.js';
 import { isDnsLabel } from '../lib/names.js';
 import { assertClusterName, DEFAULT_AGENT_NAMESPACE } from '../proto/index.js';
+import { resolveLimits, type SourceLimits } from './limits.js';
 
 export interface AgentConfig {
   /** This cluster's name as registered at the hub (DNS-1123 label). */
@@ -25,9 +26,14 @@ export interface AgentConfig {
   /** Requests in flight to the API server per apply (default 16). */
   applyConcurrency?: number;
   logLevel?: string;
+  /** Bounds on what one revision may hold (agent/limits.ts; defaults DEFAULT_SOURCE_LIMITS). */
+  limits?: Partial<SourceLimits>;
 }
 
-export type ResolvedAgentConfig = Required<Omit<AgentConfig, 'kubeconfigPath'>> & { kubeconfigPath?: string };
+export type ResolvedAgentConfig = Required<Omit<AgentConfig, 'kubeconfigPath' | 'limits'>> & {
+  kubeconfigPath?: string;
+  limits: SourceLimits;
+};
 
 function positive(name: string, v: number | undefined, dflt: number): number {
   const n = v ?? dflt;
@@ -60,5 +66,6 @@ export function resolveAgentConfig(c: AgentConfig): ResolvedAgentConfig {
     concurrency: Math.floor(positive('concurrency', c.concurrency, 4)),
     applyConcurrency: Math.floor(positive('applyConcurrency', c.applyConcurrency, 16)),
     logLevel,
+    limits: resolveLimits(c.limits),
   };
 }

@@ -43,7 +43,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   const applier = new Applier({ discovery: kube.discovery, log, concurrency: cfg.applyConcurrency });
   const inventories = new InventoryStore(agentClient, cfg.namespace);
   const tenants = new TenantOnboarding({ client: agentClient, applier, log, ttlMs: resyncMs });
-  const git = new GitSource({ cacheDir: cfg.cacheDir, log });
+  const git = new GitSource({ cacheDir: cfg.cacheDir, log, maxSourceBytes: cfg.limits.maxSourceBytes });
   const statusPublisher = new StatusPublisher({ cluster: cfg.cluster, log });
   const self: { agent?: Agent } = {};
   const heartbeat = new Heartbeater({
@@ -79,6 +79,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
         previous: (tenant, name) => a.latestStatus(tenant, name),
         log,
         pruneConcurrency: cfg.applyConcurrency,
+        limits: cfg.limits,
       }),
   });
   self.agent = agent;

@@ -7,7 +7,7 @@ import {
   DEFAULT_HUB_ADDRESS,
   DEFAULT_NATS_URL,
 } from '../proto/index.js';
-import { parseDuration } from './parse.js';
+import { parseByteSize, parseCount, parseDuration } from './parse.js';
 
 /** Runs until SIGINT/SIGTERM, then closes `stop` once. */
 function runUntilSignal(stop: () => Promise<void>): Promise<void> {
@@ -63,6 +63,18 @@ export function registerServerCommands(program: Command): void {
     )
     .option('--resync <dur>', 'reconcile everything at least this often', '1m')
     .option('--cache-dir <dir>', 'where fetched sources are cached')
+    .option(
+      '--max-source-bytes <size>',
+      'bytes one fetch of a repository may download and check out (default 64Mi)',
+    )
+    .option('--max-files <n>', 'files and directories under an assignment path (default 2000)')
+    .option('--max-objects <n>', 'Kubernetes objects one revision may render to (default 2000)')
+    .option('--max-document-bytes <size>', 'bytes of one YAML document (default 2Mi)')
+    .option(
+      '--max-rendered-bytes <size>',
+      'bytes (as JSON) of all objects one revision renders to (default 16Mi)',
+    )
+    .option('--max-yaml-aliases <n>', 'YAML alias expansions per document (default 100)')
     .action(
       async (o: {
         cluster: string;
@@ -71,6 +83,12 @@ export function registerServerCommands(program: Command): void {
         namespace: string;
         resync: string;
         cacheDir?: string;
+        maxSourceBytes?: string;
+        maxFiles?: string;
+        maxObjects?: string;
+        maxDocumentBytes?: string;
+        maxRenderedBytes?: string;
+        maxYamlAliases?: string;
       }) => {
         const { startAgent } = await import('../agent/main.js');
         const agent = await startAgent({
@@ -80,9 +98,22 @@ export function registerServerCommands(program: Command): void {
           namespace: o.namespace,
           resyncSeconds: parseDuration(o.resync),
           cacheDir: o.cacheDir,
+          // absent flags keep the agent's defaults (agent/limits.ts), which the help text repeats
+          limits: {
+            maxSourceBytes: optional(o.maxSourceBytes, parseByteSize),
+            maxFiles: optional(o.maxFiles, (v) => parseCount('--max-files', v)),
+            maxObjects: optional(o.maxObjects, (v) => parseCount('--max-objects', v)),
+            maxDocumentBytes: optional(o.maxDocumentBytes, parseByteSize),
+            maxRenderedBytes: optional(o.maxRenderedBytes, parseByteSize),
+            maxYamlAliases: optional(o.maxYamlAliases, (v) => parseCount('--max-yaml-aliases', v)),
+          },
         });
         process.stderr.write(`gitfleet agent for cluster ${o.cluster} running (nats ${o.nats})\n`);
         await runUntilSignal(() => agent.stop());
       },
     );
+}
+
+function optional<T>(value: string | undefined, parse: (v: string) => T): T | undefined {
+  return value === undefined ? undefined : parse(value);
 }
