@@ -348,6 +348,11 @@ describe('limits and hostile input', () => {
       await symlink('../../../../../../etc/passwd', join(root, 'up.yaml'));
       err = await buildFailureAsync(renderPlain({ root, path: 'up.yaml', ...opts }));
       expect(err.message).toMatch(/points outside the repository/);
+      // a link back to a directory it is in
+      await symlink('..', join(root, 'apps', 'loop'));
+      err = await buildFailureAsync(renderPlain({ root, path: 'apps', ...opts }));
+      expect(err.message).toBe('apps/loop: symbolic link loops back to a directory it is in');
+      await rm(join(root, 'apps', 'loop'));
       // links inside the checkout are followed
       await rm(join(root, 'apps', 'passwd.yaml'));
       await symlink('a.yaml', join(root, 'apps', 'b.yml'));

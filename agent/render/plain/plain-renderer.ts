@@ -289,6 +289,12 @@ export async function listManifestFiles(
         const st = await stat(target);
         isDir = st.isDirectory();
         isFile = st.isFile();
+        // a link to a directory it is in would be walked forever
+        if (isDir && inside(target, await realpath(abs))) {
+          throw buildError(
+            `${toPosix(relative(root, child))}: symbolic link loops back to a directory it is in`,
+          );
+        }
       }
       if (isDir) await walk(child);
       else if (isFile && MANIFEST_FILE.test(e.name)) files.push(toPosix(relative(root, child)));
