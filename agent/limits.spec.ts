@@ -1,6 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import { Reason } from '../proto/index.js';
-import { DEFAULT_SOURCE_LIMITS, limitError, resolveLimits } from './limits.js';
+import { DEFAULT_SOURCE_LIMITS, LIMIT_FLAGS, limitError, resolveLimits } from './limits.js';
 
 describe('source limits', () => {
   it('fill in defaults and take given values', () => {
@@ -34,5 +35,15 @@ describe('source limits', () => {
     expect(err.message).toBe(
       'apps/a.yaml: the revision has more objects, more than the limit of 3 (maxObjects; raise it with gitfleet agent --max-objects)',
     );
+  });
+
+  it('are what `gitfleet agent --help` says they are', () => {
+    const launchers = readFileSync(new URL('../cli/launchers.ts', import.meta.url), 'utf8');
+    const size = (n: number) => (n % (1024 * 1024) === 0 ? `${n / (1024 * 1024)}Mi` : String(n));
+    for (const [name, flag] of Object.entries(LIMIT_FLAGS)) {
+      const value = DEFAULT_SOURCE_LIMITS[name as keyof typeof LIMIT_FLAGS];
+      const shown = name.endsWith('Bytes') ? size(value) : String(value);
+      expect(launchers).toMatch(new RegExp(`'${flag} <\\w+>',\\s*'[^']*\\(default ${shown}\\)'`));
+    }
   });
 });
