@@ -34,4 +34,12 @@ describe('agent config', () => {
     );
     expect(roles(['ed\u0000it'])).toThrow('contains a control character');
   });
+
+  it('resolves the source limits, failing fast on bad ones', () => {
+    const c = resolveAgentConfig({ cluster: 'e', natsUrl: 'x', limits: { maxObjects: 10 } });
+    expect(c.limits).toMatchObject({ maxObjects: 10, maxFiles: 2000, maxYamlAliases: 100 });
+    expect(() => resolveAgentConfig({ cluster: 'e', natsUrl: 'x', limits: { maxFiles: 0 } })).toThrow(
+      /limits\.maxFiles \(--max-files\)/,
+    );
+  });
 });

@@ -9,6 +9,7 @@ import {
   DEFAULT_AGENT_NAMESPACE,
   DEFAULT_TENANT_CLUSTER_ROLES,
 } from '../proto/index.js';
+import { resolveLimits, type SourceLimits } from './limits.js';
 
 export interface AgentConfig {
   /** This cluster's name as registered at the hub (DNS-1123 label). */
@@ -35,9 +36,14 @@ export interface AgentConfig {
    * set naming another is refused. Never cluster-admin or system:*.
    */
   tenantClusterRoles?: string[];
+  /** Bounds on what one revision may hold (agent/limits.ts; defaults DEFAULT_SOURCE_LIMITS). */
+  limits?: Partial<SourceLimits>;
 }
 
-export type ResolvedAgentConfig = Required<Omit<AgentConfig, 'kubeconfigPath'>> & { kubeconfigPath?: string };
+export type ResolvedAgentConfig = Required<Omit<AgentConfig, 'kubeconfigPath' | 'limits'>> & {
+  kubeconfigPath?: string;
+  limits: SourceLimits;
+};
 
 function positive(name: string, v: number | undefined, dflt: number): number {
   const n = v ?? dflt;
@@ -76,5 +82,6 @@ export function resolveAgentConfig(c: AgentConfig): ResolvedAgentConfig {
     applyConcurrency: Math.floor(positive('applyConcurrency', c.applyConcurrency, 16)),
     logLevel,
     tenantClusterRoles: [...new Set(tenantClusterRoles)],
+    limits: resolveLimits(c.limits),
   };
 }

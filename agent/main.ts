@@ -49,7 +49,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     ttlMs: resyncMs,
     rules: { agentNamespace: cfg.namespace, clusterRoles: cfg.tenantClusterRoles },
   });
-  const git = new GitSource({ cacheDir: cfg.cacheDir, log });
+  const git = new GitSource({ cacheDir: cfg.cacheDir, log, maxSourceBytes: cfg.limits.maxSourceBytes });
   const statusPublisher = new StatusPublisher({ cluster: cfg.cluster, log });
   const self: { agent?: Agent } = {};
   const heartbeat = new Heartbeater({
@@ -86,6 +86,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
         previous: (tenant, name) => a.latestStatus(tenant, name),
         log,
         pruneConcurrency: cfg.applyConcurrency,
+        limits: cfg.limits,
       }),
   });
   self.agent = agent;

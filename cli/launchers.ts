@@ -9,7 +9,7 @@ import {
   DEFAULT_TENANT_CLUSTER_ROLES,
 } from '../proto/index.js';
 import { scrubSecrets } from '../lib/redact.js';
-import { collect, parseDuration } from './parse.js';
+import { collect, parseByteSize, parseCount, parseDuration } from './parse.js';
 
 /** The start-up line of `gitfleet hub`: URLs without their user info (NATS and store passwords). */
 export function hubStartupLine(address: string, nats: string, db: string, transport = 'plaintext'): string {
@@ -141,6 +141,18 @@ export function registerServerCommands(program: Command): void {
       `a ClusterRole tenants may be bound to on this cluster (repeat for more; default ${DEFAULT_TENANT_CLUSTER_ROLES.join(', ')}; never cluster-admin or system:*)`,
       collect,
     )
+    .option(
+      '--max-source-bytes <size>',
+      'bytes one fetch of a repository may download and check out (default 64Mi)',
+    )
+    .option('--max-files <n>', 'files and directories under an assignment path (default 2000)')
+    .option('--max-objects <n>', 'Kubernetes objects one revision may render to (default 2000)')
+    .option('--max-document-bytes <size>', 'bytes of one YAML document (default 2Mi)')
+    .option(
+      '--max-rendered-bytes <size>',
+      'bytes (as JSON) of all objects one revision renders to (default 16Mi)',
+    )
+    .option('--max-yaml-aliases <n>', 'YAML alias expansions per document (default 100)')
     .action(
       async (o: {
         cluster: string;
@@ -150,6 +162,12 @@ export function registerServerCommands(program: Command): void {
         resync: string;
         cacheDir?: string;
         tenantClusterRole?: string[];
+        maxSourceBytes?: string;
+        maxFiles?: string;
+        maxObjects?: string;
+        maxDocumentBytes?: string;
+        maxRenderedBytes?: string;
+        maxYamlAliases?: string;
       }) => {
         const { startAgent } = await import('../agent/main.js');
         const agent = await startAgent({
@@ -160,9 +178,22 @@ export function registerServerCommands(program: Command): void {
           resyncSeconds: parseDuration(o.resync),
           cacheDir: o.cacheDir,
           tenantClusterRoles: o.tenantClusterRole,
+          // absent flags keep the agent's defaults (agent/limits.ts), which the help text repeats
+          limits: {
+            maxSourceBytes: optional(o.maxSourceBytes, parseByteSize),
+            maxFiles: optional(o.maxFiles, (v) => parseCount('--max-files', v)),
+            maxObjects: optional(o.maxObjects, (v) => parseCount('--max-objects', v)),
+            maxDocumentBytes: optional(o.maxDocumentBytes, parseByteSize),
+            maxRenderedBytes: optional(o.maxRenderedBytes, parseByteSize),
+            maxYamlAliases: optional(o.maxYamlAliases, (v) => parseCount('--max-yaml-aliases', v)),
+          },
         });
         process.stderr.write(agentStartupLine(o.cluster, o.nats));
         await runUntilSignal(() => agent.stop());
       },
     );
+}
+
+function optional<T>(value: string | undefined, parse: (v: string) => T): T | undefined {
+  return value === undefined ? undefined : parse(value);
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { parseDuration, parseLabels } from './parse.js';
+import { parseByteSize, parseCount, parseDuration, parseLabels } from './parse.js';
 
 describe('parseDuration', () => {
   it.each([
@@ -52,5 +52,27 @@ describe('parseLabels (fuzz)', () => {
 
   it('keeps "__proto__" as a key, for the hub to refuse by name', () => {
     expect(Object.keys(parseLabels(['__proto__=x']))).toEqual(['__proto__']);
+  });
+});
+
+describe('parseByteSize', () => {
+  it.each([
+    ['1048576', 1048576],
+    ['512Ki', 512 * 1024],
+    ['64Mi', 64 * 1024 * 1024],
+    ['1Gi', 1024 ** 3],
+    ['2M', 2_000_000],
+  ])('%s → %d bytes', (input, want) => expect(parseByteSize(input)).toBe(want));
+
+  it.each(['', '0', '-1', '1.5Mi', '10Ti', 'lots', '99999999999999999999'])('rejects %j', (input) =>
+    expect(() => parseByteSize(input)).toThrow(/invalid size/),
+  );
+});
+
+describe('parseCount', () => {
+  it('takes positive whole numbers and names the flag otherwise', () => {
+    expect(parseCount('--max-files', '20')).toBe(20);
+    expect(() => parseCount('--max-files', '0')).toThrow(/invalid --max-files "0"/);
+    expect(() => parseCount('--max-files', '2k')).toThrow(/invalid --max-files/);
   });
 });

@@ -1,4 +1,4 @@
-// Flag values the CLI accepts: durations ("90s", "5m", "1h30m") and k=v label lists.
+// Flag values the CLI accepts: durations ("90s", "5m", "1h30m"), byte sizes ("64Mi") and k=v label lists.
 
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600 };
 
@@ -17,6 +17,33 @@ export function parseDuration(value: string): number {
     throw new Error(`invalid duration ${JSON.stringify(value)}: use e.g. 30s, 5m, 1h30m`);
   }
   return total;
+}
+
+/** "64Mi", "2M", "1048576" → bytes; for the --max-*-bytes flags. */
+export function parseByteSize(value: string): number {
+  const m = /^\s*(\d+)\s*(Ki|Mi|Gi|K|M|G)?B?\s*$/.exec(value);
+  const unit: Record<string, number> = {
+    Ki: 1024,
+    Mi: 1024 * 1024,
+    Gi: 1024 * 1024 * 1024,
+    K: 1e3,
+    M: 1e6,
+    G: 1e9,
+  };
+  const n = m ? Number(m[1]) * (m[2] ? unit[m[2]] : 1) : NaN;
+  if (!Number.isSafeInteger(n) || n <= 0) {
+    throw new Error(`invalid size ${JSON.stringify(value).slice(0, 40)}: use bytes or e.g. 512Ki, 64Mi, 1Gi`);
+  }
+  return n;
+}
+
+/** A positive whole number flag value. */
+export function parseCount(flag: string, value: string): number {
+  const n = /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n <= 0) {
+    throw new Error(`invalid ${flag} ${JSON.stringify(value).slice(0, 40)}: use a positive whole number`);
+  }
+  return n;
 }
 
 /** "k=v,k2=v2" (possibly repeated) → map. */

@@ -127,10 +127,39 @@ describe('hasDrifted', () => {
       },
       data: { a: Buffer.from('hello').toString('base64') },
     };
-    // the server records stringData as owned; it never appears in the live object
-    expect(hasDrifted(secret, stored, 'gitfleet')).toBe(true);
+    // the server records stringData as owned though it never appears in the live object: an
+    // unchanged Secret must not be rewritten on every pass
+    expect(hasDrifted(secret, stored, 'gitfleet')).toBe(false);
     stored.metadata.managedFields[0].fieldsV1 = { 'f:data': { 'f:a': {} } } as never;
     expect(hasDrifted(secret, stored, 'gitfleet')).toBe(false);
+  });
+
+  it('sees a changed or removed stringData key, and stringData winning over data', () => {
+    const stored = (data: Record<string, string>, owned: Record<string, unknown>) => ({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: {
+        name: 's',
+        managedFields: [{ manager: 'gitfleet', operation: 'Apply', fieldsType: 'FieldsV1', fieldsV1: owned }],
+      },
+      data,
+    });
+    const b64 = (v: string) => Buffer.from(v).toString('base64');
+    const secret = (stringData: Record<string, string>, data?: Record<string, string>): ManifestObject => ({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 's' },
+      stringData,
+      ...(data ? { data } : {}),
+    });
+    const live = stored({ a: b64('1'), b: b64('2') }, { 'f:stringData': { 'f:a': {}, 'f:b': {} } });
+    expect(hasDrifted(secret({ a: '1', b: '2' }), live, 'gitfleet')).toBe(false);
+    expect(hasDrifted(secret({ a: '1', b: 'changed' }), live, 'gitfleet')).toBe(true);
+    // b left stringData: applying removes it
+    expect(hasDrifted(secret({ a: '1' }), live, 'gitfleet')).toBe(true);
+    // the same key in data and stringData: the API server keeps stringData's value
+    const both = stored({ a: b64('1') }, { 'f:stringData': { 'f:a': {} }, 'f:data': { 'f:a': {} } });
+    expect(hasDrifted(secret({ a: '1' }, { a: b64('old') }), both, 'gitfleet')).toBe(false);
   });
 });
 

@@ -31,7 +31,13 @@ export function hasDrifted(desired: ManifestObject, live: Record<string, unknown
   if (!ours) return true;
   const want = comparable(desired);
   if (!isSubset(want, live)) return true;
-  return !ownedFieldsPresent(ours.fieldsV1 ?? {}, want);
+  // the server stores a Secret's stringData as base64 data, yet records the applied stringData
+  // keys as ours in managedFields (f:stringData): those are owned fields of the desired object too
+  const owned =
+    want === desired || !isPlainObject(desired.stringData)
+      ? want
+      : { ...want, stringData: desired.stringData };
+  return !ownedFieldsPresent(ours.fieldsV1 ?? {}, owned);
 }
 
 /** The desired object as the API server would store it, for comparison. */

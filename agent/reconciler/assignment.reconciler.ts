@@ -20,6 +20,7 @@ import type { InventoryStore } from '../apply/inventory-store.js';
 import { prune, type PruneResult } from '../apply/prune.js';
 import type { Applier, ApplyFailure, ApplyResult, ChangeSetEntry } from '../apply/ssa.js';
 import { ReconcileError, errorMessage } from '../errors.js';
+import type { SourceLimits } from '../limits.js';
 import type { KubeCluster } from '../kube/kube-client.js';
 import { refOf, type ObjectRef } from '../kube/objects.js';
 import { checkTenantPolicy } from '../policy/tenant-policy.js';
@@ -49,6 +50,8 @@ export interface AssignmentReconcilerDeps {
   previous?(tenant: string, name: string): AssignmentStatus | undefined;
   log: Logger;
   pruneConcurrency?: number;
+  /** Bounds on what one revision may hold (default DEFAULT_SOURCE_LIMITS). */
+  limits?: SourceLimits;
   now?: () => number;
 }
 
@@ -226,6 +229,7 @@ export class AssignmentReconciler {
       tenant: a.tenant,
       assignment: a.name,
       scopeOf: (apiVersion, kind) => this.deps.kube.discovery.scopeOf(apiVersion, kind),
+      limits: this.deps.limits,
     });
     p.refs = p.objects.map((o) => refOf(o.object));
   }

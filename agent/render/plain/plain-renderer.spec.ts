@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { Reason } from '../../../proto/index.js';
 import { ReconcileError } from '../../errors.js';
 import type { Scope } from '../../kube/objects.js';
+import { DEFAULT_SOURCE_LIMITS } from '../../limits.js';
 import { finalizeObjects, parseManifests, renderPlain } from './plain-renderer.js';
 
 const cm = (name: string, extra = '') =>
@@ -195,5 +196,173 @@ describe('renderPlain', () => {
     await symlink('/etc', join(root, 'apps', 'etc'));
     const err = await buildFailureAsync(renderPlain({ root, path: 'apps', ...opts }));
     expect(err.message).toContain('apps/etc: symbolic link points outside the repository');
+  });
+});
+
+describe('limits and hostile input', () => {
+  let root: string;
+  const write = async (rel: string, text: string) => {
+    await mkdir(dirname(join(root, rel)), { recursive: true });
+    await writeFile(join(root, rel), text);
+  };
+  const limits = { ...DEFAULT_SOURCE_LIMITS };
+
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'gitfleet-render-'));
+  });
+  afterEach(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('refuses a document over maxDocumentBytes before parsing it, naming file, line and flag', () => {
+    const big = cm('big', `data:\n  blob: "${'x'.repeat(3000)}"\n`);
+    const err = buildFailure(() =>
+      parseManifests('apps/big.yaml', `${cm('small')}---\n${big}`, { ...limits, maxDocumentBytes: 1000 }),
+    );
+    expect(err.stalled).toBe(true);
+    expect(err.message).toMatch(
+      /^apps\/big\.yaml \(the YAML document at line 5\): the document has \d+ bytes, more than the limit of 1000 bytes \(maxDocumentBytes; raise it with gitfleet agent --max-document-bytes\)$/,
+    );
+    expect(err.message).not.toContain('xxx');
+    // the same text within the limit parses
+    expect(parseManifests('apps/big.yaml', `${cm('small')}---\n${big}`)).toHaveLength(2);
+  });
+
+  it('refuses an alias bomb ("billion laughs") naming the limit', () => {
+    const lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+    for (let i = 1; i < 9; i++) {
+      const p = String.fromCharCode(96 + i);
+      const n = String.fromCharCode(97 + i);
+      lines.push(`${n}: &${n} [${Array(9).fill(`*${p}`).join(',')}]`);
+    }
+    const bomb = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: lol\nx:\n${lines.map((l) => `  ${l}`).join('\n')}\n`;
+    const started = Date.now();
+    const err = buildFailure(() => parseManifests('bomb.yaml', bomb));
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(err.message).toBe(
+      'bomb.yaml (document 1): YAML aliases expand to more nodes, more than the limit of 100 (maxYamlAliases; raise it with gitfleet agent --max-yaml-aliases)',
+    );
+  });
+
+  it('refuses duplicate keys naming file, key, line and column', () => {
+    const err = buildFailure(() =>
+      parseManifests('dup.yaml', `${cm('one')}---\n${cm('two', 'data:\n  a: "1"\n  b: "2"\n  a: "3"\n')}`),
+    );
+    expect(err.message).toBe('dup.yaml: duplicate key "a" at line 13, column 3');
+    // a duplicate in a nested mapping, and a duplicate top-level key
+    expect(buildFailure(() => parseManifests('d.yaml', `${cm('x')}metadata:\n  name: y\n`)).message).toBe(
+      'd.yaml: duplicate key "metadata" at line 5, column 1',
+    );
+    // merge keys and equal values under different keys are fine; 1 and "1" are different keys
+    expect(
+      parseManifests('m.yaml', cm('m', 'base: &b {x: 1}\ndata:\n  <<: *b\n  1: a\n  "1": b\n')),
+    ).toHaveLength(1);
+  });
+
+  it('checks duplicate keys in linear time', () => {
+    const keys = Array.from({ length: 40_000 }, (_, i) => `  k${i}: v`).join('\n');
+    const started = Date.now();
+    expect(parseManifests('wide.yaml', cm('wide', `data:\n${keys}\n`))).toHaveLength(1);
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+
+  it('refuses more objects than maxObjects, counting across files and List items', async () => {
+    await write('apps/a.yaml', `${cm('a1')}---\n${cm('a2')}`);
+    await write(
+      'apps/b.yaml',
+      `apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: b1}}\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: b2}}\n`,
+    );
+    expect(
+      await renderPlain({ root, path: 'apps', ...opts, limits: { ...limits, maxObjects: 4 } }),
+    ).toHaveLength(4);
+    const err = await buildFailureAsync(
+      renderPlain({ root, path: 'apps', ...opts, limits: { ...limits, maxObjects: 3 } }),
+    );
+    expect(err.message).toBe(
+      'apps/b.yaml (document 1): the revision has more objects, more than the limit of 3 (maxObjects; raise it with gitfleet agent --max-objects)',
+    );
+  });
+
+  it('refuses more files than maxFiles under the path', async () => {
+    for (let i = 0; i < 5; i++) await write(`apps/f${i}.yaml`, cm(`f${i}`));
+    await write('other/x.yaml', cm('x'));
+    const err = await buildFailureAsync(
+      renderPlain({ root, path: 'apps', ...opts, limits: { ...limits, maxFiles: 4 } }),
+    );
+    expect(err.message).toBe(
+      'apps: the path holds more files and directories, more than the limit of 4 (maxFiles; raise it with gitfleet agent --max-files)',
+    );
+  });
+
+  it('refuses a revision whose objects together exceed maxRenderedBytes', async () => {
+    await write('apps/a.yaml', cm('a', `data:\n  v: "${'y'.repeat(600)}"\n`));
+    await write('apps/b.yaml', cm('b', `data:\n  v: "${'y'.repeat(600)}"\n`));
+    const err = await buildFailureAsync(
+      renderPlain({ root, path: 'apps', ...opts, limits: { ...limits, maxRenderedBytes: 1000 } }),
+    );
+    expect(err.message).toMatch(
+      /^apps\/b\.yaml \(document 1\): the revision renders to more bytes, .*--max-rendered-bytes\)$/,
+    );
+  });
+
+  it('refuses absolute, "..", backslash and control-character paths without reading them', async () => {
+    await write('apps/a.yaml', cm('a'));
+    const cases: Array<[string, RegExp]> = [
+      ['/etc', /^path "\/etc" is absolute; it must be relative to the repo root$/],
+      [root, /is absolute/],
+      ['../etc', /^path "\.\.\/etc" must not contain "\.\."$/],
+      ['apps/../../etc', /must not contain "\.\."/],
+      ['apps\\..\\..', /backslash or a control character/],
+      ['apps\u0000', /backslash or a control character/],
+    ];
+    for (const [path, want] of cases) {
+      const err = await buildFailureAsync(renderPlain({ root, path, ...opts }));
+      expect(err.message).toMatch(want);
+    }
+  });
+
+  it('refuses links to files outside the checkout (/etc/passwd, a token), naming the link not the target', async () => {
+    const secretDir = await mkdtemp(join(tmpdir(), 'gitfleet-token-'));
+    try {
+      await writeFile(
+        join(secretDir, 'token'),
+        'apiVersion: v1\nkind: Secret\nmetadata:\n  name: TOKEN-VALUE\n',
+      );
+      await write('apps/a.yaml', cm('a'));
+      await symlink(join(secretDir, 'token'), join(root, 'apps', 'token.yaml'));
+      let err = await buildFailureAsync(renderPlain({ root, path: 'apps', ...opts }));
+      expect(err.message).toBe(
+        'apps/token.yaml: symbolic link points outside the repository (or nowhere); links must stay inside the checkout',
+      );
+      expect(err.message).not.toContain('TOKEN-VALUE');
+      expect(err.message).not.toContain(secretDir);
+      await rm(join(root, 'apps', 'token.yaml'));
+      await symlink('/etc/passwd', join(root, 'apps', 'passwd.yaml'));
+      err = await buildFailureAsync(renderPlain({ root, path: 'apps', ...opts }));
+      expect(err.message).toMatch(/^apps\/passwd\.yaml: symbolic link points outside/);
+      expect(err.message).not.toMatch(/root:/);
+      // the assignment path itself a link out, and a link through ".."
+      await symlink('/etc', join(root, 'etc'));
+      err = await buildFailureAsync(renderPlain({ root, path: 'etc', ...opts }));
+      expect(err.message).toBe('path "etc" is a symbolic link that points outside the repository');
+      await symlink('../../../../../../etc/passwd', join(root, 'up.yaml'));
+      err = await buildFailureAsync(renderPlain({ root, path: 'up.yaml', ...opts }));
+      expect(err.message).toMatch(/points outside the repository/);
+      // a link back to a directory it is in
+      await symlink('..', join(root, 'apps', 'loop'));
+      err = await buildFailureAsync(renderPlain({ root, path: 'apps', ...opts }));
+      expect(err.message).toBe('apps/loop: symbolic link loops back to a directory it is in');
+      await rm(join(root, 'apps', 'loop'));
+      // links inside the checkout are followed
+      await rm(join(root, 'apps', 'passwd.yaml'));
+      await symlink('a.yaml', join(root, 'apps', 'b.yml'));
+      expect(
+        await renderPlain({ root, path: 'apps', ...opts, targetNamespace: 'x' }).catch(
+          (e: Error) => e.message,
+        ),
+      ).toMatch(/duplicate object ConfigMap x\/a/);
+    } finally {
+      await rm(secretDir, { recursive: true, force: true });
+    }
   });
 });

@@ -2,11 +2,20 @@
 // parsed as multi-document YAML. Objects get the assignment's target namespace when they are
 // namespaced and have none, and gitfleet's ownership labels. Anything malformed is a BuildFailed
 // error naming the file (and the line or document), and nothing of the revision is applied.
+// Reading is bounded (agent/limits.ts): files stay inside the checkout, documents are parsed one
+// at a time (a file's whole syntax tree costs ~40 times its size), and counts and sizes are capped.
 import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join, posix, relative, resolve, sep } from 'node:path';
-import { LineCounter, parseAllDocuments, type Tags } from 'yaml';
-import { LABEL_ASSIGNMENT, LABEL_MANAGED_BY, MANAGED_BY, LABEL_TENANT } from '../../../proto/index.js';
+import { Composer, isScalar, LineCounter, Parser, visit, type Document, type Scalar, type Tags } from 'yaml';
+import {
+  LABEL_ASSIGNMENT,
+  LABEL_MANAGED_BY,
+  MANAGED_BY,
+  LABEL_TENANT,
+  Reason,
+} from '../../../proto/index.js';
 import { buildError } from '../../errors.js';
+import { DEFAULT_SOURCE_LIMITS, limitError, type SourceLimits } from '../../limits.js';
 import { setNativeDefaults } from '../defaults.js';
 import {
   describeRef,
@@ -40,6 +49,8 @@ export interface RenderOptions {
   tenant: string;
   assignment: string;
   scopeOf: ScopeResolver;
+  /** Default DEFAULT_SOURCE_LIMITS. */
+  limits?: SourceLimits;
 }
 
 /** A document as parsed, before namespaces and labels. */
@@ -50,8 +61,10 @@ export interface ParsedObject {
 }
 
 const MANIFEST_FILE = /\.ya?ml$/i;
-/** Larger files are refused rather than read into memory. */
+/** Larger files are refused rather than read into memory (the source limit is usually lower). */
 const MAX_FILE_BYTES = 16 * 1024 * 1024;
+
+type ParseLimits = Pick<SourceLimits, 'maxDocumentBytes' | 'maxObjects' | 'maxYamlAliases'>;
 
 /**
  * YAML 1.1 as kubectl reads it (go-yaml v2): `0644` is octal and `yes`/`on` are booleans; but
@@ -70,39 +83,134 @@ function kubectlTags(tags: Tags): Tags {
   return tags.filter((t) => !dropped(t));
 }
 
-/** Parses one file's text into Kubernetes objects (List kinds expanded). */
-export function parseManifests(file: string, text: string): ParsedObject[] {
+function lineAt(text: string, offset: number): number {
+  let line = 1;
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) line++;
+  return line;
+}
+
+/**
+ * Refuses a document larger than the limit before any of it is parsed. A line starting with
+ * `---` or `...` always ends a YAML document (no scalar may hold one), so this linear scan finds
+ * every document's extent. Sizes are in characters of the text.
+ */
+function checkDocumentSizes(file: string, text: string, max: number): void {
+  if (text.length <= max) return;
+  let start = 0;
+  const check = (end: number) => {
+    if (end - start > max) {
+      throw limitError(
+        Reason.BuildFailed,
+        `${file} (the YAML document at line ${lineAt(text, start)})`,
+        `the document has ${end - start} bytes`,
+        'maxDocumentBytes',
+        max,
+      );
+    }
+  };
+  for (const m of text.matchAll(/^(?:---|\.\.\.)(?=[ \t\r\n]|$)/gm)) {
+    check(m.index);
+    start = m.index;
+  }
+  check(text.length);
+}
+
+/**
+ * The first repeated key of any mapping in the document. yaml's own check (uniqueKeys) compares
+ * every key with every earlier one, quadratic in a mapping's size; this one is linear.
+ */
+function duplicateKey(doc: Document.Parsed): Scalar | undefined {
+  let found: Scalar | undefined;
+  visit(doc, {
+    Map(_, map) {
+      const seen = new Set<string>();
+      for (const { key } of map.items) {
+        if (!isScalar(key)) continue;
+        // YAML 1.1 merge keys may repeat
+        if (key.value === '<<' && !key.type?.startsWith('QUOTE')) continue;
+        const id = `${typeof key.value}:${String(key.value)}`;
+        if (seen.has(id)) {
+          found = key;
+          return visit.BREAK;
+        }
+        seen.add(id);
+      }
+      return undefined;
+    },
+  });
+  return found;
+}
+
+/**
+ * Parses one file's text into Kubernetes objects (List kinds expanded), one document at a time.
+ * `counted` is the number of objects already rendered from earlier files of the revision.
+ */
+export function parseManifests(
+  file: string,
+  text: string,
+  limits: ParseLimits = DEFAULT_SOURCE_LIMITS,
+  counted = 0,
+): ParsedObject[] {
+  checkDocumentSizes(file, text, limits.maxDocumentBytes);
   const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter, version: '1.1', customTags: kubectlTags });
+  const parser = new Parser(lineCounter.addNewLine);
+  const composer = new Composer({ version: '1.1', customTags: kubectlTags, uniqueKeys: false });
   const out: ParsedObject[] = [];
-  // parseAllDocuments returns an EmptyStream (an empty array) for a file without documents
-  const list = Array.isArray(docs) ? docs : [docs];
-  list.forEach((doc, i) => {
-    const document = i + 1;
+  let document = 0;
+  const add = (object: ManifestObject) => {
+    if (counted + out.length >= limits.maxObjects) {
+      throw limitError(
+        Reason.BuildFailed,
+        `${file} (document ${document})`,
+        `the revision has more objects`,
+        'maxObjects',
+        limits.maxObjects,
+      );
+    }
+    out.push({ object, file, document });
+  };
+  const take = (doc: Document.Parsed) => {
+    document++;
     if (doc.errors.length > 0) {
       const e = doc.errors[0];
       const pos = e.linePos?.[0] ?? lineCounter.linePos(e.pos[0]);
       const what = e.message.replace(/ at line \d+, column \d+:[\s\S]*$/, '');
       throw buildError(`${file}: YAML syntax error at line ${pos.line}, column ${pos.col}: ${what}`, e);
     }
+    const dup = duplicateKey(doc);
+    if (dup) {
+      const pos = lineCounter.linePos(dup.range?.[0] ?? 0);
+      const key = JSON.stringify(String(dup.value).slice(0, 100));
+      throw buildError(`${file}: duplicate key ${key} at line ${pos.line}, column ${pos.col}`);
+    }
     let value: unknown;
     try {
-      value = doc.toJS({ maxAliasCount: 100 });
+      value = doc.toJS({ maxAliasCount: limits.maxYamlAliases });
     } catch (err) {
-      throw buildError(`${file} (document ${document}): ${(err as Error).message}`, err);
+      const message = (err as Error).message;
+      if (/alias/i.test(message) && /resource|exhaust|count/i.test(message)) {
+        throw limitError(
+          Reason.BuildFailed,
+          `${file} (document ${document})`,
+          'YAML aliases expand to more nodes',
+          'maxYamlAliases',
+          limits.maxYamlAliases,
+        );
+      }
+      throw buildError(`${file} (document ${document}): ${message}`, err);
     }
     if (value === null || value === undefined) return; // empty document or only comments
     const line = lineCounter.linePos(doc.contents?.range[0] ?? doc.range[0]).line;
     const where = `${file} (document ${document}, line ${line})`;
     if (!isPlainObject(value)) throw buildError(`${where}: not a Kubernetes object (a YAML mapping)`);
     if (isListKind(value)) {
-      (value.items as unknown[]).forEach((item, j) => {
-        out.push({ object: validObject(item, `${where}, item ${j + 1}`), file, document });
-      });
+      (value.items as unknown[]).forEach((item, j) => add(validObject(item, `${where}, item ${j + 1}`)));
     } else {
-      out.push({ object: validObject(value, where), file, document });
+      add(validObject(value, where));
     }
-  });
+  };
+  for (const token of parser.parse(text)) for (const doc of composer.next(token)) take(doc);
+  for (const doc of composer.end()) take(doc);
   return out;
 }
 
@@ -137,26 +245,56 @@ function validObject(value: unknown, where: string): ManifestObject {
   return value as unknown as ManifestObject;
 }
 
-/** Lists manifest files under `dir`, relative to `root`, sorted; dot-entries are skipped. */
-export async function listManifestFiles(root: string, dir: string): Promise<string[]> {
+function inside(realRoot: string, target: string): boolean {
+  return target === realRoot || target.startsWith(realRoot + sep);
+}
+
+/**
+ * Lists manifest files under `dir`, relative to `root`, sorted; dot-entries are skipped. Every
+ * symbolic link must resolve inside the checkout (a link to /etc/passwd or to the agent's
+ * ServiceAccount token would otherwise be read and echoed into status); entries are counted
+ * against maxFiles as the walk goes, so a huge tree is refused without listing all of it.
+ */
+export async function listManifestFiles(
+  root: string,
+  dir: string,
+  maxFiles: number = DEFAULT_SOURCE_LIMITS.maxFiles,
+): Promise<string[]> {
   const realRoot = await realpath(root);
   const files: string[] = [];
+  let entriesSeen = 0;
   const walk = async (abs: string): Promise<void> => {
     const entries = await readdir(abs, { withFileTypes: true });
     for (const e of entries) {
       if (e.name.startsWith('.')) continue;
       const child = join(abs, e.name);
+      if (++entriesSeen > maxFiles) {
+        throw limitError(
+          Reason.BuildFailed,
+          toPosix(relative(root, dir)) || '.',
+          'the path holds more files and directories',
+          'maxFiles',
+          maxFiles,
+        );
+      }
       let isDir = e.isDirectory();
       let isFile = e.isFile();
       if (e.isSymbolicLink()) {
-        // a checkout must not read files outside itself through a link
         const target = await realpath(child).catch(() => undefined);
-        if (!target || !(target === realRoot || target.startsWith(realRoot + sep))) {
-          throw buildError(`${toPosix(relative(root, child))}: symbolic link points outside the repository`);
+        if (!target || !inside(realRoot, target)) {
+          throw buildError(
+            `${toPosix(relative(root, child))}: symbolic link points outside the repository (or nowhere); links must stay inside the checkout`,
+          );
         }
         const st = await stat(target);
         isDir = st.isDirectory();
         isFile = st.isFile();
+        // a link to a directory it is in would be walked forever
+        if (isDir && inside(target, await realpath(abs))) {
+          throw buildError(
+            `${toPosix(relative(root, child))}: symbolic link loops back to a directory it is in`,
+          );
+        }
       }
       if (isDir) await walk(child);
       else if (isFile && MANIFEST_FILE.test(e.name)) files.push(toPosix(relative(root, child)));
@@ -170,28 +308,40 @@ function toPosix(p: string): string {
   return p.split(sep).join(posix.sep);
 }
 
-/** Resolves the assignment path inside the checkout; it may not leave it. */
+/**
+ * Resolves the assignment path inside the checkout. The hub sends a normalized relative path;
+ * the agent checks again (a forged desired set must not read the agent's own disk): no absolute
+ * path, no "..", no backslash or control character, and its real path (after links) inside.
+ */
 async function resolvePath(root: string, path: string): Promise<{ abs: string; isDir: boolean }> {
-  const clean = path.replace(/^\/+/, '') || '.';
-  const abs = resolve(root, clean);
-  const rel = relative(resolve(root), abs);
-  if (rel === '..' || rel.startsWith(`..${sep}`)) {
-    throw buildError(`path ${JSON.stringify(path)} points outside the repository`);
+  const shown = JSON.stringify(path.slice(0, 200));
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f\\]/.test(path)) {
+    throw buildError(`path ${shown} has a backslash or a control character`);
   }
-  const st = await lstat(abs).catch(() => undefined);
-  if (!st) throw buildError(`path ${JSON.stringify(path)} not found in the revision`);
-  const real = await realpath(abs);
+  if (path.startsWith('/'))
+    throw buildError(`path ${shown} is absolute; it must be relative to the repo root`);
+  if (path.split('/').includes('..')) throw buildError(`path ${shown} must not contain ".."`);
+  const abs = resolve(root, path || '.');
   const realRoot = await realpath(root);
-  if (!(real === realRoot || real.startsWith(realRoot + sep))) {
-    throw buildError(`path ${JSON.stringify(path)} points outside the repository`);
+  if (!inside(resolve(root), abs)) throw buildError(`path ${shown} points outside the repository`);
+  const st = await lstat(abs).catch(() => undefined);
+  if (!st) throw buildError(`path ${shown} not found in the revision`);
+  const real = await realpath(abs).catch(() => undefined);
+  if (!real || !inside(realRoot, real)) {
+    throw buildError(`path ${shown} is a symbolic link that points outside the repository`);
   }
-  return { abs, isDir: (await stat(abs)).isDirectory() };
+  return { abs, isDir: (await stat(real)).isDirectory() };
 }
 
 /** Reads and parses every manifest of the assignment path. */
-export async function readManifests(root: string, path: string): Promise<ParsedObject[]> {
+export async function readManifests(
+  root: string,
+  path: string,
+  limits: SourceLimits = DEFAULT_SOURCE_LIMITS,
+): Promise<ParsedObject[]> {
   const { abs, isDir } = await resolvePath(root, path);
-  const files = isDir ? await listManifestFiles(root, abs) : [toPosix(relative(root, abs))];
+  const files = isDir ? await listManifestFiles(root, abs, limits.maxFiles) : [toPosix(relative(root, abs))];
   const out: ParsedObject[] = [];
   for (const file of files) {
     const size = (await stat(join(root, file))).size;
@@ -201,7 +351,7 @@ export async function readManifests(root: string, path: string): Promise<ParsedO
       );
     }
     const text = await readFile(join(root, file), 'utf8');
-    out.push(...parseManifests(file, text));
+    for (const p of parseManifests(file, text, limits, out.length)) out.push(p);
   }
   return out;
 }
@@ -212,8 +362,10 @@ export async function readManifests(root: string, path: string): Promise<ParsedO
  */
 export async function finalizeObjects(
   parsed: ParsedObject[],
-  opts: Pick<RenderOptions, 'targetNamespace' | 'tenant' | 'assignment' | 'scopeOf'>,
+  opts: Pick<RenderOptions, 'targetNamespace' | 'tenant' | 'assignment' | 'scopeOf' | 'limits'>,
 ): Promise<RenderedObject[]> {
+  const maxRenderedBytes = (opts.limits ?? DEFAULT_SOURCE_LIMITS).maxRenderedBytes;
+  let renderedBytes = 0;
   const crdScopes = new Map<string, Scope>();
   for (const { object } of parsed) {
     if (object.kind === 'CustomResourceDefinition' && groupOf(object.apiVersion) === 'apiextensions.k8s.io') {
@@ -244,6 +396,16 @@ export async function finalizeObjects(
       [LABEL_TENANT]: labelValue(opts.tenant),
       [LABEL_ASSIGNMENT]: labelValue(opts.assignment),
     };
+    renderedBytes += JSON.stringify(object).length;
+    if (renderedBytes > maxRenderedBytes) {
+      throw limitError(
+        Reason.BuildFailed,
+        `${p.file} (document ${p.document})`,
+        'the revision renders to more bytes',
+        'maxRenderedBytes',
+        maxRenderedBytes,
+      );
+    }
     const rendered: RenderedObject = { object, file: p.file, document: p.document };
     const key = refKey(refOf(object));
     const dup = seen.get(key);
@@ -260,6 +422,6 @@ export async function finalizeObjects(
 
 /** Renders an assignment path of a checkout into the objects to apply. */
 export async function renderPlain(opts: RenderOptions): Promise<RenderedObject[]> {
-  const parsed = await readManifests(opts.root, opts.path);
+  const parsed = await readManifests(opts.root, opts.path, opts.limits);
   return finalizeObjects(parsed, opts);
 }

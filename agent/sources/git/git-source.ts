@@ -2,10 +2,12 @@
 // commit SHA: a second reconcile of the same commit makes no network call. Fetches by SHA with
 // --depth 1 (protocol v2, or servers that allow reachable SHA-1s in want), falling back to a
 // full fetch. Credentials travel as an HTTP header scoped to the remote's origin, set through the
-// environment (lib/git-env): never in process arguments, logs or error messages.
+// environment (lib/git-env): never in process arguments, logs or error messages. The bytes a
+// fetch may write (pack and checkout) are bounded by maxSourceBytes: git is stopped when the
+// download grows past it, and the revision fails with ArtifactFailed naming the limit.
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Reason, type SourceRef } from '../../../proto/index.js';
 import { basicAuthHeader, gitEnv } from '../../../lib/git-env.js';
@@ -13,6 +15,7 @@ import { checkGitUrl } from '../../../proto/contract/validation.js';
 import type { Logger } from '../../../lib/log.js';
 import { scrubSecrets } from '../../../lib/redact.js';
 import { ReconcileError } from '../../errors.js';
+import { DEFAULT_SOURCE_LIMITS, limitError } from '../../limits.js';
 
 export interface Checkout {
   /** Directory holding the commit's files (no .git). */
@@ -35,6 +38,10 @@ export interface GitSourceOptions {
   git?: string;
   /** Wire protocol version (default 2; 0 for servers whose v2 is broken). */
   protocolVersion?: 0 | 1 | 2;
+  /** Bytes one fetch may write, pack and checkout together (default DEFAULT_SOURCE_LIMITS). */
+  maxSourceBytes?: number;
+  /** How often the size of a download in progress is measured (default 250 ms). */
+  sizeCheckMs?: number;
 }
 
 const COMPLETE = '.gitfleet-complete';
@@ -143,58 +150,86 @@ export class GitSource {
       protocolVersion: this.opts.protocolVersion,
     });
     const started = Date.now();
+    const maxBytes = this.opts.maxSourceBytes ?? DEFAULT_SOURCE_LIMITS.maxSourceBytes;
+    const tooLarge = (bytes: number) =>
+      limitError(
+        Reason.ArtifactFailed,
+        `source ${auth.url}@${commit.slice(0, 12)}`,
+        `the fetched repository has ${bytes > maxBytes ? 'more' : bytes} bytes`,
+        'maxSourceBytes',
+        maxBytes,
+      );
+    // git has no size limit of its own for a fetch: measure the directory while it runs
+    const abort = new AbortController();
+    let oversize: number | undefined;
+    let measuring = false;
+    const watch = setInterval(() => {
+      if (measuring) return;
+      measuring = true;
+      void treeBytes(tmp, maxBytes)
+        .then((n) => {
+          if (n > maxBytes) {
+            oversize = n;
+            abort.abort();
+          }
+        })
+        .catch(() => undefined)
+        .finally(() => (measuring = false));
+    }, this.opts.sizeCheckMs ?? 250);
+    const git = (args: string[]) =>
+      this.git(args, env, auth, abort.signal).catch((err: unknown) => {
+        if (oversize !== undefined) throw tooLarge(oversize);
+        throw err;
+      });
     try {
       await mkdir(tmp);
-      await this.git(['init', '-q', '--', tmp], env, auth);
+      await git(['init', '-q', '--', tmp]);
       try {
         // "--" before the URL in every git call: a URL is never read as an option (--upload-pack=…)
-        await this.git(
-          ['-C', tmp, 'fetch', '-q', '--no-tags', '--depth', '1', '--', auth.url, commit],
-          env,
-          auth,
-        );
+        await git(['-C', tmp, 'fetch', '-q', '--no-tags', '--depth', '1', '--', auth.url, commit]);
       } catch (shallowErr) {
+        if (shallowErr instanceof ReconcileError) throw shallowErr;
         this.opts.log.debug(
           { url: auth.url, err: errText(shallowErr) },
           'shallow fetch by SHA refused, fetching all',
         );
         try {
-          await this.git(
-            [
-              '-C',
-              tmp,
-              'fetch',
-              '-q',
-              '--no-tags',
-              '--',
-              auth.url,
-              '+refs/heads/*:refs/remotes/origin/*',
-              '+refs/tags/*:refs/tags/*',
-            ],
-            env,
-            auth,
-          );
+          await git([
+            '-C',
+            tmp,
+            'fetch',
+            '-q',
+            '--no-tags',
+            '--',
+            auth.url,
+            '+refs/heads/*:refs/remotes/origin/*',
+            '+refs/tags/*:refs/tags/*',
+          ]);
         } catch (fullErr) {
+          if (fullErr instanceof ReconcileError) throw fullErr;
           throw new ReconcileError(Reason.ArtifactFailed, `fetch ${auth.url}: ${errText(fullErr)}`, {
             cause: undefined,
           });
         }
       }
       try {
-        await this.git(['-C', tmp, 'checkout', '-q', '--detach', commit], env, auth);
+        await git(['-C', tmp, 'checkout', '-q', '--detach', commit]);
       } catch (err) {
+        if (err instanceof ReconcileError) throw err;
         throw new ReconcileError(
           Reason.ArtifactFailed,
           `commit ${commit} not found in ${auth.url}: ${errText(err)}`,
         );
       }
-      const head = (await this.git(['-C', tmp, 'rev-parse', 'HEAD'], env, auth)).trim();
+      const head = (await git(['-C', tmp, 'rev-parse', 'HEAD'])).trim();
       if (head !== commit) {
         throw new ReconcileError(
           Reason.ArtifactFailed,
           `checkout of ${auth.url} gave ${head}, want ${commit}`,
         );
       }
+      const bytes = await treeBytes(tmp, maxBytes);
+      if (bytes > maxBytes) throw tooLarge(bytes);
       await rm(join(tmp, '.git'), { recursive: true, force: true });
       await writeFile(join(tmp, COMPLETE), `${commit}\n`);
       try {
@@ -208,6 +243,7 @@ export class GitSource {
       if (err instanceof ReconcileError) throw err;
       throw new ReconcileError(Reason.ArtifactFailed, `fetch ${auth.url}@${commit}: ${errText(err)}`);
     } finally {
+      clearInterval(watch);
       await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
     }
   }
@@ -231,13 +267,13 @@ export class GitSource {
     }
   }
 
-  private git(args: string[], env: NodeJS.ProcessEnv, auth: Auth): Promise<string> {
+  private git(args: string[], env: NodeJS.ProcessEnv, auth: Auth, signal?: AbortSignal): Promise<string> {
     const timeout = this.opts.timeoutMs ?? 120_000;
     return new Promise((resolve, reject) => {
       execFile(
         this.opts.git ?? 'git',
         args,
-        { env, timeout, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024, encoding: 'utf8' },
+        { env, timeout, signal, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024, encoding: 'utf8' },
         (err, stdout, stderr) => {
           if (!err) return resolve(stdout);
           const e = err as NodeJS.ErrnoException & { killed?: boolean; signal?: string };
@@ -254,6 +290,22 @@ export class GitSource {
 
 function errText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** Bytes of the files under `dir` (links not followed); stops counting once past `stopAt`. */
+export async function treeBytes(dir: string, stopAt = Infinity): Promise<number> {
+  let total = 0;
+  const walk = async (d: string): Promise<void> => {
+    const entries = await readdir(d, { withFileTypes: true }).catch(() => []);
+    for (const e of entries) {
+      if (total > stopAt) return;
+      const p = join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else total += (await lstat(p).catch(() => undefined))?.size ?? 0;
+    }
+  };
+  await walk(dir);
+  return total;
 }
 
 async function exists(p: string): Promise<boolean> {

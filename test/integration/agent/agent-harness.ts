@@ -13,7 +13,7 @@ import {
   type DesiredAssignment,
   type DesiredSet,
 } from '../../../proto/index.js';
-import { startAgent, type RunningAgent } from '../../../agent/main.js';
+import { startAgent, type AgentConfig, type RunningAgent } from '../../../agent/main.js';
 import {
   startServers,
   type GitEnv,
@@ -26,7 +26,7 @@ import { HubDouble } from './hub-double.js';
 
 export const CLUSTER = 'edge-1';
 const GIT_USER = 'fleet-bot';
-const GIT_PASSWORD = 'pa55-word-for-tests';
+export const GIT_PASSWORD = 'pa55-word-for-tests';
 const RESYNC_SECONDS = 2;
 
 export const cm = (name: string, value: string, namespace?: string) =>
@@ -126,8 +126,8 @@ export class AgentHarness {
     rmSync(this.cacheDir, { recursive: true, force: true });
   }
 
-  /** Starts the agent (it becomes `agent`). */
-  async startAgent(): Promise<RunningAgent> {
+  /** Starts the agent (it becomes `agent`), with `extra` configuration (e.g. limits). */
+  async startAgent(extra: Partial<AgentConfig> = {}): Promise<RunningAgent> {
     const a = await startAgent({
       cluster: CLUSTER,
       natsUrl: this.nats.url,
@@ -136,6 +136,7 @@ export class AgentHarness {
       resyncSeconds: RESYNC_SECONDS,
       heartbeatSeconds: 1,
       logLevel: process.env.GITFLEET_LOG_LEVEL ?? 'warn',
+      ...extra,
     });
     a.events.on('status', (s) => this.localStatuses.push(s));
     this.agent = a;
@@ -143,9 +144,9 @@ export class AgentHarness {
   }
 
   /** Where most suites start: the hub's bus, the agent, and the repo's head applied as team-a/web. */
-  async startWithHeadApplied(): Promise<void> {
+  async startWithHeadApplied(extra: Partial<AgentConfig> = {}): Promise<void> {
     await this.hub.createBus();
-    await this.startAgent();
+    await this.startAgent(extra);
     const commit = await this.repo.head();
     await this.hub.publish(this.desired(this.web(commit)));
     await this.ready(commit, 0);

@@ -116,6 +116,33 @@ describe('applier', () => {
       'apply Gadget shop/g (from g.yaml): no matches for kind "Gadget" in version "example.com/v1" (is its CustomResourceDefinition installed?)',
     ]);
   });
+
+  it('leaves an unchanged stringData Secret alone: zero writes on the second pass', async () => {
+    const applier = new Applier({ discovery: cluster.discovery, log });
+    const secret = (value: string) => [
+      {
+        object: {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: 'creds', namespace: 'shop' },
+          stringData: { password: value, user: 'bot' },
+          data: { extra: Buffer.from('x').toString('base64') },
+        } as ManifestObject,
+        file: 'secret.yaml',
+      },
+    ];
+    expect((await applier.apply(cluster.asAgent(), secret('one'))).changes[0].action).toBe('created');
+    const writes = await kube.writeRequests(['secrets']);
+    const again = await applier.apply(cluster.asAgent(), secret('one'));
+    expect(again.changes.map((c) => c.action)).toEqual(['unchanged']);
+    expect(await kube.writeRequests(['secrets'])).toBe(writes);
+    // a changed value is still applied
+    expect((await applier.apply(cluster.asAgent(), secret('two'))).changes[0].action).toBe('configured');
+    const live = await cluster
+      .asAgent()
+      .get({ apiVersion: 'v1', kind: 'Secret', namespace: 'shop', name: 'creds' });
+    expect((live?.data as Record<string, string>).password).toBe(Buffer.from('two').toString('base64'));
+  });
 });
 
 describe('git source', () => {
