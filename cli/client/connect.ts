@@ -26,11 +26,6 @@ export function describeHubError(err: unknown, target: HubTarget): Error {
   const address = target.address;
   if (!isServiceError(err)) return err instanceof Error ? err : new Error(String(err));
   const name = GrpcStatus[err.code] ?? String(err.code);
-  if (err.code === GrpcStatus.UNAUTHENTICATED) {
-    return new Error(
-      `${name}: ${err.details || err.message}${target.token ? '' : ' (no token given: pass --token or set GITFLEET_TOKEN)'}`,
-    );
-  }
   if (err.code === GrpcStatus.UNAVAILABLE || err.code === GrpcStatus.DEADLINE_EXCEEDED) {
     const tlsHint =
       target.caFile || target.tls

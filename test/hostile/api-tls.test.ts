@@ -119,6 +119,8 @@ describe('hub API transport', () => {
       cli,
       '--hub',
       hub.address,
+      '--token',
+      adminToken,
       '--ca',
       tls.caCrt,
       'tenant',

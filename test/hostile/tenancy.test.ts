@@ -239,8 +239,8 @@ describe('hostile tenants', () => {
       name,
       repo: 'hostile',
       path,
-      // every tenant here has a namespace of its own name (the forged ones never get this far)
-      targetNamespace: tenant,
+      // the tenant's first namespace (a namespace outside the tenant fails the set's validation)
+      targetNamespace: '',
       source: { ...base.source, url: repo.url },
     };
   };
