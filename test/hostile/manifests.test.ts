@@ -16,6 +16,7 @@ import {
   type DesiredAssignment,
 } from '../../proto/index.js';
 import { AgentHarness, GIT_PASSWORD, WATCHED_RESOURCES, cm } from '../integration/agent/agent-harness.js';
+import { eventually } from '../env/index.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -192,17 +193,25 @@ describe('hostile manifests', () => {
     expect(s.message).toMatch(/^apps\/up\.yaml: symbolic link points outside the repository/);
   });
 
-  it('an assignment path with "..": refused before reading', async () => {
-    const s = await refused({}, { extra: { path: 'apps/../../..' } });
-    expect(s.reason).toBe(Reason.BuildFailed);
-    expect(s.message).toBe('path "apps/../../.." must not contain ".."');
-  });
-
-  it('an absolute assignment path: refused before reading', async () => {
-    const s = await refused({}, { extra: { path: '/etc' } });
-    expect(s.reason).toBe(Reason.BuildFailed);
-    expect(s.message).toBe('path "/etc" is absolute; it must be relative to the repo root');
-  });
+  // the agent checks a desired set's paths before it reads anything (proto/contract/validation.ts):
+  // a set with such a path is refused whole, the last good set stays, the reason goes with the heartbeat
+  it.each([
+    ['with ".."', 'apps/../../..', 'must not contain ".."'],
+    ['that is absolute', '/etc', 'must be relative to the repo root'],
+  ])(
+    'an assignment path %s: the desired set is refused before anything is read',
+    async (_what, path, why) => {
+      const good = h.agent!.desired().generation;
+      const beats = h.hub.heartbeats.length;
+      await h.hub.publish(h.desired(h.web(await h.repo.head(), { path })));
+      const hb = await eventually(() =>
+        h.hub.heartbeats.slice(beats).find((b) => b.desiredSetError.includes('.path')),
+      );
+      expect(hb.desiredSetError).toContain(why);
+      expect(h.agent!.desired().generation).toBe(good);
+      expect(await h.configMap('team-a', 'settings')).toBeDefined();
+    },
+  );
 
   it('a 15 MB manifest: refused by the document limit, the agent stays responsive', async () => {
     const lines: string[] = [];
