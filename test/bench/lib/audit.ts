@@ -2,6 +2,7 @@
 // event per completed request) on the bench's own control plane, attributed to clients by user
 // agent. The agent's HTTP client sends no User-Agent; kubectl, kube-controller-manager and the
 // apiserver's loopback client all name themselves.
+import { KubernetesObjectApi } from '@kubernetes/client-node';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startKube, type KubeEnv } from '../../env/index.js';
@@ -91,8 +92,8 @@ export interface BenchKube {
 /**
  * The test control plane with an audit log, without kube-controller-manager: no Deployment,
  * ReplicaSet or token controllers competing for the 2 cores while gitfleet and kubectl are timed
- * (so tenants bind the bootstrap "cluster-admin" ClusterRole: "admin" is filled by aggregation,
- * which is a controller-manager job).
+ * ("admin" is filled by aggregation, a controller-manager job, so tenants bind BENCH_TENANT_ROLE:
+ * every verb on every resource, bound per namespace like "admin"; tenants may not bind cluster-admin).
  */
 export async function startBenchKube(dir: string): Promise<BenchKube> {
   const policy = join(dir, 'audit-policy.yaml');
@@ -116,5 +117,14 @@ export async function startBenchKube(dir: string): Promise<BenchKube> {
       '--audit-log-maxsize=0',
     ],
   });
+  await KubernetesObjectApi.makeApiClient(kube.kubeConfig()).create({
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRole',
+    metadata: { name: BENCH_TENANT_ROLE },
+    rules: [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }],
+  } as never);
   return { kube, audit: new AuditLog(path) };
 }
+
+/** The ClusterRole bench tenants are bound to in their namespaces (hub and agent allow it). */
+export const BENCH_TENANT_ROLE = 'gitfleet-bench-tenant';

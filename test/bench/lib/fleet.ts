@@ -15,7 +15,7 @@ import {
   type AssignmentStatus,
 } from '../../../proto/index.js';
 import { startGit, startNats, type GitEnv, type KubeEnv, type NatsEnv } from '../../env/index.js';
-import { startBenchKube, type AuditLog } from './audit.js';
+import { BENCH_TENANT_ROLE, startBenchKube, type AuditLog } from './audit.js';
 import { findPid, startAgentProcess, startHubProcess, type AgentProcess, type HubProcess } from './proc.js';
 import type { Progress } from './progress.js';
 import { tempDir, withCleanup, type Cleanup } from './scenario.js';
@@ -106,7 +106,7 @@ export interface SeedOptions {
 
 /**
  * What the one-cluster scenarios start from: a repo "apps" of `files`, one tenant owning it
- * (bound to cluster-admin: without kube-controller-manager nothing aggregates `admin`), and one
+ * (bound to BENCH_TENANT_ROLE: without kube-controller-manager nothing aggregates `admin`), and one
  * cluster. Returns the repo's pinned revision and a tap on the cluster's bus traffic.
  */
 export async function seedOneCluster(
@@ -116,7 +116,7 @@ export async function seedOneCluster(
   const api = fleet.hub.client;
   const repo = await fleet.git.createRepo('apps', o.files);
   await api.tenants.createTenant({
-    tenant: { name: o.tenant, namespaces: o.namespaces, clusterRole: 'cluster-admin' },
+    tenant: { name: o.tenant, namespaces: o.namespaces, clusterRole: BENCH_TENANT_ROLE },
   });
   const { revision } = await api.repos.createRepo({
     repo: {
@@ -149,7 +149,7 @@ export async function startFleet(cleanup: Cleanup, progress: Progress): Promise<
       return g;
     }),
   ]);
-  const hub = await startHubProcess({ natsUrl: nats.url, dir });
+  const hub = await startHubProcess({ natsUrl: nats.url, dir, tenantClusterRoles: [BENCH_TENANT_ROLE] });
   cleanup.add('hub', () => hub.stop());
   const bus = await connect({ servers: [nats.url], name: 'bench-tap' });
   cleanup.add('bench connection', () => bus.close());
@@ -186,6 +186,7 @@ export async function startFleet(cleanup: Cleanup, progress: Progress): Promise<
         kubeconfigPath: bk.kube.kubeconfigPath,
         dir,
         resync: opts.resync,
+        tenantClusterRoles: [BENCH_TENANT_ROLE],
       });
       cleanup.add(`agent ${cluster}`, () => agent.stop());
       await waitUntil(`agent ${cluster} connected`, () => t.heartbeats > 0 || !agent.proc.alive(), {

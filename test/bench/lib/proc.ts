@@ -8,6 +8,7 @@ import { spawnServer, type ServerProcess } from '../../env/process.js';
 import { freePort } from '../../env/index.js';
 import { createHubClient, type HubClient } from '../../../cli/client/hub-client.js';
 import { newToken } from '../../../hub/auth/token.js';
+import { DEFAULT_TENANT_CLUSTER_ROLES } from '../../../proto/index.js';
 import { REPO_ROOT } from './report.js';
 import { WaitAborted, waitUntilAsync } from './wait.js';
 
@@ -164,6 +165,8 @@ export async function startHubProcess(opts: {
   natsUrl: string;
   dir: string;
   logLevel?: string;
+  /** ClusterRoles tenants may be bound to besides the defaults (--tenant-cluster-role). */
+  tenantClusterRoles?: string[];
   deadlineMs?: number;
 }): Promise<HubProcess> {
   const address = `127.0.0.1:${await freePort()}`;
@@ -187,6 +190,7 @@ export async function startHubProcess(opts: {
       join(opts.dir, 'hub.db'),
       '--admin-token-file',
       tokenFile,
+      ...roleFlags(opts.tenantClusterRoles),
     ],
     join(opts.dir, 'hub.log'),
     { ...process.env, GITFLEET_LOG_LEVEL: opts.logLevel ?? 'info' },
@@ -228,6 +232,7 @@ export function startAgentProcess(opts: {
   dir: string;
   resync?: string;
   logLevel?: string;
+  tenantClusterRoles?: string[];
 }): AgentProcess {
   const proc = spawnServer(
     `gitfleet-agent-${opts.cluster}`,
@@ -247,9 +252,16 @@ export function startAgentProcess(opts: {
       opts.resync ?? '10m',
       '--cache-dir',
       join(opts.dir, `agent-cache-${opts.cluster}`),
+      ...roleFlags(opts.tenantClusterRoles),
     ],
     join(opts.dir, `agent-${opts.cluster}.log`),
     { ...process.env, GITFLEET_LOG_LEVEL: opts.logLevel ?? 'info' },
   );
   return { proc, stop: () => proc.stop(15_000) };
+}
+
+/** --tenant-cluster-role flags: the defaults (admin, edit, view) plus `extra`. */
+function roleFlags(extra: string[] | undefined): string[] {
+  if (!extra?.length) return [];
+  return [...DEFAULT_TENANT_CLUSTER_ROLES, ...extra].flatMap((r) => ['--tenant-cluster-role', r]);
 }

@@ -5,6 +5,7 @@
 // counted on the API server's side (audit log), and the time of the pass.
 import { join } from 'node:path';
 import { fmtCpu, fmtInt, fmtMiB, fmtMs, ratio, type ResultRow } from '../lib/report.js';
+import { BENCH_TENANT_ROLE } from '../lib/audit.js';
 import { withFleet, kubectl } from '../lib/fleet.js';
 import { mixedObjects, writeFiles } from '../../fixtures/manifests.js';
 import { CpuWindow, readProc } from '../lib/proc.js';
@@ -44,7 +45,7 @@ export const apply: Scenario = {
       );
 
       await api.tenants.createTenant({
-        tenant: { name: TENANT, namespaces: [NAMESPACE], clusterRole: 'cluster-admin' },
+        tenant: { name: TENANT, namespaces: [NAMESPACE], clusterRole: BENCH_TENANT_ROLE },
       });
       const created = await api.repos.createRepo({
         repo: { tenant: TENANT, name: 'apply', url: repo.url, branch: 'main' },

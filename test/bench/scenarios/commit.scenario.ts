@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import type { AssignmentStatus } from '../../../proto/index.js';
+import { BENCH_TENANT_ROLE } from '../lib/audit.js';
 import { withFleet, kubectl, READY } from '../lib/fleet.js';
 import { configMapYaml, deploymentYaml, serviceYaml } from '../../fixtures/manifests.js';
 import { fmtMs, ratio, type ResultRow } from '../lib/report.js';
@@ -48,7 +49,7 @@ export const commit: Scenario = {
       const repo = await fleet.git.createRepo('app', appFiles(0));
       const kubectlCache = join(fleet.dir, 'kubectl-cache');
       await api.tenants.createTenant({
-        tenant: { name: TENANT, namespaces: [NAMESPACE], clusterRole: 'cluster-admin' },
+        tenant: { name: TENANT, namespaces: [NAMESPACE], clusterRole: BENCH_TENANT_ROLE },
       });
       // an hour: only ResolveRepo announces commits here
       await api.repos.createRepo({
