@@ -1,6 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
 import { DesiredSet } from '../../proto/index.js';
-import { buildSnapshot, computeDesiredSet, hashDesiredSet } from './desired-set.js';
+import {
+  buildSnapshot,
+  computeDesiredSet,
+  desiredSetSize,
+  desiredSetSizer,
+  desiredSetUpperBound,
+  hashDesiredSet,
+} from './desired-set.js';
 import { assignment, repo, SHA1, SHA2, tenant } from '../../test/fixtures/hub-records.js';
 
 const prod = { name: 'prod-1', labels: { env: 'prod' } };
@@ -101,5 +108,29 @@ describe('hashDesiredSet', () => {
 
   it('changes with the content', () => {
     expect(hashDesiredSet(set)).not.toBe(hashDesiredSet({ ...set, tenants: [] }));
+  });
+});
+
+describe('desiredSetSizer', () => {
+  it('gives every cluster the size of its own encoded set, encoding one set per selection', () => {
+    const snap = buildSnapshot(
+      [tenant('team-a')],
+      [repo('team-a', 'apps')],
+      [
+        assignment('team-a', 'web', { repo: 'apps', selector: { env: 'prod' } }),
+        assignment('team-a', 'db', { repo: 'apps', clusters: ['c', 'a-much-longer-cluster-name'] }),
+      ],
+    );
+    const size = desiredSetSizer(snap);
+    const clusters: Array<{ name: string; labels: Record<string, string> }> = [
+      { name: 'c', labels: { env: 'prod' } },
+      { name: 'prod-eu-west-1', labels: { env: 'prod' } },
+      { name: 'a-much-longer-cluster-name', labels: { env: 'prod' } },
+      { name: 'x', labels: {} },
+    ];
+    for (const cluster of clusters) {
+      expect(size(cluster)).toBe(desiredSetSize(computeDesiredSet(cluster, snap).set));
+      expect(size(cluster)).toBeLessThanOrEqual(desiredSetUpperBound(snap));
+    }
   });
 });

@@ -113,14 +113,54 @@ export function computeDesiredSet(cluster: ClusterIdentity, snapshot: DesiredSna
 
 /** sha256 of the set's content, ignoring generation and publishedAtMs. */
 export function hashDesiredSet(set: DesiredSet): string {
+  return measureDesiredSet(set).hash;
+}
+
+/** The set's content hash and its size on the bus, from one encoding. */
+export function measureDesiredSet(set: DesiredSet): { hash: string; size: number } {
   const bytes = DesiredSet.encode({ ...set, generation: 0, publishedAtMs: 0 }).finish();
-  return createHash('sha256').update(bytes).digest('hex');
+  return { hash: createHash('sha256').update(bytes).digest('hex'), size: bytes.length + GENERATION_BYTES };
+}
+
+/** Room for the generation and publishedAtMs the projection and the publisher fill in (two varints of at most 10 bytes and their tags). */
+const GENERATION_BYTES = 24;
+
+/** Bytes of the set as published: its encoding plus GENERATION_BYTES. */
+export function desiredSetSize(set: DesiredSet): number {
+  return DesiredSet.encode({ ...set, generation: 0, publishedAtMs: 0 }).finish().length + GENERATION_BYTES;
 }
 
 /**
- * Bytes of the set as published: its encoding, plus room for the generation and publishedAtMs
- * the projection and the publisher fill in (two varints of at most 10 bytes and their tags).
+ * desiredSetSize of a cluster's set in `snapshot`, memoized by the assignments that select it:
+ * sets of the same selection differ only in the cluster's name.
  */
-export function desiredSetSize(set: DesiredSet): number {
-  return DesiredSet.encode({ ...set, generation: 0, publishedAtMs: 0 }).finish().length + 24;
+export function desiredSetSizer(snapshot: DesiredSnapshot): (cluster: ClusterIdentity) => number {
+  const bySelection = new Map<string, number>();
+  return (cluster) => {
+    const selection = snapshot.assignments
+      .filter((a) => assignmentSelects(a, cluster))
+      .map((a) => `${a.tenant}/${a.name}`)
+      .join(',');
+    let unnamed = bySelection.get(selection);
+    if (unnamed === undefined) {
+      unnamed = desiredSetSize(computeDesiredSet(cluster, snapshot).set) - Buffer.byteLength(cluster.name);
+      bySelection.set(selection, unnamed);
+    }
+    return unnamed + Buffer.byteLength(cluster.name);
+  };
+}
+
+/**
+ * An upper bound of any cluster's desired-set size in `snapshot`: the size of a set that holds
+ * every resolved assignment and every tenant, for a cluster with the longest possible name. When
+ * it is under a limit, no cluster's set can be over it.
+ */
+export function desiredSetUpperBound(snapshot: DesiredSnapshot): number {
+  const assignments: DesiredAssignment[] = [];
+  for (const a of snapshot.assignments) {
+    const repo = snapshot.repos.get(repoKey(a.tenant, a.repo));
+    if (repo?.revision) assignments.push(desiredAssignment(a, repo));
+  }
+  const tenants = [...snapshot.tenants.values()].map(tenantIdentity);
+  return desiredSetSize({ cluster: 'x'.repeat(63), generation: 0, tenants, assignments, publishedAtMs: 0 });
 }

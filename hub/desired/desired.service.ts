@@ -18,8 +18,9 @@ import { DesiredPublisher } from './desired-publisher.js';
 import {
   buildSnapshot,
   computeDesiredSet,
-  desiredSetSize,
-  hashDesiredSet,
+  desiredSetSizer,
+  desiredSetUpperBound,
+  measureDesiredSet,
   type ComputedDesiredSet,
   type DesiredSnapshot,
 } from './desired-set.js';
@@ -241,11 +242,18 @@ export class DesiredService implements OnApplicationBootstrap, OnModuleDestroy {
     );
     const maxPayload = this.bus.maxPayload;
     const limit = desiredSetLimit(maxPayload);
+    // the common case, without loading a cluster: even a set holding everything would fit
+    if (desiredSetUpperBound(after) <= limit) return;
+    // Clusters that run the same assignments have sets that differ only in the cluster's name:
+    // encode one set per selection and adjust by the name's length (a name is at most 63 bytes,
+    // so its length prefix is one byte), instead of encoding every cluster's set.
+    const sizeAfter = desiredSetSizer(after);
+    const sizeBefore = desiredSetSizer(snapshot);
     for (const cluster of await this.repo.loadClusters()) {
       if (!assignmentSelects(next, cluster)) continue;
-      const size = desiredSetSize(computeDesiredSet(cluster, after).set);
+      const size = sizeAfter(cluster);
       if (size <= limit) continue;
-      const before = desiredSetSize(computeDesiredSet(cluster, snapshot).set);
+      const before = sizeBefore(cluster);
       if (current && size <= before) continue; // a change that does not grow it is fine
       throw new FailedPreconditionError(
         `assignment ${JSON.stringify(scoped(next.tenant, next.name))} would make the desired set of cluster ` +
@@ -340,7 +348,7 @@ export class DesiredService implements OnApplicationBootstrap, OnModuleDestroy {
       for (const cluster of batch) {
         const computed = computeDesiredSet(cluster, snapshot);
         // never claim what the bus cannot carry: no new generation, nothing queued, status says why
-        const size = desiredSetSize(computed.set);
+        const { size, hash } = measureDesiredSet(computed.set);
         if (size > limit) {
           const before = this.oversized.get(cluster.name);
           if (before?.size !== size || before.limit !== limit) {
@@ -355,7 +363,6 @@ export class DesiredService implements OnApplicationBootstrap, OnModuleDestroy {
           continue;
         }
         if (this.oversized.delete(cluster.name)) changed.push(cluster.name);
-        const hash = hashDesiredSet(computed.set);
         if (hash !== cluster.desiredHash) {
           const generation = cluster.desiredGeneration + 1;
           updates.push({ name: cluster.name, generation, hash });
