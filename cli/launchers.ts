@@ -82,11 +82,28 @@ export function registerServerCommands(program: Command): void {
       'take ownership of a bus that another (or an empty) store owns: reconcile its desired sets to this store, deleting what this store does not know',
       false,
     )
+    .option(
+      '--nats-creds <file>',
+      "the hub's NATS credentials (`gitfleet bus init` writes hub.creds); without them the bus is not authenticated (env GITFLEET_NATS_CREDS)",
+      process.env.GITFLEET_NATS_CREDS,
+    )
+    .option(
+      '--bus-keys <file>',
+      "what the hub signs agents' bus credentials with (default: bus-keys.json beside --nats-creds)",
+    )
+    .option(
+      '--agent-nats <url>',
+      'NATS URL(s) the hub gives joining agents (default: --nats; e.g. an address reachable from the clusters)',
+      process.env.GITFLEET_AGENT_NATS,
+    )
     .action(
       async (o: {
         listen: string;
         nats: string;
         db: string;
+        natsCreds?: string;
+        busKeys?: string;
+        agentNats?: string;
         tlsCert?: string;
         tlsKey?: string;
         insecure?: boolean;
@@ -109,6 +126,9 @@ export function registerServerCommands(program: Command): void {
           secretKeyFile: o.secretKeyFile,
           oldSecretKeyFile: o.oldSecretKeyFile,
           adoptBus: o.adoptBus,
+          natsCredsFile: o.natsCreds,
+          busKeysFile: o.busKeys,
+          agentNatsUrl: o.agentNats,
         });
         process.stderr.write(hubStartupLine(hub.address, o.nats, o.db, o.tlsCert ? 'TLS' : 'plaintext'));
         await runUntilSignal(() => hub.close());

@@ -11,6 +11,8 @@ import { HubModule } from './hub.module.js';
 
 export type { HubConfig } from './config/hub-config.js';
 export { ConfigError } from './config/hub-config.js';
+/** `gitfleet bus init`: the bus's keys and server configuration. */
+export { initBus, BusKeysError, type BusInitOptions, type BusInitResult } from './bus/bus-keys.js';
 
 export interface RunningHub {
   /** "host:port" the gRPC API listens on (the picked port when the config said 0). */

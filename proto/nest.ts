@@ -10,6 +10,7 @@ export {
   STATUS_SERVICE_NAME,
   TOKEN_SERVICE_NAME,
   AUDIT_SERVICE_NAME,
+  JOIN_SERVICE_NAME,
   TenantServiceControllerMethods,
   RepoServiceControllerMethods,
   ClusterServiceControllerMethods,
@@ -17,6 +18,7 @@ export {
   StatusServiceControllerMethods,
   TokenServiceControllerMethods,
   AuditServiceControllerMethods,
+  JoinServiceControllerMethods,
   type TenantServiceController,
   type RepoServiceController,
   type ClusterServiceController,
@@ -24,4 +26,5 @@ export {
   type StatusServiceController,
   type TokenServiceController,
   type AuditServiceController,
+  type JoinServiceController,
 } from './gen/nest/gitfleet/v1/api.js';

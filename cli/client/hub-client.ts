@@ -23,6 +23,11 @@ import {
   TokenServiceService,
   ClusterServiceClient,
   ClusterServiceService,
+  CreateJoinTokenRequest,
+  JoinRequest,
+  JoinServiceClient,
+  JoinServiceService,
+  RevokeClusterRequest,
   CreateAssignmentRequest,
   CreateClusterRequest,
   CreateRepoRequest,
@@ -94,6 +99,8 @@ export interface HubClient {
   };
   tokens: UnaryClient<typeof TokenServiceService>;
   audit: UnaryClient<typeof AuditServiceService>;
+  /** What an agent calls with a join token (no bearer token needed). */
+  join: UnaryClient<typeof JoinServiceService>;
   close(): void;
 }
 
@@ -141,6 +148,7 @@ export function createHubClient(address: string, opts: HubClientOptions = {}): H
   const status = new StatusServiceClient(address, creds);
   const tokens = make(TokenServiceClient);
   const audit = make(AuditServiceClient);
+  const join = make(JoinServiceClient);
   const m = <T>(fns: MessageFns<T>): MessageFns<never> => fns as unknown as MessageFns<never>;
   // the bearer token on every call (plaintext only reaches a hub on loopback: see parseTls)
   const metadata = (): Metadata => {
@@ -185,6 +193,8 @@ export function createHubClient(address: string, opts: HubClientOptions = {}): H
         listClusters: m(ListClustersRequest),
         updateCluster: m(UpdateClusterRequest),
         deleteCluster: m(DeleteClusterRequest),
+        createJoinToken: m(CreateJoinTokenRequest),
+        revokeCluster: m(RevokeClusterRequest),
       },
       deadlineMs,
       metadata,
@@ -218,8 +228,9 @@ export function createHubClient(address: string, opts: HubClientOptions = {}): H
       metadata,
     ),
     audit: unaryClient(audit, AuditServiceService, { listAudit: m(ListAuditRequest) }, deadlineMs, metadata),
+    join: unaryClient(join, JoinServiceService, { join: m(JoinRequest) }, deadlineMs, metadata),
     close(): void {
-      for (const c of [tenants, repos, clusters, assignments, status, tokens, audit]) c.close();
+      for (const c of [tenants, repos, clusters, assignments, status, tokens, audit, join]) c.close();
     },
   };
 }

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { registerAssignment } from './assignment.js';
 import { registerAudit } from './audit.js';
+import { registerBus } from './bus.js';
 import { registerCluster } from './cluster.js';
 import { registerRepo } from './repo.js';
 import { registerStatus } from './status.js';
@@ -16,4 +17,5 @@ export function registerClientCommands(program: Command): void {
   registerStatus(program);
   registerToken(program);
   registerAudit(program);
+  registerBus(program);
 }

@@ -13,7 +13,7 @@ import { status as GrpcStatus, type Metadata } from '@grpc/grpc-js';
 import { defer, map, mergeMap, tap, type Observable } from 'rxjs';
 import type { ListTenantsResponse } from '../../proto/api.js';
 import { toGrpcError } from '../common/grpc-exception.filter.js';
-import { authorize, isMutation, visibleTenants } from './access.js';
+import { authorize, isMutation, isPublicMethod, publicActor, visibleTenants } from './access.js';
 import { AccessService } from './access.service.js';
 import { describePrincipal, type Principal } from './token.js';
 
@@ -24,6 +24,8 @@ export function auditTarget(method: string, req: Record<string, unknown>): strin
   const s = (v: unknown) => (typeof v === 'string' ? v : '');
   const obj = (k: string) =>
     req[k] && typeof req[k] === 'object' ? (req[k] as Record<string, unknown>) : undefined;
+  if (method === 'Join' || method === 'CreateJoinToken')
+    return `cluster ${s(req.cluster)}`.slice(0, MAX_TARGET);
   const noun = /(Tenant|Repo|Cluster|Assignment|Token)$/.exec(method)?.[1]?.toLowerCase() ?? method;
   const body = obj(noun);
   let id: string;
@@ -59,7 +61,11 @@ export class AccessInterceptor implements NestInterceptor {
       audited
         ? this.access.audit({
             atMs: Date.now(),
-            actor: principal ? describePrincipal(principal) : 'anonymous',
+            actor: principal
+              ? describePrincipal(principal)
+              : isPublicMethod(method)
+                ? publicActor(request)
+                : 'anonymous',
             method: rpcName,
             target: auditTarget(rpcName, request),
             outcome,
@@ -68,6 +74,8 @@ export class AccessInterceptor implements NestInterceptor {
         : Promise.resolve();
 
     return defer(async () => {
+      // a public method's request carries its own credential, which its service checks
+      if (isPublicMethod(method)) return;
       try {
         principal = await this.access.authenticate(typeof header === 'string' ? header : undefined);
         authorize(principal, method, request);

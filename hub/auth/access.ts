@@ -3,7 +3,7 @@
 // tenant token sees one tenant: requests naming another tenant are refused, list and status
 // filters are pinned to its tenant, and a tenant listing tenants sees only its own.
 import { PermissionDeniedError } from '../common/errors.js';
-import type { Principal } from './token.js';
+import { tokenId, type Principal } from './token.js';
 
 /** How a non-admin role reaches a method. */
 type Rule =
@@ -79,5 +79,21 @@ export function visibleTenants<T extends { name: string }>(p: Principal, tenants
 
 /** Methods that change something: these are audited. */
 export function isMutation(method: string): boolean {
-  return /^(create|update|delete|resolve|revoke)/.test(method);
+  return /^(create|update|delete|resolve|revoke|join)/.test(method);
+}
+
+/**
+ * Methods called without a bearer token because the request carries its own credential, checked
+ * by the service: an agent's join (a one-time join token). Nothing else is public.
+ */
+const PUBLIC_METHODS = new Set(['join']);
+
+export function isPublicMethod(method: string): boolean {
+  return PUBLIC_METHODS.has(method);
+}
+
+/** Who made a public call, for the audit log: "join token <id>" (the id only, never the secret). */
+export function publicActor(request: Record<string, unknown>): string {
+  const id = tokenId(request.token as string, 'gfj');
+  return id ? `join token ${id}` : 'anonymous';
 }

@@ -17,7 +17,13 @@ export interface Principal {
   tenant: string;
 }
 
-const TOKEN = /^gft_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
+/** Token kinds by prefix: API bearer tokens, and agents' one-time join tokens. */
+export type TokenPrefix = 'gft' | 'gfj';
+
+const TOKEN: Record<TokenPrefix, RegExp> = {
+  gft: /^gft_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/,
+  gfj: /^gfj_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/,
+};
 
 export interface NewToken {
   id: string;
@@ -30,15 +36,15 @@ export function hashSecret(secret: string): string {
   return createHash('sha256').update(secret).digest('hex');
 }
 
-export function newToken(): NewToken {
+export function newToken(prefix: TokenPrefix = 'gft'): NewToken {
   const id = randomBytes(8).toString('hex');
-  const secret = `gft_${id}_${randomBytes(32).toString('base64url')}`;
+  const secret = `${prefix}_${id}_${randomBytes(32).toString('base64url')}`;
   return { id, secret, hash: hashSecret(secret) };
 }
 
 /** The id of a well-formed token, or undefined (never echoes the token). */
-export function tokenId(secret: string): string | undefined {
-  return TOKEN.exec(secret)?.[1];
+export function tokenId(secret: string, prefix: TokenPrefix = 'gft'): string | undefined {
+  return typeof secret === 'string' ? TOKEN[prefix].exec(secret)?.[1] : undefined;
 }
 
 /** Constant-time comparison of a presented token with a stored hash. */

@@ -3,7 +3,7 @@
 // on the first connection and on every reconnect, which is when users (desired-set publisher,
 // status ingest) re-ensure their streams and re-project: the bus may have lost state.
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import type { NatsConnection } from '@nats-io/transport-node';
+import { credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { ReplaySubject, type Observable } from 'rxjs';
 import { DEFAULT_MAX_PAYLOAD } from '../../proto/index.js';
@@ -33,7 +33,13 @@ export class BusService implements OnModuleInit, BeforeApplicationShutdown {
   constructor(@Inject(HUB_CONFIG) config: ResolvedHubConfig, @Inject(HUB_LOGGER) log: Logger) {
     this.connector = new NatsConnector({
       servers: config.natsServers,
-      options: { name: 'gitfleet-hub', ...NATS_RECONNECT_OPTIONS },
+      options: {
+        name: 'gitfleet-hub',
+        ...NATS_RECONNECT_OPTIONS,
+        ...(config.busAuth && {
+          authenticator: credsAuthenticator(new TextEncoder().encode(config.busAuth.creds)),
+        }),
+      },
       log: log.child({ module: 'bus' }),
       maxRetryDelayMs: 10_000,
       drainTimeoutMs: 5_000,

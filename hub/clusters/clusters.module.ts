@@ -1,13 +1,15 @@
 import { Module } from '@nestjs/common';
 import { DesiredModule } from '../desired/desired.module.js';
-import { ClustersController } from './clusters.controller.js';
+import { ClustersController, JoinController } from './clusters.controller.js';
 import { ClustersRepository } from './clusters.repository.js';
 import { ClustersService } from './clusters.service.js';
+import { JoinTokensRepository } from './join-tokens.repository.js';
+import { JoinService } from './join.service.js';
 
 @Module({
   imports: [DesiredModule],
-  controllers: [ClustersController],
-  providers: [ClustersRepository, ClustersService],
+  controllers: [ClustersController, JoinController],
+  providers: [ClustersRepository, ClustersService, JoinTokensRepository, JoinService],
   exports: [ClustersService],
 })
 export class ClustersModule {}

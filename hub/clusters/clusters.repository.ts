@@ -20,6 +20,9 @@ export class ClustersRepository {
         desired_hash: '',
         observed_generation: 0,
         created_at_ms: cluster.createdAtMs,
+        agent_public_key: '',
+        joined_at_ms: 0,
+        desired_set_error: '',
       })
       .execute();
   }

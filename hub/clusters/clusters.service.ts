@@ -9,6 +9,7 @@ import { DesiredService } from '../desired/desired.service.js';
 import { isUniqueViolation } from '../store/database.js';
 import { validateCluster } from './cluster.validation.js';
 import { ClustersRepository } from './clusters.repository.js';
+import { JoinService } from './join.service.js';
 
 @Injectable()
 export class ClustersService {
@@ -17,6 +18,7 @@ export class ClustersService {
   constructor(
     @Inject(ClustersRepository) private readonly clusters: ClustersRepository,
     @Inject(DesiredService) private readonly desired: DesiredService,
+    @Inject(JoinService) private readonly join: JoinService,
     @Inject(HUB_LOGGER) log: Logger,
   ) {
     this.log = log.child({ module: 'clusters' });
@@ -33,6 +35,9 @@ export class ClustersService {
         desiredGeneration: 0,
         observedGeneration: 0,
         createdAtMs: Date.now(),
+        agentPublicKey: '',
+        joinedAtMs: 0,
+        desiredSetError: '',
       });
     } catch (err) {
       if (isUniqueViolation(err)) throw new AlreadyExistsError('cluster', spec.name);
@@ -67,7 +72,9 @@ export class ClustersService {
   }
 
   async delete(name: string): Promise<void> {
-    await this.get(name);
+    // its agent is cut off the bus first, and its join tokens void: a cluster created again under
+    // this name must join anew
+    await this.join.revoke(name);
     if (!(await this.clusters.delete(name))) throw new NotFoundError('cluster', name);
     this.log.info({ cluster: name }, 'cluster deleted');
     // a projection of a cluster that no longer exists deletes its key

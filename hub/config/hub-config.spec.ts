@@ -1,7 +1,8 @@
-import { describe, expect, it } from '@jest/globals';
+import { afterAll, describe, expect, it } from '@jest/globals';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { initBus } from '../bus/bus-keys.js';
 import { ConfigError, isLoopback, parseHubConfig } from './hub-config.js';
 
 const ok = { listen: '127.0.0.1:0', natsUrl: 'nats://127.0.0.1:4222', db: ':memory:' };
@@ -21,6 +22,8 @@ describe('parseHubConfig', () => {
       oldSecretKeys: [],
       adoptBus: false,
       busCheckIntervalSeconds: 15,
+      busAuth: undefined,
+      agentNatsServers: ['nats://127.0.0.1:4222'],
     });
   });
 
@@ -119,4 +122,52 @@ it('never echoes the password of a bad NATS URL', () => {
       expect((err as Error).message).not.toContain('s3cret');
     }
   }
+});
+
+describe('bus authentication settings', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gitfleet-bus-config-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads the credentials and the signing keys beside them, and hands agents their own URL', async () => {
+    const bus = await initBus({ dir: join(dir, 'one') });
+    const c = parseHubConfig({
+      ...ok,
+      natsCredsFile: bus.hubCreds,
+      agentNatsUrl: 'nats://nats.example:4222',
+    });
+    expect(c.busAuth?.keysFile).toBe(bus.busKeys);
+    expect(c.busAuth?.keys.account).toMatch(/^A/);
+    expect(c.agentNatsServers).toEqual(['nats://nats.example:4222']);
+    expect(() =>
+      parseHubConfig({ ...ok, natsCredsFile: bus.hubCreds, agentNatsUrl: 'nats://u:pw@h:4222' }),
+    ).toThrow(/agentNatsUrl: must not carry a user or password/);
+  });
+
+  it('refuses credentials of another bus, files others can read, and keys without credentials', async () => {
+    const one = await initBus({ dir: join(dir, 'a') });
+    const two = await initBus({ dir: join(dir, 'b') });
+    expect(() => parseHubConfig({ ...ok, natsCredsFile: one.hubCreds, busKeysFile: two.busKeys })).toThrow(
+      /same `gitfleet bus init`/,
+    );
+    chmodSync(one.hubCreds, 0o644);
+    expect(() => parseHubConfig({ ...ok, natsCredsFile: one.hubCreds })).toThrow(
+      /readable by others: chmod 600/,
+    );
+    chmodSync(one.hubCreds, 0o600);
+    expect(() => parseHubConfig({ ...ok, busKeysFile: one.busKeys })).toThrow(/without natsCredsFile/);
+    expect(() => parseHubConfig({ ...ok, natsCredsFile: join(dir, 'missing.creds') })).toThrow(
+      /natsCredsFile: cannot read .*ENOENT/,
+    );
+    const notCreds = join(dir, 'not.creds');
+    writeFileSync(notCreds, 'hello', { mode: 0o600 });
+    expect(() => parseHubConfig({ ...ok, natsCredsFile: notCreds })).toThrow(/not a NATS credentials file/);
+  });
+
+  it('refuses to overwrite an earlier bus unless forced', async () => {
+    const d = join(dir, 'again');
+    await initBus({ dir: d });
+    await expect(initBus({ dir: d })).rejects.toThrow(/already exist.*--force/);
+    await expect(initBus({ dir: d, force: true })).resolves.toBeDefined();
+    await expect(initBus({ dir: join(dir, 'x'), listen: 'a b:1' })).rejects.toThrow(/expected host:port/);
+  });
 });

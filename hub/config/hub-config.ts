@@ -5,6 +5,8 @@ import { dirname, join, resolve } from 'node:path';
 import { isLogLevel, LOG_LEVELS } from '../../lib/log.js';
 import { scrubSecrets } from '../../lib/redact.js';
 import { clusterRoleAllowlistProblem, DEFAULT_TENANT_CLUSTER_ROLES } from '../../proto/index.js';
+import { decode as decodeJwt } from '@nats-io/jwt';
+import { BUS_KEYS_FILE, parseBusKeys, type BusKeys } from '../bus/bus-keys.js';
 import { defaultSecretKeyPath, readSecretKeyFile, SecretKeyError } from './secret-key.js';
 
 /** What startHub() takes (from the CLI, the environment or a test). */
@@ -44,6 +46,15 @@ export interface HubConfig {
   adoptBus?: boolean;
   /** How often the hub checks that its bucket and stream still exist (default 15 s). */
   busCheckIntervalSeconds?: number;
+  /**
+   * The hub's NATS credentials (`gitfleet bus init --dir D` writes D/hub.creds). Absent: the bus
+   * is not authenticated, agents join with nothing, and any NATS client can read every desired set.
+   */
+  natsCredsFile?: string;
+  /** What the hub signs agents' credentials with (default: bus-keys.json beside natsCredsFile). */
+  busKeysFile?: string;
+  /** NATS URL(s) the hub hands to joining agents (default: natsUrl). */
+  agentNatsUrl?: string;
 }
 
 /** Where the first admin token comes from. */
@@ -77,6 +88,19 @@ export interface ResolvedHubConfig {
   oldSecretKeys: Buffer[];
   adoptBus: boolean;
   busCheckIntervalSeconds: number;
+  /** Undefined: an unauthenticated bus. */
+  busAuth: BusAuthConfig | undefined;
+  /** What joining agents are told to connect to. */
+  agentNatsServers: string[];
+}
+
+/** An authenticated bus: the hub's own credentials and its signing keys, read once at start. */
+export interface BusAuthConfig {
+  credsFile: string;
+  /** The creds file's text (user JWT + seed). */
+  creds: string;
+  keysFile: string;
+  keys: BusKeys;
 }
 
 /** Where the key for credentials at rest comes from. */
@@ -110,9 +134,9 @@ export function parseListen(listen: unknown): { host: string; port: number } {
   return { host: m[1] ?? m[2], port };
 }
 
-export function parseNatsUrl(natsUrl: unknown): string[] {
+export function parseNatsUrl(natsUrl: unknown, setting = 'natsUrl'): string[] {
   if (typeof natsUrl !== 'string' || natsUrl.trim() === '') {
-    throw new ConfigError('natsUrl', 'required (e.g. "nats://127.0.0.1:4222")');
+    throw new ConfigError(setting, 'required (e.g. "nats://127.0.0.1:4222")');
   }
   return natsUrl.split(',').map((raw) => {
     const s = raw.trim();
@@ -121,11 +145,11 @@ export function parseNatsUrl(natsUrl: unknown): string[] {
     try {
       url = new URL(withScheme);
     } catch {
-      throw new ConfigError('natsUrl', `${JSON.stringify(scrubSecrets(s))} is not a URL`);
+      throw new ConfigError(setting, `${JSON.stringify(scrubSecrets(s))} is not a URL`);
     }
     if (!['nats:', 'tls:', 'ws:', 'wss:'].includes(url.protocol) || url.hostname === '') {
       throw new ConfigError(
-        'natsUrl',
+        setting,
         `${JSON.stringify(scrubSecrets(s))}: want nats://host:port or tls://host:port`,
       );
     }
@@ -231,7 +255,77 @@ export function parseHubConfig(config: HubConfig): ResolvedHubConfig {
     busCheckIntervalSeconds:
       positiveSeconds('busCheckIntervalSeconds', config.busCheckIntervalSeconds) ??
       DEFAULT_BUS_CHECK_INTERVAL_SECONDS,
+    busAuth: parseBusAuth(config),
+    agentNatsServers:
+      config.agentNatsUrl === undefined
+        ? natsServers
+        : parseNatsUrl(config.agentNatsUrl, 'agentNatsUrl').map((s) => {
+            if (/\/\/[^/]*@/.test(s))
+              throw new ConfigError('agentNatsUrl', 'must not carry a user or password');
+            return s;
+          }),
   };
+}
+
+/** A file of secrets: readable, and by nobody but its owner. */
+function secretFile(setting: string, file: unknown): { path: string; text: string } {
+  if (typeof file !== 'string' || file.trim() === '') throw new ConfigError(setting, 'expected a file path');
+  const path = resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(setting, `cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? err})`);
+  }
+  if ((statSync(path).mode & 0o077) !== 0)
+    throw new ConfigError(setting, `${path} is readable by others: chmod 600 it`);
+  return { path, text };
+}
+
+export function parseBusAuth(
+  config: Pick<HubConfig, 'natsCredsFile' | 'busKeysFile'>,
+): BusAuthConfig | undefined {
+  if (config.natsCredsFile === undefined) {
+    if (config.busKeysFile !== undefined)
+      throw new ConfigError(
+        'busKeysFile',
+        'signing keys without natsCredsFile: give the hub its credentials too',
+      );
+    return undefined;
+  }
+  const creds = secretFile('natsCredsFile', config.natsCredsFile);
+  const jwt = /-----BEGIN NATS USER JWT-----\s*\n\s*(\S+)\s*\n/.exec(creds.text)?.[1];
+  if (!jwt || !creds.text.includes('USER NKEY SEED')) {
+    throw new ConfigError(
+      'natsCredsFile',
+      `${creds.path} is not a NATS credentials file (user JWT and seed)`,
+    );
+  }
+  const keysPath = config.busKeysFile ?? join(dirname(creds.path), BUS_KEYS_FILE);
+  const keysFile = secretFile('busKeysFile', keysPath);
+  let keys: BusKeys;
+  try {
+    keys = parseBusKeys(keysFile.text, keysFile.path);
+  } catch (err) {
+    throw new ConfigError('busKeysFile', (err as Error).message);
+  }
+  let account: unknown;
+  try {
+    const claims = decodeJwt<{ issuer_account?: string }>(jwt);
+    account = claims.nats?.issuer_account ?? claims.iss;
+  } catch (err) {
+    throw new ConfigError(
+      'natsCredsFile',
+      `${creds.path}: the user JWT does not decode (${(err as Error).message})`,
+    );
+  }
+  if (account !== keys.account) {
+    throw new ConfigError(
+      'natsCredsFile',
+      `${creds.path} is a user of account ${String(account)}, but ${keysFile.path} signs for ${keys.account}: both must come from the same \`gitfleet bus init\``,
+    );
+  }
+  return { credsFile: creds.path, creds: creds.text, keysFile: keysFile.path, keys };
 }
 
 /** The admin token file beside a SQLite store, when nothing else is said. */

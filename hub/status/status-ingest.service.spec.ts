@@ -12,7 +12,7 @@ import {
 } from '../../proto/index.js';
 import { createLogger } from '../../lib/log.js';
 import type { BusService } from '../bus/bus.service.js';
-import { NAK_DELAY_MS, StatusIngestService } from './status-ingest.service.js';
+import { MAX_DESIRED_SET_ERROR, NAK_DELAY_MS, StatusIngestService } from './status-ingest.service.js';
 import type { StatusStreamRepository } from './status-stream.repository.js';
 import type { HeartbeatRecord, StatusRepository } from './status.repository.js';
 
@@ -132,9 +132,23 @@ describe('StatusIngestService', () => {
     const m = msg(heartbeatSubject('c1'), hb);
     expect(await ingest.handle(m)).toBe('stored');
     expect(store.heartbeats).toEqual([
-      { cluster: 'c1', agentVersion: '0.1.0', observedGeneration: 7, atMs: 1234 },
+      { cluster: 'c1', agentVersion: '0.1.0', observedGeneration: 7, atMs: 1234, desiredSetError: '' },
     ]);
     expect(m.acked).toBe(true);
+  });
+
+  it("keeps a bounded copy of the agent's reason for refusing a desired set", async () => {
+    const hb = Heartbeat.encode(
+      Heartbeat.fromPartial({
+        cluster: 'c1',
+        sentAtMs: 1,
+        desiredSetError: `refused: ${'x'.repeat(100_000)}`,
+      }),
+    ).finish();
+    expect(await ingest.handle(msg(heartbeatSubject('c1'), hb))).toBe('stored');
+    const kept = store.heartbeats.at(-1)!.desiredSetError;
+    expect(kept.startsWith('refused: x')).toBe(true);
+    expect(kept.length).toBe(MAX_DESIRED_SET_ERROR);
   });
 
   it('acks and ignores unknown clusters and assignments', async () => {

@@ -15,6 +15,9 @@ import { StatusRepository } from './status.repository.js';
 
 export const NAK_DELAY_MS = 5000;
 
+/** Characters of an agent's desired-set error the hub logs and keeps. */
+export const MAX_DESIRED_SET_ERROR = 1000;
+
 export type IngestOutcome = 'stored' | 'ignored' | 'invalid';
 
 @Injectable()
@@ -156,7 +159,7 @@ export class StatusIngestService implements OnApplicationBootstrap, OnModuleDest
       const hb = decoded as Heartbeat;
       if (hb.desiredSetError) {
         this.log.warn(
-          { cluster, err: hb.desiredSetError.slice(0, 1000) },
+          { cluster, err: hb.desiredSetError.slice(0, MAX_DESIRED_SET_ERROR) },
           'the agent refused a desired set on its key; the last good one stays in effect there',
         );
       }
@@ -165,6 +168,8 @@ export class StatusIngestService implements OnApplicationBootstrap, OnModuleDest
         agentVersion: hb.agentVersion,
         observedGeneration: hb.observedGeneration,
         atMs: hb.sentAtMs || Date.now(),
+        // shown by `gitfleet cluster get`; an agent's text, so bounded like every status message
+        desiredSetError: hb.desiredSetError.slice(0, MAX_DESIRED_SET_ERROR),
       });
       return 'stored';
     }

@@ -12,6 +12,8 @@ export interface HeartbeatRecord {
   agentVersion: string;
   observedGeneration: number;
   atMs: number;
+  /** Why the agent refused its last desired set ("" when it accepted it); bounded by the caller. */
+  desiredSetError: string;
 }
 
 @Injectable()
@@ -70,6 +72,7 @@ export class StatusRepository {
         agent_version: h.agentVersion,
         observed_generation: h.observedGeneration,
         last_heartbeat_ms: h.atMs,
+        desired_set_error: h.desiredSetError,
       })
       .where('name', '=', h.cluster)
       .where('last_heartbeat_ms', '<=', h.atMs)

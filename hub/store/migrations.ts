@@ -203,6 +203,44 @@ export const migrations: Record<string, Migration> = {
       await db.schema.dropTable('api_tokens').execute();
     },
   },
+  '0007_agent_join': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .alterTable('clusters')
+        .addColumn('agent_public_key', 'text', (c) => c.notNull().defaultTo(''))
+        .execute();
+      await db.schema
+        .alterTable('clusters')
+        .addColumn('joined_at_ms', 'bigint', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .alterTable('clusters')
+        .addColumn('desired_set_error', 'text', (c) => c.notNull().defaultTo(''))
+        .execute();
+      await db.schema
+        .createTable('join_tokens')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('cluster', 'text', (c) => c.notNull())
+        .addColumn('secret_hash', 'text', (c) => c.notNull())
+        .addColumn('created_at_ms', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at_ms', 'bigint', (c) => c.notNull())
+        .addColumn('used_at_ms', 'bigint', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .createTable('bus_revocations')
+        .addColumn('public_key', 'text', (c) => c.primaryKey())
+        .addColumn('cluster', 'text', (c) => c.notNull())
+        .addColumn('revoked_at_s', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.dropTable('bus_revocations').execute();
+      await db.schema.dropTable('join_tokens').execute();
+      await db.schema.alterTable('clusters').dropColumn('desired_set_error').execute();
+      await db.schema.alterTable('clusters').dropColumn('joined_at_ms').execute();
+      await db.schema.alterTable('clusters').dropColumn('agent_public_key').execute();
+    },
+  },
 };
 
 /** A repo's stored credentials (sealed, or in clear before 0005_encrypt_repo_credentials). */

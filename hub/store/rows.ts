@@ -61,6 +61,9 @@ export function clusterFromRow(row: Selectable<ClustersTable>): Cluster {
     desiredGeneration: Number(row.desired_generation),
     observedGeneration: Number(row.observed_generation),
     createdAtMs: Number(row.created_at_ms),
+    agentPublicKey: row.agent_public_key,
+    joinedAtMs: Number(row.joined_at_ms),
+    desiredSetError: row.desired_set_error,
   };
 }
 

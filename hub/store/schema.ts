@@ -56,6 +56,30 @@ export interface ClustersTable {
   desired_hash: string;
   observed_generation: number;
   created_at_ms: number;
+  /** NATS public key of the agent that joined ("" none, or revoked). */
+  agent_public_key: string;
+  joined_at_ms: number;
+  /** Why the agent refused its last desired set (from its heartbeat; "" when it accepted it). */
+  desired_set_error: string;
+}
+
+/** One-time join tokens of agents: only a SHA-256 of the secret is kept. */
+export interface JoinTokensTable {
+  id: string;
+  cluster: string;
+  secret_hash: string;
+  created_at_ms: number;
+  expires_at_ms: number;
+  /** 0 until used; a token works once. */
+  used_at_ms: number;
+}
+
+/** NATS user keys the hub revoked: the gitfleet account JWT lists every one of them. */
+export interface BusRevocationsTable {
+  public_key: string;
+  cluster: string;
+  /** Unix seconds: JWTs of this key issued up to then are void. */
+  revoked_at_s: number;
 }
 
 export interface AssignmentsTable {
@@ -135,4 +159,6 @@ export interface HubDatabase {
   assignment_status: AssignmentStatusTable;
   api_tokens: ApiTokensTable;
   audit_log: AuditLogTable;
+  join_tokens: JoinTokensTable;
+  bus_revocations: BusRevocationsTable;
 }

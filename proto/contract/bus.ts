@@ -83,6 +83,38 @@ export function streamMsgGetSubject(bucket: string = DESIRED_BUCKET): string {
   return `$JS.API.STREAM.MSG.GET.${kvStream(bucket)}`;
 }
 
+/**
+ * Direct get of the last value of a cluster's key with the key's subject in the API subject and no
+ * payload. This form lets the server's permissions decide which key a client may read (a payload
+ * `last_by_subj` could name any key), so it is the only read an agent is allowed.
+ */
+export function desiredDirectGetSubject(cluster: string): string {
+  return `${directGetSubject(DESIRED_BUCKET)}.${desiredSubject(cluster)}`;
+}
+
+/** Inbox prefix of a cluster's agent: replies to its requests reach it only under this prefix. */
+export function agentInboxPrefix(cluster: string): string {
+  return `_INBOX_${assertClusterName(cluster)}`;
+}
+
+/** What a cluster's agent may do on an authenticated bus: its NATS user's permissions. */
+export interface AgentBusPermissions {
+  publish: string[];
+  subscribe: string[];
+}
+
+/**
+ * The permissions of a cluster's agent: read (direct get, and watch the raw subject of) its own
+ * desired-set key; publish its own status and heartbeat subjects; receive replies on its own
+ * inbox. Nothing else: no other key, no KV put, no JetStream API besides that one get.
+ */
+export function agentBusPermissions(cluster: string): AgentBusPermissions {
+  return {
+    publish: [desiredDirectGetSubject(cluster), clusterStatusSubjects(cluster)],
+    subscribe: [desiredSubject(cluster), `${agentInboxPrefix(cluster)}.>`],
+  };
+}
+
 /** Every subject of the status stream. */
 export const STATUS_SUBJECTS = `${STATUS_PREFIX}.>`;
 

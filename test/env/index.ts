@@ -1,7 +1,7 @@
 // The real test environment (think controller-runtime's envtest): real servers on loopback and
 // free ports, started per suite and always stopped in afterAll. `npm run setup` installs and
 // builds what they need.
-export { startNats, type NatsEnv } from './nats.js';
+export { startNats, type NatsEnv, type NatsOptions } from './nats.js';
 export { startKube, type KubeEnv, type KubeOptions } from './kube.js';
 export { startGit, type GitEnv, type GitRepo } from './git.js';
 export { startRegistry, type RegistryEnv } from './registry.js';

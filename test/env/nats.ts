@@ -30,7 +30,15 @@ export interface NatsEnv {
   destroy(): Promise<void>;
 }
 
-export async function startNats(): Promise<NatsEnv> {
+export interface NatsOptions {
+  /**
+   * A configuration file to start with (e.g. the nats.conf of `gitfleet bus init`: operator mode,
+   * anonymous clients refused). Address, ports and JetStream store still come from here.
+   */
+  configFile?: string;
+}
+
+export async function startNats(opts: NatsOptions = {}): Promise<NatsEnv> {
   const bin = requireBinary('nats-server', 'nats-server');
   const dir = removeOnExit(mkdtempSync(join(tmpdir(), 'gitfleet-nats-')));
   const port = await freePort();
@@ -43,15 +51,15 @@ export async function startNats(): Promise<NatsEnv> {
       'nats-server',
       bin,
       [
+        ...(opts.configFile ? ['-c', opts.configFile] : []),
         '-a',
         '127.0.0.1',
         '-p',
         String(port),
         '-m',
         String(monitorPort),
-        '-js',
-        '-sd',
-        join(dir, 'store'),
+        // a configuration file brings its own JetStream block (and store)
+        ...(opts.configFile ? [] : ['-js', '-sd', join(dir, 'store')]),
         '-n',
         'gitfleet-test',
       ],

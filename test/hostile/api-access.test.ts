@@ -162,6 +162,19 @@ describe('hub API access', () => {
     expect((await failure(admin.tokens.revokeToken({ id: 'nope' }))).code).toBe(GrpcStatus.INVALID_ARGUMENT);
   });
 
+  it('hands out no join tokens while the bus is not authenticated, and lets nobody join', async () => {
+    await admin.clusters.createCluster({ cluster: { name: 'plain' } });
+    const err = await failure(admin.clusters.createJoinToken({ cluster: 'plain' }));
+    expect(err.code).toBe(GrpcStatus.FAILED_PRECONDITION);
+    expect(err.details).toMatch(/not authenticated.*gitfleet bus init/);
+    const forged = `gfj_${'0'.repeat(16)}_${'A'.repeat(43)}`;
+    const join = await failure(
+      as().join.join({ cluster: 'plain', token: forged, publicKey: 'U'.repeat(56) }),
+    );
+    expect([GrpcStatus.UNAUTHENTICATED, GrpcStatus.INVALID_ARGUMENT]).toContain(join.code);
+    expect(join.details).not.toContain(forged);
+  });
+
   it('refuses an oversized request and keeps serving', async () => {
     const err = await failure(
       admin.tokens.createToken({ role: 'viewer', description: 'x'.repeat(5 * 1024 * 1024) }),

@@ -112,6 +112,42 @@ export interface DeleteClusterRequest {
   name: string;
 }
 
+export interface CreateJoinTokenRequest {
+  cluster: string;
+  /** 0: one hour. */
+  ttlSeconds: number;
+}
+
+export interface CreateJoinTokenResponse {
+  /** "gfj_<id>_<secret>". Shown only here. */
+  token: string;
+  expiresAtMs: number;
+}
+
+export interface RevokeClusterRequest {
+  name: string;
+}
+
+export interface JoinRequest {
+  cluster: string;
+  token: string;
+  /** The agent's NATS user public key ("U…"). */
+  publicKey: string;
+  agentVersion: string;
+}
+
+export interface JoinResponse {
+  /**
+   * The agent's NATS user JWT, signed by the hub's account signing key: it may read only this
+   * cluster's desired-set key and publish only this cluster's status and heartbeat subjects.
+   */
+  userJwt: string;
+  /** The NATS servers agents connect to. */
+  natsUrls: string[];
+  /** The inbox prefix the agent must use (replies reach it only there). */
+  inboxPrefix: string;
+}
+
 export interface CreateAssignmentRequest {
   assignment: Assignment | undefined;
 }
@@ -1414,6 +1450,365 @@ export const DeleteClusterRequest: MessageFns<DeleteClusterRequest> = {
   fromPartial<I extends Exact<DeepPartial<DeleteClusterRequest>, I>>(object: I): DeleteClusterRequest {
     const message = createBaseDeleteClusterRequest();
     message.name = object.name ?? "";
+    return message;
+  },
+};
+
+function createBaseCreateJoinTokenRequest(): CreateJoinTokenRequest {
+  return { cluster: "", ttlSeconds: 0 };
+}
+
+export const CreateJoinTokenRequest: MessageFns<CreateJoinTokenRequest> = {
+  encode(message: CreateJoinTokenRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.cluster !== "") {
+      writer.uint32(10).string(message.cluster);
+    }
+    if (message.ttlSeconds !== 0) {
+      writer.uint32(16).int64(message.ttlSeconds);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateJoinTokenRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateJoinTokenRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.cluster = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.ttlSeconds = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<CreateJoinTokenRequest>, I>>(base?: I): CreateJoinTokenRequest {
+    return CreateJoinTokenRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateJoinTokenRequest>, I>>(object: I): CreateJoinTokenRequest {
+    const message = createBaseCreateJoinTokenRequest();
+    message.cluster = object.cluster ?? "";
+    message.ttlSeconds = object.ttlSeconds ?? 0;
+    return message;
+  },
+};
+
+function createBaseCreateJoinTokenResponse(): CreateJoinTokenResponse {
+  return { token: "", expiresAtMs: 0 };
+}
+
+export const CreateJoinTokenResponse: MessageFns<CreateJoinTokenResponse> = {
+  encode(message: CreateJoinTokenResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.token !== "") {
+      writer.uint32(10).string(message.token);
+    }
+    if (message.expiresAtMs !== 0) {
+      writer.uint32(16).int64(message.expiresAtMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateJoinTokenResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateJoinTokenResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.token = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.expiresAtMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<CreateJoinTokenResponse>, I>>(base?: I): CreateJoinTokenResponse {
+    return CreateJoinTokenResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateJoinTokenResponse>, I>>(object: I): CreateJoinTokenResponse {
+    const message = createBaseCreateJoinTokenResponse();
+    message.token = object.token ?? "";
+    message.expiresAtMs = object.expiresAtMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseRevokeClusterRequest(): RevokeClusterRequest {
+  return { name: "" };
+}
+
+export const RevokeClusterRequest: MessageFns<RevokeClusterRequest> = {
+  encode(message: RevokeClusterRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RevokeClusterRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRevokeClusterRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<RevokeClusterRequest>, I>>(base?: I): RevokeClusterRequest {
+    return RevokeClusterRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RevokeClusterRequest>, I>>(object: I): RevokeClusterRequest {
+    const message = createBaseRevokeClusterRequest();
+    message.name = object.name ?? "";
+    return message;
+  },
+};
+
+function createBaseJoinRequest(): JoinRequest {
+  return { cluster: "", token: "", publicKey: "", agentVersion: "" };
+}
+
+export const JoinRequest: MessageFns<JoinRequest> = {
+  encode(message: JoinRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.cluster !== "") {
+      writer.uint32(10).string(message.cluster);
+    }
+    if (message.token !== "") {
+      writer.uint32(18).string(message.token);
+    }
+    if (message.publicKey !== "") {
+      writer.uint32(26).string(message.publicKey);
+    }
+    if (message.agentVersion !== "") {
+      writer.uint32(34).string(message.agentVersion);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): JoinRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseJoinRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.cluster = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.token = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.publicKey = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.agentVersion = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<JoinRequest>, I>>(base?: I): JoinRequest {
+    return JoinRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<JoinRequest>, I>>(object: I): JoinRequest {
+    const message = createBaseJoinRequest();
+    message.cluster = object.cluster ?? "";
+    message.token = object.token ?? "";
+    message.publicKey = object.publicKey ?? "";
+    message.agentVersion = object.agentVersion ?? "";
+    return message;
+  },
+};
+
+function createBaseJoinResponse(): JoinResponse {
+  return { userJwt: "", natsUrls: [], inboxPrefix: "" };
+}
+
+export const JoinResponse: MessageFns<JoinResponse> = {
+  encode(message: JoinResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userJwt !== "") {
+      writer.uint32(10).string(message.userJwt);
+    }
+    for (const v of message.natsUrls) {
+      writer.uint32(18).string(v!);
+    }
+    if (message.inboxPrefix !== "") {
+      writer.uint32(26).string(message.inboxPrefix);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): JoinResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseJoinResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userJwt = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.natsUrls.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.inboxPrefix = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<JoinResponse>, I>>(base?: I): JoinResponse {
+    return JoinResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<JoinResponse>, I>>(object: I): JoinResponse {
+    const message = createBaseJoinResponse();
+    message.userJwt = object.userJwt ?? "";
+    message.natsUrls = object.natsUrls?.map((e) => e) || [];
+    message.inboxPrefix = object.inboxPrefix ?? "";
     return message;
   },
 };
@@ -3006,6 +3401,34 @@ export const ClusterServiceService = {
     responseSerialize: (value: DeleteResponse): Buffer => Buffer.from(DeleteResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): DeleteResponse => DeleteResponse.decode(value),
   },
+  /**
+   * A one-time join token for the cluster's agent (`gitfleet agent --join`). The hub keeps only
+   * its hash; it expires after ttl_seconds (0: one hour) and works once.
+   */
+  createJoinToken: {
+    path: "/gitfleet.v1.ClusterService/CreateJoinToken" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreateJoinTokenRequest): Buffer =>
+      Buffer.from(CreateJoinTokenRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreateJoinTokenRequest => CreateJoinTokenRequest.decode(value),
+    responseSerialize: (value: CreateJoinTokenResponse): Buffer =>
+      Buffer.from(CreateJoinTokenResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CreateJoinTokenResponse => CreateJoinTokenResponse.decode(value),
+  },
+  /**
+   * Cuts the cluster's agent off the bus at once (its bus credentials are revoked on the NATS
+   * server) and voids its unused join tokens; joining again needs a new token.
+   */
+  revokeCluster: {
+    path: "/gitfleet.v1.ClusterService/RevokeCluster" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RevokeClusterRequest): Buffer => Buffer.from(RevokeClusterRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RevokeClusterRequest => RevokeClusterRequest.decode(value),
+    responseSerialize: (value: Cluster): Buffer => Buffer.from(Cluster.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Cluster => Cluster.decode(value),
+  },
 } as const;
 
 export interface ClusterServiceServer extends UntypedServiceImplementation {
@@ -3015,6 +3438,16 @@ export interface ClusterServiceServer extends UntypedServiceImplementation {
   /** Replaces the cluster's labels (the name identifies it); selectors re-evaluate at once. */
   updateCluster: handleUnaryCall<UpdateClusterRequest, Cluster>;
   deleteCluster: handleUnaryCall<DeleteClusterRequest, DeleteResponse>;
+  /**
+   * A one-time join token for the cluster's agent (`gitfleet agent --join`). The hub keeps only
+   * its hash; it expires after ttl_seconds (0: one hour) and works once.
+   */
+  createJoinToken: handleUnaryCall<CreateJoinTokenRequest, CreateJoinTokenResponse>;
+  /**
+   * Cuts the cluster's agent off the bus at once (its bus credentials are revoked on the NATS
+   * server) and voids its unused join tokens; joining again needs a new token.
+   */
+  revokeCluster: handleUnaryCall<RevokeClusterRequest, Cluster>;
 }
 
 export interface ClusterServiceClient extends Client {
@@ -3094,6 +3527,44 @@ export interface ClusterServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: DeleteResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * A one-time join token for the cluster's agent (`gitfleet agent --join`). The hub keeps only
+   * its hash; it expires after ttl_seconds (0: one hour) and works once.
+   */
+  createJoinToken(
+    request: CreateJoinTokenRequest,
+    callback: (error: ServiceError | null, response: CreateJoinTokenResponse) => void,
+  ): ClientUnaryCall;
+  createJoinToken(
+    request: CreateJoinTokenRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CreateJoinTokenResponse) => void,
+  ): ClientUnaryCall;
+  createJoinToken(
+    request: CreateJoinTokenRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CreateJoinTokenResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Cuts the cluster's agent off the bus at once (its bus credentials are revoked on the NATS
+   * server) and voids its unused join tokens; joining again needs a new token.
+   */
+  revokeCluster(
+    request: RevokeClusterRequest,
+    callback: (error: ServiceError | null, response: Cluster) => void,
+  ): ClientUnaryCall;
+  revokeCluster(
+    request: RevokeClusterRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Cluster) => void,
+  ): ClientUnaryCall;
+  revokeCluster(
+    request: RevokeClusterRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Cluster) => void,
+  ): ClientUnaryCall;
 }
 
 export const ClusterServiceClient = makeGenericClientConstructor(
@@ -3102,6 +3573,52 @@ export const ClusterServiceClient = makeGenericClientConstructor(
 ) as unknown as {
   new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): ClusterServiceClient;
   service: typeof ClusterServiceService;
+  serviceName: string;
+};
+
+/**
+ * ---- joining: an agent trades a join token for its bus credentials ---------------------------
+ * Called without a bearer token: the join token is the credential. The agent makes its own NATS
+ * user key pair and sends only the public key; the private key never leaves its cluster.
+ */
+export type JoinServiceService = typeof JoinServiceService;
+export const JoinServiceService = {
+  join: {
+    path: "/gitfleet.v1.JoinService/Join" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: JoinRequest): Buffer => Buffer.from(JoinRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): JoinRequest => JoinRequest.decode(value),
+    responseSerialize: (value: JoinResponse): Buffer => Buffer.from(JoinResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): JoinResponse => JoinResponse.decode(value),
+  },
+} as const;
+
+export interface JoinServiceServer extends UntypedServiceImplementation {
+  join: handleUnaryCall<JoinRequest, JoinResponse>;
+}
+
+export interface JoinServiceClient extends Client {
+  join(request: JoinRequest, callback: (error: ServiceError | null, response: JoinResponse) => void): ClientUnaryCall;
+  join(
+    request: JoinRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: JoinResponse) => void,
+  ): ClientUnaryCall;
+  join(
+    request: JoinRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: JoinResponse) => void,
+  ): ClientUnaryCall;
+}
+
+export const JoinServiceClient = makeGenericClientConstructor(
+  JoinServiceService,
+  "gitfleet.v1.JoinService",
+) as unknown as {
+  new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): JoinServiceClient;
+  service: typeof JoinServiceService;
   serviceName: string;
 };
 

@@ -96,6 +96,11 @@ export interface Cluster {
   /** Generation of the desired set the agent last reported as observed. */
   observedGeneration: number;
   createdAtMs: number;
+  /** Public NATS key of the agent that joined with a join token; "" when none has (or it was revoked). */
+  agentPublicKey: string;
+  joinedAtMs: number;
+  /** Why the agent refused the last desired set it received ("" when it accepted it). */
+  desiredSetError: string;
 }
 
 export interface Cluster_LabelsEntry {
@@ -613,6 +618,9 @@ function createBaseCluster(): Cluster {
     desiredGeneration: 0,
     observedGeneration: 0,
     createdAtMs: 0,
+    agentPublicKey: "",
+    joinedAtMs: 0,
+    desiredSetError: "",
   };
 }
 
@@ -638,6 +646,15 @@ export const Cluster: MessageFns<Cluster> = {
     }
     if (message.createdAtMs !== 0) {
       writer.uint32(56).int64(message.createdAtMs);
+    }
+    if (message.agentPublicKey !== "") {
+      writer.uint32(66).string(message.agentPublicKey);
+    }
+    if (message.joinedAtMs !== 0) {
+      writer.uint32(72).int64(message.joinedAtMs);
+    }
+    if (message.desiredSetError !== "") {
+      writer.uint32(82).string(message.desiredSetError);
     }
     return writer;
   },
@@ -714,6 +731,30 @@ export const Cluster: MessageFns<Cluster> = {
             message.createdAtMs = longToNumber(reader.int64());
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.agentPublicKey = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.joinedAtMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.desiredSetError = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -746,6 +787,9 @@ export const Cluster: MessageFns<Cluster> = {
     message.desiredGeneration = object.desiredGeneration ?? 0;
     message.observedGeneration = object.observedGeneration ?? 0;
     message.createdAtMs = object.createdAtMs ?? 0;
+    message.agentPublicKey = object.agentPublicKey ?? "";
+    message.joinedAtMs = object.joinedAtMs ?? 0;
+    message.desiredSetError = object.desiredSetError ?? "";
     return message;
   },
 };

@@ -99,6 +99,42 @@ export interface DeleteClusterRequest {
   name: string;
 }
 
+export interface CreateJoinTokenRequest {
+  cluster: string;
+  /** 0: one hour. */
+  ttlSeconds: number;
+}
+
+export interface CreateJoinTokenResponse {
+  /** "gfj_<id>_<secret>". Shown only here. */
+  token: string;
+  expiresAtMs: number;
+}
+
+export interface RevokeClusterRequest {
+  name: string;
+}
+
+export interface JoinRequest {
+  cluster: string;
+  token: string;
+  /** The agent's NATS user public key ("U…"). */
+  publicKey: string;
+  agentVersion: string;
+}
+
+export interface JoinResponse {
+  /**
+   * The agent's NATS user JWT, signed by the hub's account signing key: it may read only this
+   * cluster's desired-set key and publish only this cluster's status and heartbeat subjects.
+   */
+  userJwt: string;
+  /** The NATS servers agents connect to. */
+  natsUrls: string[];
+  /** The inbox prefix the agent must use (replies reach it only there). */
+  inboxPrefix: string;
+}
+
 export interface CreateAssignmentRequest {
   assignment: Assignment | undefined;
 }
@@ -349,6 +385,20 @@ export interface ClusterServiceClient {
   updateCluster(request: UpdateClusterRequest): Observable<Cluster>;
 
   deleteCluster(request: DeleteClusterRequest): Observable<DeleteResponse>;
+
+  /**
+   * A one-time join token for the cluster's agent (`gitfleet agent --join`). The hub keeps only
+   * its hash; it expires after ttl_seconds (0: one hour) and works once.
+   */
+
+  createJoinToken(request: CreateJoinTokenRequest): Observable<CreateJoinTokenResponse>;
+
+  /**
+   * Cuts the cluster's agent off the bus at once (its bus credentials are revoked on the NATS
+   * server) and voids its unused join tokens; joining again needs a new token.
+   */
+
+  revokeCluster(request: RevokeClusterRequest): Observable<Cluster>;
 }
 
 /** ---- clusters -------------------------------------------------------------------------------- */
@@ -367,11 +417,35 @@ export interface ClusterServiceController {
   updateCluster(request: UpdateClusterRequest): Promise<Cluster> | Observable<Cluster> | Cluster;
 
   deleteCluster(request: DeleteClusterRequest): Promise<DeleteResponse> | Observable<DeleteResponse> | DeleteResponse;
+
+  /**
+   * A one-time join token for the cluster's agent (`gitfleet agent --join`). The hub keeps only
+   * its hash; it expires after ttl_seconds (0: one hour) and works once.
+   */
+
+  createJoinToken(
+    request: CreateJoinTokenRequest,
+  ): Promise<CreateJoinTokenResponse> | Observable<CreateJoinTokenResponse> | CreateJoinTokenResponse;
+
+  /**
+   * Cuts the cluster's agent off the bus at once (its bus credentials are revoked on the NATS
+   * server) and voids its unused join tokens; joining again needs a new token.
+   */
+
+  revokeCluster(request: RevokeClusterRequest): Promise<Cluster> | Observable<Cluster> | Cluster;
 }
 
 export function ClusterServiceControllerMethods() {
   return function (constructor: Function) {
-    const grpcMethods: string[] = ["createCluster", "getCluster", "listClusters", "updateCluster", "deleteCluster"];
+    const grpcMethods: string[] = [
+      "createCluster",
+      "getCluster",
+      "listClusters",
+      "updateCluster",
+      "deleteCluster",
+      "createJoinToken",
+      "revokeCluster",
+    ];
     for (const method of grpcMethods) {
       const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);
       GrpcMethod("ClusterService", method)(constructor.prototype[method], method, descriptor);
@@ -387,6 +461,45 @@ export function ClusterServiceControllerMethods() {
 }
 
 export const CLUSTER_SERVICE_NAME = "ClusterService";
+
+/**
+ * ---- joining: an agent trades a join token for its bus credentials ---------------------------
+ * Called without a bearer token: the join token is the credential. The agent makes its own NATS
+ * user key pair and sends only the public key; the private key never leaves its cluster.
+ */
+
+export interface JoinServiceClient {
+  join(request: JoinRequest): Observable<JoinResponse>;
+}
+
+/**
+ * ---- joining: an agent trades a join token for its bus credentials ---------------------------
+ * Called without a bearer token: the join token is the credential. The agent makes its own NATS
+ * user key pair and sends only the public key; the private key never leaves its cluster.
+ */
+
+export interface JoinServiceController {
+  join(request: JoinRequest): Promise<JoinResponse> | Observable<JoinResponse> | JoinResponse;
+}
+
+export function JoinServiceControllerMethods() {
+  return function (constructor: Function) {
+    const grpcMethods: string[] = ["join"];
+    for (const method of grpcMethods) {
+      const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);
+      GrpcMethod("JoinService", method)(constructor.prototype[method], method, descriptor);
+      Object.defineProperty(constructor.prototype, method, descriptor);
+    }
+    const grpcStreamMethods: string[] = [];
+    for (const method of grpcStreamMethods) {
+      const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);
+      GrpcStreamMethod("JoinService", method)(constructor.prototype[method], method, descriptor);
+      Object.defineProperty(constructor.prototype, method, descriptor);
+    }
+  };
+}
+
+export const JOIN_SERVICE_NAME = "JoinService";
 
 /** ---- assignments ----------------------------------------------------------------------------- */
 

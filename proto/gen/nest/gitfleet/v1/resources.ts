@@ -95,6 +95,11 @@ export interface Cluster {
   /** Generation of the desired set the agent last reported as observed. */
   observedGeneration: number;
   createdAtMs: number;
+  /** Public NATS key of the agent that joined with a join token; "" when none has (or it was revoked). */
+  agentPublicKey: string;
+  joinedAtMs: number;
+  /** Why the agent refused the last desired set it received ("" when it accepted it). */
+  desiredSetError: string;
 }
 
 export interface Cluster_LabelsEntry {

@@ -1,0 +1,370 @@
+// The bus under attack: a real nats-server in operator mode (the nats.conf of `gitfleet bus init`),
+// a hub with its credentials, and agents that joined with one-time tokens. Each agent may read
+// only its own desired-set key and publish only its own status; nobody connects without
+// credentials; a revoked agent is cut off at once and stays out; join tokens work once, for one
+// cluster, until they expire.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { join } from 'node:path';
+import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
+import { fmtCreds } from '@nats-io/jwt';
+import { createAccount, createUser, type KeyPair } from '@nats-io/nkeys';
+import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream } from '@nats-io/jetstream';
+import {
+  DesiredSet,
+  DESIRED_BUCKET,
+  desiredDirectGetSubject,
+  desiredSubject,
+  directGetSubject,
+  heartbeatSubject,
+  Heartbeat,
+  kvStream,
+} from '../../proto/index.js';
+import { initBus } from '../../hub/main.js';
+import { eventually, startNats, type NatsEnv } from '../env/index.js';
+import { startTestHub, tempDir, type TestHub } from '../integration/hub/harness.js';
+
+async function failure(p: Promise<unknown>): Promise<ServiceError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e as ServiceError,
+  );
+  if (!err) throw new Error('the call succeeded');
+  return err;
+}
+
+/** What a request or connect rejected with, as text ("" when it succeeded). */
+async function rejection(p: Promise<unknown>): Promise<string> {
+  return p.then(
+    () => '',
+    (e: unknown) => `${(e as Error).message} ${String((e as { cause?: unknown }).cause ?? '')}`,
+  );
+}
+
+interface JoinedAgent {
+  cluster: string;
+  key: KeyPair;
+  creds: Uint8Array;
+  inboxPrefix: string;
+  nc: NatsConnection;
+  /** Errors the server reported on this connection (permission violations). */
+  errors: string[];
+}
+
+describe('the bus with authentication', () => {
+  const tmp = tempDir('gitfleet-hostile-bus-');
+  let nats: NatsEnv;
+  let t: TestHub;
+  const agents: JoinedAgent[] = [];
+
+  async function agentConnection(creds: Uint8Array, inboxPrefix: string, errors: string[]) {
+    const nc = await connect({
+      servers: nats.url,
+      authenticator: credsAuthenticator(creds),
+      inboxPrefix,
+      maxReconnectAttempts: 0,
+      timeout: 3000,
+    });
+    void (async () => {
+      for await (const s of nc.status()) if (s.type === 'error') errors.push(String(s.error.message));
+    })().catch(() => undefined);
+    return nc;
+  }
+
+  async function joinAgent(cluster: string, ttlSeconds = 0): Promise<JoinedAgent> {
+    const { token } = await t.client.clusters.createJoinToken({ cluster, ttlSeconds });
+    const key = createUser();
+    const res = await t.client.join.join({ cluster, token, publicKey: key.getPublicKey() });
+    const creds = fmtCreds(res.userJwt, key);
+    const errors: string[] = [];
+    const nc = await agentConnection(creds, res.inboxPrefix, errors);
+    const agent = { cluster, key, creds, inboxPrefix: res.inboxPrefix, nc, errors };
+    agents.push(agent);
+    return agent;
+  }
+
+  /** The cluster's latest joined agent (joining one if none has yet, so each test stands alone). */
+  async function agentOf(cluster: string): Promise<JoinedAgent> {
+    return agents.filter((x) => x.cluster === cluster).at(-1) ?? joinAgent(cluster);
+  }
+
+  /** The agent's read of its key: a direct get with the key's subject in the API subject. */
+  async function readOwn(a: JoinedAgent, cluster = a.cluster): Promise<DesiredSet> {
+    const msg = await a.nc.request(desiredDirectGetSubject(cluster), '', { timeout: 3000 });
+    return DesiredSet.decode(msg.data);
+  }
+
+  beforeAll(async () => {
+    const bus = await initBus({ dir: join(tmp.dir, 'bus'), listen: '127.0.0.1:4222' });
+    nats = await startNats({ configFile: bus.natsConf });
+    t = await startTestHub({
+      natsUrl: nats.url,
+      db: join(tmp.dir, 'hub.db'),
+      natsCredsFile: bus.hubCreds,
+    });
+    for (const name of ['alpha', 'beta', 'gamma', 'delta']) {
+      await t.client.clusters.createCluster({ cluster: { name } });
+    }
+  });
+
+  afterAll(async () => {
+    for (const a of agents) await a.nc.close().catch(() => undefined);
+    await t?.stop();
+    await nats?.destroy();
+    tmp.remove();
+  });
+
+  it('refuses a client without credentials', async () => {
+    const err = await rejection(connect({ servers: nats.url, maxReconnectAttempts: 0, timeout: 3000 }));
+    expect(err).toMatch(/Authorization Violation/i);
+  });
+
+  it("refuses credentials the hub's account did not sign", async () => {
+    const stranger = createUser();
+    const rogueAccount = createAccount();
+    const { encodeUser } = await import('@nats-io/jwt');
+    const jwt = await encodeUser('rogue', stranger, rogueAccount);
+    const err = await rejection(
+      connect({
+        servers: nats.url,
+        authenticator: credsAuthenticator(fmtCreds(jwt, stranger)),
+        maxReconnectAttempts: 0,
+        timeout: 3000,
+      }),
+    );
+    expect(err).toMatch(/Authorization Violation/i);
+  });
+
+  it('lets a joined agent read its own desired set, and nothing else', async () => {
+    const a = await joinAgent('alpha');
+    const set = await readOwn(a);
+    expect(set.cluster).toBe('alpha');
+    expect(set.generation).toBeGreaterThan(0);
+
+    // another cluster's key, by the subject form and by a payload naming it
+    expect(await rejection(readOwn(a, 'beta'))).toMatch(/Permissions Violation|permission/i);
+    expect(
+      await rejection(
+        a.nc.request(
+          directGetSubject(DESIRED_BUCKET),
+          JSON.stringify({ last_by_subj: desiredSubject('beta') }),
+          {
+            timeout: 3000,
+          },
+        ),
+      ),
+    ).toMatch(/Permissions Violation|permission/i);
+    expect(
+      await rejection(
+        a.nc.request(
+          `$JS.API.STREAM.MSG.GET.${kvStream(DESIRED_BUCKET)}`,
+          JSON.stringify({ last_by_subj: desiredSubject('beta') }),
+          {
+            timeout: 3000,
+          },
+        ),
+      ),
+    ).toMatch(/Permissions Violation|permission/i);
+  });
+
+  it("cannot watch another cluster's key", async () => {
+    const a = await agentOf('alpha');
+    const sub = a.nc.subscribe(desiredSubject('beta'));
+    // nats.js ends the subscription with the server's permission error
+    const closed = await sub.closed;
+    expect(String(closed)).toMatch(/Permissions Violation|permission/i);
+  });
+
+  it('cannot write desired state, delete the bucket or publish as another cluster', async () => {
+    const a = await agentOf('alpha');
+    const b = await agentOf('beta');
+    const before = (await t.client.clusters.getCluster({ name: 'beta' })).lastHeartbeatMs;
+    const js = jetstream(a.nc, { timeout: 3000 });
+    const forged = DesiredSet.encode(
+      DesiredSet.fromPartial({ cluster: 'alpha', generation: 2 ** 40 }),
+    ).finish();
+    expect(await rejection(js.publish(desiredSubject('alpha'), forged))).toMatch(
+      /Permissions Violation|permission|timeout/i,
+    );
+    expect(
+      await rejection(
+        a.nc.request(`$JS.API.STREAM.DELETE.${kvStream(DESIRED_BUCKET)}`, '', { timeout: 3000 }),
+      ),
+    ).toMatch(/Permissions Violation|permission/i);
+    a.nc.publish(
+      heartbeatSubject('beta'),
+      Heartbeat.encode({
+        cluster: 'beta',
+        agentVersion: 'forged',
+        sentAtMs: Date.now(),
+        observedGeneration: 0,
+        desiredSetError: '',
+      }).finish(),
+    );
+    await a.nc.flush();
+    await eventually(
+      () => a.errors.some((e) => /Permissions Violation for Publish to "gitfleet\.status\.beta/.test(e)),
+      {
+        timeoutMs: 5000,
+        describe: () => `errors seen: ${a.errors.join('; ')}`,
+      },
+    );
+    // its own heartbeat goes through and is recorded; the forged one never was
+    a.nc.publish(
+      heartbeatSubject('alpha'),
+      Heartbeat.encode({
+        cluster: 'alpha',
+        agentVersion: 'real-alpha',
+        sentAtMs: Date.now(),
+        observedGeneration: 1,
+        desiredSetError: '',
+      }).finish(),
+    );
+    await eventually(
+      async () => (await t.client.clusters.getCluster({ name: 'alpha' })).agentVersion === 'real-alpha',
+      {
+        timeoutMs: 10_000,
+      },
+    );
+    const beta = await t.client.clusters.getCluster({ name: 'beta' });
+    expect(beta.agentVersion).not.toBe('forged');
+    expect(beta.lastHeartbeatMs).toBe(before);
+    expect((await readOwn(b)).cluster).toBe('beta');
+  });
+
+  it('joins once per token, only for its cluster, only before it expires', async () => {
+    const { token } = await t.client.clusters.createJoinToken({ cluster: 'gamma' });
+    const other = await failure(
+      t.client.join.join({ cluster: 'delta', token, publicKey: createUser().getPublicKey() }),
+    );
+    expect(other.code).toBe(GrpcStatus.PERMISSION_DENIED);
+    expect(other.details).toMatch(/for another cluster/);
+    await t.client.join.join({ cluster: 'gamma', token, publicKey: createUser().getPublicKey() });
+    const again = await failure(
+      t.client.join.join({ cluster: 'gamma', token, publicKey: createUser().getPublicKey() }),
+    );
+    expect(again.code).toBe(GrpcStatus.UNAUTHENTICATED);
+    expect(again.details).toMatch(/used already/);
+
+    const short = await t.client.clusters.createJoinToken({ cluster: 'delta', ttlSeconds: 1 });
+    await new Promise((r) => setTimeout(r, 1100));
+    const expired = await failure(
+      t.client.join.join({ cluster: 'delta', token: short.token, publicKey: createUser().getPublicKey() }),
+    );
+    expect(expired.code).toBe(GrpcStatus.UNAUTHENTICATED);
+    expect(expired.details).toMatch(/expired/);
+
+    // a forged secret under a real id, and no token at all
+    const real = await t.client.clusters.createJoinToken({ cluster: 'delta' });
+    const forged = real.token.slice(0, 21) + 'A'.repeat(43);
+    const wrong = await failure(
+      t.client.join.join({ cluster: 'delta', token: forged, publicKey: createUser().getPublicKey() }),
+    );
+    expect(wrong.code).toBe(GrpcStatus.UNAUTHENTICATED);
+    expect(wrong.details).not.toContain(forged);
+    // every attempt is audited under the token's id, never its secret
+    const audit = (await t.client.audit.listAudit({ limit: 200 })).entries.filter((e) => e.method === 'Join');
+    expect(audit.some((e) => e.outcome === 'OK' && e.target === 'cluster gamma')).toBe(true);
+    expect(
+      audit.some(
+        (e) => e.outcome === 'UNAUTHENTICATED' && e.actor === `join token ${real.token.slice(4, 20)}`,
+      ),
+    ).toBe(true);
+    expect(JSON.stringify(audit)).not.toContain(real.token.slice(21));
+    expect(JSON.stringify(audit)).not.toContain(token.slice(21));
+    const none = await failure(
+      t.client.join.join({ cluster: 'delta', token: '', publicKey: createUser().getPublicKey() }),
+    );
+    expect(none.code).toBe(GrpcStatus.UNAUTHENTICATED);
+  });
+
+  it.each([
+    ['an account key', () => createAccount().getPublicKey()],
+    ['a user seed', () => new TextDecoder().decode(createUser().getSeed())],
+    ['a key with a bad checksum', () => createUser().getPublicKey().slice(0, 55) + 'A'],
+    ['a wildcard', () => '>'],
+    ['a megabyte', () => 'U'.repeat(1 << 20)],
+  ])('refuses %s as the public key, keeping the token', async (_what, key) => {
+    const { token } = await t.client.clusters.createJoinToken({ cluster: 'delta' });
+    const value = key();
+    const err = await failure(t.client.join.join({ cluster: 'delta', token, publicKey: value }));
+    expect(err.code).toBe(GrpcStatus.INVALID_ARGUMENT);
+    expect(err.details).not.toContain(value.slice(0, 20) === 'U'.repeat(20) ? 'U'.repeat(100) : value);
+    // the token still works once
+    await t.client.join.join({ cluster: 'delta', token, publicKey: createUser().getPublicKey() });
+  });
+
+  it('refuses join tokens for unknown clusters and to non-admin tokens', async () => {
+    const unknown = await failure(t.client.clusters.createJoinToken({ cluster: 'nope' }));
+    expect(unknown.code).toBe(GrpcStatus.NOT_FOUND);
+    const { secret } = await t.client.tokens.createToken({ role: 'viewer' });
+    const { createHubClient } = await import('../../cli/client/hub-client.js');
+    const viewer = createHubClient(t.hub.address, { token: secret, deadlineMs: 10_000 });
+    try {
+      expect((await failure(viewer.clusters.createJoinToken({ cluster: 'alpha' }))).code).toBe(
+        GrpcStatus.PERMISSION_DENIED,
+      );
+      expect((await failure(viewer.clusters.revokeCluster({ name: 'alpha' }))).code).toBe(
+        GrpcStatus.PERMISSION_DENIED,
+      );
+    } finally {
+      viewer.close();
+    }
+    const tooLong = await failure(
+      t.client.clusters.createJoinToken({ cluster: 'alpha', ttlSeconds: 365 * 86400 }),
+    );
+    expect(tooLong.code).toBe(GrpcStatus.INVALID_ARGUMENT);
+  });
+
+  it('cuts a revoked agent off at once and keeps it out; a new token joins again', async () => {
+    const a = await agentOf('alpha');
+    const closed = a.nc.closed();
+    const startedAt = Date.now();
+    const revoked = await t.client.clusters.revokeCluster({ name: 'alpha' });
+    expect(revoked.agentPublicKey).toBe('');
+    await closed;
+    expect(Date.now() - startedAt).toBeLessThan(10_000);
+    const back = await rejection(agentConnection(a.creds, a.inboxPrefix, []));
+    expect(back).toMatch(/revoked|Authorization Violation/i);
+
+    // the same key cannot join again; a new key with a new token can
+    const { token } = await t.client.clusters.createJoinToken({ cluster: 'alpha' });
+    const reuse = await failure(
+      t.client.join.join({ cluster: 'alpha', token, publicKey: a.key.getPublicKey() }),
+    );
+    expect(reuse.code).toBe(GrpcStatus.FAILED_PRECONDITION);
+    const again = await joinAgent('alpha');
+    expect((await readOwn(again)).cluster).toBe('alpha');
+  });
+
+  it("a second join replaces the cluster's agent: the old key stops working", async () => {
+    const old = await agentOf('beta');
+    const closed = old.nc.closed();
+    const fresh = await joinAgent('beta');
+    await closed;
+    expect((await readOwn(fresh)).cluster).toBe('beta');
+    expect(await rejection(agentConnection(old.creds, old.inboxPrefix, []))).toMatch(
+      /revoked|Authorization Violation/i,
+    );
+  });
+
+  it('keeps revocations across a NATS restart, and deleting a cluster revokes its agent', async () => {
+    await t.client.clusters.createCluster({ cluster: { name: 'epsilon' } });
+    const revoked = await joinAgent('epsilon');
+    const current = await joinAgent('epsilon'); // replaces (revokes) the first
+    await revoked.nc.closed();
+    await nats.restart();
+    expect(await rejection(agentConnection(revoked.creds, revoked.inboxPrefix, []))).toMatch(
+      /revoked|Authorization Violation/i,
+    );
+    const nc = await eventually(() => agentConnection(current.creds, current.inboxPrefix, []), {
+      timeoutMs: 15_000,
+    });
+    const closed = nc.closed();
+    await t.client.clusters.deleteCluster({ name: 'epsilon' });
+    await closed;
+    expect(await rejection(agentConnection(current.creds, current.inboxPrefix, []))).toMatch(
+      /revoked|Authorization Violation/i,
+    );
+  });
+});
