@@ -11,7 +11,7 @@ import type { Logger } from '../lib/log.js';
 import { assignmentKey } from './apply/inventory.js';
 import type { InventoryStore } from './apply/inventory-store.js';
 import { DesiredSetWatcher } from './bus/desired-set-watcher.js';
-import { HubConnection } from './bus/hub-connection.js';
+import { HubConnection, type BusSettings } from './bus/hub-connection.js';
 import { errorMessage } from './errors.js';
 import type { KubeCluster } from './kube/kube-client.js';
 import { WorkQueue } from './queue/work-queue.js';
@@ -33,7 +33,7 @@ export interface AgentEvents {
 export interface AgentParts {
   cluster: string;
   namespace: string;
-  natsUrl: string;
+  bus: BusSettings;
   resyncMs: number;
   concurrency: number;
   log: Logger;
@@ -73,7 +73,8 @@ export class Agent {
       onError: (key, err) => p.log.error({ key, err: errorMessage(err) }, 'reconcile crashed'),
     });
     this.hub = new HubConnection({
-      natsUrl: p.natsUrl,
+      bus: p.bus,
+      cluster: p.cluster,
       name: `gitfleet-agent-${p.cluster}`,
       log: p.log,
       onConnect: (nc) => this.onConnect(nc),

@@ -19,7 +19,7 @@ describe('agent config', () => {
 
   it('fails fast on bad values', () => {
     expect(() => resolveAgentConfig({ cluster: 'Edge_1', natsUrl: 'x' })).toThrow(/invalid cluster name/);
-    expect(() => resolveAgentConfig({ cluster: 'e', natsUrl: '' })).toThrow(/natsUrl is required/);
+    expect(() => resolveAgentConfig({ cluster: 'e', natsUrl: '' })).toThrow(/natsUrl must be a NATS URL/);
     expect(() => resolveAgentConfig({ cluster: 'e', natsUrl: 'x', resyncSeconds: 0 })).toThrow(
       /resyncSeconds/,
     );
@@ -33,6 +33,29 @@ describe('agent config', () => {
       'system:* roles are never',
     );
     expect(roles(['ed\u0000it'])).toThrow('contains a control character');
+  });
+
+  it('takes a join target, refusing what is not a join token or a hub address, never echoing the token', () => {
+    const token = `gfj_0123456789abcdef_${'a'.repeat(43)}`;
+    const c = resolveAgentConfig({
+      cluster: 'e',
+      join: { token, hub: 'hub.example:7400', caFile: 'ca.pem' },
+    });
+    expect(c.join).toEqual({ token, hub: 'hub.example:7400', caFile: 'ca.pem', tls: undefined });
+    expect(c.natsServers).toBeUndefined();
+    for (const bad of ['', 'gft_0123456789abcdef_' + 'a'.repeat(43), token + 'x', 'gfj_0123_secret']) {
+      let message = '';
+      try {
+        resolveAgentConfig({ cluster: 'e', join: { token: bad, hub: 'h:1' } });
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).toMatch(/not a join token/);
+      if (bad) expect(message).not.toContain(bad);
+    }
+    for (const hub of ['', 'hub', 'nats://hub:4222', 'user@hub:1', 'a b:1']) {
+      expect(() => resolveAgentConfig({ cluster: 'e', join: { token, hub } })).toThrow(/host:port \(--hub\)/);
+    }
   });
 
   it('resolves the source limits, failing fast on bad ones', () => {

@@ -9,13 +9,19 @@ import {
   DEFAULT_AGENT_NAMESPACE,
   DEFAULT_TENANT_CLUSTER_ROLES,
 } from '../proto/index.js';
+import { joinTokenId, type JoinTarget } from './bus/join.js';
 import { resolveLimits, type SourceLimits } from './limits.js';
 
 export interface AgentConfig {
   /** This cluster's name as registered at the hub (DNS-1123 label). */
   cluster: string;
-  /** NATS server URL(s), comma-separated. */
-  natsUrl: string;
+  /**
+   * NATS server URL(s), comma-separated. Optional once joined: the hub names the servers when the
+   * agent joins, and they are stored with its credentials; given, it overrides them.
+   */
+  natsUrl?: string;
+  /** Join an authenticated bus with a one-time token (`gitfleet cluster token create`). */
+  join?: JoinTarget;
   /** Absent: in-cluster configuration (the agent's ServiceAccount). */
   kubeconfigPath?: string;
   /** The agent's own namespace for inventories and state (default "gitfleet-system"; created if missing). */
@@ -40,10 +46,27 @@ export interface AgentConfig {
   limits?: Partial<SourceLimits>;
 }
 
-export type ResolvedAgentConfig = Required<Omit<AgentConfig, 'kubeconfigPath' | 'limits'>> & {
+export type ResolvedAgentConfig = Required<
+  Omit<AgentConfig, 'kubeconfigPath' | 'limits' | 'natsUrl' | 'join'>
+> & {
   kubeconfigPath?: string;
+  /** The servers given (--nats); undefined: those stored with the credentials. */
+  natsServers?: string[];
+  join?: JoinTarget;
   limits: SourceLimits;
 };
+
+function resolveJoin(j: JoinTarget): JoinTarget {
+  if (!joinTokenId(j.token ?? '')) {
+    throw new Error(
+      'invalid agent config: join token: not a join token (gfj_…); make one with `gitfleet cluster token create CLUSTER`',
+    );
+  }
+  if (typeof j.hub !== 'string' || !/^(\[[0-9a-fA-F:.]+\]|[^\s:/[\]@]+):\d{1,5}$/.test(j.hub)) {
+    throw new Error("invalid agent config: joining needs the hub's address as host:port (--hub)");
+  }
+  return { token: j.token, hub: j.hub, caFile: j.caFile || undefined, tls: j.tls || undefined };
+}
 
 function positive(name: string, v: number | undefined, dflt: number): number {
   const n = v ?? dflt;
@@ -56,9 +79,12 @@ function positive(name: string, v: number | undefined, dflt: number): number {
 export function resolveAgentConfig(c: AgentConfig): ResolvedAgentConfig {
   if (!c || typeof c !== 'object') throw new Error('invalid agent config: expected an object');
   const cluster = assertClusterName(c.cluster);
-  if (typeof c.natsUrl !== 'string' || c.natsUrl.trim() === '') {
-    throw new Error('invalid agent config: natsUrl is required');
+  if (c.natsUrl !== undefined && (typeof c.natsUrl !== 'string' || c.natsUrl.trim() === '')) {
+    throw new Error(
+      'invalid agent config: natsUrl must be a NATS URL (nats://host:port), or absent after joining',
+    );
   }
+  const joinTarget = c.join && resolveJoin(c.join);
   const namespace = c.namespace ?? DEFAULT_AGENT_NAMESPACE;
   if (!isDnsLabel(namespace))
     throw new Error(`invalid agent config: namespace ${JSON.stringify(namespace)} is not a DNS label`);
@@ -72,7 +98,11 @@ export function resolveAgentConfig(c: AgentConfig): ResolvedAgentConfig {
   const xdg = process.env.XDG_CACHE_HOME;
   return {
     cluster,
-    natsUrl: c.natsUrl.trim(),
+    natsServers: c.natsUrl
+      ?.split(',')
+      .map((u) => u.trim())
+      .filter(Boolean),
+    join: joinTarget,
     kubeconfigPath: c.kubeconfigPath || undefined,
     namespace,
     cacheDir: c.cacheDir ?? (xdg ? join(xdg, 'gitfleet-agent') : join(tmpdir(), 'gitfleet-agent-cache')),

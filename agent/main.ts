@@ -1,12 +1,15 @@
 // The agent's entry point: validates the configuration and wires the parts; no logic here.
 // The process entry point is `gitfleet agent` (cli/launchers.ts).
-import type { AssignmentStatus, DesiredSet } from '../proto/index.js';
-import { createLogger } from '../lib/log.js';
+import { DEFAULT_NATS_URL, type AssignmentStatus, type DesiredSet } from '../proto/index.js';
+import { scrubSecrets } from '../lib/redact.js';
+import { createLogger, type Logger } from '../lib/log.js';
 import { Agent, type AgentEvents } from './agent.js';
 import { InventoryStore } from './apply/inventory-store.js';
 import { Applier } from './apply/ssa.js';
-import { resolveAgentConfig, type AgentConfig } from './config.js';
-import { KubeCluster } from './kube/kube-client.js';
+import { BusCredentialsStore, obtainBusCredentials } from './bus/bus-credentials.js';
+import type { BusSettings } from './bus/hub-connection.js';
+import { resolveAgentConfig, type AgentConfig, type ResolvedAgentConfig } from './config.js';
+import { KubeCluster, type KubeClient } from './kube/kube-client.js';
 import { AssignmentReconciler } from './reconciler/assignment.reconciler.js';
 import { GitSource } from './sources/git/git-source.js';
 import { DesiredSetStore } from './state/desired-set-store.js';
@@ -34,11 +37,35 @@ export interface RunningAgent {
   stop(): Promise<void>;
 }
 
+/**
+ * Where and as whom to connect to the bus: the stored credentials, or new ones from joining with
+ * --join; the servers from --nats or else those the hub named. No credentials: unauthenticated.
+ */
+async function busSettings(cfg: ResolvedAgentConfig, client: KubeClient, log: Logger): Promise<BusSettings> {
+  const creds = await obtainBusCredentials({
+    cluster: cfg.cluster,
+    store: new BusCredentialsStore(client, cfg.namespace, cfg.cluster),
+    join: cfg.join,
+    agentVersion: agentVersion(),
+    log,
+    signal: new AbortController().signal,
+  });
+  const servers = cfg.natsServers ?? creds?.natsUrls ?? [DEFAULT_NATS_URL];
+  if (!creds) {
+    log.warn(
+      `connecting to NATS without credentials: this works only on a bus without authentication (to join one: --join TOKEN --hub ADDR, the token from \`gitfleet cluster token create ${cfg.cluster}\`)`,
+    );
+  }
+  log.info({ servers: servers.map((u) => scrubSecrets(u)), authenticated: Boolean(creds) }, 'bus settings');
+  return { servers, creds: creds?.creds, inboxPrefix: creds?.inboxPrefix };
+}
+
 export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   const cfg = resolveAgentConfig(config);
   const log = createLogger('agent', cfg.logLevel).child({ cluster: cfg.cluster });
   const kube = await KubeCluster.create({ kubeconfigPath: cfg.kubeconfigPath });
   const agentClient = kube.asAgent();
+  const bus = await busSettings(cfg, agentClient, log);
   const resyncMs = cfg.resyncSeconds * 1000;
   const applier = new Applier({ discovery: kube.discovery, log, concurrency: cfg.applyConcurrency });
   const inventories = new InventoryStore(agentClient, cfg.namespace);
@@ -63,7 +90,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   const agent = new Agent({
     cluster: cfg.cluster,
     namespace: cfg.namespace,
-    natsUrl: cfg.natsUrl,
+    bus,
     resyncMs,
     concurrency: cfg.concurrency,
     log,

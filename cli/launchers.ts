@@ -17,8 +17,8 @@ export function hubStartupLine(address: string, nats: string, db: string, transp
 }
 
 /** The start-up line of `gitfleet agent`, without the NATS URL's user info. */
-export function agentStartupLine(cluster: string, nats: string): string {
-  return `gitfleet agent for cluster ${cluster} running (nats ${scrubSecrets(nats)})\n`;
+export function agentStartupLine(cluster: string, nats: string | undefined): string {
+  return `gitfleet agent for cluster ${cluster} running (nats ${nats ? scrubSecrets(nats) : 'as named at join'})\n`;
 }
 
 /** Runs until SIGINT/SIGTERM, then closes `stop` once. */
@@ -143,7 +143,23 @@ export function registerServerCommands(program: Command): void {
       "this cluster's name as registered in the hub (env GITFLEET_CLUSTER)",
       process.env.GITFLEET_CLUSTER,
     )
-    .option('--nats <url>', 'NATS server URL', process.env.GITFLEET_NATS ?? DEFAULT_NATS_URL)
+    .option(
+      '--nats <url>',
+      `NATS server URL (default: the servers the hub named at join, else ${DEFAULT_NATS_URL})`,
+      process.env.GITFLEET_NATS,
+    )
+    .option(
+      '--join <token>',
+      'join an authenticated bus with this one-time token (`gitfleet cluster token create`); the credentials are kept in a Secret of --namespace and reused (env GITFLEET_JOIN_TOKEN)',
+      process.env.GITFLEET_JOIN_TOKEN,
+    )
+    .option('--hub <host:port>', "the hub's API, to join (env GITFLEET_HUB)", process.env.GITFLEET_HUB)
+    .option(
+      '--ca <file>',
+      "a CA to trust for the hub's TLS when joining (env GITFLEET_CA)",
+      process.env.GITFLEET_CA,
+    )
+    .option('--tls', "join over TLS with the system's roots")
     .option(
       '--kubeconfig <path>',
       'kubeconfig of the cluster (default: in-cluster config)',
@@ -176,7 +192,11 @@ export function registerServerCommands(program: Command): void {
     .action(
       async (o: {
         cluster: string;
-        nats: string;
+        nats?: string;
+        join?: string;
+        hub?: string;
+        ca?: string;
+        tls?: boolean;
         kubeconfig?: string;
         namespace: string;
         resync: string;
@@ -193,6 +213,7 @@ export function registerServerCommands(program: Command): void {
         const agent = await startAgent({
           cluster: o.cluster,
           natsUrl: o.nats,
+          join: o.join ? { token: o.join, hub: o.hub ?? '', caFile: o.ca, tls: o.tls } : undefined,
           kubeconfigPath: o.kubeconfig,
           namespace: o.namespace,
           resyncSeconds: parseDuration(o.resync),

@@ -26,6 +26,8 @@ export interface NatsConnectorOptions {
   log: Logger;
   /** Longest wait between attempts of a first connect (from 250 ms, doubling; default 5 s). */
   maxRetryDelayMs?: number;
+  /** The next step for an error that retrying alone will not fix (e.g. refused credentials). */
+  hint?(err: Error): string | undefined;
   /** How long stop() lets the drain run before closing (default 3 s). */
   drainTimeoutMs?: number;
   /** A new connection is up (first connect, or after one closed for good). Throwing closes it and retries. */
@@ -61,15 +63,16 @@ export class NatsConnector {
       firstDelayMs: 250,
       maxDelayMs: this.opts.maxRetryDelayMs ?? 5_000,
       signal: this.stopping.signal,
-      onError: (err, retryInMs) =>
-        log.warn(
-          {
-            err: scrubSecrets((err as Error).message),
-            servers: servers.map((s) => scrubSecrets(s)),
-            retryInMs,
-          },
-          'cannot reach NATS; retrying',
-        ),
+      onError: (err, retryInMs) => {
+        const hint = this.opts.hint?.(err as Error);
+        const fields = {
+          err: scrubSecrets((err as Error).message),
+          servers: servers.map((s) => scrubSecrets(s)),
+          retryInMs,
+        };
+        if (hint) log.error({ ...fields, hint }, 'NATS refused the connection; retrying');
+        else log.warn(fields, 'cannot reach NATS; retrying');
+      },
     });
   }
 
@@ -107,7 +110,11 @@ export class NatsConnector {
     void nc.closed().then((closedWith) => {
       if (this.stopping.signal.aborted || this.current !== nc) return;
       const err = closedWith instanceof Error ? closedWith : undefined;
-      log.error({ err: err && scrubSecrets(err.message) }, 'NATS connection closed; connecting again');
+      const hint = err && this.opts.hint?.(err);
+      log.error(
+        { err: err && scrubSecrets(err.message), ...(hint && { hint }) },
+        'NATS connection closed; connecting again',
+      );
       this.current = undefined;
       this.opts.onClosed?.(nc, err);
       this.loop = this.connectLoop();

@@ -6,7 +6,7 @@ import {
   type NatsConnection,
   type Status,
 } from '@nats-io/transport-node';
-import { DesiredSet, desiredSubject } from '../../proto/index.js';
+import { DESIRED_BUCKET, DesiredSet, desiredSubject, directGetSubject } from '../../proto/index.js';
 import { DesiredSetWatcher, DirectGetPool } from './desired-set-watcher.js';
 
 type Stored = { data: Uint8Array; op?: string } | undefined;
@@ -15,7 +15,7 @@ type Stored = { data: Uint8Array; op?: string } | undefined;
 class FakeNats {
   readonly subs = new Map<string, (err: Error | null, msg: Msg) => void>();
   readonly kv = new Map<string, Stored>();
-  mode: 'direct' | 'no-direct' | 'no-bucket' = 'direct';
+  mode: 'direct' | 'no-bucket' = 'direct';
   requests = 0;
   inFlight = 0;
   maxInFlight = 0;
@@ -58,35 +58,20 @@ class FakeNats {
     this.statusPush?.({ type: 'reconnect', server: 'fake' });
   }
 
-  async request(subject: string, payload: string): Promise<Msg> {
+  async request(subject: string, payload: Uint8Array): Promise<Msg> {
     this.requests++;
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     try {
       await this.hold;
-      const { last_by_subj } = JSON.parse(payload) as { last_by_subj: string };
-      const stored = this.kv.get(last_by_subj);
-      if (subject.startsWith('$JS.API.DIRECT.GET.')) {
-        if (this.mode !== 'direct')
-          throw new RequestError('no responders', { cause: new NoRespondersError(subject) });
-        if (!stored) return msg(new Uint8Array(), { code: 404 });
-        return msg(stored.data, { op: stored.op });
-      }
-      // $JS.API.STREAM.MSG.GET
-      const body =
-        this.mode === 'no-bucket'
-          ? { error: { code: 404, err_code: 10059, description: 'stream not found' } }
-          : !stored
-            ? { error: { code: 404, err_code: 10037, description: 'no message found' } }
-            : {
-                message: {
-                  data: Buffer.from(stored.data).toString('base64'),
-                  hdrs: stored.op
-                    ? Buffer.from(`NATS/1.0\r\nKV-Operation: ${stored.op}\r\n\r\n`).toString('base64')
-                    : undefined,
-                },
-              };
-      return msg(Buffer.from(JSON.stringify(body)), {});
+      // only the subject form of a direct get, with no payload, is what an agent may send
+      const prefix = `${directGetSubject(DESIRED_BUCKET)}.`;
+      if (!subject.startsWith(prefix) || payload.length > 0) throw new Error(`unexpected request ${subject}`);
+      if (this.mode !== 'direct')
+        throw new RequestError('no responders', { cause: new NoRespondersError(subject) });
+      const stored = this.kv.get(subject.slice(prefix.length));
+      if (!stored) return msg(new Uint8Array(), { code: 404 });
+      return msg(stored.data, { op: stored.op });
     } finally {
       this.inFlight--;
     }
@@ -230,7 +215,7 @@ describe('DesiredSetWatcher', () => {
     w.stop();
   });
 
-  it('falls back to the stream API without direct gets, and retries until the bucket exists', async () => {
+  it('retries until the bucket exists', async () => {
     jest.useFakeTimers({ doNotFake: ['setImmediate'] });
     const nc = new FakeNats();
     nc.mode = 'no-bucket';
@@ -238,7 +223,7 @@ describe('DesiredSetWatcher', () => {
     w.start();
     await jest.advanceTimersByTimeAsync(0);
     expect(errors[0]).toContain('does not exist yet');
-    nc.mode = 'no-direct';
+    nc.mode = 'direct';
     nc.put('c1', { generation: 6 }, { silent: true });
     await jest.advanceTimersByTimeAsync(1000);
     expect(seen).toEqual([6]);

@@ -8,6 +8,7 @@
 // watcher one subscription and no timers; direct gets of all watchers of a connection go through
 // one shared pool with bounded concurrency, one retry timer and one status listener.
 import {
+  Empty,
   RequestError,
   type Msg,
   type MsgHdrs,
@@ -18,9 +19,8 @@ import {
   DESIRED_BUCKET,
   DesiredSet,
   desiredKey,
+  desiredDirectGetSubject,
   desiredSubject,
-  directGetSubject,
-  streamMsgGetSubject,
 } from '../../proto/index.js';
 import { validateDesiredSet } from '../../proto/contract/desired-set.validation.js';
 
@@ -42,17 +42,12 @@ export interface DesiredSetWatcherOptions {
   requestTimeoutMs?: number;
 }
 
-const DIRECT_GET = directGetSubject(DESIRED_BUCKET);
-const MSG_GET = streamMsgGetSubject(DESIRED_BUCKET);
-/** JetStream error codes of the stream message API. */
-const ERR_NO_MESSAGE = 10037;
-const ERR_STREAM_NOT_FOUND = 10059;
-
 type FetchResult = 'ok' | 'retry';
 
 export class DesiredSetWatcher {
   readonly key: string;
   readonly subject: string;
+  private readonly getSubject: string;
   private gen: number;
   private latestSet: DesiredSet | undefined;
   private deleted = false;
@@ -68,6 +63,7 @@ export class DesiredSetWatcher {
   ) {
     this.key = desiredKey(cluster);
     this.subject = desiredSubject(cluster);
+    this.getSubject = desiredDirectGetSubject(cluster);
     this.gen = opts.initialGeneration ?? 0;
   }
 
@@ -110,18 +106,23 @@ export class DesiredSetWatcher {
     if (this.running) DirectGetPool.for(this.nc).enqueue(this);
   }
 
-  /** One direct get of the key. @internal (used by the pool) */
+  /**
+   * One direct get of the key. The key is in the API subject and the payload is empty, so the
+   * server's permissions decide what a client may read: an agent's NATS user is allowed this one
+   * subject (agentBusPermissions). @internal (used by the pool)
+   */
   async fetchOnce(): Promise<FetchResult> {
     const epoch = this.epoch;
     const timeout = this.opts.requestTimeoutMs ?? 5000;
     let msg: Msg;
     try {
-      msg = await this.nc.request(DIRECT_GET, JSON.stringify({ last_by_subj: this.subject }), { timeout });
+      msg = await this.nc.request(this.getSubject, Empty, { timeout });
     } catch (err) {
-      if (err instanceof RequestError && err.isNoResponders()) return this.fetchByStreamApi(epoch, timeout);
-      this.opts.onError?.(
-        new Error(`direct get of ${this.subject}: ${(err as Error).message}`, { cause: err }),
-      );
+      const why =
+        err instanceof RequestError && err.isNoResponders()
+          ? `bucket ${DESIRED_BUCKET} does not exist yet, or allows no direct gets (the hub creates it)`
+          : (err as Error).message;
+      this.opts.onError?.(new Error(`direct get of ${this.subject}: ${why}`, { cause: err }));
       return 'retry';
     }
     const code = msg.headers?.code ?? 0;
@@ -133,36 +134,6 @@ export class DesiredSetWatcher {
       return 'retry';
     }
     if (epoch === this.epoch && this.running) this.handle(msg.data, kvOperation(msg.headers));
-    return 'ok';
-  }
-
-  /** The bucket exists without direct gets, or does not exist yet (the hub creates it). */
-  private async fetchByStreamApi(epoch: number, timeout: number): Promise<FetchResult> {
-    let reply: {
-      error?: { code?: number; err_code?: number; description?: string };
-      message?: { data?: string; hdrs?: string };
-    };
-    try {
-      const msg = await this.nc.request(MSG_GET, JSON.stringify({ last_by_subj: this.subject }), { timeout });
-      reply = msg.json();
-    } catch (err) {
-      this.opts.onError?.(new Error(`read ${this.subject}: ${(err as Error).message}`, { cause: err }));
-      return 'retry';
-    }
-    if (reply.error) {
-      if (reply.error.err_code === ERR_NO_MESSAGE) return 'ok';
-      const what =
-        reply.error.err_code === ERR_STREAM_NOT_FOUND
-          ? `bucket ${DESIRED_BUCKET} does not exist yet`
-          : (reply.error.description ?? 'error');
-      this.opts.onError?.(new Error(`read ${this.subject}: ${what}`));
-      return 'retry';
-    }
-    if (epoch !== this.epoch || !this.running) return 'ok';
-    const data = reply.message?.data ? Buffer.from(reply.message.data, 'base64') : new Uint8Array();
-    const hdrs = reply.message?.hdrs ? Buffer.from(reply.message.hdrs, 'base64').toString('utf8') : '';
-    const op = /^KV-Operation:\s*(\S+)/im.exec(hdrs)?.[1];
-    this.handle(data, op);
     return 'ok';
   }
 

@@ -1,7 +1,7 @@
 // The agent's one connection to the hub's NATS, kept up by lib's NatsConnector. Never blocks the
 // agent: the first connect is retried in the background with backoff (the agent keeps reconciling
 // its persisted desired set meanwhile); once connected, nats.js reconnects forever.
-import type { NatsConnection } from '@nats-io/transport-node';
+import { credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from '../../lib/log.js';
 import { NATS_RECONNECT_OPTIONS, NatsConnector } from '../../lib/nats-connect.js';
 
@@ -12,9 +12,25 @@ export const AGENT_NATS_OPTIONS = {
   maxPingOut: 3,
 } as const;
 
+/** Where and as whom the agent connects to the bus. */
+export interface BusSettings {
+  servers: string[];
+  /** NATS credentials (user JWT + seed) from joining; absent on an unauthenticated bus. */
+  creds?: string;
+  /** The cluster's inbox prefix: its NATS user may receive replies only there. */
+  inboxPrefix?: string;
+}
+
+/** Says what to do when the server refuses the agent's credentials (revoked, or replaced by a later join). */
+export function busAuthHint(err: Error, cluster: string): string | undefined {
+  return /authorization violation|revoked|authentication expired/i.test(err.message)
+    ? `NATS refused this agent's credentials (revoked, or another agent joined as ${cluster}): make a join token with \`gitfleet cluster token create ${cluster}\` and restart the agent with --join TOKEN`
+    : undefined;
+}
+
 export interface HubConnectionOptions {
-  /** NATS server URL(s), comma separated. */
-  natsUrl: string;
+  bus: BusSettings;
+  cluster: string;
   /** Client name shown by the NATS server. */
   name: string;
   log: Logger;
@@ -29,8 +45,16 @@ export interface HubConnectionOptions {
 export class HubConnection extends NatsConnector {
   constructor(opts: HubConnectionOptions) {
     super({
-      servers: opts.natsUrl.split(',').map((s) => s.trim()),
-      options: { name: opts.name, ...AGENT_NATS_OPTIONS },
+      servers: opts.bus.servers,
+      options: {
+        name: opts.name,
+        ...AGENT_NATS_OPTIONS,
+        ...(opts.bus.inboxPrefix && { inboxPrefix: opts.bus.inboxPrefix }),
+        ...(opts.bus.creds && {
+          authenticator: credsAuthenticator(new TextEncoder().encode(opts.bus.creds)),
+        }),
+      },
+      hint: (err) => busAuthHint(err, opts.cluster),
       log: opts.log,
       maxRetryDelayMs: 5_000,
       drainTimeoutMs: 3_000,

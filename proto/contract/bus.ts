@@ -70,17 +70,11 @@ export function kvStream(bucket: string): string {
 }
 
 /**
- * JetStream API subject of a direct get on a bucket's stream (the bucket allows direct gets):
- * request `{ last_by_subj: desiredSubject(cluster) }` to read a key without a consumer. This is
- * the one JetStream API subject an agent needs to publish to.
+ * JetStream API subject of a direct get on a bucket's stream (the bucket allows direct gets): with
+ * a key's subject appended (desiredDirectGetSubject) it reads that key without a consumer.
  */
 export function directGetSubject(bucket: string = DESIRED_BUCKET): string {
   return `$JS.API.DIRECT.GET.${kvStream(bucket)}`;
-}
-
-/** JetStream API subject of a stream message get (the fallback when direct gets are off). */
-export function streamMsgGetSubject(bucket: string = DESIRED_BUCKET): string {
-  return `$JS.API.STREAM.MSG.GET.${kvStream(bucket)}`;
 }
 
 /**

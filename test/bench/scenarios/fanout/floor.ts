@@ -2,7 +2,7 @@
 // observed by bare direct-get + subscription watchers, on the same fresh nats-server.
 import { performance } from 'node:perf_hooks';
 import { Kvm } from '@nats-io/kv';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, Empty, type NatsConnection } from '@nats-io/transport-node';
 import { directGetSubject, kvSubject } from '../../../../proto/index.js';
 import type { NatsEnv } from '../../../env/index.js';
 import { CpuWindow, findPid } from '../../lib/proc.js';
@@ -75,8 +75,9 @@ class BareWatchers {
     for (let attempt = 0; attempt < 5; attempt++) {
       try {
         const msg = await this.conns[i % this.conns.length].request(
-          directGetSubject(FLOOR_BUCKET),
-          JSON.stringify({ last_by_subj: kvSubject(FLOOR_BUCKET, this.keys[i]) }),
+          // the same form of direct get as the agent's (the key in the subject, no payload)
+          `${directGetSubject(FLOOR_BUCKET)}.${kvSubject(FLOOR_BUCKET, this.keys[i])}`,
+          Empty,
           { timeout: 5000 },
         );
         this.observe(i, msg.data);
