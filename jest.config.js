@@ -13,7 +13,10 @@ export default {
     {
       ...common,
       displayName: 'unit',
-      testMatch: ['<rootDir>/{cli,lib,hub,agent,proto}/**/*.spec.ts', '<rootDir>/test/unit/**/*.spec.ts'],
+      testMatch: [
+        '<rootDir>/{cli,lib,hub,agent,proto}/**/*.spec.ts',
+        '<rootDir>/test/{unit,fuzz}/**/*.spec.ts',
+      ],
     },
     {
       ...common,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import { Reason } from '../proto/index.js';
-import { DEFAULT_SOURCE_LIMITS, LIMIT_FLAGS, limitError, resolveLimits } from './limits.js';
+import { bytesInFlight, DEFAULT_SOURCE_LIMITS, LIMIT_FLAGS, limitError, resolveLimits } from './limits.js';
 
 describe('source limits', () => {
   it('fill in defaults and take given values', () => {
@@ -20,6 +20,15 @@ describe('source limits', () => {
 
   it('refuse unknown limits', () => {
     expect(() => resolveLimits({ maxWhatever: 1 } as never)).toThrow(/unknown limit "maxWhatever"/);
+  });
+
+  it('bound the bytes in flight by maxBytesInFlight, by default maxRenderedBytes', () => {
+    expect(bytesInFlight(resolveLimits(undefined))).toBe(DEFAULT_SOURCE_LIMITS.maxRenderedBytes);
+    expect(bytesInFlight(resolveLimits({ maxRenderedBytes: 1000 }))).toBe(1000);
+    expect(bytesInFlight(resolveLimits({ maxBytesInFlight: 5000 }))).toBe(5000);
+    expect(() => resolveLimits({ maxBytesInFlight: -1 })).toThrow(
+      'invalid agent config: limits.maxBytesInFlight must be a positive integer, got -1',
+    );
   });
 
   it('make a stalled error naming where, the limit and the flag that raises it', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
+import { fuzzParams } from '../test/fuzz/fuzz-params.js';
 import { parseByteSize, parseCount, parseDuration, parseLabels } from './parse.js';
 
 describe('parseDuration', () => {
@@ -46,7 +47,7 @@ describe('parseLabels (fuzz)', () => {
           }
         },
       ),
-      { numRuns: 200 },
+      fuzzParams(200),
     );
   });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
+import { fuzzParams } from '../../test/fuzz/fuzz-params.js';
 import { Reason, type TenantIdentity } from '../../proto/index.js';
 import { ReconcileError } from '../errors.js';
 import type { ManifestObject } from '../kube/objects.js';
@@ -149,7 +150,7 @@ describe('tenant policy', () => {
           : cm(namespace);
         expect(policyViolations([rendered(cm('team-b')), rendered(object)], tenant)).toHaveLength(1);
       }),
-      { numRuns: 200 },
+      fuzzParams(200),
     );
   });
 });

@@ -14,18 +14,19 @@ import {
   type DesiredSet,
   type TenantIdentity,
 } from '../../proto/index.js';
+import { WeightedSemaphore } from '../../lib/limit.js';
 import type { Logger } from '../../lib/log.js';
 import { staleObjects, unionObjects, type Inventory } from '../apply/inventory.js';
 import type { InventoryStore } from '../apply/inventory-store.js';
 import { prune, type PruneResult } from '../apply/prune.js';
 import type { Applier, ApplyFailure, ApplyResult, ChangeSetEntry } from '../apply/ssa.js';
 import { ReconcileError, errorMessage } from '../errors.js';
-import type { SourceLimits } from '../limits.js';
+import { bytesInFlight, DEFAULT_SOURCE_LIMITS, type SourceLimits } from '../limits.js';
 import type { KubeCluster } from '../kube/kube-client.js';
 import { refOf, type ObjectRef } from '../kube/objects.js';
 import { checkTenantPolicy } from '../policy/tenant-policy.js';
 import type { Outcome } from '../queue/work-queue.js';
-import { renderPlain, type RenderedObject } from '../render/plain/plain-renderer.js';
+import { listManifests, renderPlain, type RenderedObject } from '../render/plain/plain-renderer.js';
 import type { Checkout, GitSource } from '../sources/git/git-source.js';
 import { tenantUser, type TenantOnboarding } from '../tenants/tenant-onboarding.js';
 
@@ -74,6 +75,8 @@ interface Pass {
   nextInventory?: Inventory;
   /** The inventory of an assignment this pass removed from the cluster. */
   removed?: Inventory;
+  /** Gives back the pass's share of the render budget (held from render to the end of the pass). */
+  releaseBudget?: () => void;
   /** How long each step took, for logs. */
   stepMs: Record<string, number>;
 }
@@ -113,7 +116,16 @@ export class AssignmentReconciler {
     { name: 'inventory', reason: Reason.InventoryFailed, run: (p) => this.reconcileInventory(p) },
   ];
 
-  constructor(private readonly deps: AssignmentReconcilerDeps) {}
+  /**
+   * Bytes of manifests all passes in flight hold together (limits.maxBytesInFlight): a pass takes
+   * its revision's manifest bytes before reading them and keeps them until its objects are applied
+   * and dropped, so concurrent large revisions queue here instead of multiplying the agent's memory.
+   */
+  readonly renderBudget: WeightedSemaphore;
+
+  constructor(private readonly deps: AssignmentReconcilerDeps) {
+    this.renderBudget = new WeightedSemaphore(bytesInFlight(deps.limits ?? DEFAULT_SOURCE_LIMITS));
+  }
 
   private now(): number {
     return (this.deps.now ?? Date.now)();
@@ -144,6 +156,7 @@ export class AssignmentReconciler {
     } catch (err) {
       return this.finish(pass, log, err as ReconcileError);
     } finally {
+      pass.releaseBudget?.();
       pass.checkout?.release();
     }
   }
@@ -222,15 +235,29 @@ export class AssignmentReconciler {
         },
       );
     }
-    p.objects = await renderPlain({
-      root: p.checkout!.dir,
-      path: a.path,
-      targetNamespace: a.targetNamespace || p.tenant!.namespaces[0],
-      tenant: a.tenant,
-      assignment: a.name,
-      scopeOf: (apiVersion, kind) => this.deps.kube.discovery.scopeOf(apiVersion, kind),
-      limits: this.deps.limits,
-    });
+    const limits = this.deps.limits ?? DEFAULT_SOURCE_LIMITS;
+    const listing = await listManifests(p.checkout!.dir, a.path, limits);
+    // what parsing will hold is about the files' size; more is refused at maxRenderedBytes
+    const weight = Math.min(listing.bytes, limits.maxRenderedBytes);
+    if (this.renderBudget.inUse + weight > this.renderBudget.capacity) {
+      this.deps.log.debug(
+        { tenant: a.tenant, assignment: a.name, bytes: weight, inFlight: this.renderBudget.inUse },
+        'waiting for room in the render budget (maxBytesInFlight)',
+      );
+    }
+    p.releaseBudget = await this.renderBudget.acquire(weight);
+    p.objects = await renderPlain(
+      {
+        root: p.checkout!.dir,
+        path: a.path,
+        targetNamespace: a.targetNamespace || p.tenant!.namespaces[0],
+        tenant: a.tenant,
+        assignment: a.name,
+        scopeOf: (apiVersion, kind) => this.deps.kube.discovery.scopeOf(apiVersion, kind),
+        limits,
+      },
+      listing,
+    );
     p.refs = p.objects.map((o) => refOf(o.object));
   }
 

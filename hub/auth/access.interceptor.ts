@@ -10,10 +10,17 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import { status as GrpcStatus, type Metadata } from '@grpc/grpc-js';
-import { defer, map, mergeMap, tap, type Observable } from 'rxjs';
+import { catchError, defer, map, mergeMap, tap, throwError, type Observable } from 'rxjs';
 import type { ListTenantsResponse } from '../../proto/api.js';
 import { toGrpcError } from '../common/grpc-exception.filter.js';
-import { authorize, isMutation, isPublicMethod, publicActor, visibleTenants } from './access.js';
+import {
+  authorize,
+  isMutation,
+  isPublicMethod,
+  publicActor,
+  visibleError,
+  visibleTenants,
+} from './access.js';
 import { AccessService } from './access.service.js';
 import { describePrincipal, type Principal } from './token.js';
 
@@ -101,6 +108,8 @@ export class AccessInterceptor implements NestInterceptor {
           void record(o.outcome, o.message);
         },
       }),
+      // the audit log (admins only) keeps the whole message; the caller sees what it may know
+      catchError((err: unknown) => throwError(() => visibleError(principal, err))),
     );
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { PermissionDeniedError } from '../common/errors.js';
-import { authorize, isMutation, visibleTenants } from './access.js';
+import { FailedPreconditionError, NamesTenantError, PermissionDeniedError } from '../common/errors.js';
+import { authorize, isMutation, visibleError, visibleTenants } from './access.js';
 import { hashSecret, matches, newToken, tokenId, type Principal } from './token.js';
 
 const admin: Principal = { tokenId: 'a', role: 'admin', tenant: '' };
@@ -70,4 +70,33 @@ describe('tokens', () => {
     'rejects the malformed token %j',
     (s) => expect(tokenId(s)).toBeUndefined(),
   );
+});
+
+describe('visibleError', () => {
+  const owned = new NamesTenantError(
+    'tenant.namespaces[0]: namespace "shop" is owned by tenant "team-b": choose another',
+    'tenant.namespaces[0]: namespace "shop" is owned by another tenant: choose another',
+  );
+
+  it('names the owning tenant to admin and viewer tokens, who see every tenant', () => {
+    expect(visibleError(admin, owned)).toBe(owned);
+    expect(visibleError(viewer, owned)).toBe(owned);
+  });
+
+  it('never to a tenant token, nor to an unauthenticated caller: the same error without the name', () => {
+    for (const p of [teamA, undefined]) {
+      const shown = visibleError(p, owned) as Error;
+      expect(shown).toBeInstanceOf(FailedPreconditionError);
+      expect(shown).not.toBeInstanceOf(NamesTenantError);
+      expect(shown.message).toBe(
+        'tenant.namespaces[0]: namespace "shop" is owned by another tenant: choose another',
+      );
+      expect(shown.message).not.toContain('team-b');
+    }
+  });
+
+  it('leaves every other error as it is', () => {
+    const other = new PermissionDeniedError('createTenant: needs an admin token');
+    expect(visibleError(teamA, other)).toBe(other);
+  });
 });

@@ -2,7 +2,7 @@
 // grants it, so a method nobody listed (a new RPC) is admin-only until it is added here. A
 // tenant token sees one tenant: requests naming another tenant are refused, list and status
 // filters are pinned to its tenant, and a tenant listing tenants sees only its own.
-import { PermissionDeniedError } from '../common/errors.js';
+import { FailedPreconditionError, NamesTenantError, PermissionDeniedError } from '../common/errors.js';
 import { tokenId, type Principal } from './token.js';
 
 /** How a non-admin role reaches a method. */
@@ -75,6 +75,15 @@ export function authorize(p: Principal, method: string, request: Record<string, 
 /** What a tenant token sees of a tenant list: only its own tenant. */
 export function visibleTenants<T extends { name: string }>(p: Principal, tenants: T[]): T[] {
   return p.role === 'tenant' ? tenants.filter((t) => t.name === p.tenant) : tenants;
+}
+
+/**
+ * The error a caller sees: one that names another tenant loses that name unless the caller may
+ * see every tenant (admin and viewer tokens, who list them all anyway).
+ */
+export function visibleError(p: Principal | undefined, err: unknown): unknown {
+  if (!(err instanceof NamesTenantError) || (p && p.role !== 'tenant')) return err;
+  return new FailedPreconditionError(err.withoutTenant);
 }
 
 /** Methods that change something: these are audited. */

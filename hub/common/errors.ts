@@ -25,6 +25,20 @@ export class FailedPreconditionError extends Error {
   override readonly name = 'FailedPreconditionError';
 }
 
+/**
+ * A failed precondition whose message names another tenant (the owner of a namespace), so that an
+ * operator knows whom to ask. `withoutTenant` is the same message without that name: callers who
+ * may not see other tenants' names (tenant tokens) get it instead (hub/auth/access.ts).
+ */
+export class NamesTenantError extends FailedPreconditionError {
+  constructor(
+    message: string,
+    readonly withoutTenant: string,
+  ) {
+    super(message);
+  }
+}
+
 /** Something the hub depends on is not available right now (e.g. the bus); retry later. */
 export class UnavailableError extends Error {
   override readonly name = 'UnavailableError';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
+import { fuzzParams } from '../../test/fuzz/fuzz-params.js';
 import { ValidationError } from '../common/errors.js';
 import { checkLabels, labelKeyProblem } from '../common/names.js';
 import { assignmentSelects, matchesSelector } from './selector.js';
@@ -63,7 +64,7 @@ describe('fuzz (fast-check): selectors', () => {
           Object.keys(selector).length > 0,
         );
       }),
-      { numRuns: 300 },
+      fuzzParams(300),
     );
   });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
+import { fuzzParams } from '../../test/fuzz/fuzz-params.js';
 import { isSealed, SecretBox, SecretBoxError, sealedKeyId, secretKeyId } from './secret-box.js';
 
 const k1 = randomBytes(32);
@@ -22,7 +23,7 @@ describe('SecretBox', () => {
     const box = new SecretBox(k1);
     fc.assert(
       fc.property(fc.string({ unit: 'grapheme', maxLength: 200 }), (s) => box.open(box.seal(s)) === s),
-      { numRuns: 200 },
+      fuzzParams(200),
     );
   });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
+import { fuzzParams } from '../../test/fuzz/fuzz-params.js';
 import { ValidationError } from '../common/errors.js';
 import { validateTenant } from './tenant.validation.js';
 
@@ -121,7 +122,7 @@ describe('validateTenant', () => {
         };
         expect(() => validateTenant(input)).toThrow(ValidationError);
       }),
-      { numRuns: 200 },
+      fuzzParams(200),
     );
   });
 });

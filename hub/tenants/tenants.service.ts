@@ -4,6 +4,7 @@ import type { Logger } from '../../lib/log.js';
 import {
   AlreadyExistsError,
   FailedPreconditionError,
+  NamesTenantError,
   NotFoundError,
   ValidationError,
 } from '../common/errors.js';
@@ -82,15 +83,19 @@ export class TenantsService {
   }
 
   /**
-   * FAILED_PRECONDITION when another tenant owns one of the namespaces. The owner is not named:
-   * tenants do not learn each other's names.
+   * FAILED_PRECONDITION when another tenant owns one of the namespaces. The message names the
+   * owner, so that the operator knows whom to ask; callers that may not learn other tenants'
+   * names (tenant tokens) get it without (NamesTenantError, hub/auth/access.ts visibleError).
    */
   private async refuseOwnedNamespaces(spec: TenantSpec): Promise<void> {
     const owners = await this.repo.ownersOf(spec.namespaces, spec.name);
     const i = spec.namespaces.findIndex((ns) => owners.has(ns));
     if (i < 0) return;
-    throw new FailedPreconditionError(
-      `tenant.namespaces[${i}]: namespace ${JSON.stringify(spec.namespaces[i])} is owned by another tenant: a namespace belongs to one tenant only, choose another`,
+    const ns = `tenant.namespaces[${i}]: namespace ${JSON.stringify(spec.namespaces[i])}`;
+    const rule = 'a namespace belongs to one tenant only, choose another';
+    throw new NamesTenantError(
+      `${ns} is owned by tenant ${JSON.stringify(owners.get(spec.namespaces[i]))}: ${rule}`,
+      `${ns} is owned by another tenant: ${rule}`,
     );
   }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
+import { fuzzParams } from '../../test/fuzz/fuzz-params.js';
 import { DesiredSet, type DesiredAssignment } from '../gen/gitfleet/v1/bus.js';
 import type { DeepPartial } from '../gen/gitfleet/v1/resources.js';
 import { MAX_GENERATION, validateDesiredSet } from './desired-set.validation.js';
@@ -206,7 +207,7 @@ describe('validateDesiredSet', () => {
         }
         expect(performance.now() - started).toBeLessThan(200);
       }),
-      { numRuns: 300 },
+      fuzzParams(300),
     );
   });
 });

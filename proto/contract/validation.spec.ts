@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
+import { fuzzParams } from '../../test/fuzz/fuzz-params.js';
 import { formatGitRevision, parseGitRevision } from './revision.js';
 import {
   MAX_URL_LENGTH,
@@ -153,7 +154,7 @@ describe('fuzz (fast-check)', () => {
         onlyValidationErrors((x) => checkGitRevision('r', x))(v);
         expect(typeof (refNameProblem(v) ?? '')).toBe('string');
       }),
-      { numRuns: 300 },
+      fuzzParams(300),
     );
   });
 
@@ -173,7 +174,7 @@ describe('fuzz (fast-check)', () => {
           expect(v.toLowerCase().startsWith('file:')).toBe(false);
         }
       }),
-      { numRuns: 300 },
+      fuzzParams(300),
     );
   });
 
@@ -195,7 +196,7 @@ describe('fuzz (fast-check)', () => {
           expect(err).toBeInstanceOf(ValidationError);
         }
       }),
-      { numRuns: 300 },
+      fuzzParams(300),
     );
   });
 
@@ -206,7 +207,7 @@ describe('fuzz (fast-check)', () => {
       fc.property(ref, sha, (r, c) => {
         expect(parseGitRevision(formatGitRevision(r, c))).toEqual({ ref: r, commit: c });
       }),
-      { numRuns: 200 },
+      fuzzParams(200),
     );
     fc.assert(
       fc.property(fc.string({ maxLength: 200 }), (s) => {
@@ -217,7 +218,7 @@ describe('fuzz (fast-check)', () => {
           expect(err).toBeInstanceOf(Error);
         }
       }),
-      { numRuns: 200 },
+      fuzzParams(200),
     );
   });
 
@@ -226,7 +227,7 @@ describe('fuzz (fast-check)', () => {
       fc.property(fc.string({ maxLength: 2000 }), (s) => {
         expect(quote(s).length).toBeLessThanOrEqual(JSON.stringify(s.slice(0, 64)).length + 30);
       }),
-      { numRuns: 200 },
+      fuzzParams(200),
     );
   });
 });

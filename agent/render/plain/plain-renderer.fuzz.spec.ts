@@ -1,14 +1,14 @@
 // Property-based fuzzing of the plain renderer's parse: whatever a repository holds, parsing
 // either returns objects or throws the agent's own ReconcileError (a BuildFailed naming the file),
-// never anything else, and never takes long. Bounded runs here; raise numRuns locally for more.
+// never anything else, and never takes long. Bounded runs here; `npm run fuzz` runs long.
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
+import { fuzzParams } from '../../../test/fuzz/fuzz-params.js';
 import { stringify } from 'yaml';
 import { Reason } from '../../../proto/index.js';
 import { ReconcileError } from '../../errors.js';
 import { parseManifests } from './plain-renderer.js';
 
-const NUM_RUNS = Number(process.env.FUZZ_RUNS ?? 200);
 const SMALL_LIMITS = { maxDocumentBytes: 4096, maxObjects: 20, maxYamlAliases: 20 };
 
 /** Pieces of YAML syntax, so that random text reaches deep into the parser. */
@@ -64,9 +64,10 @@ function parsesOrFailsCleanly(text: string): void {
 
 describe('plain renderer parse (fuzz)', () => {
   it('arbitrary text: objects or a BuildFailed, never another error', () => {
-    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 2000 }), parsesOrFailsCleanly), {
-      numRuns: NUM_RUNS,
-    });
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 2000 }), parsesOrFailsCleanly),
+      fuzzParams(200),
+    );
   });
 
   it('YAML-shaped text: objects or a BuildFailed, never another error', () => {
@@ -75,7 +76,7 @@ describe('plain renderer parse (fuzz)', () => {
         fc.array(yamlToken, { maxLength: 120 }).map((parts) => parts.join('')),
         parsesOrFailsCleanly,
       ),
-      { numRuns: NUM_RUNS },
+      fuzzParams(200),
     );
   });
 
@@ -84,7 +85,7 @@ describe('plain renderer parse (fuzz)', () => {
       fc.property(fc.array(fc.jsonValue({ maxDepth: 4 }), { maxLength: 4 }), (docs) =>
         parsesOrFailsCleanly(docs.map((d) => stringify(d)).join('---\n')),
       ),
-      { numRuns: NUM_RUNS },
+      fuzzParams(200),
     );
   });
 });

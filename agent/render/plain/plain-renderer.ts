@@ -334,15 +334,23 @@ async function resolvePath(root: string, path: string): Promise<{ abs: string; i
   return { abs, isDir: (await stat(real)).isDirectory() };
 }
 
-/** Reads and parses every manifest of the assignment path. */
-export async function readManifests(
+/** The manifest files of an assignment path, listed before any is read. */
+export interface ManifestListing {
+  /** Files relative to the checkout root, sorted. */
+  files: string[];
+  /** Their sizes together: what reading and parsing them will hold (the render budget's weight). */
+  bytes: number;
+}
+
+/** Lists the manifest files of the assignment path and their sizes, reading none of them. */
+export async function listManifests(
   root: string,
   path: string,
   limits: SourceLimits = DEFAULT_SOURCE_LIMITS,
-): Promise<ParsedObject[]> {
+): Promise<ManifestListing> {
   const { abs, isDir } = await resolvePath(root, path);
   const files = isDir ? await listManifestFiles(root, abs, limits.maxFiles) : [toPosix(relative(root, abs))];
-  const out: ParsedObject[] = [];
+  let bytes = 0;
   for (const file of files) {
     const size = (await stat(join(root, file))).size;
     if (size > MAX_FILE_BYTES) {
@@ -350,8 +358,40 @@ export async function readManifests(
         `${file}: ${size} bytes is more than the ${MAX_FILE_BYTES} bytes a manifest file may have`,
       );
     }
+    bytes += size;
+  }
+  return { files, bytes };
+}
+
+/**
+ * Reads and parses every manifest of the assignment path. Parsing stops as soon as the objects
+ * pass maxRenderedBytes (as JSON), so that a revision of many files is refused before all of it is
+ * held in memory (finalizeObjects counts again, with the labels it adds).
+ */
+export async function readManifests(
+  root: string,
+  path: string,
+  limits: SourceLimits = DEFAULT_SOURCE_LIMITS,
+  listing?: ManifestListing,
+): Promise<ParsedObject[]> {
+  const { files } = listing ?? (await listManifests(root, path, limits));
+  const out: ParsedObject[] = [];
+  let parsedBytes = 0;
+  for (const file of files) {
     const text = await readFile(join(root, file), 'utf8');
-    for (const p of parseManifests(file, text, limits, out.length)) out.push(p);
+    for (const p of parseManifests(file, text, limits, out.length)) {
+      parsedBytes += JSON.stringify(p.object).length;
+      if (parsedBytes > limits.maxRenderedBytes) {
+        throw limitError(
+          Reason.BuildFailed,
+          `${p.file} (document ${p.document})`,
+          'the revision renders to more bytes',
+          'maxRenderedBytes',
+          limits.maxRenderedBytes,
+        );
+      }
+      out.push(p);
+    }
   }
   return out;
 }
@@ -363,6 +403,8 @@ export async function readManifests(
 export async function finalizeObjects(
   parsed: ParsedObject[],
   opts: Pick<RenderOptions, 'targetNamespace' | 'tenant' | 'assignment' | 'scopeOf' | 'limits'>,
+  /** Modify the parsed objects in place instead of copies (half the peak memory of a render). */
+  consume = false,
 ): Promise<RenderedObject[]> {
   const maxRenderedBytes = (opts.limits ?? DEFAULT_SOURCE_LIMITS).maxRenderedBytes;
   let renderedBytes = 0;
@@ -378,7 +420,7 @@ export async function finalizeObjects(
   const seen = new Map<string, RenderedObject>();
   const out: RenderedObject[] = [];
   for (const p of parsed) {
-    const object = structuredClone(p.object);
+    const object = consume ? p.object : structuredClone(p.object);
     const meta = object.metadata;
     const scope =
       (await opts.scopeOf(object.apiVersion, object.kind)) ??
@@ -420,8 +462,11 @@ export async function finalizeObjects(
   return out;
 }
 
-/** Renders an assignment path of a checkout into the objects to apply. */
-export async function renderPlain(opts: RenderOptions): Promise<RenderedObject[]> {
-  const parsed = await readManifests(opts.root, opts.path, opts.limits);
-  return finalizeObjects(parsed, opts);
+/**
+ * Renders an assignment path of a checkout into the objects to apply; `listing` is the path's
+ * listManifests() when the caller took it already (to reserve memory before reading).
+ */
+export async function renderPlain(opts: RenderOptions, listing?: ManifestListing): Promise<RenderedObject[]> {
+  const parsed = await readManifests(opts.root, opts.path, opts.limits, listing);
+  return finalizeObjects(parsed, opts, true);
 }
