@@ -10,6 +10,9 @@ import {
 } from '../proto/index.js';
 import { scrubSecrets } from '../lib/redact.js';
 import { collect, parseByteSize, parseCount, parseDuration } from './parse.js';
+import type { AgentConfig } from '../agent/main.js';
+import type { HubTarget } from './client/connect.js';
+import { hubTarget } from './commands/verbs.js';
 
 /** The start-up line of `gitfleet hub`: URLs without their user info (NATS and store passwords). */
 export function hubStartupLine(address: string, nats: string, db: string, transport = 'plaintext'): string {
@@ -150,16 +153,9 @@ export function registerServerCommands(program: Command): void {
     )
     .option(
       '--join <token>',
-      'join an authenticated bus with this one-time token (`gitfleet cluster token create`); the credentials are kept in a Secret of --namespace and reused (env GITFLEET_JOIN_TOKEN)',
+      'join an authenticated bus with this one-time token (`gitfleet cluster token create`) through the hub at the global --hub (with --ca or --tls for its TLS); the credentials are kept in a Secret of --namespace and reused (env GITFLEET_JOIN_TOKEN)',
       process.env.GITFLEET_JOIN_TOKEN,
     )
-    .option('--hub <host:port>', "the hub's API, to join (env GITFLEET_HUB)", process.env.GITFLEET_HUB)
-    .option(
-      '--ca <file>',
-      "a CA to trust for the hub's TLS when joining (env GITFLEET_CA)",
-      process.env.GITFLEET_CA,
-    )
-    .option('--tls', "join over TLS with the system's roots")
     .option(
       '--kubeconfig <path>',
       'kubeconfig of the cluster (default: in-cluster config)',
@@ -189,31 +185,36 @@ export function registerServerCommands(program: Command): void {
       'bytes (as JSON) of all objects one revision renders to (default 16Mi)',
     )
     .option('--max-yaml-aliases <n>', 'YAML alias expansions per document (default 100)')
+    .option(
+      '--max-bytes-in-flight <size>',
+      'manifest bytes all assignments being reconciled may hold at once (default: --max-rendered-bytes); big revisions queue instead of multiplying memory',
+    )
     .action(
-      async (o: {
-        cluster: string;
-        nats?: string;
-        join?: string;
-        hub?: string;
-        ca?: string;
-        tls?: boolean;
-        kubeconfig?: string;
-        namespace: string;
-        resync: string;
-        cacheDir?: string;
-        tenantClusterRole?: string[];
-        maxSourceBytes?: string;
-        maxFiles?: string;
-        maxObjects?: string;
-        maxDocumentBytes?: string;
-        maxRenderedBytes?: string;
-        maxYamlAliases?: string;
-      }) => {
+      async (
+        o: {
+          cluster: string;
+          nats?: string;
+          join?: string;
+          kubeconfig?: string;
+          namespace: string;
+          resync: string;
+          cacheDir?: string;
+          tenantClusterRole?: string[];
+          maxSourceBytes?: string;
+          maxFiles?: string;
+          maxObjects?: string;
+          maxDocumentBytes?: string;
+          maxRenderedBytes?: string;
+          maxYamlAliases?: string;
+          maxBytesInFlight?: string;
+        },
+        cmd: Command,
+      ) => {
         const { startAgent } = await import('../agent/main.js');
         const agent = await startAgent({
           cluster: o.cluster,
           natsUrl: o.nats,
-          join: o.join ? { token: o.join, hub: o.hub ?? '', caFile: o.ca, tls: o.tls } : undefined,
+          join: o.join ? joinTarget(o.join, hubTarget(cmd)) : undefined,
           kubeconfigPath: o.kubeconfig,
           namespace: o.namespace,
           resyncSeconds: parseDuration(o.resync),
@@ -227,12 +228,18 @@ export function registerServerCommands(program: Command): void {
             maxDocumentBytes: optional(o.maxDocumentBytes, parseByteSize),
             maxRenderedBytes: optional(o.maxRenderedBytes, parseByteSize),
             maxYamlAliases: optional(o.maxYamlAliases, (v) => parseCount('--max-yaml-aliases', v)),
+            maxBytesInFlight: optional(o.maxBytesInFlight, parseByteSize),
           },
         });
         process.stderr.write(agentStartupLine(o.cluster, o.nats));
         await runUntilSignal(() => agent.stop());
       },
     );
+}
+
+/** Where `gitfleet agent --join` joins: the hub of the global flags, never with an API token. */
+function joinTarget(token: string, hub: HubTarget): NonNullable<AgentConfig['join']> {
+  return { token, hub: hub.address, caFile: hub.caFile, tls: hub.tls };
 }
 
 function optional<T>(value: string | undefined, parse: (v: string) => T): T | undefined {

@@ -15,6 +15,11 @@ interface GlobalOpts {
   output: string;
 }
 
+/** The hub named by the global --hub, --ca, --tls and --token (or their environment variables). */
+export function hubTarget(cmd: Command): HubTarget {
+  return globals(cmd).target;
+}
+
 function globals(cmd: Command): { target: HubTarget; format: OutputFormat } {
   const o = cmd.optsWithGlobals<GlobalOpts>();
   return {

@@ -151,9 +151,10 @@ describe('bus authentication settings', () => {
     );
     chmodSync(one.hubCreds, 0o644);
     expect(() => parseHubConfig({ ...ok, natsCredsFile: one.hubCreds })).toThrow(
-      /readable by others: chmod 600/,
+      /readable by every user: chmod 600/,
     );
-    chmodSync(one.hubCreds, 0o600);
+    chmodSync(one.hubCreds, 0o640);
+    expect(parseHubConfig({ ...ok, natsCredsFile: one.hubCreds }).busAuth).toBeDefined();
     expect(() => parseHubConfig({ ...ok, busKeysFile: one.busKeys })).toThrow(/without natsCredsFile/);
     expect(() => parseHubConfig({ ...ok, natsCredsFile: join(dir, 'missing.creds') })).toThrow(
       /natsCredsFile: cannot read .*ENOENT/,

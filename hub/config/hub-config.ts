@@ -277,8 +277,10 @@ function secretFile(setting: string, file: unknown): { path: string; text: strin
   } catch (err) {
     throw new ConfigError(setting, `cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? err})`);
   }
-  if ((statSync(path).mode & 0o077) !== 0)
-    throw new ConfigError(setting, `${path} is readable by others: chmod 600 it`);
+  // group-readable is how Kubernetes mounts a Secret for a non-root process (root:fsGroup 0440)
+  if ((statSync(path).mode & 0o007) !== 0) {
+    throw new ConfigError(setting, `${path} is readable by every user: chmod 600 it`);
+  }
   return { path, text };
 }
 

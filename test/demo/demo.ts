@@ -1,7 +1,9 @@
-// `npm run demo`: gitfleet end to end on embedded defaults. Starts a local nats-server, the local
-// Kubernetes control plane of the test environment and a local git server with sample
-// manifests; runs a hub (SQLite) and one agent as real `gitfleet` processes; drives them through
-// the CLI; shows the objects reconciled, pushes a second commit and shows it roll out.
+// `npm run demo`: gitfleet end to end on embedded defaults. Sets up an authenticated bus
+// (`gitfleet bus init`) and starts a local nats-server with it, the local Kubernetes control
+// plane of the test environment and a local git server with sample manifests; runs a hub
+// (SQLite) and one agent (joined with a one-time token) as real `gitfleet` processes; drives them
+// through the CLI; shows the objects reconciled and the bus refusing a client without
+// credentials, pushes a second commit and shows it roll out.
 // `--keep-running` leaves everything up and prints how to reach it.
 import { spawn, execFile as execFileCb, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -10,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, AppsV1Api } from '@kubernetes/client-node';
+import { connect } from '@nats-io/transport-node';
 import {
   eventually,
   freePort,
@@ -68,8 +71,28 @@ async function main(): Promise<void> {
   });
 
   try {
-    step('Starting the local environment: nats-server (JetStream), kube-apiserver + etcd, a git server');
-    [nats, kube, git] = await Promise.all([startNats(), startKube(), startGit()]);
+    step("Setting up an authenticated bus: an operator, accounts, the hub's credentials and nats.conf");
+    const busDir = join(work, 'bus');
+    process.stdout.write(`  $ gitfleet bus init --dir ${busDir}\n`);
+    const init = await execFile(process.execPath, [
+      cli,
+      'bus',
+      'init',
+      '--dir',
+      busDir,
+      '--listen',
+      '127.0.0.1:4222',
+    ]);
+    process.stdout.write(init.stdout.trimEnd().replace(/^/gm, '    ') + '\n');
+
+    step(
+      'Starting the local environment: nats-server (JetStream, that nats.conf), kube-apiserver + etcd, a git server',
+    );
+    [nats, kube, git] = await Promise.all([
+      startNats({ configFile: join(busDir, 'nats.conf') }),
+      startKube(),
+      startGit(),
+    ]);
     process.stdout.write(
       `  nats       ${nats.url}\n  kubernetes ${kube.server} (kubeconfig ${kube.kubeconfigPath})\n  git        ${git.baseUrl}\n`,
     );
@@ -77,7 +100,7 @@ async function main(): Promise<void> {
     const repo = await git.createRepo('platform-apps', sampleFiles(2, false));
     process.stdout.write(`  sample repo ${repo.url} at ${(await repo.head()).slice(0, 8)}\n`);
 
-    step('Starting the hub (SQLite store) and one agent, as `gitfleet` processes');
+    step('Starting the hub (SQLite store) as a `gitfleet` process, with its bus credentials');
     const hubAddress = `127.0.0.1:${await freePort()}`;
     const db = join(work, 'gitfleet.db');
     const launch = (name: string, args: string[]) => {
@@ -98,17 +121,16 @@ async function main(): Promise<void> {
       process.stdout.write(`  $ gitfleet ${args.join(' ')}   (log: ${logPath})\n`);
       return child;
     };
-    launch('hub', ['hub', '--listen', hubAddress, '--nats', nats.url, '--db', db]);
-    launch('agent', [
-      'agent',
-      '--cluster',
-      'demo-1',
+    launch('hub', [
+      'hub',
+      '--listen',
+      hubAddress,
       '--nats',
       nats.url,
-      '--kubeconfig',
-      kube.kubeconfigPath,
-      '--resync',
-      '30s',
+      '--db',
+      db,
+      '--nats-creds',
+      join(busDir, 'hub.creds'),
     ]);
 
     // the hub writes its first admin token beside its store at first start (mode 0600)
@@ -124,10 +146,16 @@ async function main(): Promise<void> {
       const { stdout } = await execFile(process.execPath, [cli, '--hub', hubAddress, ...args], {
         env: { ...process.env, GITFLEET_TOKEN: token },
       });
-      const shown = stdout.replace(/gft_[0-9a-f]{16}_[A-Za-z0-9_-]{43}/g, 'gft_…');
+      const shown = stdout.replace(/(gf[tj])_[0-9a-f]{16}_[A-Za-z0-9_-]{43}/g, '$1_…');
       if (shown.trim()) process.stdout.write(shown.trimEnd().replace(/^/gm, '    ') + '\n');
       return stdout;
     };
+    const gitfleetQuiet = async (...args: string[]): Promise<string> =>
+      (
+        await execFile(process.execPath, [cli, '--hub', hubAddress, ...args], {
+          env: { ...process.env, GITFLEET_TOKEN: token },
+        })
+      ).stdout;
     await eventually(
       () =>
         execFile(process.execPath, [cli, '--hub', hubAddress, '--token', adminToken, 'tenant', 'list']).then(
@@ -153,6 +181,44 @@ async function main(): Promise<void> {
       '24h',
     );
     const tenantToken = created.trimEnd().split('\n').at(-1)!;
+
+    step("The cluster's agent joins the bus with a one-time token and gets a NATS user of its own");
+    const joinToken = (await gitfleet('cluster', 'token', 'create', 'demo-1', '--ttl', '1h'))
+      .trimEnd()
+      .split('\n')
+      .at(-1)!;
+    launch('agent', [
+      'agent',
+      '--cluster',
+      'demo-1',
+      '--join',
+      joinToken,
+      '--hub',
+      hubAddress,
+      '--kubeconfig',
+      kube.kubeconfigPath,
+      '--resync',
+      '30s',
+    ]);
+    await eventually(
+      async () => JSON.parse(await gitfleetQuiet('-o', 'json', 'cluster', 'get', 'demo-1')).joinedAtMs > 0,
+      {
+        timeoutMs: 60_000,
+        describe: () => 'the agent did not join',
+      },
+    );
+    await gitfleet('cluster', 'get', 'demo-1');
+    // the bus refuses anyone without credentials: no reading desired sets, no forged status
+    const anonymous = await connect({ servers: nats.url, maxReconnectAttempts: 0, timeout: 3000 }).then(
+      async (nc) => {
+        await nc.close();
+        return 'connected';
+      },
+      (err: Error) => err.message,
+    );
+    if (!/Authorization Violation/i.test(anonymous))
+      throw new Error(`an anonymous NATS client got in: ${anonymous}`);
+    process.stdout.write(`  a NATS client without credentials: ${anonymous}\n`);
 
     step(
       "The tenant (its own token: team-a's repos, assignments and status only) registers its repo and assigns it",

@@ -1,7 +1,9 @@
 // gitfleet end to end on the real test environment: a hub (SQLite) and an agent process on a
-// real nats-server, kube-apiserver and git server, driven through the gRPC API. The agent runs
-// as the `gitfleet agent` command with the ServiceAccount and RBAC of deploy/agent — so these
-// tests also prove that RBAC is enough — and applies tenants' objects impersonating them.
+// real nats-server, kube-apiserver and git server, driven through the gRPC API. The bus is
+// authenticated (`gitfleet bus init`): the agent joins with a one-time token and keeps its
+// credentials in a Secret. The agent runs as the `gitfleet agent` command with the ServiceAccount
+// and RBAC of deploy/agent — so these tests also prove that RBAC is enough — and applies tenants'
+// objects impersonating them.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn, execFile as execFileCb, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
@@ -11,10 +13,10 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { connect } from '@nats-io/transport-node';
+import { connect, credsAuthenticator } from '@nats-io/transport-node';
 import { jetstream } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import { startHub, type RunningHub } from '../../hub/main.js';
+import { initBus, startHub, type BusInitResult, type RunningHub } from '../../hub/main.js';
 import { createHubClient, type HubClient } from '../../cli/client/hub-client.js';
 import { testAdminToken } from '../integration/hub/harness.js';
 import {
@@ -75,7 +77,18 @@ describe('gitfleet end to end', () => {
   let agent: ChildProcess | undefined;
   let hubAddress: string;
   let dbPath: string;
+  let bus: BusInitResult;
+  let joinToken: string;
   const adminToken = testAdminToken();
+  const startTheHub = (listen: string) =>
+    startHub({
+      listen,
+      natsUrl: nats.url,
+      db: dbPath,
+      logLevel: 'warn',
+      adminToken,
+      natsCredsFile: bus.hubCreds,
+    });
 
   const startAgentProcess = () => {
     const fd = openSync(join(work, 'agent.log'), 'a');
@@ -86,8 +99,11 @@ describe('gitfleet end to end', () => {
         'agent',
         '--cluster',
         CLUSTER,
-        '--nats',
-        nats.url,
+        // the token works once: restarts reuse the credentials stored at the first join
+        '--join',
+        joinToken,
+        '--hub',
+        hubAddress,
         '--kubeconfig',
         agentKubeconfig,
         '--resync',
@@ -145,7 +161,11 @@ describe('gitfleet end to end', () => {
   beforeAll(async () => {
     if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` first (npm test does)`);
     work = mkdtempSync(join(tmpdir(), 'gitfleet-e2e-'));
-    servers = await startServers({ git: { username: 'fleet', password: 'e2e-pass' } });
+    bus = await initBus({ dir: join(work, 'bus') });
+    servers = await startServers({
+      git: { username: 'fleet', password: 'e2e-pass' },
+      nats: { configFile: bus.natsConf },
+    });
     ({ nats, kube, git } = servers);
     kc = kube.kubeConfig();
     core = kc.makeApiClient(CoreV1Api);
@@ -195,20 +215,15 @@ describe('gitfleet end to end', () => {
     });
 
     dbPath = join(work, 'hub.db');
-    hub = await startHub({
-      listen: '127.0.0.1:0',
-      natsUrl: nats.url,
-      db: dbPath,
-      logLevel: 'warn',
-      adminToken,
-    });
+    hub = await startTheHub('127.0.0.1:0');
     hubAddress = hub.address;
     client = createHubClient(hubAddress, { token: adminToken });
-    startAgentProcess();
 
     await client.tenants.createTenant({ tenant: { name: 'team-a', namespaces: ['team-a'] } });
     await client.tenants.createTenant({ tenant: { name: 'team-b', namespaces: ['team-b'] } });
     await client.clusters.createCluster({ cluster: { name: CLUSTER, labels: { env: 'test' } } });
+    joinToken = (await client.clusters.createJoinToken({ cluster: CLUSTER })).token;
+    startAgentProcess();
     await client.repos.createRepo({
       repo: {
         tenant: 'team-a',
@@ -383,20 +398,17 @@ describe('gitfleet end to end', () => {
 
   it('loses nothing when the hub restarts', async () => {
     const before = await statusOf();
-    const nc = await connect({ servers: nats.url });
+    const nc = await connect({
+      servers: nats.url,
+      authenticator: credsAuthenticator(readFileSync(bus.hubCreds)),
+    });
     const kv = await new Kvm(jetstream(nc)).open(DESIRED_BUCKET);
     const generation = async () => DesiredSet.decode((await kv.get(desiredKey(CLUSTER)))!.value).generation;
     const genBefore = await generation();
     try {
       client.close();
       await hub.close();
-      hub = await startHub({
-        listen: hubAddress,
-        natsUrl: nats.url,
-        db: dbPath,
-        logLevel: 'warn',
-        adminToken,
-      });
+      hub = await startTheHub(hubAddress);
       client = createHubClient(hub.address, { token: adminToken });
       expect((await client.tenants.listTenants({})).tenants.map((t) => t.name).sort()).toEqual([
         'team-a',
@@ -420,6 +432,40 @@ describe('gitfleet end to end', () => {
     } finally {
       await nc.close();
     }
+  });
+
+  it('joined once with its token, keeping the credentials in a Secret of its namespace', async () => {
+    const secret = await core.readNamespacedSecret({
+      namespace: 'gitfleet-system',
+      name: `gitfleet-bus-${CLUSTER}`,
+    });
+    const creds = Buffer.from(secret.data!['user.creds'], 'base64').toString('utf8');
+    expect(creds).toContain('USER NKEY SEED');
+    const cluster = await client.clusters.getCluster({ name: CLUSTER });
+    expect(cluster.agentPublicKey).toMatch(/^U/);
+    expect(cluster.joinedAtMs).toBeGreaterThan(0);
+    // the agent restarted (killed mid-reconcile) since: the used token did not have to work again
+    expect(readFileSync(join(work, 'agent.log'), 'utf8')).toContain('using the stored bus credentials');
+  });
+
+  it('cuts the agent off when the cluster is revoked; a new join token brings it back', async () => {
+    await client.clusters.revokeCluster({ name: CLUSTER });
+    await eventually(
+      () => readFileSync(join(work, 'agent.log'), 'utf8').includes("NATS refused this agent's credentials"),
+      {
+        timeoutMs: 30_000,
+        describe: agentLog,
+      },
+    );
+    const sha = await pushAndResolve(
+      { 'apps/config.yaml': configMapYaml('settings', { color: 'teal' }) },
+      'while the agent is revoked',
+    );
+    joinToken = (await client.clusters.createJoinToken({ cluster: CLUSTER })).token;
+    await stopAgentProcess('SIGTERM');
+    startAgentProcess();
+    await waitStatus(readyAt(sha), 'the commit made while revoked Ready after joining again');
+    expect((await readCm('team-a', 'settings')).data).toEqual({ color: 'teal' });
   });
 
   it('prunes everything when the assignment is deleted', async () => {
@@ -447,10 +493,19 @@ describe('gitfleet end to end', () => {
     expect((await client.status.getStatus({ tenant: 'team-a' })).statuses).toHaveLength(0);
   });
 
-  it('never writes the repo credentials to the agent log', () => {
+  it('never writes the repo credentials, the join token or its NATS seed to the agent log', async () => {
     const log = readFileSync(join(work, 'agent.log'), 'utf8');
     expect(log.length).toBeGreaterThan(0);
     expect(log).not.toContain('e2e-pass');
+    expect(log).not.toContain(joinToken.slice(21));
+    const secret = await core.readNamespacedSecret({
+      namespace: 'gitfleet-system',
+      name: `gitfleet-bus-${CLUSTER}`,
+    });
+    const seed = /SU[A-Z0-9]{50,}/.exec(
+      Buffer.from(secret.data!['user.creds'], 'base64').toString('utf8'),
+    )![0];
+    expect(log).not.toContain(seed);
     expect(log).not.toContain(Buffer.from('fleet:e2e-pass').toString('base64'));
   });
 });

@@ -3,7 +3,7 @@
 // stopped before the error surfaces, so a failed beforeAll leaves nothing running.
 import { startGit, type GitEnv } from './git.js';
 import { startKube, type KubeEnv, type KubeOptions } from './kube.js';
-import { startNats, type NatsEnv } from './nats.js';
+import { startNats, type NatsEnv, type NatsOptions } from './nats.js';
 
 export interface Servers {
   nats: NatsEnv;
@@ -14,9 +14,13 @@ export interface Servers {
 }
 
 export async function startServers(
-  opts: { kube?: KubeOptions; git?: { username?: string; password?: string } } = {},
+  opts: { kube?: KubeOptions; git?: { username?: string; password?: string }; nats?: NatsOptions } = {},
 ): Promise<Servers> {
-  const [n, k, g] = await Promise.allSettled([startNats(), startKube(opts.kube), startGit(opts.git)]);
+  const [n, k, g] = await Promise.allSettled([
+    startNats(opts.nats),
+    startKube(opts.kube),
+    startGit(opts.git),
+  ]);
   const nats = n.status === 'fulfilled' ? n.value : undefined;
   const kube = k.status === 'fulfilled' ? k.value : undefined;
   const git = g.status === 'fulfilled' ? g.value : undefined;
