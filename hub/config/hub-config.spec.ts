@@ -138,6 +138,11 @@ describe('bus authentication settings', () => {
     expect(c.busAuth?.keysFile).toBe(bus.busKeys);
     expect(c.busAuth?.keys.account).toMatch(/^A/);
     expect(c.agentNatsServers).toEqual(['nats://nats.example:4222']);
+    // by default agents get the hub's servers, never the hub's own NATS user or password
+    expect(parseHubConfig({ ...ok, natsUrl: 'nats://hub:s3cret@n1:4222,n2:4222' }).agentNatsServers).toEqual([
+      'nats://n1:4222',
+      'n2:4222',
+    ]);
     expect(() =>
       parseHubConfig({ ...ok, natsCredsFile: bus.hubCreds, agentNatsUrl: 'nats://u:pw@h:4222' }),
     ).toThrow(/agentNatsUrl: must not carry a user or password/);

@@ -258,7 +258,8 @@ export function parseHubConfig(config: HubConfig): ResolvedHubConfig {
     busAuth: parseBusAuth(config),
     agentNatsServers:
       config.agentNatsUrl === undefined
-        ? natsServers
+        ? // never hand agents the hub's own NATS user or password
+          natsServers.map((u) => u.replace(/^([a-z]+:\/\/)?[^/@]*@/i, '$1'))
         : parseNatsUrl(config.agentNatsUrl, 'agentNatsUrl').map((s) => {
             if (/\/\/[^/]*@/.test(s))
               throw new ConfigError('agentNatsUrl', 'must not carry a user or password');
