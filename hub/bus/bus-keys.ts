@@ -170,7 +170,7 @@ async function gitfleetUserJwt(
 }
 
 /** The user JWT of a cluster's agent: only its own key, status subjects and inbox (agentBusPermissions). */
-export function agentUserJwt(keys: BusKeys, cluster: string, userPublicKey: string): Promise<string> {
+export async function agentUserJwt(keys: BusKeys, cluster: string, userPublicKey: string): Promise<string> {
   return gitfleetUserJwt(keys, `agent-${cluster}`, userPublicKey, agentBusPermissions(cluster));
 }
 

@@ -101,11 +101,19 @@ export class JoinService {
     const jwt = await this.busAuth.issueAgentJwt(cluster.name, req.publicKey);
     if (!(await this.tokens.consume(id, now)))
       throw new UnauthenticatedError(`join token ${id} was used already: ${again}`);
-    // a new agent replaces the old one: its key stops working
-    if (cluster.agentPublicKey && cluster.agentPublicKey !== req.publicKey) {
-      await this.busAuth.revoke(cluster.name, cluster.agentPublicKey);
-    }
     await this.tokens.setAgentKey(cluster.name, req.publicKey, now);
+    // a new agent replaces the old one: its key stops working. The token is spent, so this join
+    // must not fail now: a revocation that cannot be pushed yet is kept and pushed on reconnect.
+    if (cluster.agentPublicKey && cluster.agentPublicKey !== req.publicKey) {
+      await this.busAuth
+        .revoke(cluster.name, cluster.agentPublicKey)
+        .catch((err: unknown) =>
+          this.log.error(
+            { cluster: cluster.name, publicKey: cluster.agentPublicKey, err: (err as Error).message },
+            'the replaced agent key is revoked in the store but not yet on NATS; it is pushed on the next reconnect',
+          ),
+        );
+    }
     this.log.info({ cluster: cluster.name, token: id, publicKey: req.publicKey }, 'agent joined');
     return {
       userJwt: jwt,

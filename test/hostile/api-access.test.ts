@@ -3,23 +3,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
+import { status as GrpcStatus } from '@grpc/grpc-js';
 import { createHubClient, type HubClient } from '../../cli/client/hub-client.js';
 import { startHub } from '../../hub/main.js';
 import { ConfigError } from '../../hub/main.js';
 import { eventually, freePort } from '../env/index.js';
-import { startTestHub, tempDir, type TestHub } from '../integration/hub/harness.js';
+import { grpcError, startTestHub, tempDir, type TestHub } from '../integration/hub/harness.js';
 
 const PASSWORD = 'hunter2-never-shown';
-
-async function failure(p: Promise<unknown>): Promise<ServiceError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e as ServiceError,
-  );
-  if (!err) throw new Error('the call succeeded');
-  return err;
-}
 
 describe('hub API access', () => {
   const tmp = tempDir('gitfleet-hostile-access-');
@@ -61,7 +52,7 @@ describe('hub API access', () => {
     ['an unknown token', `gft_${'0'.repeat(16)}_${'A'.repeat(43)}`, `token ${'0'.repeat(16)} is not valid`],
   ])('refuses %s with UNAUTHENTICATED and changes nothing', async (_what, token, message) => {
     const c = as(token);
-    const err = await failure(c.tenants.createTenant({ tenant: { name: 'evil', namespaces: ['evil'] } }));
+    const err = await grpcError(c.tenants.createTenant({ tenant: { name: 'evil', namespaces: ['evil'] } }));
     expect(err.code).toBe(GrpcStatus.UNAUTHENTICATED);
     expect(err.details).toContain(message);
     if (token) expect(err.details).not.toContain(token);
@@ -71,7 +62,7 @@ describe('hub API access', () => {
   it('refuses a known id with the wrong secret, and says no more than for an unknown one', async () => {
     const real = await tokenFor('viewer');
     const forged = real.slice(0, -4) + (real.endsWith('AAAA') ? 'BBBB' : 'AAAA');
-    const err = await failure(as(forged).tenants.listTenants({}));
+    const err = await grpcError(as(forged).tenants.listTenants({}));
     expect(err.code).toBe(GrpcStatus.UNAUTHENTICATED);
     expect(err.details).toMatch(/^token [0-9a-f]{16} is not valid$/);
   });
@@ -82,7 +73,7 @@ describe('hub API access', () => {
     await c.tenants.listTenants({});
     const id = token.split('_')[1];
     await admin.tokens.revokeToken({ id });
-    const err = await failure(c.tenants.listTenants({}));
+    const err = await grpcError(c.tenants.listTenants({}));
     expect(err.code).toBe(GrpcStatus.UNAUTHENTICATED);
     expect(err.details).toBe(`token ${id} was revoked`);
   });
@@ -91,7 +82,7 @@ describe('hub API access', () => {
     const c = as(await tokenFor('viewer', '', 1));
     await eventually(
       async () =>
-        (await failure(c.tenants.listTenants({})).catch(() => undefined))?.details.includes('has expired'),
+        (await grpcError(c.tenants.listTenants({})).catch(() => undefined))?.details.includes('has expired'),
       { timeoutMs: 10_000 },
     );
   });
@@ -114,7 +105,7 @@ describe('hub API access', () => {
         assignment: { tenant: 'team-b', name: 'x', repo: 'secret-apps', path: '.', clusters: ['c1'] },
       }),
     ]) {
-      const err = await failure(call);
+      const err = await grpcError(call);
       expect(err.code).toBe(GrpcStatus.PERMISSION_DENIED);
       expect(err.details).toContain('this token is for tenant "team-a" only');
     }
@@ -134,41 +125,43 @@ describe('hub API access', () => {
       c.tokens.listTokens({}),
       c.audit.listAudit({}),
     ]) {
-      expect((await failure(call)).code).toBe(GrpcStatus.PERMISSION_DENIED);
+      expect((await grpcError(call)).code).toBe(GrpcStatus.PERMISSION_DENIED);
     }
   });
 
   it('lets a viewer read and nothing more', async () => {
     const c = as(await tokenFor('viewer'));
     expect((await c.tenants.listTenants({})).tenants.length).toBe(2);
-    const err = await failure(c.tenants.deleteTenant({ name: 'team-a' }));
+    const err = await grpcError(c.tenants.deleteTenant({ name: 'team-a' }));
     expect(err.code).toBe(GrpcStatus.PERMISSION_DENIED);
     expect(err.details).toBe('deleteTenant: needs an admin token (this one is viewer)');
-    expect((await failure(c.repos.deleteRepo({ tenant: 'team-b', name: 'secret-apps' }))).details).toBe(
+    expect((await grpcError(c.repos.deleteRepo({ tenant: 'team-b', name: 'secret-apps' }))).details).toBe(
       'deleteRepo: a viewer token is read-only',
     );
   });
 
   it('refuses bad token requests with a clear error', async () => {
-    expect((await failure(admin.tokens.createToken({ role: 'root' }))).details).toContain(
+    expect((await grpcError(admin.tokens.createToken({ role: 'root' }))).details).toContain(
       'use one of admin, tenant, viewer',
     );
-    expect((await failure(admin.tokens.createToken({ role: 'tenant', tenant: 'Team A' }))).code).toBe(
+    expect((await grpcError(admin.tokens.createToken({ role: 'tenant', tenant: 'Team A' }))).code).toBe(
       GrpcStatus.INVALID_ARGUMENT,
     );
-    expect((await failure(admin.tokens.createToken({ role: 'viewer', description: 'a\u0000b' }))).code).toBe(
+    expect(
+      (await grpcError(admin.tokens.createToken({ role: 'viewer', description: 'a\u0000b' }))).code,
+    ).toBe(GrpcStatus.INVALID_ARGUMENT);
+    expect((await grpcError(admin.tokens.revokeToken({ id: 'nope' }))).code).toBe(
       GrpcStatus.INVALID_ARGUMENT,
     );
-    expect((await failure(admin.tokens.revokeToken({ id: 'nope' }))).code).toBe(GrpcStatus.INVALID_ARGUMENT);
   });
 
   it('hands out no join tokens while the bus is not authenticated, and lets nobody join', async () => {
     await admin.clusters.createCluster({ cluster: { name: 'plain' } });
-    const err = await failure(admin.clusters.createJoinToken({ cluster: 'plain' }));
+    const err = await grpcError(admin.clusters.createJoinToken({ cluster: 'plain' }));
     expect(err.code).toBe(GrpcStatus.FAILED_PRECONDITION);
     expect(err.details).toMatch(/not authenticated.*gitfleet bus init/);
     const forged = `gfj_${'0'.repeat(16)}_${'A'.repeat(43)}`;
-    const join = await failure(
+    const join = await grpcError(
       as().join.join({ cluster: 'plain', token: forged, publicKey: 'U'.repeat(56) }),
     );
     expect([GrpcStatus.UNAUTHENTICATED, GrpcStatus.INVALID_ARGUMENT]).toContain(join.code);
@@ -176,7 +169,7 @@ describe('hub API access', () => {
   });
 
   it('refuses an oversized request and keeps serving', async () => {
-    const err = await failure(
+    const err = await grpcError(
       admin.tokens.createToken({ role: 'viewer', description: 'x'.repeat(5 * 1024 * 1024) }),
     );
     expect(err.code).toBe(GrpcStatus.RESOURCE_EXHAUSTED);

@@ -5,7 +5,7 @@
 // cluster, until they expire.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { join } from 'node:path';
-import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
+import { status as GrpcStatus } from '@grpc/grpc-js';
 import { fmtCreds } from '@nats-io/jwt';
 import { createAccount, createUser, type KeyPair } from '@nats-io/nkeys';
 import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
@@ -22,16 +22,7 @@ import {
 } from '../../proto/index.js';
 import { initBus } from '../../hub/main.js';
 import { eventually, startNats, type NatsEnv } from '../env/index.js';
-import { startTestHub, tempDir, type TestHub } from '../integration/hub/harness.js';
-
-async function failure(p: Promise<unknown>): Promise<ServiceError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e as ServiceError,
-  );
-  if (!err) throw new Error('the call succeeded');
-  return err;
-}
+import { grpcError, startTestHub, tempDir, type TestHub } from '../integration/hub/harness.js';
 
 /** What a request or connect rejected with, as text ("" when it succeeded). */
 async function rejection(p: Promise<unknown>): Promise<string> {
@@ -234,13 +225,13 @@ describe('the bus with authentication', () => {
 
   it('joins once per token, only for its cluster, only before it expires', async () => {
     const { token } = await t.client.clusters.createJoinToken({ cluster: 'gamma' });
-    const other = await failure(
+    const other = await grpcError(
       t.client.join.join({ cluster: 'delta', token, publicKey: createUser().getPublicKey() }),
     );
     expect(other.code).toBe(GrpcStatus.PERMISSION_DENIED);
     expect(other.details).toMatch(/for another cluster/);
     await t.client.join.join({ cluster: 'gamma', token, publicKey: createUser().getPublicKey() });
-    const again = await failure(
+    const again = await grpcError(
       t.client.join.join({ cluster: 'gamma', token, publicKey: createUser().getPublicKey() }),
     );
     expect(again.code).toBe(GrpcStatus.UNAUTHENTICATED);
@@ -248,7 +239,7 @@ describe('the bus with authentication', () => {
 
     const short = await t.client.clusters.createJoinToken({ cluster: 'delta', ttlSeconds: 1 });
     await new Promise((r) => setTimeout(r, 1100));
-    const expired = await failure(
+    const expired = await grpcError(
       t.client.join.join({ cluster: 'delta', token: short.token, publicKey: createUser().getPublicKey() }),
     );
     expect(expired.code).toBe(GrpcStatus.UNAUTHENTICATED);
@@ -257,7 +248,7 @@ describe('the bus with authentication', () => {
     // a forged secret under a real id, and no token at all
     const real = await t.client.clusters.createJoinToken({ cluster: 'delta' });
     const forged = real.token.slice(0, 21) + 'A'.repeat(43);
-    const wrong = await failure(
+    const wrong = await grpcError(
       t.client.join.join({ cluster: 'delta', token: forged, publicKey: createUser().getPublicKey() }),
     );
     expect(wrong.code).toBe(GrpcStatus.UNAUTHENTICATED);
@@ -272,7 +263,7 @@ describe('the bus with authentication', () => {
     ).toBe(true);
     expect(JSON.stringify(audit)).not.toContain(real.token.slice(21));
     expect(JSON.stringify(audit)).not.toContain(token.slice(21));
-    const none = await failure(
+    const none = await grpcError(
       t.client.join.join({ cluster: 'delta', token: '', publicKey: createUser().getPublicKey() }),
     );
     expect(none.code).toBe(GrpcStatus.UNAUTHENTICATED);
@@ -287,7 +278,7 @@ describe('the bus with authentication', () => {
   ])('refuses %s as the public key, keeping the token', async (_what, key) => {
     const { token } = await t.client.clusters.createJoinToken({ cluster: 'delta' });
     const value = key();
-    const err = await failure(t.client.join.join({ cluster: 'delta', token, publicKey: value }));
+    const err = await grpcError(t.client.join.join({ cluster: 'delta', token, publicKey: value }));
     expect(err.code).toBe(GrpcStatus.INVALID_ARGUMENT);
     expect(err.details).not.toContain(value.slice(0, 20) === 'U'.repeat(20) ? 'U'.repeat(100) : value);
     // the token still works once
@@ -295,22 +286,22 @@ describe('the bus with authentication', () => {
   });
 
   it('refuses join tokens for unknown clusters and to non-admin tokens', async () => {
-    const unknown = await failure(t.client.clusters.createJoinToken({ cluster: 'nope' }));
+    const unknown = await grpcError(t.client.clusters.createJoinToken({ cluster: 'nope' }));
     expect(unknown.code).toBe(GrpcStatus.NOT_FOUND);
     const { secret } = await t.client.tokens.createToken({ role: 'viewer' });
     const { createHubClient } = await import('../../cli/client/hub-client.js');
     const viewer = createHubClient(t.hub.address, { token: secret, deadlineMs: 10_000 });
     try {
-      expect((await failure(viewer.clusters.createJoinToken({ cluster: 'alpha' }))).code).toBe(
+      expect((await grpcError(viewer.clusters.createJoinToken({ cluster: 'alpha' }))).code).toBe(
         GrpcStatus.PERMISSION_DENIED,
       );
-      expect((await failure(viewer.clusters.revokeCluster({ name: 'alpha' }))).code).toBe(
+      expect((await grpcError(viewer.clusters.revokeCluster({ name: 'alpha' }))).code).toBe(
         GrpcStatus.PERMISSION_DENIED,
       );
     } finally {
       viewer.close();
     }
-    const tooLong = await failure(
+    const tooLong = await grpcError(
       t.client.clusters.createJoinToken({ cluster: 'alpha', ttlSeconds: 365 * 86400 }),
     );
     expect(tooLong.code).toBe(GrpcStatus.INVALID_ARGUMENT);
@@ -329,7 +320,7 @@ describe('the bus with authentication', () => {
 
     // the same key cannot join again; a new key with a new token can
     const { token } = await t.client.clusters.createJoinToken({ cluster: 'alpha' });
-    const reuse = await failure(
+    const reuse = await grpcError(
       t.client.join.join({ cluster: 'alpha', token, publicKey: a.key.getPublicKey() }),
     );
     expect(reuse.code).toBe(GrpcStatus.FAILED_PRECONDITION);
