@@ -39,6 +39,10 @@ export class StatusRepository {
     return row !== undefined;
   }
 
+  /**
+   * Stores a status unless a later one of the same cluster × assignment is stored already (by the
+   * pass's start, then its end): a report redelivered or replayed late never rolls status back.
+   */
   async upsert(s: AssignmentStatus, receivedAtMs: number): Promise<void> {
     const values = {
       state: s.state,
@@ -60,7 +64,20 @@ export class StatusRepository {
     await this.db
       .insertInto('assignment_status')
       .values({ cluster: s.cluster, tenant: s.tenant, assignment: s.assignment, ...values })
-      .onConflict((oc) => oc.columns(['cluster', 'tenant', 'assignment']).doUpdateSet(values))
+      .onConflict((oc) =>
+        oc
+          .columns(['cluster', 'tenant', 'assignment'])
+          .doUpdateSet(values)
+          .where((eb) =>
+            eb.or([
+              eb('excluded.started_at_ms', '>', eb.ref('assignment_status.started_at_ms')),
+              eb.and([
+                eb('excluded.started_at_ms', '=', eb.ref('assignment_status.started_at_ms')),
+                eb('excluded.finished_at_ms', '>=', eb.ref('assignment_status.finished_at_ms')),
+              ]),
+            ]),
+          ),
+      )
       .execute();
   }
 

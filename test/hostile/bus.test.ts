@@ -11,6 +11,10 @@ import { createAccount, createUser, type KeyPair } from '@nats-io/nkeys';
 import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream } from '@nats-io/jetstream';
 import {
+  AssignmentState,
+  AssignmentStatus,
+  assignmentStatusSubject,
+  StatusReport,
   DesiredSet,
   DESIRED_BUCKET,
   desiredDirectGetSubject,
@@ -221,6 +225,70 @@ describe('the bus with authentication', () => {
     expect(beta.agentVersion).not.toBe('forged');
     expect(beta.lastHeartbeatMs).toBe(before);
     expect((await readOwn(b)).cluster).toBe('beta');
+  });
+
+  it('never lets a replayed or late heartbeat or status report roll the hub back', async () => {
+    const a = await agentOf('alpha');
+    await t.client.tenants.createTenant({ tenant: { name: 'team-r', namespaces: ['team-r'] } });
+    await t.client.repos.createRepo({
+      repo: { tenant: 'team-r', name: 'r', url: 'https://127.0.0.1:1/r.git' },
+    });
+    await t.client.assignments.createAssignment({
+      assignment: { tenant: 'team-r', name: 'web', repo: 'r', path: '.', clusters: ['alpha'] },
+    });
+    const js = jetstream(a.nc, { timeout: 5000 });
+    const report = async (startedAtMs: number, finishedAtMs: number, message: string) =>
+      js.publish(
+        assignmentStatusSubject('alpha'),
+        StatusReport.encode({
+          status: AssignmentStatus.fromPartial({
+            cluster: 'alpha',
+            tenant: 'team-r',
+            assignment: 'web',
+            state: AssignmentState.ASSIGNMENT_STATE_READY,
+            message,
+            startedAtMs,
+            finishedAtMs,
+          }),
+        }).finish(),
+        { msgID: `replay-${message}` },
+      );
+    const shown = async () =>
+      (await t.client.status.getStatus({ tenant: 'team-r', cluster: 'alpha' })).statuses[0]?.message;
+    const beat = (sentAtMs: number, agentVersion: string) =>
+      a.nc.publish(
+        heartbeatSubject('alpha'),
+        Heartbeat.encode(Heartbeat.fromPartial({ cluster: 'alpha', agentVersion, sentAtMs })).finish(),
+      );
+    const now = Date.now();
+    await report(now, now + 10, 'newer');
+    beat(now, 'newer');
+    await eventually(async () => (await shown()) === 'newer', { timeoutMs: 10_000 });
+    await eventually(
+      async () => (await t.client.clusters.getCluster({ name: 'alpha' })).agentVersion === 'newer',
+      {
+        timeoutMs: 10_000,
+      },
+    );
+    // the hub ingests the status stream in order: once a later marker shows, what came before it
+    // was handled. The same pass reported again from earlier in it, and an older pass:
+    await report(now, 0, 'same pass, in progress');
+    await report(now - 60_000, now - 59_000, 'older pass');
+    await a.nc.flush();
+    beat(now + 500, 'marker');
+    await eventually(
+      async () => (await t.client.clusters.getCluster({ name: 'alpha' })).agentVersion === 'marker',
+      {
+        timeoutMs: 10_000,
+      },
+    );
+    expect(await shown()).toBe('newer');
+    // an old heartbeat
+    beat(now - 60_000, 'older');
+    await a.nc.flush();
+    await report(now + 1000, now + 1010, 'newest');
+    await eventually(async () => (await shown()) === 'newest', { timeoutMs: 10_000 });
+    expect((await t.client.clusters.getCluster({ name: 'alpha' })).agentVersion).toBe('marker');
   });
 
   it('joins once per token, only for its cluster, only before it expires', async () => {
