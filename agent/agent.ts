@@ -3,7 +3,7 @@
 import { EventEmitter } from 'node:events';
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { DesiredSet, LABEL_MANAGED_BY, MANAGED_BY, Reason, type AssignmentStatus } from '../proto/index.js';
+import { DesiredSet, Reason, type AssignmentStatus } from '../proto/index.js';
 import { validateDesiredSet } from '../proto/contract/desired-set.validation.js';
 import { ValidationError } from '../proto/contract/validation.js';
 import { retry } from '../lib/backoff.js';
@@ -16,6 +16,7 @@ import { errorMessage } from './errors.js';
 import type { KubeCluster } from './kube/kube-client.js';
 import { WorkQueue } from './queue/work-queue.js';
 import type { AssignmentReconciler } from './reconciler/assignment.reconciler.js';
+import { ensureAgentNamespace } from './state/agent-namespace.js';
 import { UndecodableDesiredSetError, type DesiredSetStore } from './state/desired-set-store.js';
 import type { Heartbeater } from './status/heartbeat.js';
 import type { StatusPublisher } from './status/status-publisher.js';
@@ -170,15 +171,8 @@ export class Agent {
     this.p.heartbeat.beat();
   }
 
-  private async ensureNamespace(): Promise<void> {
-    const client = this.p.kube.asAgent();
-    const ref = { apiVersion: 'v1', kind: 'Namespace', namespace: '', name: this.p.namespace };
-    if (await client.get(ref)) return;
-    await client.apply({
-      apiVersion: 'v1',
-      kind: 'Namespace',
-      metadata: { name: this.p.namespace, labels: { [LABEL_MANAGED_BY]: MANAGED_BY } },
-    });
+  private ensureNamespace(): Promise<void> {
+    return ensureAgentNamespace(this.p.kube.asAgent(), this.p.namespace);
   }
 
   private onConnect(nc: NatsConnection): void {

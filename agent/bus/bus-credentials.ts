@@ -5,6 +5,7 @@ import { LABEL_MANAGED_BY, MANAGED_BY } from '../../proto/index.js';
 import { retry } from '../../lib/backoff.js';
 import type { Logger } from '../../lib/log.js';
 import type { KubeClient } from '../kube/kube-client.js';
+import { ensureAgentNamespace } from '../state/agent-namespace.js';
 import {
   checkJoinResponse,
   joinBus,
@@ -76,6 +77,7 @@ export class BusCredentialsStore {
   }
 
   async save(c: BusCredentials): Promise<void> {
+    await ensureAgentNamespace(this.client, this.namespace);
     const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
     await this.client.apply({
       apiVersion: 'v1',
@@ -165,7 +167,17 @@ export async function obtainBusCredentials(o: ObtainOptions): Promise<BusCredent
     if (refused) throw refused;
     return undefined; // stopped while waiting
   }
-  await o.store.save(joined);
+  // the token is spent: keep trying to store what it bought (the API server may be away a while)
+  await retry(() => o.store.save(joined), {
+    firstDelayMs: 500,
+    maxDelayMs: 15_000,
+    signal: o.signal,
+    onError: (err, retryInMs) =>
+      o.log.warn(
+        { secret: o.store.secretName, err: (err as Error).message, retryInMs },
+        'cannot store the bus credentials yet; retrying',
+      ),
+  });
   o.log.info(
     { secret: o.store.secretName, joinToken: joined.joinTokenId },
     'joined the bus; credentials stored',
