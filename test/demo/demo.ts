@@ -118,7 +118,8 @@ async function main(): Promise<void> {
             `  ${name} exited with ${code}; its log:\n${readFileSync(logPath, 'utf8').slice(-3000)}\n`,
           );
       });
-      process.stdout.write(`  $ gitfleet ${args.join(' ')}   (log: ${logPath})\n`);
+      const shownArgs = args.join(' ').replace(/(gf[tj])_[0-9a-f]{16}_[A-Za-z0-9_-]{43}/g, '$1_…');
+      process.stdout.write(`  $ gitfleet ${shownArgs}   (log: ${logPath})\n`);
       return child;
     };
     launch('hub', [
