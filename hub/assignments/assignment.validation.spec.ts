@@ -8,6 +8,7 @@ const tenant: Tenant = {
   serviceAccount: 'gitfleet-reconciler',
   clusterRole: 'admin',
   allowedClusterKinds: [],
+  vars: {},
   createdAtMs: 1,
 };
 

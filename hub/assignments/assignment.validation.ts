@@ -53,5 +53,7 @@ export function validateAssignment(input: Partial<Assignment>, tenant: Tenant): 
     prune: Boolean(input.prune),
     suspend: Boolean(input.suspend),
     renderer,
+    helm: undefined, // not accepted yet (the helm renderer)
+    substitute: undefined, // not accepted yet (substitution)
   };
 }

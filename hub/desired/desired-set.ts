@@ -82,6 +82,8 @@ export function desiredAssignment(assignment: Assignment, repo: Repo): DesiredAs
     prune: assignment.prune,
     suspend: assignment.suspend,
     renderer: assignment.renderer,
+    helm: assignment.helm,
+    substitute: undefined, // not merged yet (substitution)
   };
 }
 

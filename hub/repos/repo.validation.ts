@@ -23,6 +23,7 @@ export interface RepoSpec {
   branch: string;
   tag: string;
   commit: string;
+  semver: string;
   intervalSeconds: number;
   credentials: GitCredentials | undefined;
 }
@@ -96,6 +97,7 @@ export function validateRepo(input: Partial<Repo> | null | undefined): RepoSpec 
     branch: branch || (tag || commit ? '' : 'main'),
     tag,
     commit,
+    semver: '', // not accepted yet (SemVer ranges)
     intervalSeconds,
     credentials,
   };

@@ -72,6 +72,7 @@ describe('ReposService', () => {
     serviceAccount: 's',
     clusterRole: 'r',
     allowedClusterKinds: [],
+    vars: {},
     createdAtMs: 1,
   };
 

@@ -19,6 +19,7 @@ export function tenantFromRow(row: Selectable<TenantsTable>): Tenant {
     clusterRole: row.cluster_role,
     allowedClusterKinds: fromJson<string[]>(row.allowed_cluster_kinds, []),
     createdAtMs: Number(row.created_at_ms),
+    vars: {}, // not stored yet (substitution)
   };
 }
 
@@ -36,6 +37,7 @@ export function repoFromRow(row: Selectable<ReposTable>, secrets?: SecretBox): R
     branch: row.branch,
     tag: row.tag,
     commit: row.commit_sha,
+    semver: '', // not stored yet (SemVer ranges)
     intervalSeconds: Number(row.interval_seconds),
     credentials:
       secrets && hasCredentials
@@ -82,6 +84,8 @@ export function assignmentFromRow(row: Selectable<AssignmentsTable>): Assignment
     createdAtMs: Number(row.created_at_ms),
     updatedAtMs: Number(row.updated_at_ms),
     matchedClusters: 0, // output only: the assignments service counts them
+    helm: undefined, // not stored yet (the helm renderer)
+    substitute: undefined, // not stored yet (substitution)
   };
 }
 

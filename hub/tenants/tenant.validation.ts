@@ -65,5 +65,6 @@ export function validateTenant(
     serviceAccount: DEFAULT_SERVICE_ACCOUNT,
     clusterRole,
     allowedClusterKinds: [...kinds].sort(),
+    vars: {}, // not accepted yet (substitution)
   };
 }

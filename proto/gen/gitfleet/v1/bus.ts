@@ -6,7 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import { AssignmentStatus, GitCredentials } from "./resources.js";
+import { AssignmentStatus, GitCredentials, HelmOptions, Substitution } from "./resources.js";
 
 export const protobufPackage = "gitfleet.v1";
 
@@ -46,6 +46,15 @@ export interface DesiredAssignment {
   prune: boolean;
   suspend: boolean;
   renderer: string;
+  helm:
+    | HelmOptions
+    | undefined;
+  /**
+   * The assignment's substitution with every variable this cluster gives it, merged by the hub:
+   * cluster_name and cluster_label_<key> (label keys with '.', '/' and '-' as '_'), then the
+   * tenant's vars, then the assignment's (each overriding the one before).
+   */
+  substitute: Substitution | undefined;
 }
 
 /** Everything one cluster should run. The value of the cluster's key in the "desired" KV bucket. */
@@ -296,6 +305,8 @@ function createBaseDesiredAssignment(): DesiredAssignment {
     prune: false,
     suspend: false,
     renderer: "",
+    helm: undefined,
+    substitute: undefined,
   };
 }
 
@@ -327,6 +338,12 @@ export const DesiredAssignment: MessageFns<DesiredAssignment> = {
     }
     if (message.renderer !== "") {
       writer.uint32(74).string(message.renderer);
+    }
+    if (message.helm !== undefined) {
+      HelmOptions.encode(message.helm, writer.uint32(82).fork()).join();
+    }
+    if (message.substitute !== undefined) {
+      Substitution.encode(message.substitute, writer.uint32(90).fork()).join();
     }
     return writer;
   },
@@ -416,6 +433,22 @@ export const DesiredAssignment: MessageFns<DesiredAssignment> = {
             message.renderer = reader.string();
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.helm = HelmOptions.decode(reader, reader.uint32());
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.substitute = Substitution.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -444,6 +477,12 @@ export const DesiredAssignment: MessageFns<DesiredAssignment> = {
     message.prune = object.prune ?? false;
     message.suspend = object.suspend ?? false;
     message.renderer = object.renderer ?? "";
+    message.helm = (object.helm !== undefined && object.helm !== null)
+      ? HelmOptions.fromPartial(object.helm)
+      : undefined;
+    message.substitute = (object.substitute !== undefined && object.substitute !== null)
+      ? Substitution.fromPartial(object.substitute)
+      : undefined;
     return message;
   },
 };

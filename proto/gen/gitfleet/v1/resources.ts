@@ -49,6 +49,16 @@ export interface Tenant {
    * namespaces excepted). The tenant's ServiceAccount still needs RBAC for them on the cluster.
    */
   allowedClusterKinds: string[];
+  /**
+   * Substitution variables of every assignment of the tenant ("${name}" in its manifests, when an
+   * assignment substitutes); an assignment's own variables override these.
+   */
+  vars: { [key: string]: string };
+}
+
+export interface Tenant_VarsEntry {
+  key: string;
+  value: string;
 }
 
 /** Basic-auth credentials for a git repo. Write-only: the API never returns the password. */
@@ -83,6 +93,11 @@ export interface Repo {
   createdAtMs: number;
   /** True when credentials are stored (the password itself is never returned). */
   hasCredentials: boolean;
+  /**
+   * A SemVer range over the repo's tags (e.g. ">=1.0.0 <2.0.0"): the hub resolves the highest
+   * matching tag's commit. At most one of branch, tag, commit and semver.
+   */
+  semver: string;
 }
 
 /** A registered spoke. */
@@ -126,7 +141,10 @@ export interface Assignment {
   prune: boolean;
   /** Keep what is applied but stop reconciling. */
   suspend: boolean;
-  /** "auto" (default) or "plain"; later "kustomize" and "helm". */
+  /**
+   * "auto" (default: kustomization.yaml → kustomize, Chart.yaml → helm, else plain), "plain",
+   * "kustomize" or "helm".
+   */
   renderer: string;
   createdAtMs: number;
   updatedAtMs: number;
@@ -135,9 +153,43 @@ export interface Assignment {
    * cluster with matching labels may join later) and the CLI warns about it.
    */
   matchedClusters: number;
+  /** How the helm renderer renders the chart at `path`. */
+  helm:
+    | HelmOptions
+    | undefined;
+  /** Post-render substitution of "${var}" in the rendered objects (as Flux's postBuild). */
+  substitute: Substitution | undefined;
 }
 
 export interface Assignment_SelectorEntry {
+  key: string;
+  value: string;
+}
+
+/** `helm template` options of an assignment whose path holds a chart. */
+export interface HelmOptions {
+  /** Release name (default: the assignment's name). */
+  releaseName: string;
+  /** Values files inside the chart directory, in the order given (later ones win). */
+  valuesFiles: string[];
+  /** Inline values "key=value" as `helm --set` takes them, applied in order after the files. */
+  set: string[];
+}
+
+/**
+ * Post-render substitution: "${var}", "${var:=default}" and "${var:-default}" in the rendered
+ * objects' string values; objects annotated gitfleet.io/substitute: disabled are left alone.
+ */
+export interface Substitution {
+  /** Substitute at all (off: manifests are applied as rendered, "${...}" included). */
+  enabled: boolean;
+  /** Variables of this assignment (they override the tenant's and the cluster's). */
+  vars: { [key: string]: string };
+  /** Fail the revision on a variable that is not set and has no default (else it becomes ""). */
+  strict: boolean;
+}
+
+export interface Substitution_VarsEntry {
   key: string;
   value: string;
 }
@@ -200,7 +252,15 @@ export interface AssignmentStatus {
 }
 
 function createBaseTenant(): Tenant {
-  return { name: "", namespaces: [], serviceAccount: "", clusterRole: "", createdAtMs: 0, allowedClusterKinds: [] };
+  return {
+    name: "",
+    namespaces: [],
+    serviceAccount: "",
+    clusterRole: "",
+    createdAtMs: 0,
+    allowedClusterKinds: [],
+    vars: {},
+  };
 }
 
 export const Tenant: MessageFns<Tenant> = {
@@ -223,6 +283,9 @@ export const Tenant: MessageFns<Tenant> = {
     for (const v of message.allowedClusterKinds) {
       writer.uint32(50).string(v!);
     }
+    globalThis.Object.entries(message.vars).forEach(([key, value]: [string, string]) => {
+      Tenant_VarsEntry.encode({ key: key as any, value }, writer.uint32(58).fork()).join();
+    });
     return writer;
   },
 
@@ -287,6 +350,17 @@ export const Tenant: MessageFns<Tenant> = {
             message.allowedClusterKinds.push(reader.string());
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            const entry7 = Tenant_VarsEntry.decode(reader, reader.uint32());
+            if (entry7.value !== undefined) {
+              message.vars[entry7.key] = entry7.value;
+            }
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -310,6 +384,82 @@ export const Tenant: MessageFns<Tenant> = {
     message.clusterRole = object.clusterRole ?? "";
     message.createdAtMs = object.createdAtMs ?? 0;
     message.allowedClusterKinds = object.allowedClusterKinds?.map((e) => e) || [];
+    message.vars = (globalThis.Object.entries(object.vars ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseTenant_VarsEntry(): Tenant_VarsEntry {
+  return { key: "", value: "" };
+}
+
+export const Tenant_VarsEntry: MessageFns<Tenant_VarsEntry> = {
+  encode(message: Tenant_VarsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Tenant_VarsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTenant_VarsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<Tenant_VarsEntry>, I>>(base?: I): Tenant_VarsEntry {
+    return Tenant_VarsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Tenant_VarsEntry>, I>>(object: I): Tenant_VarsEntry {
+    const message = createBaseTenant_VarsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
     return message;
   },
 };
@@ -397,6 +547,7 @@ function createBaseRepo(): Repo {
     resolveError: "",
     createdAtMs: 0,
     hasCredentials: false,
+    semver: "",
   };
 }
 
@@ -443,6 +594,9 @@ export const Repo: MessageFns<Repo> = {
     }
     if (message.hasCredentials !== false) {
       writer.uint32(112).bool(message.hasCredentials);
+    }
+    if (message.semver !== "") {
+      writer.uint32(122).string(message.semver);
     }
     return writer;
   },
@@ -572,6 +726,14 @@ export const Repo: MessageFns<Repo> = {
             message.hasCredentials = reader.bool();
             continue;
           }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.semver = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -605,6 +767,7 @@ export const Repo: MessageFns<Repo> = {
     message.resolveError = object.resolveError ?? "";
     message.createdAtMs = object.createdAtMs ?? 0;
     message.hasCredentials = object.hasCredentials ?? false;
+    message.semver = object.semver ?? "";
     return message;
   },
 };
@@ -876,6 +1039,8 @@ function createBaseAssignment(): Assignment {
     createdAtMs: 0,
     updatedAtMs: 0,
     matchedClusters: 0,
+    helm: undefined,
+    substitute: undefined,
   };
 }
 
@@ -919,6 +1084,12 @@ export const Assignment: MessageFns<Assignment> = {
     }
     if (message.matchedClusters !== 0) {
       writer.uint32(104).int32(message.matchedClusters);
+    }
+    if (message.helm !== undefined) {
+      HelmOptions.encode(message.helm, writer.uint32(114).fork()).join();
+    }
+    if (message.substitute !== undefined) {
+      Substitution.encode(message.substitute, writer.uint32(122).fork()).join();
     }
     return writer;
   },
@@ -1043,6 +1214,22 @@ export const Assignment: MessageFns<Assignment> = {
             message.matchedClusters = reader.int32();
             continue;
           }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.helm = HelmOptions.decode(reader, reader.uint32());
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.substitute = Substitution.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1081,6 +1268,12 @@ export const Assignment: MessageFns<Assignment> = {
     message.createdAtMs = object.createdAtMs ?? 0;
     message.updatedAtMs = object.updatedAtMs ?? 0;
     message.matchedClusters = object.matchedClusters ?? 0;
+    message.helm = (object.helm !== undefined && object.helm !== null)
+      ? HelmOptions.fromPartial(object.helm)
+      : undefined;
+    message.substitute = (object.substitute !== undefined && object.substitute !== null)
+      ? Substitution.fromPartial(object.substitute)
+      : undefined;
     return message;
   },
 };
@@ -1146,6 +1339,242 @@ export const Assignment_SelectorEntry: MessageFns<Assignment_SelectorEntry> = {
   },
   fromPartial<I extends Exact<DeepPartial<Assignment_SelectorEntry>, I>>(object: I): Assignment_SelectorEntry {
     const message = createBaseAssignment_SelectorEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseHelmOptions(): HelmOptions {
+  return { releaseName: "", valuesFiles: [], set: [] };
+}
+
+export const HelmOptions: MessageFns<HelmOptions> = {
+  encode(message: HelmOptions, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.releaseName !== "") {
+      writer.uint32(10).string(message.releaseName);
+    }
+    for (const v of message.valuesFiles) {
+      writer.uint32(18).string(v!);
+    }
+    for (const v of message.set) {
+      writer.uint32(26).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HelmOptions {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHelmOptions();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.releaseName = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.valuesFiles.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.set.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<HelmOptions>, I>>(base?: I): HelmOptions {
+    return HelmOptions.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<HelmOptions>, I>>(object: I): HelmOptions {
+    const message = createBaseHelmOptions();
+    message.releaseName = object.releaseName ?? "";
+    message.valuesFiles = object.valuesFiles?.map((e) => e) || [];
+    message.set = object.set?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseSubstitution(): Substitution {
+  return { enabled: false, vars: {}, strict: false };
+}
+
+export const Substitution: MessageFns<Substitution> = {
+  encode(message: Substitution, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.enabled !== false) {
+      writer.uint32(8).bool(message.enabled);
+    }
+    globalThis.Object.entries(message.vars).forEach(([key, value]: [string, string]) => {
+      Substitution_VarsEntry.encode({ key: key as any, value }, writer.uint32(18).fork()).join();
+    });
+    if (message.strict !== false) {
+      writer.uint32(24).bool(message.strict);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Substitution {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSubstitution();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.enabled = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            const entry2 = Substitution_VarsEntry.decode(reader, reader.uint32());
+            if (entry2.value !== undefined) {
+              message.vars[entry2.key] = entry2.value;
+            }
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.strict = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<Substitution>, I>>(base?: I): Substitution {
+    return Substitution.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Substitution>, I>>(object: I): Substitution {
+    const message = createBaseSubstitution();
+    message.enabled = object.enabled ?? false;
+    message.vars = (globalThis.Object.entries(object.vars ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.strict = object.strict ?? false;
+    return message;
+  },
+};
+
+function createBaseSubstitution_VarsEntry(): Substitution_VarsEntry {
+  return { key: "", value: "" };
+}
+
+export const Substitution_VarsEntry: MessageFns<Substitution_VarsEntry> = {
+  encode(message: Substitution_VarsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Substitution_VarsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSubstitution_VarsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<Substitution_VarsEntry>, I>>(base?: I): Substitution_VarsEntry {
+    return Substitution_VarsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Substitution_VarsEntry>, I>>(object: I): Substitution_VarsEntry {
+    const message = createBaseSubstitution_VarsEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? "";
     return message;

@@ -56,6 +56,8 @@ export function desiredSetBytes(n: number): number {
         prune: false,
         suspend: false,
         renderer: 'auto',
+        helm: undefined,
+        substitute: undefined,
       },
     ],
     publishedAtMs: Date.now(),

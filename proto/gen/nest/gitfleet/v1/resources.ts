@@ -48,6 +48,16 @@ export interface Tenant {
    * namespaces excepted). The tenant's ServiceAccount still needs RBAC for them on the cluster.
    */
   allowedClusterKinds: string[];
+  /**
+   * Substitution variables of every assignment of the tenant ("${name}" in its manifests, when an
+   * assignment substitutes); an assignment's own variables override these.
+   */
+  vars: { [key: string]: string };
+}
+
+export interface Tenant_VarsEntry {
+  key: string;
+  value: string;
 }
 
 /** Basic-auth credentials for a git repo. Write-only: the API never returns the password. */
@@ -82,6 +92,11 @@ export interface Repo {
   createdAtMs: number;
   /** True when credentials are stored (the password itself is never returned). */
   hasCredentials: boolean;
+  /**
+   * A SemVer range over the repo's tags (e.g. ">=1.0.0 <2.0.0"): the hub resolves the highest
+   * matching tag's commit. At most one of branch, tag, commit and semver.
+   */
+  semver: string;
 }
 
 /** A registered spoke. */
@@ -125,7 +140,10 @@ export interface Assignment {
   prune: boolean;
   /** Keep what is applied but stop reconciling. */
   suspend: boolean;
-  /** "auto" (default) or "plain"; later "kustomize" and "helm". */
+  /**
+   * "auto" (default: kustomization.yaml → kustomize, Chart.yaml → helm, else plain), "plain",
+   * "kustomize" or "helm".
+   */
   renderer: string;
   createdAtMs: number;
   updatedAtMs: number;
@@ -134,9 +152,43 @@ export interface Assignment {
    * cluster with matching labels may join later) and the CLI warns about it.
    */
   matchedClusters: number;
+  /** How the helm renderer renders the chart at `path`. */
+  helm:
+    | HelmOptions
+    | undefined;
+  /** Post-render substitution of "${var}" in the rendered objects (as Flux's postBuild). */
+  substitute: Substitution | undefined;
 }
 
 export interface Assignment_SelectorEntry {
+  key: string;
+  value: string;
+}
+
+/** `helm template` options of an assignment whose path holds a chart. */
+export interface HelmOptions {
+  /** Release name (default: the assignment's name). */
+  releaseName: string;
+  /** Values files inside the chart directory, in the order given (later ones win). */
+  valuesFiles: string[];
+  /** Inline values "key=value" as `helm --set` takes them, applied in order after the files. */
+  set: string[];
+}
+
+/**
+ * Post-render substitution: "${var}", "${var:=default}" and "${var:-default}" in the rendered
+ * objects' string values; objects annotated gitfleet.io/substitute: disabled are left alone.
+ */
+export interface Substitution {
+  /** Substitute at all (off: manifests are applied as rendered, "${...}" included). */
+  enabled: boolean;
+  /** Variables of this assignment (they override the tenant's and the cluster's). */
+  vars: { [key: string]: string };
+  /** Fail the revision on a variable that is not set and has no default (else it becomes ""). */
+  strict: boolean;
+}
+
+export interface Substitution_VarsEntry {
   key: string;
   value: string;
 }
