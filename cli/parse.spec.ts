@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { fuzzParams } from '../test/fuzz/fuzz-params.js';
-import { parseByteSize, parseCount, parseDuration, parseLabels } from './parse.js';
+import { parseByteSize, parseCount, parseDuration, parseLabels, parseVars } from './parse.js';
 
 describe('parseDuration', () => {
   it.each([
@@ -75,5 +75,26 @@ describe('parseCount', () => {
     expect(parseCount('--max-files', '20')).toBe(20);
     expect(() => parseCount('--max-files', '0')).toThrow(/invalid --max-files "0"/);
     expect(() => parseCount('--max-files', '2k')).toThrow(/invalid --max-files/);
+  });
+});
+
+describe('parseVars', () => {
+  it('keeps everything after the first "=" as given: commas, spaces, "=" and ${...}', () => {
+    expect(parseVars(['a=1,2', 'b= x = y ', 'c=', 'd=${e}'])).toEqual({
+      a: '1,2',
+      b: ' x = y ',
+      c: '',
+      d: '${e}',
+    });
+    expect(parseVars(undefined)).toEqual({});
+    expect(Object.keys(parseVars(['__proto__=x']))).toEqual(['__proto__']);
+  });
+
+  it.each([
+    [['noequals'], 'invalid --var "noequals": use name=value'],
+    [['=x'], 'invalid --var "=x": use name=value'],
+    [['a=1', 'a=2'], '--var "a" is given twice'],
+  ])('refuses %j', (flags, message) => {
+    expect(() => parseVars(flags)).toThrow(message);
   });
 });

@@ -59,6 +59,25 @@ export function parseLabels(values: string[] | undefined): Record<string, string
   return Object.fromEntries(entries);
 }
 
+/**
+ * Repeated "--var name=value" → map. The value is everything after the first '=', kept as given
+ * (commas, spaces and '=' included); the hub checks names and values.
+ */
+export function parseVars(values: string[] | undefined): Record<string, string> {
+  const entries: Array<[string, string]> = [];
+  const seen = new Set<string>();
+  for (const item of values ?? []) {
+    const i = item.indexOf('=');
+    if (i <= 0) throw new Error(`invalid --var ${JSON.stringify(item.slice(0, 64))}: use name=value`);
+    const name = item.slice(0, i);
+    if (seen.has(name)) throw new Error(`--var ${JSON.stringify(name.slice(0, 64))} is given twice`);
+    seen.add(name);
+    entries.push([name, item.slice(i + 1)]);
+  }
+  // fromEntries: a name such as "__proto__" stays an own key (and the hub refuses it by name)
+  return Object.fromEntries(entries);
+}
+
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }

@@ -26,7 +26,13 @@ import type { KubeCluster } from '../kube/kube-client.js';
 import { refOf, type ObjectRef } from '../kube/objects.js';
 import { checkTenantPolicy } from '../policy/tenant-policy.js';
 import type { Outcome } from '../queue/work-queue.js';
-import { listManifests, renderPlain, type RenderedObject } from '../render/plain/plain-renderer.js';
+import {
+  finalizeObjects,
+  listManifests,
+  readManifests,
+  type RenderedObject,
+} from '../render/plain/plain-renderer.js';
+import { substituteObjects } from '../render/substitute.js';
 import type { Checkout, GitSource } from '../sources/git/git-source.js';
 import { tenantUser, type TenantOnboarding } from '../tenants/tenant-onboarding.js';
 
@@ -246,17 +252,19 @@ export class AssignmentReconciler {
       );
     }
     p.releaseBudget = await this.renderBudget.acquire(weight);
-    p.objects = await renderPlain(
+    const parsed = await readManifests(p.checkout!.dir, a.path, limits, listing);
+    // post-render substitution, before namespaces, labels and the duplicate check see the objects
+    substituteObjects(parsed, a.substitute, limits);
+    p.objects = await finalizeObjects(
+      parsed,
       {
-        root: p.checkout!.dir,
-        path: a.path,
         targetNamespace: a.targetNamespace || p.tenant!.namespaces[0],
         tenant: a.tenant,
         assignment: a.name,
         scopeOf: (apiVersion, kind) => this.deps.kube.discovery.scopeOf(apiVersion, kind),
         limits,
       },
-      listing,
+      true,
     );
     p.refs = p.objects.map((o) => refOf(o.object));
   }

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { Assignment } from '../../proto/index.js';
 import { labels, type Column } from '../output.js';
-import { collect, parseLabels } from '../parse.js';
+import { collect, parseLabels, parseVars } from '../parse.js';
 import { nounCommand, writeVerb } from './verbs.js';
 
 const columns: Column<Assignment>[] = [
@@ -29,6 +29,9 @@ interface AssignmentFlags {
   namespace?: string;
   prune: boolean;
   suspend?: boolean;
+  substitute?: boolean;
+  var?: string[];
+  substituteStrict?: boolean;
 }
 
 function assignmentSpec(name: string, o: AssignmentFlags) {
@@ -45,7 +48,17 @@ function assignmentSpec(name: string, o: AssignmentFlags) {
     prune: o.prune,
     suspend: o.suspend ?? false,
     renderer: 'auto',
+    substitute: substitution(o),
   };
+}
+
+/** --var implies --substitute; --substitute-strict alone does not turn it on (the hub says so). */
+function substitution(o: AssignmentFlags) {
+  const vars = parseVars(o.var);
+  const enabled = Boolean(o.substitute) || Object.keys(vars).length > 0;
+  if (!enabled && !o.substituteStrict) return undefined;
+  if (!enabled) throw new Error('--substitute-strict needs --substitute (or --var name=value)');
+  return { enabled, vars, strict: Boolean(o.substituteStrict) };
 }
 
 /** Warns on stderr when an assignment selects no cluster now (it still applies to ones that join). */
@@ -69,7 +82,13 @@ const assignmentFlags = (c: Command) =>
     .option('--selector <k=v,...>', 'target every cluster with these labels')
     .option('--namespace <ns>', "namespace for objects that name none (default: the tenant's first)")
     .option('--no-prune', 'keep objects that leave the repo')
-    .option('--suspend', 'stop reconciling, keep what is applied');
+    .option('--suspend', 'stop reconciling, keep what is applied')
+    .option(
+      '--substitute',
+      "substitute ${var}, ${var:=default} and ${var:-default} in the rendered objects (as Flux postBuild): cluster_name, cluster_label_<key>, the tenant's and these variables",
+    )
+    .option('--var <name=value>', 'a substitution variable (repeat for more; implies --substitute)', collect)
+    .option('--substitute-strict', 'fail the revision on a variable that is not set and has no default');
 
 export function registerAssignment(program: Command): void {
   nounCommand<Assignment>(

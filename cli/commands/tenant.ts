@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_CLUSTER_ROLE, DEFAULT_SERVICE_ACCOUNT, type Tenant } from '../../proto/index.js';
 import { age, type Column } from '../output.js';
-import { collect } from '../parse.js';
+import { collect, parseVars } from '../parse.js';
 import { nounCommand, writeVerb } from './verbs.js';
 
 const columns: Column<Tenant>[] = [
@@ -18,6 +18,7 @@ interface TenantFlags {
   namespace: string[];
   clusterRole: string;
   allowClusterKind?: string[];
+  var?: string[];
 }
 
 /** The flags create and update share: update replaces the whole spec, as create sets it. */
@@ -37,6 +38,11 @@ function tenantFlags(c: Command): Command {
       '--allow-cluster-kind <kind>',
       'a cluster-scoped kind the tenant may apply, "Kind" or "group/Kind" (repeat for more)',
       collect,
+    )
+    .option(
+      '--var <name=value>',
+      'a substitution variable for every assignment of the tenant that substitutes (repeat for more)',
+      collect,
     );
 }
 
@@ -46,6 +52,7 @@ function tenantSpec(name: string, o: TenantFlags): Partial<Tenant> {
     namespaces: o.namespace,
     clusterRole: o.clusterRole,
     allowedClusterKinds: o.allowClusterKind ?? [],
+    vars: parseVars(o.var),
   };
 }
 
@@ -74,7 +81,7 @@ export function registerTenant(program: Command): void {
       writeVerb<Tenant, TenantFlags>(
         tenant,
         'update <name>',
-        "replace a tenant's namespaces, cluster role and allowed cluster kinds",
+        "replace a tenant's namespaces, cluster role, allowed cluster kinds and variables",
         tenantFlags,
         columns,
         (hub, name, o) => hub.tenants.updateTenant({ tenant: tenantSpec(name, o) }),

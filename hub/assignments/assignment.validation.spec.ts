@@ -52,8 +52,62 @@ describe('validateAssignment', () => {
     });
   });
 
+  it('keeps substitution only when enabled: off is undefined, so desired sets do not change', () => {
+    const on = validateAssignment(
+      { name: 'web', repo: 'app', substitute: { enabled: true, vars: { b: '2', a: '1' }, strict: true } },
+      tenant,
+    );
+    expect(on.substitute).toEqual({ enabled: true, vars: { a: '1', b: '2' }, strict: true });
+    expect(Object.keys(on.substitute!.vars)).toEqual(['a', 'b']);
+    expect(
+      validateAssignment(
+        { name: 'web', repo: 'app', substitute: { enabled: true, vars: {}, strict: false } },
+        tenant,
+      ).substitute,
+    ).toEqual({ enabled: true, vars: {}, strict: false });
+    expect(validateAssignment({ name: 'web', repo: 'app' }, tenant).substitute).toBeUndefined();
+    expect(
+      validateAssignment(
+        { name: 'web', repo: 'app', substitute: { enabled: false, vars: {}, strict: false } },
+        tenant,
+      ).substitute,
+    ).toBeUndefined();
+  });
+
   it.each([
     [{ repo: 'app' }, 'assignment.name: required'],
+    [
+      { name: 'web', repo: 'app', substitute: { enabled: false, vars: { a: '1' }, strict: false } },
+      'assignment.substitute.enabled: variables or strict mode are given but substitution is off',
+    ],
+    [
+      { name: 'web', repo: 'app', substitute: { enabled: false, vars: {}, strict: true } },
+      'assignment.substitute.enabled: variables or strict mode',
+    ],
+    [
+      { name: 'web', repo: 'app', substitute: { enabled: true, vars: { 'x.y': '1' }, strict: false } },
+      'assignment.substitute.vars["x.y"]: "x.y" is not a variable name',
+    ],
+    [
+      { name: 'web', repo: 'app', substitute: { enabled: true, vars: { x: '${y}\u0000' }, strict: false } },
+      'assignment.substitute.vars["x"]: the value contains NUL',
+    ],
+    [
+      {
+        name: 'web',
+        repo: 'app',
+        substitute: { enabled: true, vars: JSON.parse('{"__proto__":"x"}'), strict: false },
+      },
+      'assignment.substitute.vars["__proto__"]: "__proto__" is reserved',
+    ],
+    [
+      {
+        name: 'web',
+        repo: 'app',
+        substitute: { enabled: true, vars: { x: 'v'.repeat(1_000_000) }, strict: false },
+      },
+      'the value has 1000000 bytes (at most 4096)',
+    ],
     [{ name: 'web' }, 'assignment.repo: required'],
     [{ name: 'web', repo: 'app', path: '/etc' }, 'assignment.path: must be relative to the repo root'],
     [{ name: 'web', repo: 'app', path: 'a/../../b' }, 'assignment.path: must not contain ".."'],

@@ -1,7 +1,13 @@
 // Validation and defaults of an assignment (pure). The tenant is looked up first: the target
 // namespace defaults to, and must be one of, the tenant's namespaces.
-import type { Assignment, Tenant } from '../../proto/index.js';
-import { ValidationError, checkDnsLabel, checkRepoPath, quote } from '../../proto/contract/validation.js';
+import type { Assignment, Substitution, Tenant } from '../../proto/index.js';
+import {
+  ValidationError,
+  checkDnsLabel,
+  checkRepoPath,
+  checkVars,
+  quote,
+} from '../../proto/contract/validation.js';
 import { checkLabels } from '../common/names.js';
 
 // the path rule is the contract's: the agent checks every desired set with it too
@@ -54,6 +60,24 @@ export function validateAssignment(input: Partial<Assignment>, tenant: Tenant): 
     suspend: Boolean(input.suspend),
     renderer,
     helm: undefined, // not accepted yet (the helm renderer)
-    substitute: undefined, // not accepted yet (substitution)
+    substitute: validateSubstitution(input.substitute),
   };
+}
+
+/**
+ * Post-render substitution: undefined when off (desired sets stay as they were); variables or
+ * strict mode without `enabled` are refused rather than silently ignored.
+ */
+export function validateSubstitution(input: Partial<Substitution> | undefined): Substitution | undefined {
+  const vars = checkVars('assignment.substitute.vars', input?.vars);
+  if (!input?.enabled) {
+    if (Object.keys(vars).length > 0 || input?.strict) {
+      throw new ValidationError(
+        'assignment.substitute.enabled',
+        'variables or strict mode are given but substitution is off: set enabled (gitfleet assignment ... --substitute)',
+      );
+    }
+    return undefined;
+  }
+  return { enabled: true, vars, strict: Boolean(input.strict) };
 }

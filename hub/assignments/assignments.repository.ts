@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Assignment } from '../../proto/index.js';
 import type { ClusterIdentity } from '../desired/selector.js';
 import { fromJson, toJson, type HubDb } from '../store/database.js';
-import { assignmentFromRow } from '../store/rows.js';
+import { assignmentFromRow, substitutionToJson } from '../store/rows.js';
 import { HUB_DB } from '../store/store.module.js';
 
 function toRow(a: Assignment) {
@@ -19,6 +19,7 @@ function toRow(a: Assignment) {
     renderer: a.renderer,
     created_at_ms: a.createdAtMs,
     updated_at_ms: a.updatedAtMs,
+    substitute: substitutionToJson(a.substitute),
   };
 }
 

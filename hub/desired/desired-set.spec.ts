@@ -134,3 +134,73 @@ describe('desiredSetSizer', () => {
     }
   });
 });
+
+describe('substitution', () => {
+  const withVars = (vars: Record<string, string>) => ({ ...tenant('team-a'), vars });
+  const substituting = (vars: Record<string, string>, strict = false) =>
+    assignment('team-a', 'web', {
+      repo: 'apps',
+      selector: { env: 'prod' },
+      substitute: { enabled: true, vars, strict },
+    });
+  const cluster = {
+    name: 'prod-eu-1',
+    labels: { env: 'prod', 'topology.kubernetes.io/region': 'eu-west-1', 'team-x': 'x', tier: 'gold' },
+  };
+
+  it('merges cluster_name and cluster_label_*, then the tenant, then the assignment (later wins)', () => {
+    const snap = buildSnapshot(
+      [withVars({ region_default: 'eu', tier: 'tenant', cluster_label_tier: 'from-tenant' })],
+      [repo('team-a', 'apps')],
+      [substituting({ tier: 'assignment', image_tag: 'v1' }, true)],
+    );
+    const [a] = computeDesiredSet(cluster, snap).set.assignments;
+    expect(a.substitute).toEqual({
+      enabled: true,
+      strict: true,
+      vars: {
+        cluster_label_env: 'prod',
+        cluster_label_team_x: 'x',
+        cluster_label_tier: 'from-tenant',
+        cluster_label_topology_kubernetes_io_region: 'eu-west-1',
+        cluster_name: 'prod-eu-1',
+        image_tag: 'v1',
+        region_default: 'eu',
+        tier: 'assignment',
+      },
+    });
+    // sorted names: the encoding (and the hash) does not depend on the order of the records
+    expect(Object.keys(a.substitute!.vars)).toEqual([...Object.keys(a.substitute!.vars)].sort());
+  });
+
+  it('leaves substitute undefined when the assignment does not substitute (sets do not change)', () => {
+    const snap = buildSnapshot(
+      [withVars({ a: '1' })],
+      [repo('team-a', 'apps')],
+      [assignment('team-a', 'web', { repo: 'apps', selector: { env: 'prod' } })],
+    );
+    const { set } = computeDesiredSet(cluster, snap);
+    expect(set.assignments[0].substitute).toBeUndefined();
+    // a label change alone does not change a set that does not substitute
+    expect(hashDesiredSet(set)).toBe(
+      hashDesiredSet(computeDesiredSet({ ...cluster, labels: { env: 'prod' } }, snap).set),
+    );
+  });
+
+  it('changes the set when a label alone changes (no selector involved)', () => {
+    const snap = buildSnapshot([withVars({})], [repo('team-a', 'apps')], [substituting({})]);
+    const before = computeDesiredSet(cluster, snap).set;
+    const after = computeDesiredSet({ ...cluster, labels: { ...cluster.labels, tier: 'silver' } }, snap).set;
+    expect(after.assignments[0].substitute!.vars.cluster_label_tier).toBe('silver');
+    expect(hashDesiredSet(after)).not.toBe(hashDesiredSet(before));
+  });
+
+  it('sizes each cluster of a substituting selection exactly; the upper bound defers to the clusters', () => {
+    const snap = buildSnapshot([withVars({ x: 'y' })], [repo('team-a', 'apps')], [substituting({ a: 'b' })]);
+    const size = desiredSetSizer(snap);
+    for (const c of [cluster, { name: 'p', labels: { env: 'prod', long: 'v'.repeat(63) } }]) {
+      expect(size(c)).toBe(desiredSetSize(computeDesiredSet(c, snap).set));
+    }
+    expect(desiredSetUpperBound(snap)).toBe(Number.POSITIVE_INFINITY);
+  });
+});

@@ -7,6 +7,7 @@ import {
   type Assignment,
   type DesiredAssignment,
   type Repo,
+  type Substitution,
   type Tenant,
   type TenantIdentity,
 } from '../../proto/index.js';
@@ -63,7 +64,45 @@ export function tenantIdentity(tenant: Tenant): TenantIdentity {
   };
 }
 
-export function desiredAssignment(assignment: Assignment, repo: Repo): DesiredAssignment {
+/** The variable a cluster label gives: cluster_label_<key>, every character but [A-Za-z0-9_] as '_'. */
+export function clusterLabelVar(key: string): string {
+  return `cluster_label_${key.replace(/[^A-Za-z0-9_]/g, '_')}`;
+}
+
+/**
+ * The substitution an assignment runs with on one cluster, or undefined when it does not
+ * substitute (desired sets of such assignments stay as they were). Variables, each source
+ * overriding the one before: cluster_name and cluster_label_<key> (labels in key order, so two
+ * keys that map to one name resolve the same way every time), the tenant's, the assignment's.
+ * Names are sorted: the set's encoding, and so its hash, does not depend on insertion order.
+ */
+export function mergedSubstitution(
+  assignment: Assignment,
+  tenant: Tenant,
+  cluster: ClusterIdentity,
+): Substitution | undefined {
+  const own = assignment.substitute;
+  if (!own?.enabled) return undefined;
+  const merged = new Map<string, string>([['cluster_name', cluster.name]]);
+  for (const key of Object.keys(cluster.labels).sort(compare)) {
+    merged.set(clusterLabelVar(key), cluster.labels[key]);
+  }
+  for (const [name, value] of Object.entries(tenant.vars ?? {})) merged.set(name, value);
+  for (const [name, value] of Object.entries(own.vars ?? {})) merged.set(name, value);
+  const vars: Record<string, string> = {};
+  for (const name of [...merged.keys()].sort(compare)) {
+    // never the prototype, even from a row written around the API's validation
+    if (name !== '__proto__') vars[name] = merged.get(name)!;
+  }
+  return { enabled: true, strict: own.strict, vars };
+}
+
+export function desiredAssignment(
+  assignment: Assignment,
+  repo: Repo,
+  tenant: Tenant,
+  cluster: ClusterIdentity,
+): DesiredAssignment {
   const { commit } = parseGitRevision(repo.revision);
   const creds = repo.credentials;
   return {
@@ -83,7 +122,7 @@ export function desiredAssignment(assignment: Assignment, repo: Repo): DesiredAs
     suspend: assignment.suspend,
     renderer: assignment.renderer,
     helm: assignment.helm,
-    substitute: undefined, // not merged yet (substitution)
+    substitute: mergedSubstitution(assignment, tenant, cluster),
   };
 }
 
@@ -101,7 +140,7 @@ export function computeDesiredSet(cluster: ClusterIdentity, snapshot: DesiredSna
       unresolved.push({ assignment, resolveError: repo?.resolveError ?? '' });
       continue;
     }
-    assignments.push(desiredAssignment(assignment, repo));
+    assignments.push(desiredAssignment(assignment, repo, tenant, cluster));
     revisions.set(repoKey(assignment.tenant, assignment.name), repo.revision);
     tenantNames.add(tenant.name);
   }
@@ -134,15 +173,17 @@ export function desiredSetSize(set: DesiredSet): number {
 
 /**
  * desiredSetSize of a cluster's set in `snapshot`, memoized by the assignments that select it:
- * sets of the same selection differ only in the cluster's name.
+ * sets of the same selection differ only in the cluster's name. A selection with a substituting
+ * assignment carries the cluster's name and labels as variables: those sets are encoded each.
  */
 export function desiredSetSizer(snapshot: DesiredSnapshot): (cluster: ClusterIdentity) => number {
   const bySelection = new Map<string, number>();
   return (cluster) => {
-    const selection = snapshot.assignments
-      .filter((a) => assignmentSelects(a, cluster))
-      .map((a) => `${a.tenant}/${a.name}`)
-      .join(',');
+    const selected = snapshot.assignments.filter((a) => assignmentSelects(a, cluster));
+    if (selected.some((a) => a.substitute?.enabled)) {
+      return desiredSetSize(computeDesiredSet(cluster, snapshot).set);
+    }
+    const selection = selected.map((a) => `${a.tenant}/${a.name}`).join(',');
     let unnamed = bySelection.get(selection);
     if (unnamed === undefined) {
       unnamed = desiredSetSize(computeDesiredSet(cluster, snapshot).set) - Buffer.byteLength(cluster.name);
@@ -155,13 +196,18 @@ export function desiredSetSizer(snapshot: DesiredSnapshot): (cluster: ClusterIde
 /**
  * An upper bound of any cluster's desired-set size in `snapshot`: the size of a set that holds
  * every resolved assignment and every tenant, for a cluster with the longest possible name. When
- * it is under a limit, no cluster's set can be over it.
+ * it is under a limit, no cluster's set can be over it. Infinity when a resolved assignment
+ * substitutes: its variables hold each cluster's labels, which only the clusters themselves bound.
  */
 export function desiredSetUpperBound(snapshot: DesiredSnapshot): number {
   const assignments: DesiredAssignment[] = [];
+  const longest: ClusterIdentity = { name: 'x'.repeat(63), labels: {} };
   for (const a of snapshot.assignments) {
     const repo = snapshot.repos.get(repoKey(a.tenant, a.repo));
-    if (repo?.revision) assignments.push(desiredAssignment(a, repo));
+    const tenant = snapshot.tenants.get(a.tenant);
+    if (!repo?.revision || !tenant) continue;
+    if (a.substitute?.enabled) return Number.POSITIVE_INFINITY;
+    assignments.push(desiredAssignment(a, repo, tenant, longest));
   }
   const tenants = [...snapshot.tenants.values()].map(tenantIdentity);
   return desiredSetSize({ cluster: 'x'.repeat(63), generation: 0, tenants, assignments, publishedAtMs: 0 });

@@ -241,6 +241,24 @@ export const migrations: Record<string, Migration> = {
       await db.schema.alterTable('clusters').dropColumn('agent_public_key').execute();
     },
   },
+  // Post-render substitution: the tenant's variables (JSON Record<string, string>) and the
+  // assignment's Substitution (JSON {enabled, vars, strict}; '{}' = off, as rows stored before).
+  '0010_substitution': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .alterTable('tenants')
+        .addColumn('vars', 'text', (c) => c.notNull().defaultTo('{}'))
+        .execute();
+      await db.schema
+        .alterTable('assignments')
+        .addColumn('substitute', 'text', (c) => c.notNull().defaultTo('{}'))
+        .execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('assignments').dropColumn('substitute').execute();
+      await db.schema.alterTable('tenants').dropColumn('vars').execute();
+    },
+  },
 };
 
 /** A repo's stored credentials (sealed, or in clear before 0005_encrypt_repo_credentials). */

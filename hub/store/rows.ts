@@ -1,7 +1,15 @@
 // Row <-> API message mapping, shared by every repository that reads these tables.
 import type { Selectable } from 'kysely';
-import type { Assignment, AssignmentStatus, Cluster, Condition, Repo, Tenant } from '../../proto/index.js';
-import { fromJson } from './database.js';
+import type {
+  Assignment,
+  AssignmentStatus,
+  Cluster,
+  Condition,
+  Repo,
+  Substitution,
+  Tenant,
+} from '../../proto/index.js';
+import { fromJson, toJson } from './database.js';
 import type { SecretBox } from './secret-box.js';
 import type {
   AssignmentStatusTable,
@@ -19,7 +27,7 @@ export function tenantFromRow(row: Selectable<TenantsTable>): Tenant {
     clusterRole: row.cluster_role,
     allowedClusterKinds: fromJson<string[]>(row.allowed_cluster_kinds, []),
     createdAtMs: Number(row.created_at_ms),
-    vars: {}, // not stored yet (substitution)
+    vars: fromJson<Record<string, string>>(row.vars, {}),
   };
 }
 
@@ -85,8 +93,20 @@ export function assignmentFromRow(row: Selectable<AssignmentsTable>): Assignment
     updatedAtMs: Number(row.updated_at_ms),
     matchedClusters: 0, // output only: the assignments service counts them
     helm: undefined, // not stored yet (the helm renderer)
-    substitute: undefined, // not stored yet (substitution)
+    substitute: substitutionFromJson(row.substitute),
   };
+}
+
+/** The stored Substitution, undefined when off ('{}' in rows stored before 0010_substitution). */
+function substitutionFromJson(text: string): Substitution | undefined {
+  const s = fromJson<Partial<Substitution>>(text, {});
+  if (!s.enabled) return undefined;
+  return { enabled: true, vars: s.vars ?? {}, strict: Boolean(s.strict) };
+}
+
+/** What the substitute column stores: '{}' when off. */
+export function substitutionToJson(s: Substitution | undefined): string {
+  return s?.enabled ? toJson({ enabled: true, vars: s.vars, strict: s.strict }) : '{}';
 }
 
 export function statusFromRow(row: Selectable<AssignmentStatusTable>): AssignmentStatus {

@@ -11,6 +11,8 @@ export interface TenantsTable {
   created_at_ms: number;
   /** JSON string[]: cluster-scoped kinds granted by the operator ('[]' in rows stored before) */
   allowed_cluster_kinds: Generated<string>;
+  /** JSON Record<string, string>: substitution variables ('{}' in rows stored before) */
+  vars: Generated<string>;
 }
 
 /**
@@ -97,6 +99,8 @@ export interface AssignmentsTable {
   renderer: string;
   created_at_ms: number;
   updated_at_ms: number;
+  /** JSON Substitution {enabled, vars, strict}; '{}' (off) in rows stored before */
+  substitute: Generated<string>;
 }
 
 export interface AssignmentStatusTable {

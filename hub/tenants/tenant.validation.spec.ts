@@ -12,7 +12,19 @@ describe('validateTenant', () => {
       serviceAccount: 'gitfleet-reconciler',
       clusterRole: 'admin',
       allowedClusterKinds: [],
+      vars: {},
     });
+  });
+
+  it('keeps substitution variables, sorted by name', () => {
+    const vars = { region: 'eu-west-1', _x: '', pem: '-----BEGIN-----\nabc\n-----END-----\n', REPLICAS: '3' };
+    const t = validateTenant({ name: 't', namespaces: ['n'], vars });
+    expect(t.vars).toEqual(vars);
+    expect(Object.keys(t.vars)).toEqual(['REPLICAS', '_x', 'pem', 'region']);
+    const hundred = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`v${i}`, 'y'.repeat(4096)]));
+    expect(Object.keys(validateTenant({ name: 't', namespaces: ['n'], vars: hundred }).vars)).toHaveLength(
+      100,
+    );
   });
 
   it('keeps an allowed cluster role and sorted, de-duplicated cluster kinds', () => {
@@ -85,6 +97,35 @@ describe('validateTenant', () => {
     ],
     [{ name: 't', namespaces: ['a'], allowedClusterKinds: ['Namespace'] }, 'Namespace cannot be granted'],
     [{ name: 't', namespaces: ['a'], allowedClusterKinds: ['Kind\u0000'] }, 'contains a control character'],
+    [
+      { name: 't', namespaces: ['a'], vars: { '1st': 'x' } },
+      'tenant.vars["1st"]: "1st" is not a variable name',
+    ],
+    [
+      { name: 't', namespaces: ['a'], vars: { 'a-b': 'x' } },
+      'tenant.vars["a-b"]: "a-b" is not a variable name',
+    ],
+    [{ name: 't', namespaces: ['a'], vars: { '': 'x' } }, 'tenant.vars[""]: "" is not a variable name'],
+    [{ name: 't', namespaces: ['a'], vars: { 'a}': 'x' } }, 'tenant.vars["a}"]: "a}" is not a variable name'],
+    [{ name: 't', namespaces: ['a'], vars: { é: 'x' } }, 'is not a variable name'],
+    [{ name: 't', namespaces: ['a'], vars: { ['x'.repeat(513)]: 'x' } }, 'is not a variable name'],
+    [{ name: 't', namespaces: ['a'], vars: { a: 'x\u0000' } }, 'tenant.vars["a"]: the value contains NUL'],
+    [
+      { name: 't', namespaces: ['a'], vars: { a: '\u001b[2J' } },
+      'the value contains NUL or a control character',
+    ],
+    [
+      { name: 't', namespaces: ['a'], vars: { a: 'é'.repeat(2049) } },
+      'the value has 4098 bytes (at most 4096)',
+    ],
+    [
+      {
+        name: 't',
+        namespaces: ['a'],
+        vars: Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`v${i}`, 'x'])),
+      },
+      'tenant.vars: 101 variables (at most 100)',
+    ],
   ])('rejects %j with %j', (input, message) => {
     expect(() => validateTenant(input)).toThrow(ValidationError);
     expect(() => validateTenant(input)).toThrow(message);

@@ -2,6 +2,7 @@
 // choice, never the caller's: the ServiceAccount is always DEFAULT_SERVICE_ACCOUNT, the cluster
 // role one the operator allows, and no reserved namespace is ever granted.
 import {
+  checkVars,
   clusterKindProblem,
   DEFAULT_CLUSTER_ROLE,
   DEFAULT_SERVICE_ACCOUNT,
@@ -65,6 +66,6 @@ export function validateTenant(
     serviceAccount: DEFAULT_SERVICE_ACCOUNT,
     clusterRole,
     allowedClusterKinds: [...kinds].sort(),
-    vars: {}, // not accepted yet (substitution)
+    vars: checkVars('tenant.vars', input.vars),
   };
 }

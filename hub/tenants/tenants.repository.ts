@@ -30,6 +30,7 @@ export class TenantsRepository {
           service_account: tenant.serviceAccount,
           cluster_role: tenant.clusterRole,
           allowed_cluster_kinds: toJson(tenant.allowedClusterKinds),
+          vars: toJson(tenant.vars),
           created_at_ms: tenant.createdAtMs,
         })
         .execute();
@@ -47,6 +48,7 @@ export class TenantsRepository {
           service_account: tenant.serviceAccount,
           cluster_role: tenant.clusterRole,
           allowed_cluster_kinds: toJson(tenant.allowedClusterKinds),
+          vars: toJson(tenant.vars),
         })
         .where('name', '=', tenant.name)
         .executeTakeFirst();

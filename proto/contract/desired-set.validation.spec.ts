@@ -158,9 +158,57 @@ describe('validateDesiredSet', () => {
       set({ tenants: [{ name: 'team-a', namespaces: ['team-a'], clusterRole: 'admin\u0000' }] }),
       'desired_set.tenants[0].cluster_role:',
     ],
+    [
+      'a substitution variable named like a shell command',
+      set({ assignments: [web({ substitute: { enabled: true, vars: { '$(id)': 'x' } } })] }),
+      'desired_set.assignments[0].substitute.vars["$(id)"]: "$(id)" is not a variable name',
+    ],
+    [
+      'a substitution value with NUL',
+      set({ assignments: [web({ substitute: { enabled: true, vars: { a: 'x\u0000y' } } })] }),
+      'desired_set.assignments[0].substitute.vars["a"]: the value contains NUL',
+    ],
+    [
+      'a substitution value over 4 KiB',
+      set({ assignments: [web({ substitute: { enabled: true, vars: { a: 'x'.repeat(4097) } } })] }),
+      'substitute.vars["a"]: the value has 4097 bytes (at most 4096)',
+    ],
+    [
+      'too many substitution variables',
+      set({
+        assignments: [
+          web({
+            substitute: {
+              enabled: true,
+              vars: Object.fromEntries(Array.from({ length: 1001 }, (_, i) => [`v${i}`, 'x'])),
+            },
+          }),
+        ],
+      }),
+      'substitute.vars: 1001 variables (at most 1000)',
+    ],
   ])('refuses %s', (_what, s, message) => {
     expect(() => validateDesiredSet(s, 'edge-1')).toThrow(ValidationError);
     expect(() => validateDesiredSet(s, 'edge-1')).toThrow(message);
+  });
+
+  it('accepts merged substitution variables (label-derived names, multi-line values)', () => {
+    const s = set({
+      assignments: [
+        web({
+          substitute: {
+            enabled: true,
+            strict: true,
+            vars: {
+              cluster_name: 'edge-1',
+              cluster_label_topology_kubernetes_io_region: 'eu',
+              pem: 'a\nb\tc',
+            },
+          },
+        }),
+      ],
+    });
+    expect(() => validateDesiredSet(s, 'edge-1')).not.toThrow();
   });
 
   it('never echoes credentials', () => {

@@ -10,7 +10,9 @@ import {
   checkGitRevision,
   checkGitUrl,
   checkRepoPath,
+  checkVars,
   hasControlChars,
+  MAX_MERGED_VARS,
   isDnsSubdomain,
   quote,
 } from './validation.js';
@@ -91,6 +93,8 @@ export function validateDesiredSet(set: DesiredSet, cluster: string): DesiredSet
     if (a.renderer && !RENDERER_TOKEN.test(a.renderer)) {
       throw new ValidationError(`${af}.renderer`, `${quote(a.renderer)} is not a renderer name`);
     }
+    // the merged variables: cluster_name, cluster_label_*, the tenant's and the assignment's
+    if (a.substitute) checkVars(`${af}.substitute.vars`, a.substitute.vars, MAX_MERGED_VARS);
     const s = a.source;
     if (!s) throw new ValidationError(`${af}.source`, 'required');
     if (s.type !== 'git')

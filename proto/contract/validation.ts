@@ -165,3 +165,62 @@ export function checkGitRevision(field: string, revision: string): string {
   if (problem) throw new ValidationError(field, `ref ${quote(ref)} ${problem}`);
   return revision;
 }
+
+/** A substitution variable's name, as Flux's postBuild requires (`${name}` in manifests). */
+export const VAR_NAME = /^[_a-zA-Z][_a-zA-Z0-9]*$/;
+/** Variables a tenant or an assignment may set. */
+export const MAX_VARS = 100;
+/** Longest variable name (a label-derived one, cluster_label_<prefix/name>, stays below). */
+export const MAX_VAR_NAME_LENGTH = 512;
+/** Longest variable value, in bytes of UTF-8. */
+export const MAX_VAR_VALUE_BYTES = 4096;
+/**
+ * Variables of a merged substitution in a desired set: the tenant's and the assignment's, plus
+ * cluster_name and one per cluster label. Generous; the bus's payload limit bounds it too.
+ */
+export const MAX_MERGED_VARS = 1000;
+
+/**
+ * Checks a map of substitution variables: at most `max` of them, names like `cluster_region`
+ * (letters, digits and '_', not starting with a digit, at most MAX_VAR_NAME_LENGTH), values of at
+ * most MAX_VAR_VALUE_BYTES without NUL or control characters other than tab and line breaks.
+ * Returns a copy with sorted names (a stable desired-set hash).
+ */
+export function checkVars(
+  field: string,
+  vars: Record<string, string> | undefined | null,
+  max: number = MAX_VARS,
+): Record<string, string> {
+  const given = vars ?? {};
+  const names = Object.keys(given);
+  if (names.length > max) throw new ValidationError(field, `${names.length} variables (at most ${max})`);
+  const out: Record<string, string> = {};
+  for (const name of names.sort()) {
+    const value = given[name];
+    const f = `${field}[${quote(name)}]`;
+    if (name.length > MAX_VAR_NAME_LENGTH || !VAR_NAME.test(name)) {
+      throw new ValidationError(
+        f,
+        `${quote(name)} is not a variable name: use letters, digits and '_', not starting with a digit (as Flux's postBuild)`,
+      );
+    }
+    // a valid name, but an object key JavaScript treats as the prototype (decoders, spreads)
+    if (name === '__proto__') throw new ValidationError(f, '"__proto__" is reserved: choose another name');
+    if (typeof value !== 'string') throw new ValidationError(f, 'the value must be a string');
+    if (Buffer.byteLength(value) > MAX_VAR_VALUE_BYTES) {
+      throw new ValidationError(
+        f,
+        `the value has ${Buffer.byteLength(value)} bytes (at most ${MAX_VAR_VALUE_BYTES})`,
+      );
+    }
+    // eslint-disable-next-line no-control-regex
+    if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(value)) {
+      throw new ValidationError(
+        f,
+        'the value contains NUL or a control character (only tab and line breaks)',
+      );
+    }
+    out[name] = value;
+  }
+  return out;
+}
