@@ -241,6 +241,18 @@ export const migrations: Record<string, Migration> = {
       await db.schema.alterTable('clusters').dropColumn('agent_public_key').execute();
     },
   },
+  '0008_repo_semver': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // a SemVer range over the repo's tags ('' = the repo follows its branch, tag or commit)
+      await db.schema
+        .alterTable('repos')
+        .addColumn('semver', 'text', (c) => c.notNull().defaultTo(''))
+        .execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('repos').dropColumn('semver').execute();
+    },
+  },
 };
 
 /** A repo's stored credentials (sealed, or in clear before 0005_encrypt_repo_credentials). */

@@ -37,7 +37,7 @@ export function repoFromRow(row: Selectable<ReposTable>, secrets?: SecretBox): R
     branch: row.branch,
     tag: row.tag,
     commit: row.commit_sha,
-    semver: '', // not stored yet (SemVer ranges)
+    semver: row.semver,
     intervalSeconds: Number(row.interval_seconds),
     credentials:
       secrets && hasCredentials

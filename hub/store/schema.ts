@@ -30,6 +30,8 @@ export interface ReposTable {
   branch: string;
   tag: string;
   commit_sha: string;
+  /** SemVer range over tags ('' in rows stored before 0008_repo_semver, and for other refs) */
+  semver: Generated<string>;
   interval_seconds: number;
   /**
    * Basic-auth credentials, sealed with the hub's secret key (secret-box.ts; migration

@@ -124,6 +124,15 @@ describe('commits and revisions', () => {
     expect(() => checkGitRevision('r', `main@sha1:${sha.slice(1)}`)).toThrow('is not a git revision');
     expect(() => checkGitRevision('r', `${'m'.repeat(10_000)}@sha1:${sha}`)).toThrow('is too long');
   });
+
+  it('takes the tags a SemVer range resolves to, build metadata and prereleases included', () => {
+    const sha = 'c'.repeat(40);
+    for (const tag of ['v1.2.0', '1.2.0', 'v1.5.0-rc.1', 'v1.0.0+build.7', '2.0.0-alpha.1+sha.5114f85']) {
+      expect(checkGitRevision('r', `${tag}@sha1:${sha}`)).toBe(`${tag}@sha1:${sha}`);
+      expect(parseGitRevision(`${tag}@sha1:${sha}`)).toEqual({ ref: tag, commit: sha });
+      expect(formatGitRevision(tag, sha)).toBe(`${tag}@sha1:${sha}`);
+    }
+  });
 });
 
 describe('fuzz (fast-check)', () => {
