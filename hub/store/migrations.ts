@@ -253,6 +253,18 @@ export const migrations: Record<string, Migration> = {
       await db.schema.alterTable('repos').dropColumn('semver').execute();
     },
   },
+  '0009_assignment_helm': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // JSON HelmOptions; '{}' (rows stored before, and assignments without helm options) reads as none
+      await db.schema
+        .alterTable('assignments')
+        .addColumn('helm', 'text', (c) => c.notNull().defaultTo('{}'))
+        .execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('assignments').dropColumn('helm').execute();
+    },
+  },
 };
 
 /** A repo's stored credentials (sealed, or in clear before 0005_encrypt_repo_credentials). */

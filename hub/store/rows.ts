@@ -1,6 +1,14 @@
 // Row <-> API message mapping, shared by every repository that reads these tables.
 import type { Selectable } from 'kysely';
-import type { Assignment, AssignmentStatus, Cluster, Condition, Repo, Tenant } from '../../proto/index.js';
+import type {
+  Assignment,
+  AssignmentStatus,
+  Cluster,
+  Condition,
+  HelmOptions,
+  Repo,
+  Tenant,
+} from '../../proto/index.js';
 import { fromJson } from './database.js';
 import type { SecretBox } from './secret-box.js';
 import type {
@@ -84,9 +92,28 @@ export function assignmentFromRow(row: Selectable<AssignmentsTable>): Assignment
     createdAtMs: Number(row.created_at_ms),
     updatedAtMs: Number(row.updated_at_ms),
     matchedClusters: 0, // output only: the assignments service counts them
-    helm: undefined, // not stored yet (the helm renderer)
+    helm: helmFromJson(row.helm),
     substitute: undefined, // not stored yet (substitution)
   };
+}
+
+/** Stored helm options, or undefined for none ('{}'), so desired sets stay as they were without them. */
+function helmFromJson(json: string): HelmOptions | undefined {
+  const raw = fromJson<unknown>(json, {});
+  const h = (raw && typeof raw === 'object' ? raw : {}) as Partial<HelmOptions>;
+  const helm: HelmOptions = {
+    releaseName: typeof h.releaseName === 'string' ? h.releaseName : '',
+    valuesFiles: Array.isArray(h.valuesFiles) ? h.valuesFiles.filter((f) => typeof f === 'string') : [],
+    set: Array.isArray(h.set) ? h.set.filter((e) => typeof e === 'string') : [],
+  };
+  return helm.releaseName || helm.valuesFiles.length || helm.set.length ? helm : undefined;
+}
+
+/** What the helm column stores: '{}' for none. */
+export function helmToJson(helm: HelmOptions | undefined): string {
+  return helm
+    ? JSON.stringify({ releaseName: helm.releaseName, valuesFiles: helm.valuesFiles, set: helm.set })
+    : '{}';
 }
 
 export function statusFromRow(row: Selectable<AssignmentStatusTable>): AssignmentStatus {

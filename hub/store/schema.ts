@@ -99,6 +99,8 @@ export interface AssignmentsTable {
   renderer: string;
   created_at_ms: number;
   updated_at_ms: number;
+  /** JSON HelmOptions ('{}' = none, in rows stored before 0009_assignment_helm too) */
+  helm: Generated<string>;
 }
 
 export interface AssignmentStatusTable {

@@ -9,6 +9,7 @@ import {
   checkDnsLabel,
   checkGitRevision,
   checkGitUrl,
+  checkHelmOptions,
   checkRepoPath,
   hasControlChars,
   isDnsSubdomain,
@@ -91,6 +92,8 @@ export function validateDesiredSet(set: DesiredSet, cluster: string): DesiredSet
     if (a.renderer && !RENDERER_TOKEN.test(a.renderer)) {
       throw new ValidationError(`${af}.renderer`, `${quote(a.renderer)} is not a renderer name`);
     }
+    // release name, values files (inside the chart: no "..", no URL) and --set entries
+    checkHelmOptions(`${af}.helm`, a.helm);
     const s = a.source;
     if (!s) throw new ValidationError(`${af}.source`, 'required');
     if (s.type !== 'git')
