@@ -16,6 +16,7 @@ const columns: Column<Assignment>[] = [
       [...a.clusters, ...(Object.keys(a.selector).length ? [`{${labels(a.selector)}}`] : [])].join(','),
   },
   { header: 'NAMESPACE', get: (a) => a.targetNamespace },
+  { header: 'RENDERER', get: (a) => a.renderer || 'auto' },
   { header: 'PRUNE', get: (a) => a.prune },
   { header: 'SUSPEND', get: (a) => a.suspend },
 ];
@@ -29,6 +30,10 @@ interface AssignmentFlags {
   namespace?: string;
   prune: boolean;
   suspend?: boolean;
+  renderer?: string;
+  helmRelease?: string;
+  valuesFile?: string[];
+  set?: string[];
   substitute?: boolean;
   var?: string[];
   substituteStrict?: boolean;
@@ -47,7 +52,12 @@ function assignmentSpec(name: string, o: AssignmentFlags) {
     targetNamespace: o.namespace ?? '',
     prune: o.prune,
     suspend: o.suspend ?? false,
-    renderer: 'auto',
+    renderer: o.renderer ?? 'auto',
+    // the hub checks these (and that they go with the helm or auto renderer)
+    helm:
+      o.helmRelease !== undefined || o.valuesFile?.length || o.set?.length
+        ? { releaseName: o.helmRelease ?? '', valuesFiles: o.valuesFile ?? [], set: o.set ?? [] }
+        : undefined,
     substitute: substitution(o),
   };
 }
@@ -83,6 +93,17 @@ const assignmentFlags = (c: Command) =>
     .option('--namespace <ns>', "namespace for objects that name none (default: the tenant's first)")
     .option('--no-prune', 'keep objects that leave the repo')
     .option('--suspend', 'stop reconciling, keep what is applied')
+    .option(
+      '--renderer <r>',
+      'auto (kustomization.yaml → kustomize, Chart.yaml → helm, else plain), plain, kustomize or helm',
+    )
+    .option('--helm-release <name>', 'helm release name (default: the assignment name)')
+    .option('--values-file <file>', 'a values file in the chart directory (repeat; later ones win)', collect)
+    .option(
+      '--set <key=value>',
+      'an inline helm value, as helm --set (repeat; after the values files)',
+      collect,
+    )
     .option(
       '--substitute',
       "substitute ${var}, ${var:=default} and ${var:-default} in the rendered objects (as Flux postBuild): cluster_name, cluster_label_<key>, the tenant's and these variables",

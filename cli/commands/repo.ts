@@ -7,6 +7,7 @@ import { nounCommand, withHub, writeVerb } from './verbs.js';
 
 function refOf(r: Repo): string {
   if (r.commit) return `commit ${r.commit.slice(0, 12)}`;
+  if (r.semver) return `semver ${r.semver}`;
   if (r.tag) return `tag ${r.tag}`;
   return `branch ${r.branch || 'main'}`;
 }
@@ -27,13 +28,16 @@ interface RepoFlags {
   branch?: string;
   tag?: string;
   commit?: string;
+  semver?: string;
   interval: string;
   username?: string;
 }
 
 function repoSpec(name: string, o: RepoFlags) {
-  const refs = [o.branch, o.tag, o.commit].filter(Boolean);
-  if (refs.length > 1) throw new Error('use at most one of --branch, --tag, --commit');
+  const refs = [o.branch, o.tag, o.commit, o.semver].filter((r) => r !== undefined);
+  if (refs.length > 1) throw new Error('use at most one of --branch, --tag, --commit, --semver');
+  if (o.semver !== undefined && !o.semver.trim())
+    throw new Error("--semver needs a range, e.g. '>=1.0.0 <2.0.0'");
   const password = process.env.GITFLEET_GIT_PASSWORD;
   if (o.username && !password) throw new Error('--username needs the password in GITFLEET_GIT_PASSWORD');
   return {
@@ -44,6 +48,7 @@ function repoSpec(name: string, o: RepoFlags) {
     branch: o.branch ?? '',
     tag: o.tag ?? '',
     commit: o.commit ?? '',
+    semver: o.semver ?? '',
     intervalSeconds: parseDuration(o.interval),
     credentials: o.username ? { username: o.username, password } : undefined,
   };
@@ -56,6 +61,7 @@ const repoFlags = (c: Command) =>
     .option('--branch <b>', 'follow a branch (default main)')
     .option('--tag <t>', 'pin a tag')
     .option('--commit <sha>', 'pin a commit')
+    .option('--semver <range>', "follow the highest tag in a SemVer range, e.g. '>=1.0.0 <2.0.0'")
     .option('--interval <dur>', 'how often to re-resolve the ref', `${DEFAULT_REPO_INTERVAL_SECONDS}s`)
     .option('--username <user>', 'basic-auth user (password from GITFLEET_GIT_PASSWORD)');
 

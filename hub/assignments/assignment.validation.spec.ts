@@ -74,6 +74,30 @@ describe('validateAssignment', () => {
     ).toBeUndefined();
   });
 
+  it('accepts every renderer, and helm options with the helm and auto renderers', () => {
+    for (const renderer of ['auto', 'plain', 'kustomize', 'helm'])
+      expect(validateAssignment({ name: 'web', repo: 'app', renderer }, tenant).renderer).toBe(renderer);
+    const helm = {
+      releaseName: 'web-prod',
+      valuesFiles: ['./values/prod.yaml', 'values.yaml'],
+      set: ['image.tag=1.2.3', 'args={--a,--b}', 'note=a\\,b'],
+    };
+    for (const renderer of ['helm', 'auto']) {
+      expect(validateAssignment({ name: 'web', repo: 'app', renderer, helm }, tenant).helm).toEqual({
+        ...helm,
+        valuesFiles: ['values/prod.yaml', 'values.yaml'],
+      });
+    }
+  });
+
+  it('keeps empty helm options as none, so desired sets stay as they were', () => {
+    const empty = { releaseName: '', valuesFiles: [], set: [] };
+    expect(validateAssignment({ name: 'web', repo: 'app', helm: empty }, tenant).helm).toBeUndefined();
+    expect(
+      validateAssignment({ name: 'web', repo: 'app', renderer: 'plain', helm: empty }, tenant).helm,
+    ).toBeUndefined();
+  });
+
   it.each([
     [{ repo: 'app' }, 'assignment.name: required'],
     [
@@ -117,8 +141,53 @@ describe('validateAssignment', () => {
       { name: 'web', repo: 'app', targetNamespace: 'kube-system' },
       `assignment.target_namespace: "kube-system" is not one of tenant "team-a"'s namespaces (team-a, team-a-jobs)`,
     ],
-    [{ name: 'web', repo: 'app', renderer: 'helm' }, 'assignment.renderer: "helm" is not supported yet'],
-    [{ name: 'web', repo: 'app', renderer: 'jsonnet' }, 'assignment.renderer: "jsonnet" is not a renderer'],
+    [
+      { name: 'web', repo: 'app', renderer: 'jsonnet' },
+      'assignment.renderer: "jsonnet" is not a renderer (use "auto", "plain", "kustomize", "helm")',
+    ],
+    [{ name: 'web', repo: 'app', renderer: 'Helm' }, 'assignment.renderer: "Helm" is not a renderer'],
+    [
+      { name: 'web', repo: 'app', renderer: 'plain', helm: { releaseName: 'x', valuesFiles: [], set: [] } },
+      'assignment.helm: helm options are for the helm renderer, not "plain"',
+    ],
+    [
+      {
+        name: 'web',
+        repo: 'app',
+        renderer: 'kustomize',
+        helm: { releaseName: '', valuesFiles: [], set: ['a=b'] },
+      },
+      'assignment.helm: helm options are for the helm renderer, not "kustomize"',
+    ],
+    [
+      { name: 'w'.repeat(60), repo: 'app', renderer: 'helm' },
+      "assignment.helm.release_name: required: the assignment's name (60 characters) is longer than a helm release name may be (53)",
+    ],
+    [
+      {
+        name: 'web',
+        repo: 'app',
+        renderer: 'helm',
+        helm: { releaseName: 'a'.repeat(54), valuesFiles: [], set: [] },
+      },
+      'assignment.helm.release_name: "aaaa',
+    ],
+    [
+      { name: 'web', repo: 'app', helm: { releaseName: '', valuesFiles: ['../../etc/passwd'], set: [] } },
+      'assignment.helm.values_files[0]: must not contain ".."',
+    ],
+    [
+      {
+        name: 'web',
+        repo: 'app',
+        helm: { releaseName: '', valuesFiles: ['ok.yaml', '--set-file=x'], set: [] },
+      },
+      'assignment.helm.values_files[1]: "--set-file=x" must not start with "-"',
+    ],
+    [
+      { name: 'web', repo: 'app', helm: { releaseName: '', valuesFiles: [], set: ['a=b', 'x'] } },
+      'assignment.helm.set[1]: "x" is not "key=value"',
+    ],
   ])('rejects %j with %j', (input, message) => {
     expect(() => validateAssignment(input, tenant)).toThrow(message);
   });

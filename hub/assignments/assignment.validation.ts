@@ -2,8 +2,10 @@
 // namespace defaults to, and must be one of, the tenant's namespaces.
 import type { Assignment, Substitution, Tenant } from '../../proto/index.js';
 import {
+  MAX_HELM_RELEASE_LENGTH,
   ValidationError,
   checkDnsLabel,
+  checkHelmOptions,
   checkRepoPath,
   checkVars,
   quote,
@@ -13,8 +15,8 @@ import { checkLabels } from '../common/names.js';
 // the path rule is the contract's: the agent checks every desired set with it too
 export { checkRepoPath };
 
-export const RENDERERS = ['auto', 'plain'] as const;
-const LATER_RENDERERS = ['kustomize', 'helm'];
+/** auto: kustomization.yaml/.yml/Kustomization → kustomize, Chart.yaml → helm, else plain. */
+export const RENDERERS = ['auto', 'plain', 'kustomize', 'helm'] as const;
 
 export type AssignmentSpec = Omit<Assignment, 'createdAtMs' | 'updatedAtMs' | 'matchedClusters'>;
 
@@ -42,9 +44,22 @@ export function validateAssignment(input: Partial<Assignment>, tenant: Tenant): 
   if (!(RENDERERS as readonly string[]).includes(renderer)) {
     throw new ValidationError(
       'assignment.renderer',
-      LATER_RENDERERS.includes(renderer)
-        ? `${quote(renderer)} is not supported yet (use "auto" or "plain")`
-        : `${quote(renderer)} is not a renderer (use "auto" or "plain")`,
+      `${quote(renderer)} is not a renderer (use ${RENDERERS.map((r) => `"${r}"`).join(', ')})`,
+    );
+  }
+
+  const helm = checkHelmOptions('assignment.helm', input.helm);
+  if (helm && renderer !== 'helm' && renderer !== 'auto') {
+    throw new ValidationError(
+      'assignment.helm',
+      `helm options are for the helm renderer, not ${quote(renderer)}: use renderer "helm" (or "auto" for a chart)`,
+    );
+  }
+  // the release name defaults to the assignment's name, which may be longer than helm allows
+  if (renderer === 'helm' && !helm?.releaseName && name.length > MAX_HELM_RELEASE_LENGTH) {
+    throw new ValidationError(
+      'assignment.helm.release_name',
+      `required: the assignment's name (${name.length} characters) is longer than a helm release name may be (${MAX_HELM_RELEASE_LENGTH})`,
     );
   }
 
@@ -59,7 +74,7 @@ export function validateAssignment(input: Partial<Assignment>, tenant: Tenant): 
     prune: Boolean(input.prune),
     suspend: Boolean(input.suspend),
     renderer,
-    helm: undefined, // not accepted yet (the helm renderer)
+    helm,
     substitute: validateSubstitution(input.substitute),
   };
 }

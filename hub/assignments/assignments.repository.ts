@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Assignment } from '../../proto/index.js';
 import type { ClusterIdentity } from '../desired/selector.js';
 import { fromJson, toJson, type HubDb } from '../store/database.js';
-import { assignmentFromRow, substitutionToJson } from '../store/rows.js';
+import { assignmentFromRow, helmToJson, substitutionToJson } from '../store/rows.js';
 import { HUB_DB } from '../store/store.module.js';
 
 function toRow(a: Assignment) {
@@ -17,6 +17,7 @@ function toRow(a: Assignment) {
     prune: a.prune ? 1 : 0,
     suspend: a.suspend ? 1 : 0,
     renderer: a.renderer,
+    helm: helmToJson(a.helm),
     created_at_ms: a.createdAtMs,
     updated_at_ms: a.updatedAtMs,
     substitute: substitutionToJson(a.substitute),

@@ -77,6 +77,27 @@ describe('computeDesiredSet', () => {
     ]);
   });
 
+  it('projects helm options, and leaves them undefined (the set unchanged) when none are set', () => {
+    const helm = { releaseName: 'web-prod', valuesFiles: ['values-prod.yaml'], set: ['image.tag=1.2.3'] };
+    const withHelm = buildSnapshot(
+      [tenant('team-a')],
+      [repo('team-a', 'app')],
+      [assignment('team-a', 'web', { selector: { env: 'prod' }, renderer: 'helm', helm })],
+    );
+    const without = buildSnapshot(
+      [tenant('team-a')],
+      [repo('team-a', 'app')],
+      [assignment('team-a', 'web', { selector: { env: 'prod' }, renderer: 'helm' })],
+    );
+    expect(computeDesiredSet(prod, withHelm).set.assignments[0]).toMatchObject({ renderer: 'helm', helm });
+    const plain = computeDesiredSet(prod, without).set;
+    expect(plain.assignments[0].helm).toBeUndefined();
+    // the encoding of an assignment without helm options has no helm field at all
+    const decoded = DesiredSet.decode(DesiredSet.encode(plain).finish());
+    expect(decoded.assignments[0].helm).toBeUndefined();
+    expect(hashDesiredSet(plain)).not.toBe(hashDesiredSet(computeDesiredSet(prod, withHelm).set));
+  });
+
   it('leaves out tenants without a published assignment', () => {
     const { set } = computeDesiredSet(dev, snapshot);
     expect(set.assignments.map((a) => a.name)).toEqual(['only-dev']);

@@ -1,7 +1,13 @@
 // Git refs and `git ls-remote` output (pure): which refs to ask for, and which commit answers.
+import semver from 'semver';
 import { formatGitRevision } from '../../proto/index.js';
+import { quote, refNameProblem } from '../../proto/contract/validation.js';
 
-export type GitRef = { kind: 'branch' | 'tag' | 'commit'; name: string };
+/** A ref to follow; for 'semver' the name is the range (">=1.0.0 <2.0.0") over the repo's tags. */
+export type GitRef = { kind: 'branch' | 'tag' | 'commit' | 'semver'; name: string };
+
+/** How many of the newest SemVer tags a "no tag matches" message names. */
+export const TAGS_SHOWN = 5;
 
 /** The patterns to pass to `git ls-remote` for a ref (none for a pinned commit). */
 export function lsRemotePatterns(ref: GitRef): string[] {
@@ -10,6 +16,8 @@ export function lsRemotePatterns(ref: GitRef): string[] {
       return [`refs/heads/${ref.name}`];
     case 'tag':
       return [`refs/tags/${ref.name}`, `refs/tags/${ref.name}^{}`];
+    case 'semver':
+      return ['refs/tags/*'];
     case 'commit':
       return [];
   }
@@ -35,12 +43,79 @@ export function commitForRef(refs: ReadonlyMap<string, string>, ref: GitRef): st
       return refs.get(`refs/heads/${ref.name}`);
     case 'tag':
       return refs.get(`refs/tags/${ref.name}^{}`) ?? refs.get(`refs/tags/${ref.name}`);
+    case 'semver':
+      return highestTagIn(refs, ref.name)?.commit;
     case 'commit':
       return ref.name;
   }
 }
 
-/** "main@sha1:<sha>" for a branch, "v1@sha1:<sha>" for a tag, "sha1:<sha>" for a pinned commit. */
+/** A tag whose name parses as SemVer (with or without a leading "v"), and the commit it points to. */
+export interface SemverTag {
+  tag: string;
+  version: semver.SemVer;
+  commit: string;
+}
+
+/**
+ * Every tag in `refs` that is a SemVer version, highest first, with its commit (an annotated
+ * tag's peeled "^{}" entry). Names git would not accept as a ref (a hostile server may send
+ * anything) are skipped, so the revision formed from a tag always passes the agent's checks.
+ * Ties (v1.0.0 and 1.0.0) go to the name that sorts first, so the choice is stable.
+ */
+export function semverTags(refs: ReadonlyMap<string, string>): SemverTag[] {
+  const tags: SemverTag[] = [];
+  for (const [ref, sha] of refs) {
+    if (!ref.startsWith('refs/tags/') || ref.endsWith('^{}')) continue;
+    const tag = ref.slice('refs/tags/'.length);
+    const version = semver.parse(tag);
+    if (!version || refNameProblem(tag)) continue;
+    tags.push({ tag, version, commit: refs.get(`${ref}^{}`) ?? sha });
+  }
+  return tags.sort((a, b) => semver.rcompare(a.version, b.version) || (a.tag < b.tag ? -1 : 1));
+}
+
+/**
+ * The highest tag satisfying `range`; prereleases only when the range names one of the same
+ * major.minor.patch (semver's rule, as in Flux). Undefined when no tag matches.
+ */
+export function highestTagIn(refs: ReadonlyMap<string, string>, range: string): SemverTag | undefined {
+  return semverTags(refs).find((t) => semver.satisfies(t.version, range));
+}
+
+/** Why no tag matched: names the range and the newest SemVer tags seen (at most TAGS_SHOWN). */
+export function noTagMatches(refs: ReadonlyMap<string, string>, range: string, where: string): string {
+  const tags = semverTags(refs);
+  const seen = tags.length
+    ? `newest tags: ${tags
+        .slice(0, TAGS_SHOWN)
+        .map((t) => quote(t.tag))
+        .join(', ')}${tags.length > TAGS_SHOWN ? `, … (${tags.length} SemVer tags)` : ''}`
+    : 'no tag there is a SemVer version';
+  return `no tag matches semver ${quote(range)} at ${where} (${seen})`;
+}
+
+/**
+ * The revision `ref` resolves to in `refs` (ls-remote output of lsRemotePatterns(ref)): a SemVer
+ * range gives its highest matching tag's. Throws an Error saying what is missing at `where`.
+ */
+export function revisionIn(refs: ReadonlyMap<string, string>, ref: GitRef, where: string): string {
+  if (ref.kind === 'semver') {
+    const found = highestTagIn(refs, ref.name);
+    if (!found) throw new Error(noTagMatches(refs, ref.name, where));
+    return revisionFor({ kind: 'tag', name: found.tag }, found.commit);
+  }
+  const commit = commitForRef(refs, ref);
+  if (!commit) throw new Error(`${ref.kind} ${JSON.stringify(ref.name)} not found at ${where}`);
+  return revisionFor(ref, commit);
+}
+
+/**
+ * "main@sha1:<sha>" for a branch, "v1@sha1:<sha>" for a tag, "sha1:<sha>" for a pinned commit.
+ * A SemVer range resolves to a tag: give that tag (`ref` of kind 'tag') here, not the range.
+ */
 export function revisionFor(ref: GitRef, commit: string): string {
+  if (ref.kind === 'semver')
+    throw new Error('a SemVer range has no revision of its own: give the chosen tag');
   return formatGitRevision(ref.kind === 'commit' ? '' : ref.name, commit);
 }

@@ -12,7 +12,7 @@ import { KeyedQueue } from '../common/keyed-queue.js';
 import { HUB_CONFIG, HUB_LOGGER } from '../config/config.module.js';
 import type { ResolvedHubConfig } from '../config/hub-config.js';
 import { DesiredService } from '../desired/desired.service.js';
-import { commitForRef, lsRemotePatterns, parseLsRemote, revisionFor } from './git-ref.js';
+import { lsRemotePatterns, parseLsRemote, revisionFor, revisionIn } from './git-ref.js';
 import type { GitRemote } from './git-remote.repository.js';
 import { gitRefOf } from './repo.validation.js';
 import { ReposRepository, type Resolution } from './repos.repository.js';
@@ -75,7 +75,10 @@ export class RepoResolver implements OnApplicationBootstrap, OnModuleDestroy {
     this.unschedule(scoped(tenant, name));
   }
 
-  /** One resolution: ls-remote (unless pinned), record the outcome, re-project on change. */
+  /**
+   * One resolution: ls-remote (unless pinned; every tag for a SemVer range), record the outcome,
+   * re-project on change.
+   */
   private async resolveOnce(tenant: string, name: string): Promise<void> {
     const repo = await this.repos.get(tenant, name, true);
     if (!repo) return;
@@ -83,17 +86,15 @@ export class RepoResolver implements OnApplicationBootstrap, OnModuleDestroy {
     const ref = gitRefOf(repo);
     let outcome: Resolution;
     try {
-      let commit = ref.name;
-      if (ref.kind !== 'commit') {
+      let revision: string;
+      if (ref.kind === 'commit') revision = revisionFor(ref, ref.name);
+      else {
         const refs = parseLsRemote(
           await this.git.lsRemote(repo.url, lsRemotePatterns(ref), repo.credentials),
         );
-        const found = commitForRef(refs, ref);
-        if (!found)
-          throw new Error(`${ref.kind} ${JSON.stringify(ref.name)} not found at ${scrubSecrets(repo.url)}`);
-        commit = found;
+        revision = revisionIn(refs, ref, scrubSecrets(repo.url));
       }
-      outcome = { ok: true, revision: revisionFor(ref, commit), atMs: Date.now() };
+      outcome = { ok: true, revision, atMs: Date.now() };
     } catch (err) {
       const message = scrubSecrets((err as Error).message, [repo.credentials?.password]);
       outcome = { ok: false, error: `repo ${JSON.stringify(id)}: ${message}` };

@@ -11,6 +11,7 @@ describe('validateRepo', () => {
       branch: 'main',
       tag: '',
       commit: '',
+      semver: '',
       intervalSeconds: 60,
       credentials: undefined,
     });
@@ -20,6 +21,17 @@ describe('validateRepo', () => {
     expect(validateRepo({ ...base, tag: 'v1.2.0' })).toMatchObject({ branch: '', tag: 'v1.2.0' });
     const sha = 'ABCDEF0123456789abcdef0123456789ABCDEF01';
     expect(validateRepo({ ...base, commit: sha })).toMatchObject({ branch: '', commit: sha.toLowerCase() });
+  });
+
+  it('keeps a SemVer range (trimmed) without adding a branch', () => {
+    for (const range of ['>=1.0.0 <2.0.0', '^1.2', '~1.4.0-0', '1.x || >=3.1.0', '*'])
+      expect(validateRepo({ ...base, semver: ` ${range} ` })).toMatchObject({ branch: '', semver: range });
+  });
+
+  it('checks a huge range by its length before semver parses it', () => {
+    const start = Date.now();
+    expect(() => validateRepo({ ...base, semver: '1'.repeat(10_000_000) })).toThrow('at most 256');
+    expect(Date.now() - start).toBeLessThan(500);
   });
 
   it('keeps credentials for http(s) URLs', () => {
@@ -40,7 +52,25 @@ describe('validateRepo', () => {
     [{ ...base, url: 'https://user:pw@host/x.git' }, 'repo.url: must not contain credentials'],
     [{ ...base, type: 'oci' }, 'repo.type: "oci" is not supported yet'],
     [{ ...base, type: 'svn' }, 'repo.type: "svn" is not supported'],
-    [{ ...base, branch: 'main', tag: 'v1' }, 'repo.tag: give at most one of branch, tag, commit'],
+    [{ ...base, branch: 'main', tag: 'v1' }, 'repo.tag: give at most one of branch, tag, commit, semver'],
+    [
+      { ...base, tag: 'v1', semver: '^1.0.0' },
+      'repo.semver: give at most one of branch, tag, commit, semver',
+    ],
+    [{ ...base, branch: 'dev', semver: '^1.0.0' }, 'repo.semver: give at most one'],
+    [{ ...base, commit: 'a'.repeat(40), semver: '1.x' }, 'repo.semver: give at most one'],
+    [{ ...base, semver: 'latest' }, 'repo.semver: "latest" is not a SemVer range'],
+    [
+      { ...base, semver: '--upload-pack=/bin/sh' },
+      'repo.semver: "--upload-pack=/bin/sh" is not a SemVer range',
+    ],
+    [{ ...base, semver: '>=1.0.0 <2.0.0; rm -rf /' }, 'is not a SemVer range'],
+    [{ ...base, semver: '>=1.0.0\n<2.0.0' }, 'repo.semver: must not contain control characters'],
+    [{ ...base, semver: '   ' }, 'repo.semver: is blank'],
+    [
+      { ...base, semver: `>=1.0.0 ${'|| 1.0.0 '.repeat(100_000)}` },
+      'repo.semver: is 900008 characters long (at most 256)',
+    ],
     [{ ...base, tag: 'v1', commit: 'a'.repeat(40) }, 'repo.commit: give at most one'],
     [{ ...base, commit: 'abc123' }, 'repo.commit: "abc123" is not a full 40-character commit SHA'],
     [{ ...base, branch: 'a..b' }, 'repo.branch: "a..b" is not a valid git ref name'],
@@ -61,12 +91,14 @@ describe('validateRepo', () => {
 
 // checkGitUrl and refNameProblem: proto/contract/validation.spec.ts
 
-it('gitRefOf picks commit, then tag, then branch (main by default)', () => {
-  expect(gitRefOf({ branch: '', tag: '', commit: 'c'.repeat(40) })).toEqual({
+it('gitRefOf picks commit, then semver, then tag, then branch (main by default)', () => {
+  const none = { branch: '', tag: '', commit: '', semver: '' };
+  expect(gitRefOf({ ...none, commit: 'c'.repeat(40) })).toEqual({
     kind: 'commit',
     name: 'c'.repeat(40),
   });
-  expect(gitRefOf({ branch: '', tag: 'v1', commit: '' })).toEqual({ kind: 'tag', name: 'v1' });
-  expect(gitRefOf({ branch: 'dev', tag: '', commit: '' })).toEqual({ kind: 'branch', name: 'dev' });
-  expect(gitRefOf({ branch: '', tag: '', commit: '' })).toEqual({ kind: 'branch', name: 'main' });
+  expect(gitRefOf({ ...none, semver: '^1.0.0' })).toEqual({ kind: 'semver', name: '^1.0.0' });
+  expect(gitRefOf({ ...none, tag: 'v1' })).toEqual({ kind: 'tag', name: 'v1' });
+  expect(gitRefOf({ ...none, branch: 'dev' })).toEqual({ kind: 'branch', name: 'dev' });
+  expect(gitRefOf(none)).toEqual({ kind: 'branch', name: 'main' });
 });

@@ -1,9 +1,11 @@
 // Validation and defaults of a repo (pure).
+import semver from 'semver';
 import { DEFAULT_REPO_INTERVAL_SECONDS, type GitCredentials, type Repo } from '../../proto/index.js';
 import {
   ValidationError,
   checkDnsLabel,
   checkGitUrl,
+  hasControlChars,
   quote,
   refNameProblem,
 } from '../../proto/contract/validation.js';
@@ -14,6 +16,8 @@ export { checkGitUrl, refNameProblem };
 
 export const MIN_INTERVAL_SECONDS = 10;
 export const MAX_INTERVAL_SECONDS = 86_400;
+/** Longest SemVer range accepted (real ranges are a few dozen characters; semver caps versions at 256). */
+export const MAX_SEMVER_LENGTH = 256;
 
 export interface RepoSpec {
   tenant: string;
@@ -40,11 +44,12 @@ export function validateRepo(input: Partial<Repo> | null | undefined): RepoSpec 
   const branch = input.branch ?? '';
   const tag = input.tag ?? '';
   let commit = input.commit ?? '';
-  const set = [branch && 'branch', tag && 'tag', commit && 'commit'].filter(Boolean);
+  const semverRange = checkSemverRange('repo.semver', input.semver ?? '');
+  const set = [branch && 'branch', tag && 'tag', commit && 'commit', semverRange && 'semver'].filter(Boolean);
   if (set.length > 1)
     throw new ValidationError(
       `repo.${set[1]}`,
-      `give at most one of branch, tag, commit (got ${set.join(' and ')})`,
+      `give at most one of branch, tag, commit, semver (got ${set.join(' and ')})`,
     );
   for (const [field, value] of [
     ['branch', branch],
@@ -94,18 +99,39 @@ export function validateRepo(input: Partial<Repo> | null | undefined): RepoSpec 
     name,
     type: 'git',
     url,
-    branch: branch || (tag || commit ? '' : 'main'),
+    branch: branch || (tag || commit || semverRange ? '' : 'main'),
     tag,
     commit,
-    semver: '', // not accepted yet (SemVer ranges)
+    semver: semverRange,
     intervalSeconds,
     credentials,
   };
 }
 
-/** The ref a repo follows: its branch, tag or pinned commit ("main" when none is set). */
-export function gitRefOf(repo: Pick<Repo, 'branch' | 'tag' | 'commit'>): GitRef {
+/**
+ * A SemVer range over tags (">=1.0.0 <2.0.0", "^1.2", "~1.4.0-0"), as the semver package reads
+ * it; "" when none. Refuses what semver cannot parse, control characters and more than
+ * MAX_SEMVER_LENGTH characters (checked first: semver's parser never sees a huge string).
+ */
+export function checkSemverRange(field: string, range: string): string {
+  if (range === '') return '';
+  if (range.length > MAX_SEMVER_LENGTH)
+    throw new ValidationError(field, `is ${range.length} characters long (at most ${MAX_SEMVER_LENGTH})`);
+  if (hasControlChars(range)) throw new ValidationError(field, 'must not contain control characters');
+  if (!range.trim()) throw new ValidationError(field, 'is blank: give a range such as ">=1.0.0 <2.0.0"');
+  if (semver.validRange(range) === null) {
+    throw new ValidationError(
+      field,
+      `${quote(range)} is not a SemVer range (e.g. ">=1.0.0 <2.0.0", "^1.2", "~1.4.0")`,
+    );
+  }
+  return range.trim();
+}
+
+/** The ref a repo follows: its branch, tag, pinned commit or SemVer range ("main" when none is set). */
+export function gitRefOf(repo: Pick<Repo, 'branch' | 'tag' | 'commit' | 'semver'>): GitRef {
   if (repo.commit) return { kind: 'commit', name: repo.commit };
+  if (repo.semver) return { kind: 'semver', name: repo.semver };
   if (repo.tag) return { kind: 'tag', name: repo.tag };
   return { kind: 'branch', name: repo.branch || 'main' };
 }

@@ -32,6 +32,7 @@ export class ReposRepository {
         branch: repo.branch,
         tag: repo.tag,
         commit_sha: repo.commit,
+        semver: repo.semver,
         interval_seconds: repo.intervalSeconds,
         username: this.seal(repo.credentials?.username),
         password: this.seal(repo.credentials?.password),
@@ -53,6 +54,7 @@ export class ReposRepository {
         branch: repo.branch,
         tag: repo.tag,
         commit_sha: repo.commit,
+        semver: repo.semver,
         interval_seconds: repo.intervalSeconds,
         ...(repo.credentials
           ? { username: this.seal(repo.credentials.username), password: this.seal(repo.credentials.password) }

@@ -241,6 +241,30 @@ export const migrations: Record<string, Migration> = {
       await db.schema.alterTable('clusters').dropColumn('agent_public_key').execute();
     },
   },
+  '0008_repo_semver': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // a SemVer range over the repo's tags ('' = the repo follows its branch, tag or commit)
+      await db.schema
+        .alterTable('repos')
+        .addColumn('semver', 'text', (c) => c.notNull().defaultTo(''))
+        .execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('repos').dropColumn('semver').execute();
+    },
+  },
+  '0009_assignment_helm': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // JSON HelmOptions; '{}' (rows stored before, and assignments without helm options) reads as none
+      await db.schema
+        .alterTable('assignments')
+        .addColumn('helm', 'text', (c) => c.notNull().defaultTo('{}'))
+        .execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('assignments').dropColumn('helm').execute();
+    },
+  },
   // Post-render substitution: the tenant's variables (JSON Record<string, string>) and the
   // assignment's Substitution (JSON {enabled, vars, strict}; '{}' = off, as rows stored before).
   '0010_substitution': {

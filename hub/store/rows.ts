@@ -5,6 +5,7 @@ import type {
   AssignmentStatus,
   Cluster,
   Condition,
+  HelmOptions,
   Repo,
   Substitution,
   Tenant,
@@ -45,7 +46,7 @@ export function repoFromRow(row: Selectable<ReposTable>, secrets?: SecretBox): R
     branch: row.branch,
     tag: row.tag,
     commit: row.commit_sha,
-    semver: '', // not stored yet (SemVer ranges)
+    semver: row.semver,
     intervalSeconds: Number(row.interval_seconds),
     credentials:
       secrets && hasCredentials
@@ -92,7 +93,7 @@ export function assignmentFromRow(row: Selectable<AssignmentsTable>): Assignment
     createdAtMs: Number(row.created_at_ms),
     updatedAtMs: Number(row.updated_at_ms),
     matchedClusters: 0, // output only: the assignments service counts them
-    helm: undefined, // not stored yet (the helm renderer)
+    helm: helmFromJson(row.helm),
     substitute: substitutionFromJson(row.substitute),
   };
 }
@@ -107,6 +108,25 @@ function substitutionFromJson(text: string): Substitution | undefined {
 /** What the substitute column stores: '{}' when off. */
 export function substitutionToJson(s: Substitution | undefined): string {
   return s?.enabled ? toJson({ enabled: true, vars: s.vars, strict: s.strict }) : '{}';
+}
+
+/** Stored helm options, or undefined for none ('{}'), so desired sets stay as they were without them. */
+function helmFromJson(json: string): HelmOptions | undefined {
+  const raw = fromJson<unknown>(json, {});
+  const h = (raw && typeof raw === 'object' ? raw : {}) as Partial<HelmOptions>;
+  const helm: HelmOptions = {
+    releaseName: typeof h.releaseName === 'string' ? h.releaseName : '',
+    valuesFiles: Array.isArray(h.valuesFiles) ? h.valuesFiles.filter((f) => typeof f === 'string') : [],
+    set: Array.isArray(h.set) ? h.set.filter((e) => typeof e === 'string') : [],
+  };
+  return helm.releaseName || helm.valuesFiles.length || helm.set.length ? helm : undefined;
+}
+
+/** What the helm column stores: '{}' for none. */
+export function helmToJson(helm: HelmOptions | undefined): string {
+  return helm
+    ? JSON.stringify({ releaseName: helm.releaseName, valuesFiles: helm.valuesFiles, set: helm.set })
+    : '{}';
 }
 
 export function statusFromRow(row: Selectable<AssignmentStatusTable>): AssignmentStatus {

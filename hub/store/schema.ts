@@ -32,6 +32,8 @@ export interface ReposTable {
   branch: string;
   tag: string;
   commit_sha: string;
+  /** SemVer range over tags ('' in rows stored before 0008_repo_semver, and for other refs) */
+  semver: Generated<string>;
   interval_seconds: number;
   /**
    * Basic-auth credentials, sealed with the hub's secret key (secret-box.ts; migration
@@ -99,6 +101,8 @@ export interface AssignmentsTable {
   renderer: string;
   created_at_ms: number;
   updated_at_ms: number;
+  /** JSON HelmOptions ('{}' = none, in rows stored before 0009_assignment_helm too) */
+  helm: Generated<string>;
   /** JSON Substitution {enabled, vars, strict}; '{}' (off) in rows stored before */
   substitute: Generated<string>;
 }

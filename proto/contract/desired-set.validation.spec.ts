@@ -187,6 +187,38 @@ describe('validateDesiredSet', () => {
       }),
       'substitute.vars: 1001 variables (at most 1000)',
     ],
+    [
+      'a forged helm release name',
+      set({ assignments: [web({ renderer: 'helm', helm: { releaseName: '--post-renderer=/bin/sh' } })] }),
+      'desired_set.assignments[0].helm.release_name: "--post-renderer=/bin/sh" is not a valid helm release name',
+    ],
+    [
+      'a values file outside the chart',
+      set({ assignments: [web({ renderer: 'helm', helm: { valuesFiles: ['../../../etc/shadow'] } })] }),
+      'desired_set.assignments[0].helm.values_files[0]: must not contain ".."',
+    ],
+    [
+      'a values file URL',
+      set({
+        assignments: [web({ renderer: 'helm', helm: { valuesFiles: ['https://evil.example/v.yaml'] } })],
+      }),
+      'desired_set.assignments[0].helm.values_files[0]: "https://evil.example/v.yaml": must be a file inside the chart directory, not a URL',
+    ],
+    [
+      'values from stdin',
+      set({ assignments: [web({ renderer: 'helm', helm: { valuesFiles: ['-'] } })] }),
+      'desired_set.assignments[0].helm.values_files[0]: "-" must not start with "-"',
+    ],
+    [
+      'a --set entry with a line break',
+      set({ assignments: [web({ renderer: 'helm', helm: { set: ['a=b\nc=d'] } })] }),
+      'desired_set.assignments[0].helm.set[0]: must not contain control characters',
+    ],
+    [
+      'a --set entry that smuggles another pair',
+      set({ assignments: [web({ renderer: 'helm', helm: { set: ['a=b,c=d'] } })] }),
+      `desired_set.assignments[0].helm.set[0]: "a=b,c=d": helm reads an unescaped ',' as the start of another key=value`,
+    ],
   ])('refuses %s', (_what, s, message) => {
     expect(() => validateDesiredSet(s, 'edge-1')).toThrow(ValidationError);
     expect(() => validateDesiredSet(s, 'edge-1')).toThrow(message);
@@ -209,6 +241,13 @@ describe('validateDesiredSet', () => {
       ],
     });
     expect(() => validateDesiredSet(s, 'edge-1')).not.toThrow();
+  });
+
+  it('accepts helm options as the hub publishes them, and no helm options at all', () => {
+    const helm = { releaseName: 'web', valuesFiles: ['values/prod.yaml'], set: ['image.tag=1.2.3'] };
+    const s = set({ assignments: [web({ renderer: 'helm', helm })] });
+    expect(validateDesiredSet(s, 'edge-1').assignments[0].helm).toEqual(helm);
+    expect(validateDesiredSet(set(), 'edge-1').assignments[0].helm).toBeUndefined();
   });
 
   it('never echoes credentials', () => {

@@ -9,6 +9,7 @@ import {
   checkDnsLabel,
   checkGitRevision,
   checkGitUrl,
+  checkHelmOptions,
   checkRepoPath,
   checkVars,
   hasControlChars,
@@ -95,6 +96,8 @@ export function validateDesiredSet(set: DesiredSet, cluster: string): DesiredSet
     }
     // the merged variables: cluster_name, cluster_label_*, the tenant's and the assignment's
     if (a.substitute) checkVars(`${af}.substitute.vars`, a.substitute.vars, MAX_MERGED_VARS);
+    // release name, values files (inside the chart: no "..", no URL) and --set entries
+    checkHelmOptions(`${af}.helm`, a.helm);
     const s = a.source;
     if (!s) throw new ValidationError(`${af}.source`, 'required');
     if (s.type !== 'git')

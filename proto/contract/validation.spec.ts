@@ -3,12 +3,15 @@ import fc from 'fast-check';
 import { fuzzParams } from '../../test/fuzz/fuzz-params.js';
 import { formatGitRevision, parseGitRevision } from './revision.js';
 import {
+  MAX_HELM_SET,
+  MAX_HELM_VALUES_FILES,
   MAX_URL_LENGTH,
   ValidationError,
   checkCommit,
   checkDnsLabel,
   checkGitRevision,
   checkGitUrl,
+  checkHelmOptions,
   checkRepoPath,
   quote,
   refNameProblem,
@@ -124,6 +127,91 @@ describe('commits and revisions', () => {
     expect(() => checkGitRevision('r', `main@sha1:${sha.slice(1)}`)).toThrow('is not a git revision');
     expect(() => checkGitRevision('r', `${'m'.repeat(10_000)}@sha1:${sha}`)).toThrow('is too long');
   });
+
+  it('takes the tags a SemVer range resolves to, build metadata and prereleases included', () => {
+    const sha = 'c'.repeat(40);
+    for (const tag of ['v1.2.0', '1.2.0', 'v1.5.0-rc.1', 'v1.0.0+build.7', '2.0.0-alpha.1+sha.5114f85']) {
+      expect(checkGitRevision('r', `${tag}@sha1:${sha}`)).toBe(`${tag}@sha1:${sha}`);
+      expect(parseGitRevision(`${tag}@sha1:${sha}`)).toEqual({ ref: tag, commit: sha });
+      expect(formatGitRevision(tag, sha)).toBe(`${tag}@sha1:${sha}`);
+    }
+  });
+});
+
+describe('helm options', () => {
+  const none = { releaseName: '', valuesFiles: [] as string[], set: [] as string[] };
+  const check = (helm: Partial<typeof none>) => checkHelmOptions('h', { ...none, ...helm });
+
+  it('are none when nothing is set', () => {
+    expect(checkHelmOptions('h', undefined)).toBeUndefined();
+    expect(checkHelmOptions('h', none)).toBeUndefined();
+  });
+
+  it('keep valid values, values files normalized', () => {
+    expect(
+      check({
+        releaseName: 'a'.repeat(53),
+        valuesFiles: ['values.yaml', './env//prod.yaml'],
+        set: [
+          'image.tag=1.2.3',
+          'ingress.hosts[0].host=x.example',
+          'podAnnotations.prometheus\\.io/scrape=true',
+        ],
+      }),
+    ).toEqual({
+      releaseName: 'a'.repeat(53),
+      valuesFiles: ['values.yaml', 'env/prod.yaml'],
+      set: [
+        'image.tag=1.2.3',
+        'ingress.hosts[0].host=x.example',
+        'podAnnotations.prometheus\\.io/scrape=true',
+      ],
+    });
+    expect(check({ set: ['list={a,b,c}', 'empty=', 'comma=a\\,b', 'eq=a=b'] })?.set).toHaveLength(4);
+  });
+
+  it.each([
+    [{ releaseName: 'a'.repeat(54) }, 'h.release_name: "aaaa'],
+    [{ releaseName: 'Web' }, 'h.release_name: "Web" is not a valid helm release name'],
+    [{ releaseName: 'web.prod' }, 'h.release_name:'],
+    [{ releaseName: '-web' }, 'h.release_name:'],
+    [{ valuesFiles: [''] }, 'h.values_files[0]: is empty'],
+    [{ valuesFiles: ['.'] }, 'h.values_files[0]: "." is a directory'],
+    [{ valuesFiles: ['/etc/passwd'] }, 'h.values_files[0]: must be relative'],
+    [{ valuesFiles: ['a/../../b.yaml'] }, 'h.values_files[0]: must not contain ".."'],
+    [{ valuesFiles: ['a\\b.yaml'] }, 'h.values_files[0]: use "/" as the separator'],
+    [
+      { valuesFiles: ['oci://registry/x'] },
+      'h.values_files[0]: "oci://registry/x": must be a file inside the chart',
+    ],
+    [{ valuesFiles: ['-'] }, 'h.values_files[0]: "-" must not start with "-"'],
+    [{ valuesFiles: ['a\u0000.yaml'] }, 'h.values_files[0]: must not contain control characters'],
+    [{ valuesFiles: ['v'.repeat(5000)] }, 'h.values_files[0]: is 5000 characters long (at most 1024)'],
+    [
+      { valuesFiles: Array(MAX_HELM_VALUES_FILES + 1).fill('v.yaml') },
+      'h.values_files: 33 files (at most 32)',
+    ],
+    [{ set: ['novalue'] }, 'h.set[0]: "novalue" is not "key=value"'],
+    [{ set: ['=x'] }, 'h.set[0]: key "" is not a helm value path'],
+    [{ set: ['a..b=x'] }, 'h.set[0]: key "a..b" is not a helm value path'],
+    [{ set: ['a[99999999]=x'] }, 'h.set[0]: key "a[99999999]"'],
+    [{ set: ['--set-file=x'] }, 'h.set[0]: key "--set-file" is not a helm value path'],
+    [{ set: ['a b=x'] }, 'h.set[0]: key "a b"'],
+    [{ set: ['a=b\rc'] }, 'h.set[0]: must not contain control characters'],
+    [{ set: ['a=1,b=2'] }, `h.set[0]: "a=1,b=2": helm reads an unescaped ','`],
+    [{ set: [`a=${'x'.repeat(5000)}`] }, 'h.set[0]: is 5002 characters long (at most 1024)'],
+    [{ set: Array(MAX_HELM_SET + 1).fill('a=b') }, 'h.set: 65 entries (at most 64)'],
+  ])('refuse %j', (helm, message) => {
+    expect(() => check(helm)).toThrow(ValidationError);
+    expect(() => check(helm)).toThrow(message);
+  });
+
+  it('check a huge key quickly and quote at most 64 characters of it', () => {
+    const start = Date.now();
+    const err = errorOf(() => check({ set: [`${'a.'.repeat(400)}!=x`] }));
+    expect(Date.now() - start).toBeLessThan(200);
+    expect(err.message).toMatch(/^h\.set\[0\]: key ".{64}"… \(801 characters\)/);
+  });
 });
 
 describe('fuzz (fast-check)', () => {
@@ -152,6 +240,7 @@ describe('fuzz (fast-check)', () => {
         onlyValidationErrors((x) => checkRepoPath('p', x))(v);
         onlyValidationErrors((x) => checkCommit('c', x))(v);
         onlyValidationErrors((x) => checkGitRevision('r', x))(v);
+        onlyValidationErrors((x) => checkHelmOptions('h', { releaseName: x, valuesFiles: [x], set: [x] }))(v);
         expect(typeof (refNameProblem(v) ?? '')).toBe('string');
       }),
       fuzzParams(300),

@@ -224,3 +224,119 @@ export function checkVars(
   }
   return out;
 }
+
+/** Longest helm release name: helm refuses more (its names end up in labels with suffixes). */
+export const MAX_HELM_RELEASE_LENGTH = 53;
+/** Most values files an assignment lists. */
+export const MAX_HELM_VALUES_FILES = 32;
+/** Most inline "key=value" entries an assignment sets (larger values belong in a values file). */
+export const MAX_HELM_SET = 64;
+/** Longest inline "key=value" entry. */
+export const MAX_HELM_SET_LENGTH = 1024;
+/** Longest key of an inline entry. */
+export const MAX_HELM_KEY_LENGTH = 253;
+
+// a helm --set path: segments of [A-Za-z0-9_/-] or escaped dots ("prometheus\.io/scrape"),
+// joined by ".", each with optional list indexes ("a[0].b"); unambiguous, so linear to match
+const HELM_KEY =
+  /^(?:[A-Za-z0-9_/-]|\\\.)+(?:\[(?:0|[1-9]\d{0,4})\])*(?:\.(?:[A-Za-z0-9_/-]|\\\.)+(?:\[(?:0|[1-9]\d{0,4})\])*)*$/;
+
+/** The helm options of an assignment (the rendering side of HelmOptions), normalized. */
+export interface HelmSpec {
+  releaseName: string;
+  valuesFiles: string[];
+  set: string[];
+}
+
+/**
+ * Checks an assignment's helm options; undefined when none is set (so assignments without them
+ * keep their desired sets byte for byte). Release name: a DNS-1123 label of at most 53
+ * characters, as helm requires. Values files: files inside the chart directory (relative, no
+ * "..", no URL, not "-", which helm reads as stdin), normalized. Inline values: "key=value" with
+ * a helm path as key, one pair per entry (helm's --set reads an unescaped ',' as the start of
+ * another pair; "{a,b}" lists are fine), no control characters. Counts and lengths are bounded.
+ */
+export function checkHelmOptions(
+  field: string,
+  helm: Partial<HelmSpec> | null | undefined,
+): HelmSpec | undefined {
+  if (!helm) return undefined;
+  const releaseName = helm.releaseName ?? '';
+  const files = helm.valuesFiles ?? [];
+  const set = helm.set ?? [];
+  if (!releaseName && files.length === 0 && set.length === 0) return undefined;
+
+  if (releaseName && (releaseName.length > MAX_HELM_RELEASE_LENGTH || !isDnsLabel(releaseName))) {
+    throw new ValidationError(
+      `${field}.release_name`,
+      `${quote(releaseName)} is not a valid helm release name: use lowercase letters, digits and '-', starting and ending with a letter or digit, at most ${MAX_HELM_RELEASE_LENGTH} characters`,
+    );
+  }
+
+  if (files.length > MAX_HELM_VALUES_FILES)
+    throw new ValidationError(
+      `${field}.values_files`,
+      `${files.length} files (at most ${MAX_HELM_VALUES_FILES})`,
+    );
+  const valuesFiles = files.map((file, i) => checkValuesFile(`${field}.values_files[${i}]`, file));
+
+  if (set.length > MAX_HELM_SET)
+    throw new ValidationError(
+      `${field}.set`,
+      `${set.length} entries (at most ${MAX_HELM_SET}): put the values in a values file`,
+    );
+  set.forEach((entry, i) => checkHelmSet(`${field}.set[${i}]`, entry));
+
+  return { releaseName, valuesFiles, set: [...set] };
+}
+
+function checkValuesFile(field: string, file: string): string {
+  if (file === '') throw new ValidationError(field, 'is empty: give a file inside the chart directory');
+  if (file.length > MAX_PATH_LENGTH)
+    throw new ValidationError(field, `is ${file.length} characters long (at most ${MAX_PATH_LENGTH})`);
+  if (file.includes(':'))
+    throw new ValidationError(
+      field,
+      `${quote(file)}: must be a file inside the chart directory, not a URL (no ':')`,
+    );
+  if (file.startsWith('-')) throw new ValidationError(field, `${quote(file)} must not start with "-"`);
+  const path = checkRepoPath(field, file);
+  if (path === '.') throw new ValidationError(field, `${quote(file)} is a directory: give a values file`);
+  return path;
+}
+
+function checkHelmSet(field: string, entry: string): void {
+  if (entry.length > MAX_HELM_SET_LENGTH) {
+    throw new ValidationError(
+      field,
+      `is ${entry.length} characters long (at most ${MAX_HELM_SET_LENGTH}): put large values in a values file`,
+    );
+  }
+  if (hasControlChars(entry))
+    throw new ValidationError(field, 'must not contain control characters (line breaks included)');
+  const eq = entry.indexOf('=');
+  if (eq < 0) throw new ValidationError(field, `${quote(entry)} is not "key=value"`);
+  const key = entry.slice(0, eq);
+  const value = entry.slice(eq + 1);
+  // never '-' first: the agent's argv then never holds an entry helm could read as an option
+  if (!key || key.length > MAX_HELM_KEY_LENGTH || key.startsWith('-') || !HELM_KEY.test(key)) {
+    throw new ValidationError(
+      field,
+      `key ${quote(key)} is not a helm value path (e.g. "image.tag", "ingress.hosts[0].host", "podAnnotations.prometheus\\.io/scrape")`,
+    );
+  }
+  if (!(value.startsWith('{') && value.endsWith('}')) && hasUnescapedComma(value)) {
+    throw new ValidationError(
+      field,
+      `${quote(entry)}: helm reads an unescaped ',' as the start of another key=value: give one pair per entry (escape a literal comma as "\\,")`,
+    );
+  }
+}
+
+function hasUnescapedComma(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] === '\\') i++;
+    else if (s[i] === ',') return true;
+  }
+  return false;
+}

@@ -215,6 +215,128 @@ describe('gitfleet CLI', () => {
     expect(await ok('status')).toMatch(/edge-2\s+team-a\s+web\s+Pending/);
   });
 
+  it('follows a SemVer range and sets renderers and helm options', async () => {
+    const tagged = await git.createRepo('releases', { 'chart/Chart.yaml': 'name: web\n' });
+    await tagged.tag('v1.0.0');
+    const v11 = await tagged.commit({ 'chart/values.yaml': 'a: 1\n' });
+    await tagged.tag('v1.1.0', true);
+    await tagged.commit({ 'chart/values.yaml': 'a: 2\n' });
+    await tagged.tag('v2.0.0');
+    const repo = JSON.parse(
+      await ok(
+        '-o',
+        'json',
+        'repo',
+        'create',
+        'rel',
+        '--tenant',
+        'team-a',
+        '--url',
+        tagged.url,
+        '--semver',
+        '^1.0.0',
+      ),
+    );
+    expect(repo).toMatchObject({ semver: '^1.0.0', branch: '', revision: `v1.1.0@sha1:${v11}` });
+    expect(await ok('repo', 'get', 'rel', '--tenant', 'team-a')).toMatch(/semver \^1\.0\.0\s+v1\.1\.0@sha1:/);
+    const both = await gitfleet(
+      'repo',
+      'create',
+      'x',
+      '--tenant',
+      'team-a',
+      '--url',
+      tagged.url,
+      '--tag',
+      'v1',
+      '--semver',
+      '1.x',
+    );
+    expect([both.code, both.stderr]).toEqual([
+      1,
+      'gitfleet: use at most one of --branch, --tag, --commit, --semver\n',
+    ]);
+    const bad = await gitfleet(
+      'repo',
+      'create',
+      'x',
+      '--tenant',
+      'team-a',
+      '--url',
+      tagged.url,
+      '--semver',
+      'newest',
+    );
+    expect([bad.code, bad.stderr]).toEqual([
+      1,
+      'gitfleet: INVALID_ARGUMENT: repo.semver: "newest" is not a SemVer range (e.g. ">=1.0.0 <2.0.0", "^1.2", "~1.4.0")\n',
+    ]);
+
+    const args = ['--tenant', 'team-a', '--repo', 'rel', '--path', 'chart', '--cluster', 'edge-1'];
+    await ok(
+      'assignment',
+      'create',
+      'chart',
+      ...args,
+      '--renderer',
+      'helm',
+      '--helm-release',
+      'web-prod',
+      '--values-file',
+      'values.yaml',
+      '--values-file',
+      'values-prod.yaml',
+      '--set',
+      'image.tag=1.2.3',
+      '--set',
+      'replicas=2',
+    );
+    const shown = parse(await ok('-o', 'yaml', 'assignment', 'get', 'chart', '--tenant', 'team-a'));
+    expect(shown).toMatchObject({
+      renderer: 'helm',
+      helm: {
+        releaseName: 'web-prod',
+        valuesFiles: ['values.yaml', 'values-prod.yaml'],
+        set: ['image.tag=1.2.3', 'replicas=2'],
+      },
+    });
+    expect(await ok('assignment', 'list', '--tenant', 'team-a')).toMatch(
+      /NAMESPACE\s+RENDERER[\s\S]*chart.*helm/,
+    );
+    await ok('assignment', 'update', 'chart', ...args, '--renderer', 'kustomize');
+    const updated = parse(await ok('-o', 'yaml', 'assignment', 'get', 'chart', '--tenant', 'team-a'));
+    expect(updated).toMatchObject({ renderer: 'kustomize' });
+    expect(updated.helm).toBeUndefined();
+    const mixed = await gitfleet(
+      'assignment',
+      'update',
+      'chart',
+      ...args,
+      '--renderer',
+      'plain',
+      '--set',
+      'a=b',
+    );
+    expect([mixed.code, mixed.stderr]).toEqual([
+      1,
+      'gitfleet: INVALID_ARGUMENT: assignment.helm: helm options are for the helm renderer, not "plain": use renderer "helm" (or "auto" for a chart)\n',
+    ]);
+    const escape = await gitfleet(
+      'assignment',
+      'update',
+      'chart',
+      ...args,
+      '--values-file',
+      '../../secrets.yaml',
+    );
+    expect([escape.code, escape.stderr]).toEqual([
+      1,
+      'gitfleet: INVALID_ARGUMENT: assignment.helm.values_files[0]: must not contain ".."\n',
+    ]);
+    await ok('assignment', 'delete', 'chart', '--tenant', 'team-a');
+    await ok('repo', 'delete', 'rel', '--tenant', 'team-a');
+  });
+
   it('fails with one line naming the problem', async () => {
     const missing = await gitfleet('tenant', 'get', 'nobody');
     expect(missing.code).not.toBe(0);

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { status as Code } from '@grpc/grpc-js';
 import { startGit, startNats, type GitEnv, type GitRepo, type NatsEnv } from '../../env/index.js';
-import { grpcError, startTestHub, tempDir, type TestHub } from './harness.js';
+import { busProbe, eventually, grpcError, startTestHub, tempDir, type TestHub } from './harness.js';
 
 // real servers: `testTimeout` in a jest project config is not honoured, so set it here
 describe('hub API', () => {
@@ -245,6 +245,139 @@ describe('hub API', () => {
       assignments.updateAssignment({ assignment: { ...created, name: 'other' } }),
     );
     expect(missing.code).toBe(Code.NOT_FOUND);
+  });
+
+  it('stores renderers and helm options and publishes them in the desired set; refuses hostile ones', async () => {
+    const { assignments } = t!.client;
+    const bus = await busProbe(nats!.url);
+    try {
+      const chartOf = async (generationAbove: number) =>
+        eventually(async () => {
+          const d = await bus.desired('c1');
+          return d && d.set.generation > generationAbove
+            ? { generation: d.set.generation, chart: d.set.assignments.find((a) => a.name === 'chart') }
+            : undefined;
+        });
+      const before = (await bus.desired('c1'))?.set.generation ?? 0;
+      const created = await assignments.createAssignment({
+        assignment: {
+          tenant: 'team-a',
+          name: 'chart',
+          repo: 'app',
+          path: 'charts/web',
+          clusters: ['c1'],
+          renderer: 'helm',
+          helm: {
+            releaseName: 'web-prod',
+            valuesFiles: ['./values/prod.yaml', 'values.yaml'],
+            set: ['image.tag=1.2.3', 'podAnnotations.prometheus\\.io/scrape=true'],
+          },
+        },
+      });
+      const helm = {
+        releaseName: 'web-prod',
+        valuesFiles: ['values/prod.yaml', 'values.yaml'],
+        set: ['image.tag=1.2.3', 'podAnnotations.prometheus\\.io/scrape=true'],
+      };
+      expect(created).toMatchObject({ renderer: 'helm', helm });
+      expect(await assignments.getAssignment({ tenant: 'team-a', name: 'chart' })).toEqual(created);
+      const listed = (await assignments.listAssignments({ tenant: 'team-a' })).assignments;
+      expect(listed.find((a) => a.name === 'chart')).toEqual(created);
+      // an assignment without helm options has none, here and on the bus
+      expect(listed.find((a) => a.name === 'web')?.helm).toBeUndefined();
+
+      const first = await chartOf(before);
+      expect(first.chart).toMatchObject({ renderer: 'helm', helm, path: 'charts/web' });
+      expect((await bus.desired('c1'))!.set.assignments.find((a) => a.name === 'web')?.helm).toBeUndefined();
+
+      for (const renderer of ['kustomize', 'plain']) {
+        const r = await assignments.updateAssignment({
+          assignment: { ...created, renderer, helm: undefined },
+        });
+        expect(r).toMatchObject({ renderer });
+        expect(r.helm).toBeUndefined();
+      }
+      const auto = await assignments.updateAssignment({
+        assignment: {
+          ...created,
+          renderer: 'auto',
+          helm: { releaseName: '', valuesFiles: [], set: ['a=b'] },
+        },
+      });
+      expect(auto).toMatchObject({
+        renderer: 'auto',
+        helm: { releaseName: '', valuesFiles: [], set: ['a=b'] },
+      });
+      const later = await eventually(async () => {
+        const c = await chartOf(first.generation);
+        return c.chart?.renderer === 'auto' ? c : undefined;
+      });
+      expect(later.chart?.helm).toEqual({ releaseName: '', valuesFiles: [], set: ['a=b'] });
+
+      // hostile options: a clear error naming the field, nothing stored, nothing published
+      const published = (await bus.desired('c1'))!.set.generation;
+      const attempt = async (fields: Record<string, unknown>) => {
+        const err = await grpcError(
+          assignments.createAssignment({
+            assignment: {
+              tenant: 'team-a',
+              name: 'evil',
+              repo: 'app',
+              clusters: ['c1'],
+              renderer: 'helm',
+              ...fields,
+            },
+          }),
+        );
+        return [err.code, err.details];
+      };
+      const helmOf = (h: Record<string, unknown>) => ({
+        helm: { releaseName: '', valuesFiles: [], set: [], ...h },
+      });
+      expect(await attempt(helmOf({ valuesFiles: ['../../../etc/passwd'] }))).toEqual([
+        Code.INVALID_ARGUMENT,
+        'assignment.helm.values_files[0]: must not contain ".."',
+      ]);
+      expect(await attempt(helmOf({ valuesFiles: ['/etc/passwd'] }))).toEqual([
+        Code.INVALID_ARGUMENT,
+        'assignment.helm.values_files[0]: must be relative to the repo root (no leading "/")',
+      ]);
+      expect(await attempt(helmOf({ valuesFiles: ['https://evil.example/values.yaml'] }))).toEqual([
+        Code.INVALID_ARGUMENT,
+        'assignment.helm.values_files[0]: "https://evil.example/values.yaml": must be a file inside the chart directory, not a URL (no \':\')',
+      ]);
+      expect(await attempt(helmOf({ set: ['a=b', 'x=1\n--post-renderer=/bin/sh'] }))).toEqual([
+        Code.INVALID_ARGUMENT,
+        'assignment.helm.set[1]: must not contain control characters (line breaks included)',
+      ]);
+      expect(await attempt(helmOf({ set: ['--set-file=secret=/etc/shadow'] }))).toEqual([
+        Code.INVALID_ARGUMENT,
+        'assignment.helm.set[0]: key "--set-file" is not a helm value path (e.g. "image.tag", "ingress.hosts[0].host", "podAnnotations.prometheus\\.io/scrape")',
+      ]);
+      expect(await attempt(helmOf({ set: Array(65).fill('a=b') }))).toEqual([
+        Code.INVALID_ARGUMENT,
+        'assignment.helm.set: 65 entries (at most 64): put the values in a values file',
+      ]);
+      expect(await attempt(helmOf({ releaseName: 'r'.repeat(54) }))).toEqual([
+        Code.INVALID_ARGUMENT,
+        `assignment.helm.release_name: "${'r'.repeat(54)}" is not a valid helm release name: use lowercase letters, digits and '-', starting and ending with a letter or digit, at most 53 characters`,
+      ]);
+      expect(await attempt({ renderer: 'plain', ...helmOf({ releaseName: 'x' }) })).toEqual([
+        Code.INVALID_ARGUMENT,
+        'assignment.helm: helm options are for the helm renderer, not "plain": use renderer "helm" (or "auto" for a chart)',
+      ]);
+      expect(await attempt({ renderer: 'jsonnet' })).toEqual([
+        Code.INVALID_ARGUMENT,
+        'assignment.renderer: "jsonnet" is not a renderer (use "auto", "plain", "kustomize", "helm")',
+      ]);
+      expect((await grpcError(assignments.getAssignment({ tenant: 'team-a', name: 'evil' }))).code).toBe(
+        Code.NOT_FOUND,
+      );
+      expect((await bus.desired('c1'))!.set.generation).toBe(published);
+    } finally {
+      await assignments.deleteAssignment({ tenant: 'team-a', name: 'chart' }).catch(() => undefined);
+      await bus.close();
+    }
   });
 
   it('refuses to delete what is still in use (FAILED_PRECONDITION)', async () => {

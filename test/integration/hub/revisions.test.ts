@@ -1,6 +1,8 @@
 // Revision resolution against a real git server (smart HTTP, with and without basic auth).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startGit, startNats, type GitEnv, type NatsEnv } from '../../env/index.js';
+import { join } from 'node:path';
+import { requireBinary, startGit, startNats, type GitEnv, type NatsEnv } from '../../env/index.js';
+import { run } from '../../env/binaries.js';
 import { eventually, startTestHub, tempDir, type TestHub } from './harness.js';
 
 // real servers: `testTimeout` in a jest project config is not honoured, so set it here
@@ -92,6 +94,72 @@ describe('repo revision resolution', () => {
     expect(gone.resolveError).toMatch(
       /^repo "team-a\/gone": git ls-remote http:\/\/127\.0\.0\.1:\d+\/gone\.git: /,
     );
+  });
+
+  it('follows the highest tag in a SemVer range, annotated tags and prereleases included', async () => {
+    const repo = await git!.createRepo('semver', { 'a.yaml': 'a: 0\n' });
+    const commitTagged = async (tag: string, annotated = false): Promise<string> => {
+      const sha = await repo.commit({ 'a.yaml': `a: ${JSON.stringify(tag)}\n` });
+      await repo.tag(tag, annotated);
+      return sha;
+    };
+    await commitTagged('v1.0.0');
+    const v120 = await commitTagged('v1.2.0', true); // annotated: resolves to the commit
+    await commitTagged('v2.0.0');
+    const rc = await commitTagged('v1.5.0-rc.1');
+    await commitTagged('not-semver');
+    // tags that look like options (git tag refuses them; a server can still hold them)
+    const bare = join(git!.root, 'semver.git');
+    for (const tag of ['-v1.9.0', '--upload-pack=1.9.0'])
+      run(requireBinary('git'), ['update-ref', `refs/tags/${tag}`, rc], { cwd: bare });
+
+    const { repos } = t!.client;
+    const created = await repos.createRepo({
+      repo: { tenant: 'team-a', name: 'semver', url: repo.url, semver: '>=1.0.0 <2.0.0' },
+    });
+    expect(created).toMatchObject({ semver: '>=1.0.0 <2.0.0', branch: '', tag: '', resolveError: '' });
+    expect(created.revision).toBe(`v1.2.0@sha1:${v120}`);
+
+    // a new release in range moves it (ResolveRepo, as a webhook would)
+    const v130 = await commitTagged('v1.3.0');
+    const moved = await repos.resolveRepo({ tenant: 'team-a', name: 'semver' });
+    expect(moved.revision).toBe(`v1.3.0@sha1:${v130}`);
+
+    // a prerelease only when the range names one
+    const pre = await repos.updateRepo({
+      repo: { tenant: 'team-a', name: 'semver', url: repo.url, semver: '>=1.5.0-0 <2.0.0' },
+    });
+    expect(pre.revision).toBe(`v1.5.0-rc.1@sha1:${rc}`);
+
+    // nothing matches: the error names the range and the newest tags; the last good revision stays
+    const none = await repos.updateRepo({
+      repo: { tenant: 'team-a', name: 'semver', url: repo.url, semver: '>=3.0.0' },
+    });
+    expect(none.revision).toBe(`v1.5.0-rc.1@sha1:${rc}`);
+    expect(none.resolveError).toBe(
+      `repo "team-a/semver": no tag matches semver ">=3.0.0" at ${repo.url} (newest tags: "v2.0.0", "v1.5.0-rc.1", "v1.3.0", "v1.2.0", "v1.0.0")`,
+    );
+    const listed = (await repos.listRepos({ tenant: 'team-a' })).repos.find((r) => r.name === 'semver');
+    expect(listed).toMatchObject({ semver: '>=3.0.0', revision: `v1.5.0-rc.1@sha1:${rc}` });
+  });
+
+  it('refuses invalid, huge and option-like SemVer ranges, and a range beside another ref', async () => {
+    const { repos } = t!.client;
+    const url = `${git!.baseUrl}/semver.git`;
+    const attempt = (semver: string, extra: Record<string, string> = {}) =>
+      repos.createRepo({ repo: { tenant: 'team-a', name: 'bad-range', url, semver, ...extra } }).then(
+        () => 'created',
+        (err: Error) => err.message,
+      );
+    expect(await attempt('latest')).toContain('repo.semver: "latest" is not a SemVer range');
+    expect(await attempt('--upload-pack=/bin/sh')).toContain(
+      'repo.semver: "--upload-pack=/bin/sh" is not a SemVer range',
+    );
+    expect(await attempt('^1.0.0 '.repeat(50_000))).toContain('repo.semver: is 350000 characters long');
+    expect(await attempt('^1.0.0', { tag: 'v1.0.0' })).toContain(
+      'repo.semver: give at most one of branch, tag, commit, semver (got tag and semver)',
+    );
+    await expect(repos.getRepo({ tenant: 'team-a', name: 'bad-range' })).rejects.toThrow('not found');
   });
 
   it('keeps the last good revision when the server goes away', async () => {
