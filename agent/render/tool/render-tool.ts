@@ -150,7 +150,8 @@ export function toolMessage(stderr: string, root: string, max = 600): string {
     .join('.')
     .split('\n')
     .map((l) => l.trim().replace(/^(error|Error): /, ''))
-    .filter(Boolean)
+    // helm's advice to rerun it with --debug is no use in a status
+    .filter((l) => l && !/^Use --debug flag/.test(l))
     .join('; ');
   if (text.length > max) text = `${text.slice(0, max)}…`;
   return text;
