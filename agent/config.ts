@@ -1,6 +1,6 @@
 // The agent's configuration: validated once at start, defaults filled in, failing fast.
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { isLogLevel } from '../lib/log.js';
 import { isDnsLabel } from '../lib/names.js';
 import {
@@ -81,7 +81,8 @@ function toolPath(name: 'kubectl' | 'helm', v: string | undefined): string {
       `invalid agent config: ${name} (--${name}) must be the path of the ${name} binary, got ${JSON.stringify(v)?.slice(0, 80)}`,
     );
   }
-  return p;
+  // the tools run in a scratch directory: a relative path means the agent's working directory
+  return p.includes('/') ? resolve(p) : p;
 }
 
 function positive(name: string, v: number | undefined, dflt: number): number {

@@ -4,7 +4,7 @@ import { describe, expect, it } from '@jest/globals';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RenderToolError, renderToolEnv, runRenderTool, toolMessage } from './render-tool.js';
+import { RenderToolError, renderToolEnv, resolveCommand, runRenderTool, toolMessage } from './render-tool.js';
 
 const sh = (
   script: string,
@@ -47,6 +47,21 @@ describe('runRenderTool', () => {
     expect(err.failure).toBe('exit');
     expect(err.message).toBe('exited with status 3');
     expect(err.stderr).toBe('Error: it broke\n');
+  });
+
+  it("finds a bare name on the agent's PATH although the tool's environment has none", async () => {
+    const out = runRenderTool({
+      command: 'sh',
+      args: ['-c', 'echo found'],
+      cwd: tmpdir(),
+      env: { PATH: '' },
+      timeoutMs: 5000,
+      maxOutputBytes: 100,
+    });
+    await expect(out).resolves.toBe('found\n');
+    expect(resolveCommand('sh', '/nonexistent:/bin')).toBe('/bin/sh');
+    expect(resolveCommand('./bin/helm', '/bin')).toBe('./bin/helm');
+    expect(resolveCommand('no-such-tool', '/bin')).toBe('no-such-tool');
   });
 
   it('names a binary that is not there', async () => {

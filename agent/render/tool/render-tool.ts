@@ -5,9 +5,10 @@
 // inherited variables (credentials, KUBECONFIG, proxies), an empty PATH (kustomize cannot run git
 // for a remote base), proxies that lead nowhere and a temporary HOME, removed after the run.
 import { spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 
 /** Default time one render may take (a kustomize or helm run of a large repository takes seconds). */
 export const RENDER_TIMEOUT_MS = 120_000;
@@ -76,10 +77,28 @@ export function renderToolEnv(home: string, extra: Record<string, string> = {}):
   };
 }
 
+/**
+ * The binary a bare name (`kubectl`) means on the agent's own PATH: the child's environment has
+ * none, and spawn looks a name up on the child's PATH. A path is taken as given.
+ */
+export function resolveCommand(command: string, path = process.env.PATH ?? ''): string {
+  if (command.includes('/')) return command;
+  for (const dir of path.split(delimiter)) {
+    if (!dir) continue;
+    try {
+      accessSync(join(dir, command), constants.X_OK);
+      return join(dir, command);
+    } catch {
+      // not in this directory
+    }
+  }
+  return command;
+}
+
 /** Runs the tool; resolves with its stdout (UTF-8) when it exits 0, else a RenderToolError. */
 export function runRenderTool(run: RenderToolRun): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(run.command, run.args, {
+    const child = spawn(resolveCommand(run.command), run.args, {
       cwd: run.cwd,
       env: { ...run.env },
       stdio: ['ignore', 'pipe', 'pipe'],
