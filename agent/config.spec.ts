@@ -15,6 +15,23 @@ describe('agent config', () => {
     });
     expect(c.kubeconfigPath).toBeUndefined();
     expect(c.cacheDir).toContain('gitfleet-agent');
+    expect([c.kubectl, c.helm]).toEqual(['kubectl', 'helm']);
+  });
+
+  it('takes the render tools by path, refusing an empty one or control characters', () => {
+    const c = resolveAgentConfig({
+      cluster: 'e',
+      natsUrl: 'x',
+      kubectl: '/opt/k/kubectl',
+      helm: '/opt/h/helm',
+    });
+    expect([c.kubectl, c.helm]).toEqual(['/opt/k/kubectl', '/opt/h/helm']);
+    expect(() => resolveAgentConfig({ cluster: 'e', natsUrl: 'x', helm: '' })).toThrow(
+      'invalid agent config: helm (--helm) must be the path of the helm binary, got ""',
+    );
+    expect(() => resolveAgentConfig({ cluster: 'e', natsUrl: 'x', kubectl: 'kube\nctl' })).toThrow(
+      'kubectl (--kubectl) must be the path of the kubectl binary',
+    );
   });
 
   it('fails fast on bad values', () => {

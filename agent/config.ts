@@ -1,6 +1,6 @@
 // The agent's configuration: validated once at start, defaults filled in, failing fast.
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { isLogLevel } from '../lib/log.js';
 import { isDnsLabel } from '../lib/names.js';
 import {
@@ -44,6 +44,10 @@ export interface AgentConfig {
   tenantClusterRoles?: string[];
   /** Bounds on what one revision may hold (agent/limits.ts; defaults DEFAULT_SOURCE_LIMITS). */
   limits?: Partial<SourceLimits>;
+  /** The pinned kubectl of the Kustomize renderer (`kubectl kustomize`); default `kubectl` on PATH. */
+  kubectl?: string;
+  /** The pinned helm of the Helm renderer (`helm template`); default `helm` on PATH. */
+  helm?: string;
 }
 
 export type ResolvedAgentConfig = Required<
@@ -66,6 +70,19 @@ function resolveJoin(j: JoinTarget): JoinTarget {
     throw new Error("invalid agent config: joining needs the hub's address as host:port (--hub)");
   }
   return { token: j.token, hub: j.hub, caFile: j.caFile || undefined, tls: j.tls || undefined };
+}
+
+/** A render tool's binary: a path or a name looked up on PATH; never empty, no control characters. */
+function toolPath(name: 'kubectl' | 'helm', v: string | undefined): string {
+  const p = v ?? name;
+  // eslint-disable-next-line no-control-regex
+  if (typeof p !== 'string' || p.trim() === '' || /[\u0000-\u001f\u007f]/.test(p)) {
+    throw new Error(
+      `invalid agent config: ${name} (--${name}) must be the path of the ${name} binary, got ${JSON.stringify(v)?.slice(0, 80)}`,
+    );
+  }
+  // the tools run in a scratch directory: a relative path means the agent's working directory
+  return p.includes('/') ? resolve(p) : p;
 }
 
 function positive(name: string, v: number | undefined, dflt: number): number {
@@ -113,5 +130,7 @@ export function resolveAgentConfig(c: AgentConfig): ResolvedAgentConfig {
     logLevel,
     tenantClusterRoles: [...new Set(tenantClusterRoles)],
     limits: resolveLimits(c.limits),
+    kubectl: toolPath('kubectl', c.kubectl),
+    helm: toolPath('helm', c.helm),
   };
 }

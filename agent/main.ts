@@ -114,6 +114,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
         log,
         pruneConcurrency: cfg.applyConcurrency,
         limits: cfg.limits,
+        renderTools: { kubectl: cfg.kubectl, helm: cfg.helm },
       }),
   });
   self.agent = agent;

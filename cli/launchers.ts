@@ -189,6 +189,14 @@ export function registerServerCommands(program: Command): void {
       '--max-bytes-in-flight <size>',
       'manifest bytes all assignments being reconciled may hold at once (default: --max-rendered-bytes); big revisions queue instead of multiplying memory',
     )
+    .option(
+      '--kubectl <path>',
+      'the pinned kubectl whose `kubectl kustomize` renders Kustomize assignments (default: kubectl on PATH)',
+    )
+    .option(
+      '--helm <path>',
+      'the pinned helm whose `helm template` renders Helm charts (default: helm on PATH)',
+    )
     .action(
       async (
         o: {
@@ -207,6 +215,8 @@ export function registerServerCommands(program: Command): void {
           maxRenderedBytes?: string;
           maxYamlAliases?: string;
           maxBytesInFlight?: string;
+          kubectl?: string;
+          helm?: string;
         },
         cmd: Command,
       ) => {
@@ -230,6 +240,8 @@ export function registerServerCommands(program: Command): void {
             maxYamlAliases: optional(o.maxYamlAliases, (v) => parseCount('--max-yaml-aliases', v)),
             maxBytesInFlight: optional(o.maxBytesInFlight, parseByteSize),
           },
+          kubectl: o.kubectl,
+          helm: o.helm,
         });
         process.stderr.write(agentStartupLine(o.cluster, o.nats));
         await runUntilSignal(() => agent.stop());

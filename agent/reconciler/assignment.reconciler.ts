@@ -26,12 +26,8 @@ import type { KubeCluster } from '../kube/kube-client.js';
 import { refOf, type ObjectRef } from '../kube/objects.js';
 import { checkTenantPolicy } from '../policy/tenant-policy.js';
 import type { Outcome } from '../queue/work-queue.js';
-import {
-  finalizeObjects,
-  listManifests,
-  readManifests,
-  type RenderedObject,
-} from '../render/plain/plain-renderer.js';
+import { finalizeObjects, type RenderedObject } from '../render/plain/plain-renderer.js';
+import { DEFAULT_RENDER_TOOLS, planRender, type RenderTools } from '../render/renderer.js';
 import { substituteObjects } from '../render/substitute.js';
 import type { Checkout, GitSource } from '../sources/git/git-source.js';
 import { tenantUser, type TenantOnboarding } from '../tenants/tenant-onboarding.js';
@@ -59,6 +55,8 @@ export interface AssignmentReconcilerDeps {
   pruneConcurrency?: number;
   /** Bounds on what one revision may hold (default DEFAULT_SOURCE_LIMITS). */
   limits?: SourceLimits;
+  /** The pinned kubectl and helm of the Kustomize and Helm renderers (default: on PATH). */
+  renderTools?: RenderTools;
   now?: () => number;
 }
 
@@ -75,6 +73,8 @@ interface Pass {
   inventory?: Inventory;
   checkout?: Checkout;
   objects?: RenderedObject[];
+  /** What the render has to say in a Ready status (skipped files, dropped test hooks). */
+  renderNotes: string[];
   refs?: ObjectRef[];
   changes: ChangeSetEntry[];
   /** The inventory as it stands after the pass. */
@@ -86,8 +86,6 @@ interface Pass {
   /** How long each step took, for logs. */
   stepMs: Record<string, number>;
 }
-
-const PLAIN_RENDERERS = new Set(['', 'auto', 'plain']);
 
 export function splitKey(key: string): { tenant: string; name: string } {
   const i = key.indexOf('/');
@@ -194,6 +192,7 @@ export class AssignmentReconciler {
       tenant: set.tenants.find((t) => t.name === tenant),
       peers: set.tenants,
       changes: [],
+      renderNotes: [],
       stepMs: {},
     };
   }
@@ -232,33 +231,45 @@ export class AssignmentReconciler {
 
   private async reconcileRender(p: Pass): Promise<void> {
     const a = p.desired!;
-    if (!PLAIN_RENDERERS.has(a.renderer)) {
-      throw new ReconcileError(
-        Reason.BuildFailed,
-        `renderer ${JSON.stringify(a.renderer)} is not supported by this agent`,
-        {
-          stalled: true,
-        },
-      );
-    }
     const limits = this.deps.limits ?? DEFAULT_SOURCE_LIMITS;
-    const listing = await listManifests(p.checkout!.dir, a.path, limits);
-    // what parsing will hold is about the files' size; more is refused at maxRenderedBytes
-    const weight = Math.min(listing.bytes, limits.maxRenderedBytes);
-    if (this.renderBudget.inUse + weight > this.renderBudget.capacity) {
-      this.deps.log.debug(
-        { tenant: a.tenant, assignment: a.name, bytes: weight, inFlight: this.renderBudget.inUse },
-        'waiting for room in the render budget (maxBytesInFlight)',
-      );
-    }
-    p.releaseBudget = await this.renderBudget.acquire(weight);
-    const parsed = await readManifests(p.checkout!.dir, a.path, limits, listing);
+    const namespace = a.targetNamespace || p.tenant!.namespaces[0];
+    const plan = await planRender({
+      root: p.checkout!.dir,
+      path: a.path,
+      renderer: a.renderer,
+      assignment: a.name,
+      helm: a.helm,
+      namespace,
+      limits,
+      tools: this.deps.renderTools ?? DEFAULT_RENDER_TOOLS,
+    });
+    // what parsing will hold is about the input's size; more is refused at maxRenderedBytes
+    let held = 0;
+    const weigh = async (bytes: number) => {
+      const weight = Math.min(bytes, limits.maxRenderedBytes);
+      if (this.renderBudget.inUse + weight > this.renderBudget.capacity) {
+        this.deps.log.debug(
+          { tenant: a.tenant, assignment: a.name, bytes: weight, inFlight: this.renderBudget.inUse },
+          'waiting for room in the render budget (maxBytesInFlight)',
+        );
+      }
+      p.releaseBudget = await this.renderBudget.acquire(weight);
+      held = weight;
+    };
+    await weigh(plan.bytes);
+    const output = await plan.run(async (outputBytes) => {
+      // a tool's output can outweigh its input: give the share back and wait for the output's
+      // (never holding one share while waiting for another, which could deadlock two passes)
+      if (Math.min(outputBytes, limits.maxRenderedBytes) <= held) return;
+      p.releaseBudget?.();
+      await weigh(outputBytes);
+    });
     // post-render substitution, before namespaces, labels and the duplicate check see the objects
-    substituteObjects(parsed, a.substitute, limits);
+    substituteObjects(output.objects, a.substitute, limits);
     p.objects = await finalizeObjects(
-      parsed,
+      output.objects,
       {
-        targetNamespace: a.targetNamespace || p.tenant!.namespaces[0],
+        targetNamespace: namespace,
         tenant: a.tenant,
         assignment: a.name,
         scopeOf: (apiVersion, kind) => this.deps.kube.discovery.scopeOf(apiVersion, kind),
@@ -266,6 +277,7 @@ export class AssignmentReconciler {
       },
       true,
     );
+    p.renderNotes = output.notes;
     p.refs = p.objects.map((o) => refOf(o.object));
   }
 
@@ -433,7 +445,10 @@ export class AssignmentReconciler {
     }
     const c = countChanges(p.changes);
     const revision = shortRevision(p.desired?.source?.revision ?? '');
-    const message = `applied revision ${revision}: ${c.created} created, ${c.configured} configured, ${c.unchanged} unchanged, ${c.deleted} deleted`;
+    const message = [
+      `applied revision ${revision}: ${c.created} created, ${c.configured} configured, ${c.unchanged} unchanged, ${c.deleted} deleted`,
+      ...p.renderNotes,
+    ].join('; ');
     if (c.created + c.configured + c.deleted > 0) log.info({ revision, ...c, ms: p.stepMs }, 'applied');
     else log.debug({ revision, ...c, ms: p.stepMs }, 'no changes');
     return {

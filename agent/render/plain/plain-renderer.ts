@@ -1,5 +1,6 @@
-// The plain renderer: every .yaml/.yml file under the assignment path, in a deterministic order,
-// parsed as multi-document YAML. Objects get the assignment's target namespace when they are
+// The plain renderer: every .yaml/.yml/.json file under the assignment path, in a deterministic
+// order, parsed as multi-document YAML (JSON is YAML). Documents with neither apiVersion nor kind
+// (a values.yaml or package.json beside the manifests) are skipped and named in the status. Objects get the assignment's target namespace when they are
 // namespaced and have none, and gitfleet's ownership labels. Anything malformed is a BuildFailed
 // error naming the file (and the line or document), and nothing of the revision is applied.
 // Reading is bounded (agent/limits.ts): files stay inside the checkout, documents are parsed one
@@ -60,11 +61,17 @@ export interface ParsedObject {
   document: number;
 }
 
-const MANIFEST_FILE = /\.ya?ml$/i;
+const MANIFEST_FILE = /\.(?:ya?ml|json)$/i;
 /** Larger files are refused rather than read into memory (the source limit is usually lower). */
 const MAX_FILE_BYTES = 16 * 1024 * 1024;
 
 type ParseLimits = Pick<SourceLimits, 'maxDocumentBytes' | 'maxObjects' | 'maxYamlAliases'>;
+
+/** Where a skipped document was: `file` and its 1-based document index. */
+export interface SkippedDocument {
+  file: string;
+  document: number;
+}
 
 /**
  * YAML 1.1 as kubectl reads it (go-yaml v2): `0644` is octal and `yes`/`on` are booleans; but
@@ -150,6 +157,8 @@ export function parseManifests(
   text: string,
   limits: ParseLimits = DEFAULT_SOURCE_LIMITS,
   counted = 0,
+  /** Receives the documents that have neither apiVersion nor kind (not objects: skipped). */
+  skipped?: SkippedDocument[],
 ): ParsedObject[] {
   checkDocumentSizes(file, text, limits.maxDocumentBytes);
   const lineCounter = new LineCounter();
@@ -203,6 +212,10 @@ export function parseManifests(
     const line = lineCounter.linePos(doc.contents?.range[0] ?? doc.range[0]).line;
     const where = `${file} (document ${document}, line ${line})`;
     if (!isPlainObject(value)) throw buildError(`${where}: not a Kubernetes object (a YAML mapping)`);
+    if (value.apiVersion === undefined && value.kind === undefined && skipped) {
+      skipped.push({ file, document });
+      return;
+    }
     if (isListKind(value)) {
       (value.items as unknown[]).forEach((item, j) => add(validObject(item, `${where}, item ${j + 1}`)));
     } else {
@@ -313,7 +326,7 @@ function toPosix(p: string): string {
  * the agent checks again (a forged desired set must not read the agent's own disk): no absolute
  * path, no "..", no backslash or control character, and its real path (after links) inside.
  */
-async function resolvePath(root: string, path: string): Promise<{ abs: string; isDir: boolean }> {
+export async function resolvePath(root: string, path: string): Promise<{ abs: string; isDir: boolean }> {
   const shown = JSON.stringify(path.slice(0, 200));
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f\\]/.test(path)) {
@@ -363,37 +376,66 @@ export async function listManifests(
   return { files, bytes };
 }
 
+/** A revision parsed: its objects, and the documents skipped for having neither apiVersion nor kind. */
+export interface ParsedRevision {
+  objects: ParsedObject[];
+  skipped: SkippedDocument[];
+}
+
 /**
- * Reads and parses every manifest of the assignment path. Parsing stops as soon as the objects
- * pass maxRenderedBytes (as JSON), so that a revision of many files is refused before all of it is
- * held in memory (finalizeObjects counts again, with the labels it adds).
+ * The one parse of a revision, whichever renderer made its text: files (or a tool's output) are
+ * added one at a time, with the same limits (document size, aliases, object count) and the
+ * rendered bytes counted across all of them. Parsing stops as soon as the objects pass
+ * maxRenderedBytes (as JSON), so that a revision of many files is refused before all of it is held
+ * in memory (finalizeObjects counts again, with the labels it adds).
  */
-export async function readManifests(
-  root: string,
-  path: string,
-  limits: SourceLimits = DEFAULT_SOURCE_LIMITS,
-  listing?: ManifestListing,
-): Promise<ParsedObject[]> {
-  const { files } = listing ?? (await listManifests(root, path, limits));
-  const out: ParsedObject[] = [];
-  let parsedBytes = 0;
-  for (const file of files) {
-    const text = await readFile(join(root, file), 'utf8');
-    for (const p of parseManifests(file, text, limits, out.length)) {
-      parsedBytes += JSON.stringify(p.object).length;
-      if (parsedBytes > limits.maxRenderedBytes) {
+export class RevisionParser {
+  readonly objects: ParsedObject[] = [];
+  readonly skipped: SkippedDocument[] = [];
+  private parsedBytes = 0;
+
+  constructor(private readonly limits: SourceLimits = DEFAULT_SOURCE_LIMITS) {}
+
+  add(file: string, text: string): void {
+    for (const p of parseManifests(file, text, this.limits, this.objects.length, this.skipped)) {
+      this.parsedBytes += JSON.stringify(p.object).length;
+      if (this.parsedBytes > this.limits.maxRenderedBytes) {
         throw limitError(
           Reason.BuildFailed,
           `${p.file} (document ${p.document})`,
           'the revision renders to more bytes',
           'maxRenderedBytes',
-          limits.maxRenderedBytes,
+          this.limits.maxRenderedBytes,
         );
       }
-      out.push(p);
+      this.objects.push(p);
     }
   }
-  return out;
+
+  result(): ParsedRevision {
+    return { objects: this.objects, skipped: this.skipped };
+  }
+}
+
+/** Reads and parses every manifest of the assignment path. */
+export async function readManifests(
+  root: string,
+  path: string,
+  limits: SourceLimits = DEFAULT_SOURCE_LIMITS,
+  listing?: ManifestListing,
+): Promise<ParsedRevision> {
+  const { files } = listing ?? (await listManifests(root, path, limits));
+  const parser = new RevisionParser(limits);
+  for (const file of files) parser.add(file, await readFile(join(root, file), 'utf8'));
+  return parser.result();
+}
+
+/** The status note of skipped documents ("" when none): the files, at most five named. */
+export function skippedNote(skipped: readonly SkippedDocument[]): string {
+  if (skipped.length === 0) return '';
+  const files = [...new Set(skipped.map((s) => s.file))];
+  const more = files.length > 5 ? ` and ${files.length - 5} more` : '';
+  return `skipped ${files.slice(0, 5).join(', ')}${more} (documents with neither apiVersion nor kind are not Kubernetes objects)`;
 }
 
 /**
@@ -468,5 +510,5 @@ export async function finalizeObjects(
  */
 export async function renderPlain(opts: RenderOptions, listing?: ManifestListing): Promise<RenderedObject[]> {
   const parsed = await readManifests(opts.root, opts.path, opts.limits, listing);
-  return finalizeObjects(parsed, opts, true);
+  return finalizeObjects(parsed.objects, opts, true);
 }
