@@ -12,6 +12,7 @@ import {
   type DesiredAssignment,
 } from '../../../proto/index.js';
 import { renderTool } from '../../env/binaries.js';
+import { eventually } from '../../env/index.js';
 import { AgentHarness } from './agent-harness.js';
 
 const base = {
@@ -245,12 +246,25 @@ describe('agent: Kustomize and Helm renderers', () => {
     );
   });
 
+  // the hub never publishes such a values file, and the agent checks every desired set with the
+  // hub's rules (proto/contract/validation.ts): the set is refused whole before anything is read,
+  // the last good set stays, and the reason goes with the heartbeat
   it('refuses a values file that climbs out of the chart with ..', async () => {
-    await siteFails(
-      { 'charts/site/templates/broken.yaml': '' },
-      { helm: { releaseName: '', valuesFiles: ['../../deploy/base/config.yaml'], set: [] } },
-      /^helm values file "..\/..\/deploy\/base\/config.yaml": must not contain ".."/,
+    const commit = await h.repo.commit({ 'charts/site/templates/broken.yaml': '' });
+    const generation = h.agent!.desired().generation;
+    const beats = h.hub.heartbeats.length;
+    await h.hub.publish(
+      h.desired(
+        web(good),
+        site(commit, { helm: { releaseName: '', valuesFiles: ['../../deploy/base/config.yaml'], set: [] } }),
+      ),
     );
+    const hb = await eventually(() =>
+      h.hub.heartbeats.slice(beats).find((b) => b.desiredSetError.includes('helm.values_files')),
+    );
+    expect(hb.desiredSetError).toContain('must not contain ".."');
+    expect(h.agent!.desired().generation).toBe(generation);
+    await goodStays();
   });
 
   it('names the files a plain render skipped, reads .json, and prunes the overlay it replaced', async () => {
