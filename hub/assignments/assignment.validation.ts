@@ -76,6 +76,7 @@ export function validateAssignment(input: Partial<Assignment>, tenant: Tenant): 
     renderer,
     helm,
     substitute: validateSubstitution(input.substitute),
+    decryptionSecret: '', // not accepted yet (SOPS)
   };
 }
 

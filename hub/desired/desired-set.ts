@@ -115,6 +115,7 @@ export function desiredAssignment(
       revision: repo.revision,
       commit,
       credentials: creds && (creds.username || creds.password) ? { ...creds } : undefined,
+      digest: '', // not resolved yet (OCI)
     },
     path: assignment.path,
     targetNamespace: assignment.targetNamespace,
@@ -123,6 +124,7 @@ export function desiredAssignment(
     renderer: assignment.renderer,
     helm: assignment.helm,
     substitute: mergedSubstitution(assignment, tenant, cluster),
+    decryptionSecret: '', // not accepted yet (SOPS)
   };
 }
 

@@ -43,6 +43,7 @@ export class ReposService {
       resolveError: '',
       createdAtMs: Date.now(),
       hasCredentials: spec.credentials !== undefined,
+      digest: '', // not accepted yet (OCI)
     };
     try {
       await this.repos.insert(repo);

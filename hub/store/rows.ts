@@ -47,6 +47,7 @@ export function repoFromRow(row: Selectable<ReposTable>, secrets?: SecretBox): R
     tag: row.tag,
     commit: row.commit_sha,
     semver: row.semver,
+    digest: '', // not stored yet (OCI)
     intervalSeconds: Number(row.interval_seconds),
     credentials:
       secrets && hasCredentials
@@ -95,6 +96,7 @@ export function assignmentFromRow(row: Selectable<AssignmentsTable>): Assignment
     matchedClusters: 0, // output only: the assignments service counts them
     helm: helmFromJson(row.helm),
     substitute: substitutionFromJson(row.substitute),
+    decryptionSecret: '', // not stored yet (SOPS)
   };
 }
 

@@ -22,7 +22,11 @@ export interface SourceRef {
   /** The commit SHA (git) to fetch. */
   commit: string;
   /** Basic-auth credentials when the repo has them (never logged by either side). */
-  credentials: GitCredentials | undefined;
+  credentials:
+    | GitCredentials
+    | undefined;
+  /** OCI: the manifest digest to pull and verify ("sha256:<64 hex>"). */
+  digest: string;
 }
 
 /** What a cluster must do for one tenant before applying its assignments. */
@@ -54,7 +58,11 @@ export interface DesiredAssignment {
    * cluster_name and cluster_label_<key> (label keys with '.', '/' and '-' as '_'), then the
    * tenant's vars, then the assignment's (each overriding the one before).
    */
-  substitute: Substitution | undefined;
+  substitute:
+    | Substitution
+    | undefined;
+  /** SOPS: the Secret (in the tenant's first namespace) holding the age identities. */
+  decryptionSecret: string;
 }
 
 /** Everything one cluster should run. The value of the cluster's key in the "desired" KV bucket. */
@@ -87,7 +95,7 @@ export interface Heartbeat {
 }
 
 function createBaseSourceRef(): SourceRef {
-  return { type: "", url: "", revision: "", commit: "", credentials: undefined };
+  return { type: "", url: "", revision: "", commit: "", credentials: undefined, digest: "" };
 }
 
 export const SourceRef: MessageFns<SourceRef> = {
@@ -106,6 +114,9 @@ export const SourceRef: MessageFns<SourceRef> = {
     }
     if (message.credentials !== undefined) {
       GitCredentials.encode(message.credentials, writer.uint32(42).fork()).join();
+    }
+    if (message.digest !== "") {
+      writer.uint32(50).string(message.digest);
     }
     return writer;
   },
@@ -163,6 +174,14 @@ export const SourceRef: MessageFns<SourceRef> = {
             message.credentials = GitCredentials.decode(reader, reader.uint32());
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.digest = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -187,6 +206,7 @@ export const SourceRef: MessageFns<SourceRef> = {
     message.credentials = (object.credentials !== undefined && object.credentials !== null)
       ? GitCredentials.fromPartial(object.credentials)
       : undefined;
+    message.digest = object.digest ?? "";
     return message;
   },
 };
@@ -307,6 +327,7 @@ function createBaseDesiredAssignment(): DesiredAssignment {
     renderer: "",
     helm: undefined,
     substitute: undefined,
+    decryptionSecret: "",
   };
 }
 
@@ -344,6 +365,9 @@ export const DesiredAssignment: MessageFns<DesiredAssignment> = {
     }
     if (message.substitute !== undefined) {
       Substitution.encode(message.substitute, writer.uint32(90).fork()).join();
+    }
+    if (message.decryptionSecret !== "") {
+      writer.uint32(98).string(message.decryptionSecret);
     }
     return writer;
   },
@@ -449,6 +473,14 @@ export const DesiredAssignment: MessageFns<DesiredAssignment> = {
             message.substitute = Substitution.decode(reader, reader.uint32());
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.decryptionSecret = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -483,6 +515,7 @@ export const DesiredAssignment: MessageFns<DesiredAssignment> = {
     message.substitute = (object.substitute !== undefined && object.substitute !== null)
       ? Substitution.fromPartial(object.substitute)
       : undefined;
+    message.decryptionSecret = object.decryptionSecret ?? "";
     return message;
   },
 };

@@ -98,6 +98,8 @@ export interface Repo {
    * matching tag's commit. At most one of branch, tag, commit and semver.
    */
   semver: string;
+  /** OCI ("oci://host/repo"): pin to a manifest digest ("sha256:<64 hex>") instead of a tag or range. */
+  digest: string;
 }
 
 /** A registered spoke. */
@@ -158,7 +160,14 @@ export interface Assignment {
     | HelmOptions
     | undefined;
   /** Post-render substitution of "${var}" in the rendered objects (as Flux's postBuild). */
-  substitute: Substitution | undefined;
+  substitute:
+    | Substitution
+    | undefined;
+  /**
+   * SOPS: a Secret in the tenant's namespace whose "*.agekey" entries hold the age identities that
+   * decrypt SOPS-encrypted files of this assignment (read with the tenant's identity).
+   */
+  decryptionSecret: string;
 }
 
 export interface Assignment_SelectorEntry {
@@ -548,6 +557,7 @@ function createBaseRepo(): Repo {
     createdAtMs: 0,
     hasCredentials: false,
     semver: "",
+    digest: "",
   };
 }
 
@@ -597,6 +607,9 @@ export const Repo: MessageFns<Repo> = {
     }
     if (message.semver !== "") {
       writer.uint32(122).string(message.semver);
+    }
+    if (message.digest !== "") {
+      writer.uint32(130).string(message.digest);
     }
     return writer;
   },
@@ -734,6 +747,14 @@ export const Repo: MessageFns<Repo> = {
             message.semver = reader.string();
             continue;
           }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.digest = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -768,6 +789,7 @@ export const Repo: MessageFns<Repo> = {
     message.createdAtMs = object.createdAtMs ?? 0;
     message.hasCredentials = object.hasCredentials ?? false;
     message.semver = object.semver ?? "";
+    message.digest = object.digest ?? "";
     return message;
   },
 };
@@ -1041,6 +1063,7 @@ function createBaseAssignment(): Assignment {
     matchedClusters: 0,
     helm: undefined,
     substitute: undefined,
+    decryptionSecret: "",
   };
 }
 
@@ -1090,6 +1113,9 @@ export const Assignment: MessageFns<Assignment> = {
     }
     if (message.substitute !== undefined) {
       Substitution.encode(message.substitute, writer.uint32(122).fork()).join();
+    }
+    if (message.decryptionSecret !== "") {
+      writer.uint32(130).string(message.decryptionSecret);
     }
     return writer;
   },
@@ -1230,6 +1256,14 @@ export const Assignment: MessageFns<Assignment> = {
             message.substitute = Substitution.decode(reader, reader.uint32());
             continue;
           }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.decryptionSecret = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1274,6 +1308,7 @@ export const Assignment: MessageFns<Assignment> = {
     message.substitute = (object.substitute !== undefined && object.substitute !== null)
       ? Substitution.fromPartial(object.substitute)
       : undefined;
+    message.decryptionSecret = object.decryptionSecret ?? "";
     return message;
   },
 };

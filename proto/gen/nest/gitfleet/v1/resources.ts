@@ -97,6 +97,8 @@ export interface Repo {
    * matching tag's commit. At most one of branch, tag, commit and semver.
    */
   semver: string;
+  /** OCI ("oci://host/repo"): pin to a manifest digest ("sha256:<64 hex>") instead of a tag or range. */
+  digest: string;
 }
 
 /** A registered spoke. */
@@ -157,7 +159,14 @@ export interface Assignment {
     | HelmOptions
     | undefined;
   /** Post-render substitution of "${var}" in the rendered objects (as Flux's postBuild). */
-  substitute: Substitution | undefined;
+  substitute:
+    | Substitution
+    | undefined;
+  /**
+   * SOPS: a Secret in the tenant's namespace whose "*.agekey" entries hold the age identities that
+   * decrypt SOPS-encrypted files of this assignment (read with the tenant's identity).
+   */
+  decryptionSecret: string;
 }
 
 export interface Assignment_SelectorEntry {
