@@ -25,6 +25,7 @@ describe('validateAssignment', () => {
       prune: false,
       suspend: false,
       renderer: 'auto',
+      decryptionSecret: '',
     });
   });
 

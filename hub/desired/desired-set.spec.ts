@@ -44,12 +44,14 @@ describe('computeDesiredSet', () => {
         revision: `main@sha1:${SHA1}`,
         commit: SHA1,
         credentials: { username: 'bot', password: 'pw' },
+        digest: '',
       },
       path: 'deploy',
       targetNamespace: 'team-a',
       prune: true,
       suspend: false,
       renderer: 'auto',
+      decryptionSecret: '',
     });
     expect(set.assignments[1]).toMatchObject({
       suspend: true,
