@@ -16,6 +16,7 @@ import { connect } from '@nats-io/transport-node';
 import {
   eventually,
   freePort,
+  renderTool,
   startGit,
   startKube,
   startNats,
@@ -45,6 +46,36 @@ function sampleFiles(replicas: number, extra: boolean): Record<string, string> {
     'README.md': 'sample manifests for the gitfleet demo\n',
   };
   if (extra) files['apps/feature.yaml'] = configMapYaml('feature-flags', { newCheckout: 'true' });
+  // a Kustomize base with a dev overlay, laid out as public example repositories are
+  files['kustomize/base/kustomization.yaml'] = 'resources:\n  - settings.yaml\n';
+  files['kustomize/base/settings.yaml'] = configMapYaml('site-settings', { level: 'info', color: 'blue' });
+  files['kustomize/overlays/dev/kustomization.yaml'] = [
+    'resources:',
+    '  - ../../base',
+    'namePrefix: dev-',
+    'patches:',
+    '  - patch: |-',
+    '      apiVersion: v1',
+    '      kind: ConfigMap',
+    '      metadata:',
+    '        name: site-settings',
+    '      data:',
+    '        level: debug',
+    '',
+  ].join('\n');
+  // a Helm chart with its values file
+  files['charts/hello/Chart.yaml'] = 'apiVersion: v2\nname: hello\nversion: 0.1.0\n';
+  files['charts/hello/values.yaml'] = 'greeting: hello\nreplicas: 1\n';
+  files['charts/hello/templates/configmap.yaml'] = [
+    'apiVersion: v1',
+    'kind: ConfigMap',
+    'metadata:',
+    '  name: {{ .Release.Name }}-greeting',
+    'data:',
+    '  greeting: {{ .Values.greeting | quote }}',
+    '  cluster: "${cluster_name}"',
+    '',
+  ].join('\n');
   return files;
 }
 
@@ -200,6 +231,11 @@ async function main(): Promise<void> {
       kube.kubeconfigPath,
       '--resync',
       '30s',
+      // the pinned tools of the Kustomize and Helm renderers (test/env/setup.sh installs them)
+      '--kubectl',
+      renderTool('kubectl'),
+      '--helm',
+      renderTool('helm'),
     ]);
     await eventually(
       async () => JSON.parse(await gitfleetQuiet('-o', 'json', 'cluster', 'get', 'demo-1')).joinedAtMs > 0,
@@ -251,6 +287,39 @@ async function main(): Promise<void> {
       '--selector',
       'env=dev',
     );
+    // a Kustomize overlay (auto: the path holds a kustomization.yaml) and a Helm chart with an
+    // inline value and the cluster's name substituted after rendering
+    await gitfleet(
+      'assignment',
+      'create',
+      'site',
+      '--tenant',
+      'team-a',
+      '--repo',
+      'platform-apps',
+      '--path',
+      'kustomize/overlays/dev',
+      '--selector',
+      'env=dev',
+    );
+    await gitfleet(
+      'assignment',
+      'create',
+      'hello',
+      '--tenant',
+      'team-a',
+      '--repo',
+      'platform-apps',
+      '--path',
+      'charts/hello',
+      '--renderer',
+      'helm',
+      '--set',
+      'greeting=hello from helm',
+      '--substitute',
+      '--selector',
+      'env=dev',
+    );
     // the tenant's token reaches nothing else
     const refused = await execFile(process.execPath, [
       cli,
@@ -294,7 +363,9 @@ async function main(): Promise<void> {
       );
     };
 
-    step("The agent reconciles it into the cluster, impersonating team-a's ServiceAccount");
+    step(
+      "The agent renders them (plain YAML, a Kustomize overlay, a Helm chart) and reconciles them, impersonating team-a's ServiceAccount",
+    );
     const first = await repo.head();
     await waitFor(first);
     await gitfleet('status');
@@ -312,7 +383,12 @@ async function main(): Promise<void> {
       process.stdout.write(
         `    Deployment web   replicas=${deploy.spec?.replicas}  field managers: ${managers}\n`,
       );
-      for (const cm of cms.items) process.stdout.write(`    ConfigMap ${cm.metadata?.name}\n`);
+      for (const cm of cms.items) {
+        const data = Object.entries(cm.data ?? {})
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ');
+        process.stdout.write(`    ConfigMap ${cm.metadata?.name}   ${data}\n`);
+      }
     };
     await showObjects();
 
