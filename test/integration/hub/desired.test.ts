@@ -96,12 +96,14 @@ describe('desired sets', () => {
           revision: `main@sha1:${head}`,
           commit: head,
           credentials: undefined,
+          digest: '',
         },
         path: 'deploy',
         targetNamespace: 'team-a',
         prune: true,
         suspend: false,
         renderer: 'auto',
+        decryptionSecret: '',
       },
     ]);
     expect((await t!.client.clusters.getCluster({ name: 'edge-1' })).desiredGeneration).toBe(2);
