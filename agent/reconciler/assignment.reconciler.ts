@@ -28,6 +28,7 @@ import { checkTenantPolicy } from '../policy/tenant-policy.js';
 import type { Outcome } from '../queue/work-queue.js';
 import { finalizeObjects, type RenderedObject } from '../render/plain/plain-renderer.js';
 import { DEFAULT_RENDER_TOOLS, planRender, type RenderTools } from '../render/renderer.js';
+import { decryptRender } from '../render/sops/sops-decryptor.js';
 import { substituteObjects } from '../render/substitute.js';
 import type { Checkout, GitSource } from '../sources/git/git-source.js';
 import { tenantUser, type TenantOnboarding } from '../tenants/tenant-onboarding.js';
@@ -263,6 +264,14 @@ export class AssignmentReconciler {
       if (Math.min(outputBytes, limits.maxRenderedBytes) <= held) return;
       p.releaseBudget?.();
       await weigh(outputBytes);
+    });
+    // SOPS: decrypted with the age keys of the assignment's Secret, read as the tenant; before
+    // substitution (as Flux), which would otherwise rewrite ciphertext and break the MAC
+    await decryptRender({
+      objects: output.objects,
+      secretName: a.decryptionSecret,
+      namespace: p.tenant!.namespaces[0],
+      tenant: this.deps.kube.impersonate(tenantUser(p.tenant!)),
     });
     // post-render substitution, before namespaces, labels and the duplicate check see the objects
     substituteObjects(output.objects, a.substitute, limits);

@@ -37,6 +37,7 @@ interface AssignmentFlags {
   substitute?: boolean;
   var?: string[];
   substituteStrict?: boolean;
+  decryptionSecret?: string;
 }
 
 function assignmentSpec(name: string, o: AssignmentFlags) {
@@ -59,6 +60,8 @@ function assignmentSpec(name: string, o: AssignmentFlags) {
         ? { releaseName: o.helmRelease ?? '', valuesFiles: o.valuesFile ?? [], set: o.set ?? [] }
         : undefined,
     substitute: substitution(o),
+    // only the Secret's name: the age keys stay in the tenant's namespace on each cluster
+    decryptionSecret: o.decryptionSecret ?? '',
   };
 }
 
@@ -109,7 +112,11 @@ const assignmentFlags = (c: Command) =>
       "substitute ${var}, ${var:=default} and ${var:-default} in the rendered objects (as Flux postBuild): cluster_name, cluster_label_<key>, the tenant's and these variables",
     )
     .option('--var <name=value>', 'a substitution variable (repeat for more; implies --substitute)', collect)
-    .option('--substitute-strict', 'fail the revision on a variable that is not set and has no default');
+    .option('--substitute-strict', 'fail the revision on a variable that is not set and has no default')
+    .option(
+      '--decryption-secret <name>',
+      "decrypt SOPS-encrypted documents with the age identities (entries '*.agekey') of this Secret in the tenant's first namespace, read as the tenant",
+    );
 
 export function registerAssignment(program: Command): void {
   nounCommand<Assignment>(

@@ -192,6 +192,43 @@ describe('validateAssignment', () => {
   ])('rejects %j with %j', (input, message) => {
     expect(() => validateAssignment(input, tenant)).toThrow(message);
   });
+
+  it('keeps a decryption secret name (SOPS), and none by default', () => {
+    expect(
+      validateAssignment({ name: 'web', repo: 'app', decryptionSecret: 'sops-age' }, tenant),
+    ).toMatchObject({ decryptionSecret: 'sops-age' });
+    expect(
+      validateAssignment({ name: 'web', repo: 'app', decryptionSecret: 'a.b-c.d' }, tenant),
+    ).toMatchObject({ decryptionSecret: 'a.b-c.d' });
+    expect(validateAssignment({ name: 'web', repo: 'app' }, tenant).decryptionSecret).toBe('');
+  });
+
+  it.each([
+    '../team-b/sops-age',
+    'team-b/sops-age',
+    'Sops-Age',
+    'sops age',
+    'sops-age\n',
+    '-sops',
+    'sops-',
+    '.sops',
+    'sops..age',
+    'sops%2fage',
+    'sops?x=1',
+    'x'.repeat(254),
+    'ключ',
+  ])('refuses the hostile decryption secret name %j, quoting at most 64 characters', (decryptionSecret) => {
+    let err: Error | undefined;
+    try {
+      validateAssignment({ name: 'web', repo: 'app', decryptionSecret }, tenant);
+    } catch (e) {
+      err = e as Error;
+    }
+    expect(err?.message).toMatch(
+      /^assignment\.decryption_secret: .* is not a valid Secret name: use lowercase/,
+    );
+    expect(err!.message.length).toBeLessThan(400);
+  });
 });
 
 describe('checkRepoPath', () => {

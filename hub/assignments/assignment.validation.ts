@@ -7,6 +7,7 @@ import {
   checkDnsLabel,
   checkHelmOptions,
   checkRepoPath,
+  checkSecretName,
   checkVars,
   quote,
 } from '../../proto/contract/validation.js';
@@ -76,7 +77,8 @@ export function validateAssignment(input: Partial<Assignment>, tenant: Tenant): 
     renderer,
     helm,
     substitute: validateSubstitution(input.substitute),
-    decryptionSecret: '', // not accepted yet (SOPS)
+    // SOPS: a Secret in the tenant's first namespace with the age identities ('*.agekey')
+    decryptionSecret: checkSecretName('assignment.decryption_secret', input.decryptionSecret ?? ''),
   };
 }
 

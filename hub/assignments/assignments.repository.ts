@@ -21,6 +21,7 @@ function toRow(a: Assignment) {
     created_at_ms: a.createdAtMs,
     updated_at_ms: a.updatedAtMs,
     substitute: substitutionToJson(a.substitute),
+    decryption_secret: a.decryptionSecret,
   };
 }
 

@@ -100,6 +100,17 @@ describe('computeDesiredSet', () => {
     expect(hashDesiredSet(plain)).not.toBe(hashDesiredSet(computeDesiredSet(prod, withHelm).set));
   });
 
+  it("projects the decryption secret's name (SOPS): only the name, the keys stay in the cluster", () => {
+    const snap = buildSnapshot(
+      [tenant('team-a')],
+      [repo('team-a', 'app')],
+      [assignment('team-a', 'web', { selector: { env: 'prod' }, decryptionSecret: 'sops-age' })],
+    );
+    const set = computeDesiredSet(prod, snap).set;
+    expect(set.assignments[0].decryptionSecret).toBe('sops-age');
+    expect(hashDesiredSet(set)).not.toBe(hashDesiredSet(computeDesiredSet(prod, snapshot).set));
+  });
+
   it('leaves out tenants without a published assignment', () => {
     const { set } = computeDesiredSet(dev, snapshot);
     expect(set.assignments.map((a) => a.name)).toEqual(['only-dev']);

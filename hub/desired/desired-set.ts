@@ -124,7 +124,8 @@ export function desiredAssignment(
     renderer: assignment.renderer,
     helm: assignment.helm,
     substitute: mergedSubstitution(assignment, tenant, cluster),
-    decryptionSecret: '', // not accepted yet (SOPS)
+    // only the Secret's name: the keys stay in the tenant's namespace, never on the hub
+    decryptionSecret: assignment.decryptionSecret,
   };
 }
 

@@ -283,6 +283,19 @@ export const migrations: Record<string, Migration> = {
       await db.schema.alterTable('tenants').dropColumn('vars').execute();
     },
   },
+  // SOPS: the name of the Secret (in the tenant's first namespace) holding the age identities
+  // the agent decrypts the assignment's documents with; '' = no decryption (as rows stored before).
+  '0011_assignment_decryption': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .alterTable('assignments')
+        .addColumn('decryption_secret', 'text', (c) => c.notNull().defaultTo(''))
+        .execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('assignments').dropColumn('decryption_secret').execute();
+    },
+  },
 };
 
 /** A repo's stored credentials (sealed, or in clear before 0005_encrypt_repo_credentials). */

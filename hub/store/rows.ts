@@ -96,7 +96,7 @@ export function assignmentFromRow(row: Selectable<AssignmentsTable>): Assignment
     matchedClusters: 0, // output only: the assignments service counts them
     helm: helmFromJson(row.helm),
     substitute: substitutionFromJson(row.substitute),
-    decryptionSecret: '', // not stored yet (SOPS)
+    decryptionSecret: row.decryption_secret,
   };
 }
 

@@ -105,6 +105,8 @@ export interface AssignmentsTable {
   helm: Generated<string>;
   /** JSON Substitution {enabled, vars, strict}; '{}' (off) in rows stored before */
   substitute: Generated<string>;
+  /** SOPS: the Secret with the age identities ('' = none, in rows stored before 0011 too) */
+  decryption_secret: Generated<string>;
 }
 
 export interface AssignmentStatusTable {

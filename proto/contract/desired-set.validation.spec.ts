@@ -219,6 +219,16 @@ describe('validateDesiredSet', () => {
       set({ assignments: [web({ renderer: 'helm', helm: { set: ['a=b,c=d'] } })] }),
       `desired_set.assignments[0].helm.set[0]: "a=b,c=d": helm reads an unescaped ',' as the start of another key=value`,
     ],
+    [
+      'a decryption secret that is a path',
+      set({ assignments: [web({ decryptionSecret: '../../kube-system/secrets/x' })] }),
+      'desired_set.assignments[0].decryption_secret: "../../kube-system/secrets/x" is not a valid Secret name',
+    ],
+    [
+      'a decryption secret with a query',
+      set({ assignments: [web({ decryptionSecret: 'keys?watch=1' })] }),
+      'desired_set.assignments[0].decryption_secret: "keys?watch=1" is not a valid Secret name',
+    ],
   ])('refuses %s', (_what, s, message) => {
     expect(() => validateDesiredSet(s, 'edge-1')).toThrow(ValidationError);
     expect(() => validateDesiredSet(s, 'edge-1')).toThrow(message);
@@ -248,6 +258,12 @@ describe('validateDesiredSet', () => {
     const s = set({ assignments: [web({ renderer: 'helm', helm })] });
     expect(validateDesiredSet(s, 'edge-1').assignments[0].helm).toEqual(helm);
     expect(validateDesiredSet(set(), 'edge-1').assignments[0].helm).toBeUndefined();
+  });
+
+  it('accepts a decryption secret (a DNS-1123 subdomain) and none', () => {
+    const s = set({ assignments: [web({ decryptionSecret: 'sops-age.keys' })] });
+    expect(validateDesiredSet(s, 'edge-1').assignments[0].decryptionSecret).toBe('sops-age.keys');
+    expect(validateDesiredSet(set(), 'edge-1').assignments[0].decryptionSecret).toBe('');
   });
 
   it('never echoes credentials', () => {

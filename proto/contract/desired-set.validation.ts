@@ -11,6 +11,7 @@ import {
   checkGitUrl,
   checkHelmOptions,
   checkRepoPath,
+  checkSecretName,
   checkVars,
   hasControlChars,
   MAX_MERGED_VARS,
@@ -98,6 +99,8 @@ export function validateDesiredSet(set: DesiredSet, cluster: string): DesiredSet
     if (a.substitute) checkVars(`${af}.substitute.vars`, a.substitute.vars, MAX_MERGED_VARS);
     // release name, values files (inside the chart: no "..", no URL) and --set entries
     checkHelmOptions(`${af}.helm`, a.helm);
+    // the Secret with the SOPS age identities, read in the tenant's namespace: a name, never a path
+    checkSecretName(`${af}.decryption_secret`, a.decryptionSecret);
     const s = a.source;
     if (!s) throw new ValidationError(`${af}.source`, 'required');
     if (s.type !== 'git')

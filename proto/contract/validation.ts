@@ -64,6 +64,22 @@ export function isDnsSubdomain(value: string): boolean {
   return value.length <= 253 && DNS1123_SUBDOMAIN.test(value);
 }
 
+/**
+ * The name of a Kubernetes Secret an assignment refers to (SOPS decryption keys), or '' for none:
+ * a DNS-1123 subdomain (lowercase letters, digits, '-' and '.', at most 253 characters), so it is
+ * safe in an API path the agent builds.
+ */
+export function checkSecretName(field: string, value: string): string {
+  if (value === '') return '';
+  if (!isDnsSubdomain(value)) {
+    throw new ValidationError(
+      field,
+      `${quote(value)} is not a valid Secret name: use lowercase letters, digits, '-' and '.', starting and ending with a letter or digit (DNS-1123 subdomain, at most 253 characters)`,
+    );
+  }
+  return value;
+}
+
 // user@host:path, where user and host cannot start with '-' (git would read an option)
 const SCP_LIKE = /^(?:[A-Za-z0-9._~][A-Za-z0-9._~-]*@)?[A-Za-z0-9][A-Za-z0-9.-]*:(?!\/\/)[^\s]+$/;
 // git's "<transport>::<address>" (remote helpers such as ext:: and fd::)

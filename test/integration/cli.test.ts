@@ -333,6 +333,22 @@ describe('gitfleet CLI', () => {
       1,
       'gitfleet: INVALID_ARGUMENT: assignment.helm.values_files[0]: must not contain ".."\n',
     ]);
+    // SOPS: only the Secret's name is stored; a name that is a path is refused
+    await ok('assignment', 'update', 'chart', ...args, '--decryption-secret', 'sops-age');
+    const sops = parse(await ok('-o', 'yaml', 'assignment', 'get', 'chart', '--tenant', 'team-a'));
+    expect(sops).toMatchObject({ decryptionSecret: 'sops-age' });
+    const otherTenant = await gitfleet(
+      'assignment',
+      'update',
+      'chart',
+      ...args,
+      '--decryption-secret',
+      '../team-b/sops-age',
+    );
+    expect([otherTenant.code, otherTenant.stderr]).toEqual([
+      1,
+      `gitfleet: INVALID_ARGUMENT: assignment.decryption_secret: "../team-b/sops-age" is not a valid Secret name: use lowercase letters, digits, '-' and '.', starting and ending with a letter or digit (DNS-1123 subdomain, at most 253 characters)\n`,
+    ]);
     await ok('assignment', 'delete', 'chart', '--tenant', 'team-a');
     await ok('repo', 'delete', 'rel', '--tenant', 'team-a');
   });
