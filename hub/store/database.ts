@@ -6,6 +6,7 @@ import { Kysely, Migrator, SqliteDialect, type Dialect } from 'kysely';
 import type { DbConfig } from '../config/hub-config.js';
 import {
   credentialRows,
+  credentialValues,
   InCodeMigrationProvider,
   rewriteCredentials,
   STORE_ID_KEY,
@@ -69,7 +70,7 @@ export async function openDatabase(config: DbConfig, secrets: SecretBox): Promis
  * key that cannot read its own store. Returns how many repos were re-sealed.
  */
 export async function resealCredentials(db: HubDb, secrets: SecretBox): Promise<number> {
-  const values = (r: CredentialRow) => [r.username, r.password].filter((v): v is string => v !== null);
+  const values = credentialValues;
   const stale = (await credentialRows(db)).filter((r) =>
     values(r).some((v) => sealedKeyId(v) !== secrets.keyId),
   );
