@@ -79,7 +79,7 @@ export interface GitCredentialFields {
 export type GitAuthKind = 'none' | 'basic' | 'bearer' | 'ssh';
 
 export interface GitSession {
-  /** The URL without user info of http(s) URLs: safe to show and to pass as an argument. */
+  /** The URL to pass to git: http(s) user info taken off (it travels in the header instead). */
   url: string;
   env: NodeJS.ProcessEnv;
   kind: GitAuthKind;
@@ -98,6 +98,15 @@ export interface GitSessionOptions {
 
 const HTTP_URL = /^https?:\/\//i;
 
+/** The URL to show and to pass to git: http(s) user info taken off, other URLs scrubbed. */
+export function publicGitUrl(url: string): string {
+  if (!HTTP_URL.test(url)) return scrubSecrets(url);
+  const u = new URL(url);
+  u.username = '';
+  u.password = '';
+  return u.toString();
+}
+
 /**
  * The environment of git commands against one remote with its credentials: basic auth or a
  * bearer token as an Authorization header scoped to the URL's origin; an SSH deploy key with
@@ -111,7 +120,7 @@ export async function openGitSession(
   opts: GitSessionOptions = {},
 ): Promise<GitSession> {
   const c = credentials ?? {};
-  let clean = url;
+  let clean: string;
   let origin: string | undefined;
   let user = c.username ?? '';
   let pass = c.password ?? '';
@@ -126,7 +135,9 @@ export async function openGitSession(
     clean = u.toString();
     origin = `${u.protocol}//${u.host}/`;
   } else {
-    clean = scrubSecrets(url);
+    // the user of an ssh URL ("git@") is the login, not a secret: git needs it (validation
+    // refuses a password there)
+    clean = url;
   }
   const base = { protocolVersion: opts.protocolVersion };
   const none = async () => undefined;
@@ -227,9 +238,11 @@ export function gitFailureReason(stderr: string, kind: GitAuthKind): string | un
       stderr,
     )
   ) {
-    if (kind === 'bearer') return 'authentication failed: the server rejected the bearer token';
-    if (kind === 'basic') return 'authentication failed: the server rejected the username and password';
-    return 'authentication required: the server asks for credentials (give --username or --bearer-token-file)';
+    if (kind === 'bearer')
+      return 'authentication failed: the server rejected repo.credentials (the bearer token)';
+    if (kind === 'basic')
+      return 'authentication failed: the server rejected repo.credentials (the username and password)';
+    return 'authentication required: the server asks for credentials (set repo.credentials)';
   }
   if (
     /Could not resolve (host|hostname)|Connection refused|Connection timed out|No route to host|Network is unreachable|Failed to connect|Connection closed by|Connection reset/i.test(

@@ -32,7 +32,10 @@ export interface RepoSpec {
   credentials: GitCredentials | undefined;
 }
 
-export function validateRepo(input: Partial<Repo> | null | undefined): RepoSpec {
+/** A repo as callers give it: any field may be missing, credentials too. */
+export type RepoInput = Omit<Partial<Repo>, 'credentials'> & { credentials?: Partial<GitCredentials> };
+
+export function validateRepo(input: RepoInput | null | undefined): RepoSpec {
   if (!input) throw new ValidationError('repo', 'required');
   const tenant = checkDnsLabel('repo.tenant', input.tenant ?? '');
   const name = checkDnsLabel('repo.name', input.name ?? '');
@@ -230,7 +233,8 @@ function opensshKeyEncrypted(pem: string): boolean {
   const bin = Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64');
   // "openssh-key-v1\0", then string ciphername (uint32 length + bytes)
   const magic = 'openssh-key-v1\0';
-  if (bin.length < magic.length + 4 || bin.subarray(0, magic.length).toString('latin1') !== magic) return false;
+  if (bin.length < magic.length + 4 || bin.subarray(0, magic.length).toString('latin1') !== magic)
+    return false;
   const len = bin.readUInt32BE(magic.length);
   return bin.subarray(magic.length + 4, magic.length + 4 + len).toString('latin1') !== 'none';
 }

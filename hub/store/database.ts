@@ -10,7 +10,6 @@ import {
   InCodeMigrationProvider,
   rewriteCredentials,
   STORE_ID_KEY,
-  type CredentialRow,
 } from './migrations.js';
 import type { HubDatabase } from './schema.js';
 import { sealedKeyId, type SecretBox } from './secret-box.js';
