@@ -153,7 +153,7 @@ describe('gitFailureReason', () => {
       'none',
       /authentication required/,
     ],
-    ['fatal: Authentication failed for', 'bearer', /rejected the bearer token/],
+    ['fatal: Authentication failed for', 'bearer', /rejected repo.credentials \(the bearer token\)/],
     [
       'ssh: connect to host 127.0.0.1 port 1: Connection refused',
       'ssh',
