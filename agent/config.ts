@@ -28,6 +28,11 @@ export interface AgentConfig {
   namespace?: string;
   /** Git cache (default $XDG_CACHE_HOME/gitfleet-agent or <tmpdir>/gitfleet-agent-cache). */
   cacheDir?: string;
+  /**
+   * Bytes the git cache may hold (default 1 GiB): least recently used checkouts not in use are
+   * removed after each fetch.
+   */
+  cacheMaxBytes?: number;
   /** Every assignment is reconciled again after this long even without changes (default 60). */
   resyncSeconds?: number;
   /** Heartbeat interval (default 30). */
@@ -85,6 +90,16 @@ function toolPath(name: 'kubectl' | 'helm', v: string | undefined): string {
   return p.includes('/') ? resolve(p) : p;
 }
 
+/** The default byte budget of the git cache. */
+export const DEFAULT_CACHE_MAX_BYTES = 1024 * 1024 * 1024;
+
+function cacheMaxBytes(v: number | undefined): number {
+  if (v === undefined) return DEFAULT_CACHE_MAX_BYTES;
+  if (!Number.isSafeInteger(v) || v < 1024 * 1024)
+    throw new Error(`invalid agent config: cacheMaxBytes: must be at least 1Mi, got ${v}`);
+  return v;
+}
+
 function positive(name: string, v: number | undefined, dflt: number): number {
   const n = v ?? dflt;
   if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0) {
@@ -123,6 +138,7 @@ export function resolveAgentConfig(c: AgentConfig): ResolvedAgentConfig {
     kubeconfigPath: c.kubeconfigPath || undefined,
     namespace,
     cacheDir: c.cacheDir ?? (xdg ? join(xdg, 'gitfleet-agent') : join(tmpdir(), 'gitfleet-agent-cache')),
+    cacheMaxBytes: cacheMaxBytes(c.cacheMaxBytes),
     resyncSeconds: positive('resyncSeconds', c.resyncSeconds, 60),
     heartbeatSeconds: positive('heartbeatSeconds', c.heartbeatSeconds, 30),
     concurrency: Math.floor(positive('concurrency', c.concurrency, 4)),

@@ -76,7 +76,12 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     ttlMs: resyncMs,
     rules: { agentNamespace: cfg.namespace, clusterRoles: cfg.tenantClusterRoles },
   });
-  const git = new GitSource({ cacheDir: cfg.cacheDir, log, maxSourceBytes: cfg.limits.maxSourceBytes });
+  const git = new GitSource({
+    cacheDir: cfg.cacheDir,
+    log,
+    maxSourceBytes: cfg.limits.maxSourceBytes,
+    cacheMaxBytes: cfg.cacheMaxBytes,
+  });
   const statusPublisher = new StatusPublisher({ cluster: cfg.cluster, log });
   const self: { agent?: Agent } = {};
   const heartbeat = new Heartbeater({

@@ -169,6 +169,10 @@ export function registerServerCommands(program: Command): void {
     .option('--resync <dur>', 'reconcile everything at least this often', '1m')
     .option('--cache-dir <dir>', 'where fetched sources are cached')
     .option(
+      '--cache-max-bytes <size>',
+      'bytes the source cache may hold; least recently used checkouts not in use are removed (default 1Gi, at least 1Mi)',
+    )
+    .option(
       '--tenant-cluster-role <role>',
       `a ClusterRole tenants may be bound to on this cluster (repeat for more; default ${DEFAULT_TENANT_CLUSTER_ROLES.join(', ')}; never cluster-admin or system:*)`,
       collect,
@@ -207,6 +211,7 @@ export function registerServerCommands(program: Command): void {
           namespace: string;
           resync: string;
           cacheDir?: string;
+          cacheMaxBytes?: string;
           tenantClusterRole?: string[];
           maxSourceBytes?: string;
           maxFiles?: string;
@@ -229,6 +234,7 @@ export function registerServerCommands(program: Command): void {
           namespace: o.namespace,
           resyncSeconds: parseDuration(o.resync),
           cacheDir: o.cacheDir,
+          cacheMaxBytes: optional(o.cacheMaxBytes, parseByteSize),
           tenantClusterRoles: o.tenantClusterRole,
           // absent flags keep the agent's defaults (agent/limits.ts), which the help text repeats
           limits: {

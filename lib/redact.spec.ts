@@ -50,4 +50,18 @@ describe('scrubSecrets', () => {
     expect(out).not.toContain('secret-');
     expect(out.split('\n')[7]).toBe(`https://host/7 a://://${'a.'.repeat(20)}`);
   });
+
+  it('removes private key blocks and Authorization credentials, but not prose', () => {
+    const key =
+      '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----';
+    expect(scrubSecrets(`bad key ${key} here`)).toBe(`bad key ${REDACTED} here`);
+    expect(scrubSecrets('x -----BEGIN RSA PRIVATE KEY-----\nMIIEow truncated')).toBe(`x ${REDACTED}`);
+    expect(scrubSecrets('Authorization: Bearer ghp_abc123DEF456xyz')).toBe(
+      `Authorization: Bearer ${REDACTED}`,
+    );
+    expect(scrubSecrets('Authorization: Basic Ym90Omh1bnRlcjI=')).toBe(`Authorization: Basic ${REDACTED}`);
+    expect(scrubSecrets('needs Basic authentication or a Bearer token')).toBe(
+      'needs Basic authentication or a Bearer token',
+    );
+  });
 });

@@ -1,4 +1,5 @@
 // gitfleet repo create | update | get | list | resolve | delete
+import { readFileSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { DEFAULT_REPO_INTERVAL_SECONDS, shortRevision, type Repo } from '../../proto/index.js';
 import { age, print, type Column } from '../output.js';
@@ -31,6 +32,56 @@ interface RepoFlags {
   semver?: string;
   interval: string;
   username?: string;
+  sshKeyFile?: string;
+  knownHostsFile?: string;
+  bearerTokenFile?: string;
+}
+
+/** A secret read from a file (never a flag value: argv is visible to every user of the machine). */
+function readSecretFile(flag: string, path: string, maxBytes: number): string {
+  let st;
+  try {
+    st = statSync(path);
+  } catch (err) {
+    throw new Error(`${flag} ${path}: ${(err as NodeJS.ErrnoException).code ?? 'cannot read it'}`);
+  }
+  if (!st.isFile()) throw new Error(`${flag} ${path}: not a regular file`);
+  if (st.size > maxBytes) throw new Error(`${flag} ${path}: ${st.size} bytes (at most ${maxBytes})`);
+  return readFileSync(path, 'utf8');
+}
+
+function credentialsOf(o: RepoFlags) {
+  const given = [
+    o.username !== undefined && '--username',
+    o.bearerTokenFile !== undefined && '--bearer-token-file',
+    (o.sshKeyFile !== undefined || o.knownHostsFile !== undefined) && '--ssh-key-file',
+  ].filter(Boolean);
+  if (given.length > 1) throw new Error(`use one of ${given.join(', ')}`);
+  const none = { username: '', password: '', bearerToken: '', sshPrivateKey: '', knownHosts: '' };
+  if (o.username) {
+    const password = process.env.GITFLEET_GIT_PASSWORD;
+    if (!password) throw new Error('--username needs the password in GITFLEET_GIT_PASSWORD');
+    return { ...none, username: o.username, password };
+  }
+  if (o.bearerTokenFile !== undefined) {
+    // a token file ends with a newline; the token is the one line
+    const bearerToken = readSecretFile('--bearer-token-file', o.bearerTokenFile, 16 * 1024).trim();
+    if (!bearerToken) throw new Error(`--bearer-token-file ${o.bearerTokenFile}: the file is empty`);
+    return { ...none, bearerToken };
+  }
+  if (o.sshKeyFile !== undefined || o.knownHostsFile !== undefined) {
+    if (!o.sshKeyFile) throw new Error('--known-hosts-file needs --ssh-key-file');
+    if (!o.knownHostsFile)
+      throw new Error(
+        '--ssh-key-file needs --known-hosts-file (e.g. `ssh-keyscan -p PORT HOST > known_hosts`)',
+      );
+    return {
+      ...none,
+      sshPrivateKey: readSecretFile('--ssh-key-file', o.sshKeyFile, 64 * 1024),
+      knownHosts: readSecretFile('--known-hosts-file', o.knownHostsFile, 256 * 1024),
+    };
+  }
+  return undefined;
 }
 
 function repoSpec(name: string, o: RepoFlags) {
@@ -38,8 +89,6 @@ function repoSpec(name: string, o: RepoFlags) {
   if (refs.length > 1) throw new Error('use at most one of --branch, --tag, --commit, --semver');
   if (o.semver !== undefined && !o.semver.trim())
     throw new Error("--semver needs a range, e.g. '>=1.0.0 <2.0.0'");
-  const password = process.env.GITFLEET_GIT_PASSWORD;
-  if (o.username && !password) throw new Error('--username needs the password in GITFLEET_GIT_PASSWORD');
   return {
     tenant: o.tenant,
     name,
@@ -50,7 +99,7 @@ function repoSpec(name: string, o: RepoFlags) {
     commit: o.commit ?? '',
     semver: o.semver ?? '',
     intervalSeconds: parseDuration(o.interval),
-    credentials: o.username ? { username: o.username, password } : undefined,
+    credentials: credentialsOf(o),
   };
 }
 
@@ -63,7 +112,13 @@ const repoFlags = (c: Command) =>
     .option('--commit <sha>', 'pin a commit')
     .option('--semver <range>', "follow the highest tag in a SemVer range, e.g. '>=1.0.0 <2.0.0'")
     .option('--interval <dur>', 'how often to re-resolve the ref', `${DEFAULT_REPO_INTERVAL_SECONDS}s`)
-    .option('--username <user>', 'basic-auth user (password from GITFLEET_GIT_PASSWORD)');
+    .option('--username <user>', 'basic-auth user (password from GITFLEET_GIT_PASSWORD)')
+    .option('--bearer-token-file <file>', 'http(s): send the token in this file as "Authorization: Bearer"')
+    .option('--ssh-key-file <file>', 'ssh URLs: the deploy key (unencrypted private key file)')
+    .option(
+      '--known-hosts-file <file>',
+      "ssh URLs: the server's host keys (`ssh-keyscan -p PORT HOST`); checked strictly",
+    );
 
 export function registerRepo(program: Command): void {
   nounCommand<Repo>(
@@ -90,7 +145,7 @@ export function registerRepo(program: Command): void {
       writeVerb<Repo, RepoFlags>(
         repo,
         'update <name>',
-        "replace a repo's source (credentials are kept unless --username is given)",
+        "replace a repo's source (credentials are kept unless --username, --bearer-token-file or --ssh-key-file is given)",
         repoFlags,
         columns,
         (hub, name, o) => hub.repos.updateRepo({ repo: repoSpec(name, o) }),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { DesiredSet } from '../../proto/index.js';
+import { DesiredSet, GitCredentials } from '../../proto/index.js';
 import {
   buildSnapshot,
   computeDesiredSet,
@@ -17,7 +17,10 @@ describe('computeDesiredSet', () => {
   const snapshot = buildSnapshot(
     [tenant('team-b', ['b', 'b2']), tenant('team-a')],
     [
-      repo('team-a', 'app', { credentials: { username: 'bot', password: 'pw' }, hasCredentials: true }),
+      repo('team-a', 'app', {
+        credentials: GitCredentials.fromPartial({ username: 'bot', password: 'pw' }),
+        hasCredentials: true,
+      }),
       repo('team-b', 'app', { branch: '', tag: 'v1', revision: `v1@sha1:${SHA2}` }),
       repo('team-b', 'new', { revision: '', resolveError: 'repo "team-b/new": boom' }),
     ],
@@ -43,7 +46,7 @@ describe('computeDesiredSet', () => {
         url: 'https://git.example.com/team-a/app.git',
         revision: `main@sha1:${SHA1}`,
         commit: SHA1,
-        credentials: { username: 'bot', password: 'pw' },
+        credentials: GitCredentials.fromPartial({ username: 'bot', password: 'pw' }),
         digest: '',
       },
       path: 'deploy',

@@ -114,7 +114,7 @@ export function desiredAssignment(
       url: repo.url,
       revision: repo.revision,
       commit,
-      credentials: creds && (creds.username || creds.password) ? { ...creds } : undefined,
+      credentials: creds && Object.values(creds).some(Boolean) ? { ...creds } : undefined,
       digest: '', // not resolved yet (OCI)
     },
     path: assignment.path,

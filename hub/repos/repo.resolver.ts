@@ -96,7 +96,12 @@ export class RepoResolver implements OnApplicationBootstrap, OnModuleDestroy {
       }
       outcome = { ok: true, revision, atMs: Date.now() };
     } catch (err) {
-      const message = scrubSecrets((err as Error).message, [repo.credentials?.password]);
+      const c = repo.credentials;
+      const message = scrubSecrets((err as Error).message, [
+        c?.password,
+        c?.bearerToken,
+        c?.sshPrivateKey?.trim(),
+      ]);
       outcome = { ok: false, error: `repo ${JSON.stringify(id)}: ${message}` };
     }
     if (this.stopped || !(await this.repos.saveResolution(tenant, name, outcome))) return; // deleted meanwhile

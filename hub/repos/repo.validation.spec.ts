@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { GitCredentials } from '../../proto/index.js';
 import { gitRefOf, validateRepo } from './repo.validation.js';
 
 const base = { tenant: 'team-a', name: 'app', url: 'https://git.example.com/org/app.git' };
@@ -36,7 +37,7 @@ describe('validateRepo', () => {
 
   it('keeps credentials for http(s) URLs', () => {
     const r = validateRepo({ ...base, credentials: { username: 'bot', password: 's3cret' } });
-    expect(r.credentials).toEqual({ username: 'bot', password: 's3cret' });
+    expect(r.credentials).toEqual(GitCredentials.fromPartial({ username: 'bot', password: 's3cret' }));
   });
 
   it('treats empty credentials as none', () => {
@@ -101,4 +102,88 @@ it('gitRefOf picks commit, then semver, then tag, then branch (main by default)'
   expect(gitRefOf({ ...none, tag: 'v1' })).toEqual({ kind: 'tag', name: 'v1' });
   expect(gitRefOf({ ...none, branch: 'dev' })).toEqual({ kind: 'branch', name: 'dev' });
   expect(gitRefOf(none)).toEqual({ kind: 'branch', name: 'main' });
+});
+
+describe('validateCredentials', () => {
+  // a real (throwaway) ed25519 key, made for this spec
+  const key =
+    [
+      '-----BEGIN OPENSSH PRIVATE KEY-----',
+      'b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW',
+      'QyNTUxOQAAACAqsZosRFwrgbfd4HrmZB7qGNJGbGteBCZsrljiBSpdbAAAAIhZcPu1WXD7',
+      'tQAAAAtzc2gtZWQyNTUxOQAAACAqsZosRFwrgbfd4HrmZB7qGNJGbGteBCZsrljiBSpdbA',
+      'AAAEB6ZHmdAawO21+hJnWO2+UDNAHSR/1Jtr7aGvm5nVBj1CqxmixEXCuBt93geuZkHuoY',
+      '0kZsa14EJmyuWOIFKl1sAAAAAAECAwQF',
+      '-----END OPENSSH PRIVATE KEY-----',
+    ].join('\n') + '\n';
+  const knownHosts =
+    '[127.0.0.1]:2222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n';
+  const ssh = { tenant: 'team-a', name: 'app', url: 'ssh://git@127.0.0.1:2222/app.git' };
+
+  it('keeps an SSH deploy key with its known_hosts, for ssh and scp-like URLs', () => {
+    const r = validateRepo({
+      ...ssh,
+      credentials: { sshPrivateKey: key.replace(/\n/g, '\r\n'), knownHosts },
+    });
+    expect(r.credentials).toEqual(GitCredentials.fromPartial({ sshPrivateKey: key, knownHosts }));
+    expect(
+      validateRepo({ ...ssh, url: 'git@127.0.0.1:app.git', credentials: { sshPrivateKey: key, knownHosts } })
+        .credentials?.sshPrivateKey,
+    ).toBe(key);
+  });
+
+  it('keeps a bearer token for http(s)', () => {
+    const r = validateRepo({
+      ...ssh,
+      url: 'https://git.example/app.git',
+      credentials: { bearerToken: 'ghp_x1' },
+    });
+    expect(r.credentials).toEqual(GitCredentials.fromPartial({ bearerToken: 'ghp_x1' }));
+  });
+
+  it.each([
+    [{ sshPrivateKey: key }, 'repo.credentials.known_hosts: required with an SSH key'],
+    [{ knownHosts }, 'repo.credentials.ssh_private_key: required with known_hosts'],
+    [
+      { sshPrivateKey: 'ssh-ed25519 AAAA me@host', knownHosts },
+      'repo.credentials.ssh_private_key: is not a private key',
+    ],
+    [{ sshPrivateKey: key + 'x'.repeat(20_000), knownHosts }, 'repo.credentials.ssh_private_key: is 2'],
+    [
+      { sshPrivateKey: key, knownHosts: 'garbage\n' },
+      'repo.credentials.known_hosts: line 1 is not a known_hosts entry',
+    ],
+    [
+      { sshPrivateKey: key, knownHosts: 'h ssh-ed25519 AAAA\n'.repeat(5000) },
+      'repo.credentials.known_hosts: is 9',
+    ],
+    [{ bearerToken: 'tok' }, 'repo.credentials.bearer_token: a bearer token needs an http(s) URL'],
+    [{ bearerToken: 'x', username: 'u', password: 'p' }, 'repo.credentials: give one kind of credentials'],
+  ])('rejects SSH credentials %#', (credentials, message) => {
+    expect(() => validateRepo({ ...ssh, credentials })).toThrow(message);
+  });
+
+  it.each([
+    ['tok\r\nX-Evil: 1', 'must be one line of visible ASCII'],
+    ['tok en', 'must be one line of visible ASCII'],
+    ['t'.repeat(9000), 'is 9000 characters long'],
+  ])('rejects the bearer token %#', (bearerToken, message) => {
+    const input = { ...ssh, url: 'https://git.example/app.git', credentials: { bearerToken } };
+    expect(() => validateRepo(input)).toThrow(`repo.credentials.bearer_token: ${message}`);
+  });
+
+  it('refuses an SSH key for an https URL, and never echoes the key', () => {
+    let message = '';
+    try {
+      validateRepo({
+        ...ssh,
+        url: 'https://git.example/app.git',
+        credentials: { sshPrivateKey: key, knownHosts },
+      });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toContain('repo.credentials.ssh_private_key: an SSH key needs an ssh URL');
+    expect(message).not.toContain('PRIVATE KEY');
+  });
 });

@@ -32,7 +32,10 @@ export interface RepoSpec {
   credentials: GitCredentials | undefined;
 }
 
-export function validateRepo(input: Partial<Repo> | null | undefined): RepoSpec {
+/** A repo as callers give it: any field may be missing, credentials too. */
+export type RepoInput = Omit<Partial<Repo>, 'credentials'> & { credentials?: Partial<GitCredentials> };
+
+export function validateRepo(input: RepoInput | null | undefined): RepoSpec {
   if (!input) throw new ValidationError('repo', 'required');
   const tenant = checkDnsLabel('repo.tenant', input.tenant ?? '');
   const name = checkDnsLabel('repo.name', input.name ?? '');
@@ -78,21 +81,7 @@ export function validateRepo(input: Partial<Repo> | null | undefined): RepoSpec 
     );
   }
 
-  let credentials: GitCredentials | undefined;
-  const c = input.credentials;
-  if (c && (c.username || c.password)) {
-    if (!c.username) throw new ValidationError('repo.credentials.username', 'required with a password');
-    if (!c.password) throw new ValidationError('repo.credentials.password', 'required with a username');
-    if (/[\r\n]/.test(c.username) || c.username.includes(':')) {
-      throw new ValidationError('repo.credentials.username', "must not contain ':' or line breaks");
-    }
-    if (/[\r\n]/.test(c.password))
-      throw new ValidationError('repo.credentials.password', 'must not contain line breaks');
-    if (!/^https?:\/\//i.test(url)) {
-      throw new ValidationError('repo.credentials', 'basic-auth credentials need an http(s) URL');
-    }
-    credentials = { username: c.username, password: c.password };
-  }
+  const credentials = validateCredentials(input.credentials, url);
 
   return {
     tenant,
@@ -106,6 +95,148 @@ export function validateRepo(input: Partial<Repo> | null | undefined): RepoSpec 
     intervalSeconds,
     credentials,
   };
+}
+
+/** Longest bearer token accepted (real ones are up to a few hundred characters; JWTs a few kB). */
+export const MAX_BEARER_TOKEN_LENGTH = 8 * 1024;
+/** Largest deploy key accepted (an RSA-4096 key in PEM is about 3.3 kB). */
+export const MAX_SSH_KEY_LENGTH = 16 * 1024;
+/** Largest known_hosts accepted. */
+export const MAX_KNOWN_HOSTS_LENGTH = 64 * 1024;
+
+const SSH_URL = /^ssh:\/\//i;
+const HTTP_URL = /^https?:\/\//i;
+// an SSH URL or the scp-like form (git@host:path): what checkGitUrl accepts without a scheme
+const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
+const PRIVATE_KEY_BLOCK =
+  /^-----BEGIN (OPENSSH|RSA|EC|DSA|ENCRYPTED)? ?PRIVATE KEY-----\n[A-Za-z0-9+/=:,\- \n]+-----END (OPENSSH|RSA|EC|DSA|ENCRYPTED)? ?PRIVATE KEY-----\n?$/;
+
+/**
+ * A repo's credentials, one kind at a time: HTTP basic (username + password) or a bearer token
+ * for http(s) URLs; an SSH deploy key with the known_hosts that pins the host for SSH URLs.
+ * Undefined when none is given (an update then keeps the stored ones).
+ */
+export function validateCredentials(
+  c: Partial<GitCredentials> | undefined,
+  url: string,
+): GitCredentials | undefined {
+  const username = c?.username ?? '';
+  const password = c?.password ?? '';
+  const bearerToken = c?.bearerToken ?? '';
+  const sshPrivateKey = c?.sshPrivateKey ?? '';
+  const knownHosts = c?.knownHosts ?? '';
+  const kinds = [
+    (username || password) && 'username/password',
+    bearerToken && 'bearer_token',
+    (sshPrivateKey || knownHosts) && 'ssh_private_key',
+  ].filter(Boolean);
+  if (kinds.length === 0) return undefined;
+  if (kinds.length > 1)
+    throw new ValidationError(
+      'repo.credentials',
+      `give one kind of credentials (got ${kinds.join(' and ')})`,
+    );
+  const isSsh = SSH_URL.test(url) || !SCHEME.test(url);
+  const empty = { username: '', password: '', bearerToken: '', sshPrivateKey: '', knownHosts: '' };
+
+  if (username || password) {
+    if (!username) throw new ValidationError('repo.credentials.username', 'required with a password');
+    if (!password) throw new ValidationError('repo.credentials.password', 'required with a username');
+    if (/[\r\n]/.test(username) || username.includes(':')) {
+      throw new ValidationError('repo.credentials.username', "must not contain ':' or line breaks");
+    }
+    if (/[\r\n]/.test(password))
+      throw new ValidationError('repo.credentials.password', 'must not contain line breaks');
+    if (!HTTP_URL.test(url)) {
+      throw new ValidationError('repo.credentials', 'basic-auth credentials need an http(s) URL');
+    }
+    return { ...empty, username, password };
+  }
+
+  if (bearerToken) {
+    if (!HTTP_URL.test(url))
+      throw new ValidationError('repo.credentials.bearer_token', 'a bearer token needs an http(s) URL');
+    if (bearerToken.length > MAX_BEARER_TOKEN_LENGTH)
+      throw new ValidationError(
+        'repo.credentials.bearer_token',
+        `is ${bearerToken.length} characters long (at most ${MAX_BEARER_TOKEN_LENGTH})`,
+      );
+    // a header value: visible ASCII only, so nothing can end the header and start another
+    if (!/^[\x21-\x7e]+$/.test(bearerToken))
+      throw new ValidationError(
+        'repo.credentials.bearer_token',
+        'must be one line of visible ASCII characters (no spaces, line breaks or control characters)',
+      );
+    return { ...empty, bearerToken };
+  }
+
+  if (!isSsh)
+    throw new ValidationError(
+      'repo.credentials.ssh_private_key',
+      'an SSH key needs an ssh URL (ssh://git@host/org/repo.git or git@host:org/repo.git)',
+    );
+  if (!sshPrivateKey)
+    throw new ValidationError(
+      'repo.credentials.ssh_private_key',
+      'required with known_hosts (--ssh-key-file)',
+    );
+  if (!knownHosts.trim())
+    throw new ValidationError(
+      'repo.credentials.known_hosts',
+      "required with an SSH key: the server's host keys, as `ssh-keyscan -p PORT HOST` prints them (--known-hosts-file)",
+    );
+  if (sshPrivateKey.length > MAX_SSH_KEY_LENGTH)
+    throw new ValidationError(
+      'repo.credentials.ssh_private_key',
+      `is ${sshPrivateKey.length} bytes long (at most ${MAX_SSH_KEY_LENGTH})`,
+    );
+  const key = sshPrivateKey.replace(/\r\n?/g, '\n').trim() + '\n';
+  if (!PRIVATE_KEY_BLOCK.test(key))
+    throw new ValidationError(
+      'repo.credentials.ssh_private_key',
+      'is not a private key: give the whole file, from "-----BEGIN ... PRIVATE KEY-----" to its END line (not the .pub file)',
+    );
+  if (/Proc-Type: 4,ENCRYPTED|BEGIN ENCRYPTED PRIVATE KEY/.test(key) || opensshKeyEncrypted(key))
+    throw new ValidationError(
+      'repo.credentials.ssh_private_key',
+      'is protected by a passphrase: a deploy key must be unencrypted (the hub stores it sealed)',
+    );
+  if (knownHosts.length > MAX_KNOWN_HOSTS_LENGTH)
+    throw new ValidationError(
+      'repo.credentials.known_hosts',
+      `is ${knownHosts.length} bytes long (at most ${MAX_KNOWN_HOSTS_LENGTH})`,
+    );
+  const lines = knownHosts.replace(/\r\n?/g, '\n').split('\n');
+  for (const [i, raw] of lines.entries()) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
+    // [@marker] hosts keytype base64-key [comment]
+    const fields = line.split(/\s+/);
+    const at = fields[0]?.startsWith('@') ? 1 : 0;
+    if (
+      hasControlChars(line) ||
+      fields.length < at + 3 ||
+      !/^[A-Za-z0-9+/]+={0,3}$/.test(fields[at + 2] ?? '')
+    )
+      throw new ValidationError(
+        'repo.credentials.known_hosts',
+        `line ${i + 1} is not a known_hosts entry ("host key-type base64-key", as ssh-keyscan prints)`,
+      );
+  }
+  return { ...empty, sshPrivateKey: key, knownHosts: lines.join('\n').trim() + '\n' };
+}
+
+/** Whether an OpenSSH-format key has a cipher other than "none" (passphrase-protected). */
+function opensshKeyEncrypted(pem: string): boolean {
+  const m = /-----BEGIN OPENSSH PRIVATE KEY-----\n([\s\S]*?)-----END/.exec(pem);
+  if (!m) return false;
+  const bin = Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64');
+  // "openssh-key-v1\0", then string ciphername (uint32 length + bytes)
+  const magic = 'openssh-key-v1\0';
+  if (bin.length < magic.length + 4 || bin.subarray(0, magic.length).toString('latin1') !== magic)
+    return false;
+  const len = bin.readUInt32BE(magic.length);
+  return bin.subarray(magic.length + 4, magic.length + 4 + len).toString('latin1') !== 'none';
 }
 
 /**

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Repo } from '../../proto/index.js';
+import type { GitCredentials, Repo } from '../../proto/index.js';
 import type { HubDb } from '../store/database.js';
 import { repoFromRow } from '../store/rows.js';
 import type { RepoSpec } from './repo.validation.js';
@@ -21,6 +21,16 @@ export class ReposRepository {
     return value ? this.secrets.seal(value) : null;
   }
 
+  private sealAll(c: GitCredentials | undefined) {
+    return {
+      username: this.seal(c?.username),
+      password: this.seal(c?.password),
+      bearer_token: this.seal(c?.bearerToken),
+      ssh_private_key: this.seal(c?.sshPrivateKey),
+      known_hosts: this.seal(c?.knownHosts),
+    };
+  }
+
   async insert(repo: Repo): Promise<void> {
     await this.db
       .insertInto('repos')
@@ -34,8 +44,7 @@ export class ReposRepository {
         commit_sha: repo.commit,
         semver: repo.semver,
         interval_seconds: repo.intervalSeconds,
-        username: this.seal(repo.credentials?.username),
-        password: this.seal(repo.credentials?.password),
+        ...this.sealAll(repo.credentials),
         revision: repo.revision,
         resolved_at_ms: repo.resolvedAtMs,
         resolve_error: repo.resolveError,
@@ -56,9 +65,8 @@ export class ReposRepository {
         commit_sha: repo.commit,
         semver: repo.semver,
         interval_seconds: repo.intervalSeconds,
-        ...(repo.credentials
-          ? { username: this.seal(repo.credentials.username), password: this.seal(repo.credentials.password) }
-          : {}),
+        // one kind replaces another: the columns of the others are cleared
+        ...(repo.credentials ? this.sealAll(repo.credentials) : {}),
       })
       .where('tenant', '=', repo.tenant)
       .where('name', '=', repo.name)

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import type { GitCredentials, Repo, Tenant } from '../../proto/index.js';
+import { GitCredentials, type Repo, type Tenant } from '../../proto/index.js';
 import { createLogger } from '../../lib/log.js';
 import {
   AlreadyExistsError,
@@ -151,8 +151,9 @@ describe('ReposService', () => {
   });
 
   it('passes credentials to the remote, never returns them, and scrubs them from errors', async () => {
-    const r = await service.create({ ...spec, credentials: { username: 'bot', password: 'hunter2' } });
-    expect(git.calls[0].credentials).toEqual({ username: 'bot', password: 'hunter2' });
+    const creds = GitCredentials.fromPartial({ username: 'bot', password: 'hunter2' });
+    const r = await service.create({ ...spec, credentials: creds });
+    expect(git.calls[0].credentials).toEqual(creds);
     expect(r.credentials).toBeUndefined();
     expect(r.hasCredentials).toBe(true);
     git.error = 'auth failed for hunter2';

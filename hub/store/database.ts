@@ -6,10 +6,10 @@ import { Kysely, Migrator, SqliteDialect, type Dialect } from 'kysely';
 import type { DbConfig } from '../config/hub-config.js';
 import {
   credentialRows,
+  credentialValues,
   InCodeMigrationProvider,
   rewriteCredentials,
   STORE_ID_KEY,
-  type CredentialRow,
 } from './migrations.js';
 import type { HubDatabase } from './schema.js';
 import { sealedKeyId, type SecretBox } from './secret-box.js';
@@ -69,7 +69,7 @@ export async function openDatabase(config: DbConfig, secrets: SecretBox): Promis
  * key that cannot read its own store. Returns how many repos were re-sealed.
  */
 export async function resealCredentials(db: HubDb, secrets: SecretBox): Promise<number> {
-  const values = (r: CredentialRow) => [r.username, r.password].filter((v): v is string => v !== null);
+  const values = credentialValues;
   const stale = (await credentialRows(db)).filter((r) =>
     values(r).some((v) => sealedKeyId(v) !== secrets.keyId),
   );

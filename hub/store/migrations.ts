@@ -282,6 +282,18 @@ export const migrations: Record<string, Migration> = {
       await db.schema.alterTable('assignments').dropColumn('substitute').execute();
       await db.schema.alterTable('tenants').dropColumn('vars').execute();
     },
+  }, // Bearer tokens and SSH deploy keys with their known_hosts, sealed like username/password.
+  '0013_repo_ssh_bearer': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      for (const column of ['bearer_token', 'ssh_private_key', 'known_hosts']) {
+        await db.schema.alterTable('repos').addColumn(column, 'text').execute();
+      }
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      for (const column of ['known_hosts', 'ssh_private_key', 'bearer_token']) {
+        await db.schema.alterTable('repos').dropColumn(column).execute();
+      }
+    },
   },
   // SOPS: the name of the Secret (in the tenant's first namespace) holding the age identities
   // the agent decrypts the assignment's documents with; '' = no decryption (as rows stored before).
@@ -298,21 +310,45 @@ export const migrations: Record<string, Migration> = {
   },
 };
 
+/** The sealed columns of repos: 0005 sealed the first two, 0013_repo_ssh_bearer added the rest. */
+export const CREDENTIAL_COLUMNS = [
+  'username',
+  'password',
+  'bearer_token',
+  'ssh_private_key',
+  'known_hosts',
+] as const;
+export type CredentialColumn = (typeof CREDENTIAL_COLUMNS)[number];
+/** The columns that exist when 0005_encrypt_repo_credentials runs. */
+const BASIC_CREDENTIAL_COLUMNS: readonly CredentialColumn[] = ['username', 'password'];
+
 /** A repo's stored credentials (sealed, or in clear before 0005_encrypt_repo_credentials). */
 export interface CredentialRow {
   tenant: string;
   name: string;
-  username: string | null;
-  password: string | null;
+  values: Partial<Record<CredentialColumn, string | null>>;
 }
 
-/** Every repo that has credentials. */
-export function credentialRows(db: Kysely<HubDatabase>): Promise<CredentialRow[]> {
-  return db
+/** Every repo that has credentials in these columns (default all). */
+export async function credentialRows(
+  db: Kysely<HubDatabase>,
+  columns: readonly CredentialColumn[] = CREDENTIAL_COLUMNS,
+): Promise<CredentialRow[]> {
+  const rows = (await db
     .selectFrom('repos')
-    .select(['tenant', 'name', 'username', 'password'])
-    .where((eb) => eb.or([eb('username', 'is not', null), eb('password', 'is not', null)]))
-    .execute();
+    .select(['tenant', 'name', ...columns])
+    .where((eb) => eb.or(columns.map((c) => eb(c, 'is not', null))))
+    .execute()) as Array<{ tenant: string; name: string } & Record<CredentialColumn, string | null>>;
+  return rows.map((r) => ({
+    tenant: r.tenant,
+    name: r.name,
+    values: Object.fromEntries(columns.map((c) => [c, r[c] ?? null])),
+  }));
+}
+
+/** The values of a row that are set. */
+export function credentialValues(r: CredentialRow): string[] {
+  return Object.values(r.values).filter((v): v is string => !!v);
 }
 
 /** Rewrites the credentials of these repos with `map` (sealing, opening, re-sealing). */
@@ -324,10 +360,7 @@ export async function rewriteCredentials(
   for (const r of rows) {
     await db
       .updateTable('repos')
-      .set({
-        username: r.username ? map(r.username) : null,
-        password: r.password ? map(r.password) : null,
-      })
+      .set(Object.fromEntries(Object.entries(r.values).map(([k, v]) => [k, v ? map(v) : null])))
       .where('tenant', '=', r.tenant)
       .where('name', '=', r.name)
       .execute();
@@ -344,11 +377,15 @@ export function keyedMigrations(secrets: SecretBox): Record<string, Migration> {
     '0005_encrypt_repo_credentials': {
       async up(db: Kysely<unknown>): Promise<void> {
         const typed = db as Kysely<HubDatabase>;
-        await rewriteCredentials(typed, await credentialRows(typed), (v) => secrets.seal(v));
+        await rewriteCredentials(typed, await credentialRows(typed, BASIC_CREDENTIAL_COLUMNS), (v) =>
+          secrets.seal(v),
+        );
       },
       async down(db: Kysely<unknown>): Promise<void> {
         const typed = db as Kysely<HubDatabase>;
-        await rewriteCredentials(typed, await credentialRows(typed), (v) => secrets.open(v));
+        await rewriteCredentials(typed, await credentialRows(typed, BASIC_CREDENTIAL_COLUMNS), (v) =>
+          secrets.open(v),
+        );
       },
     },
     // The store's identity, generated once: the bus records which store owns it (bus-owner.ts).

@@ -37,7 +37,9 @@ export function tenantFromRow(row: Selectable<TenantsTable>): Tenant {
  * `secrets` is given: API responses go through publicRepo(), which drops it.
  */
 export function repoFromRow(row: Selectable<ReposTable>, secrets?: SecretBox): Repo {
-  const hasCredentials = Boolean(row.password || row.username);
+  const sealed = [row.username, row.password, row.bearer_token, row.ssh_private_key, row.known_hosts];
+  const hasCredentials = sealed.some(Boolean);
+  const open = (v: string | null | undefined) => (v && secrets ? secrets.open(v) : '');
   return {
     tenant: row.tenant,
     name: row.name,
@@ -52,8 +54,11 @@ export function repoFromRow(row: Selectable<ReposTable>, secrets?: SecretBox): R
     credentials:
       secrets && hasCredentials
         ? {
-            username: row.username ? secrets.open(row.username) : '',
-            password: row.password ? secrets.open(row.password) : '',
+            username: open(row.username),
+            password: open(row.password),
+            bearerToken: open(row.bearer_token),
+            sshPrivateKey: open(row.ssh_private_key),
+            knownHosts: open(row.known_hosts),
           }
         : undefined,
     revision: row.revision,

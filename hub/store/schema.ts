@@ -41,6 +41,10 @@ export interface ReposTable {
    */
   username: string | null;
   password: string | null;
+  /** Bearer token, SSH deploy key and its known_hosts, sealed the same way (0013_repo_ssh_bearer). */
+  bearer_token: Generated<string | null>;
+  ssh_private_key: Generated<string | null>;
+  known_hosts: Generated<string | null>;
   /** Last good revision ("main@sha1:<sha>"), "" until the first successful resolution. */
   revision: string;
   resolved_at_ms: number;

@@ -129,6 +129,27 @@ export function validateDesiredSet(set: DesiredSet, cluster: string): DesiredSet
         throw new ValidationError(`${af}.source.credentials`, 'basic-auth credentials need an http(s) URL');
       }
     }
+    if (c?.bearerToken) {
+      if (!/^[\x21-\x7e]{1,8192}$/.test(c.bearerToken))
+        throw new ValidationError(
+          `${af}.source.credentials.bearer_token`,
+          'must be one line of at most 8192 visible ASCII characters',
+        );
+      if (!/^https?:\/\//i.test(s.url))
+        throw new ValidationError(`${af}.source.credentials`, 'a bearer token needs an http(s) URL');
+    }
+    if (c && (c.sshPrivateKey || c.knownHosts)) {
+      // the hub checked their format; here only what could reach git's environment badly
+      if (!c.sshPrivateKey || c.sshPrivateKey.length > 16_384 || c.sshPrivateKey.includes('\0'))
+        throw new ValidationError(`${af}.source.credentials.ssh_private_key`, 'required, at most 16 KiB');
+      if (!c.knownHosts.trim() || c.knownHosts.length > 65_536 || c.knownHosts.includes('\0'))
+        throw new ValidationError(
+          `${af}.source.credentials.known_hosts`,
+          'required with a key, at most 64 KiB',
+        );
+      if (/^https?:\/\//i.test(s.url) || /^git:\/\//i.test(s.url))
+        throw new ValidationError(`${af}.source.credentials`, 'an SSH key needs an ssh URL');
+    }
   });
   return set;
 }

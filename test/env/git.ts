@@ -1,5 +1,5 @@
 // Real git repositories served on loopback over smart HTTP (`git http-backend`, protocol v2),
-// optionally behind basic auth. Tests create repos, commit to them, and the product fetches
+// optionally behind basic auth and/or a bearer token. Tests create repos, commit to them, and the product fetches
 // from them exactly as from a git host.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { spawn } from 'node:child_process';
@@ -47,7 +47,13 @@ const GIT_IDENTITY = {
   GIT_TERMINAL_PROMPT: '0',
 };
 
-export async function startGit(opts: { username?: string; password?: string } = {}): Promise<GitEnv> {
+export async function startGit(
+  opts: {
+    username?: string;
+    password?: string;
+    /** Also accept "Authorization: Bearer <token>". */ bearerToken?: string;
+  } = {},
+): Promise<GitEnv> {
   const git = requireBinary('git', 'git');
   const execPath = run(git, ['--exec-path']).trim();
   const backend = join(execPath, 'git-http-backend');
@@ -69,7 +75,10 @@ export async function startGit(opts: { username?: string; password?: string } = 
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     served++;
-    if (expectedAuth && req.headers.authorization !== expectedAuth) {
+    const bearerOk =
+      opts.bearerToken !== undefined && req.headers.authorization === `Bearer ${opts.bearerToken}`;
+    const basicOk = expectedAuth !== undefined && req.headers.authorization === expectedAuth;
+    if ((expectedAuth !== undefined || opts.bearerToken !== undefined) && !basicOk && !bearerOk) {
       res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="gitfleet-test"' });
       res.end('authentication required\n');
       return;

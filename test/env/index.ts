@@ -4,6 +4,7 @@
 export { startNats, type NatsEnv, type NatsOptions } from './nats.js';
 export { startKube, type KubeEnv, type KubeOptions } from './kube.js';
 export { startGit, type GitEnv, type GitRepo } from './git.js';
+export { startSshGit, type SshGitEnv, type SshKeyPair } from './ssh.js';
 export { startRegistry, type RegistryEnv } from './registry.js';
 export { startServers, type Servers } from './servers.js';
 export { eventually, freePort } from './process.js';

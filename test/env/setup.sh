@@ -21,7 +21,7 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 # ---- Debian packages -------------------------------------------------------
-PKGS=(nats-server etcd-server docker-registry git protobuf-compiler openssl jq rsync curl ca-certificates)
+PKGS=(nats-server etcd-server docker-registry git openssh-server protobuf-compiler openssl jq rsync curl ca-certificates)
 need_pkgs=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need_pkgs+=("$p")
@@ -39,7 +39,8 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
   # the Debian packages start services we do not want running; tests start their own
-  for svc in nats-server etcd docker-registry; do
+  # openssh-server: tests run their own sshd (test/env/ssh.ts); the system one stays off
+  for svc in nats-server etcd docker-registry ssh; do
     $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || true
     $SUDO service "$svc" stop >/dev/null 2>&1 || true
   done

@@ -1,16 +1,26 @@
 // Fetches a git source pinned to one commit into a local cache keyed by repository URL and
 // commit SHA: a second reconcile of the same commit makes no network call. Fetches by SHA with
 // --depth 1 (protocol v2, or servers that allow reachable SHA-1s in want), falling back to a
-// full fetch. Credentials travel as an HTTP header scoped to the remote's origin, set through the
-// environment (lib/git-env): never in process arguments, logs or error messages. The bytes a
+// full fetch. Credentials (basic, bearer, SSH deploy key with known_hosts) reach git through
+// lib/git-env's openGitSession, the same as on the hub: a header scoped to the remote's origin or
+// a key file removed after the fetch, never in process arguments, logs or error messages. The
+// whole cache is bounded in bytes (cacheMaxBytes): least recently used checkouts not in use are
+// removed after each fetch (cache-lru.ts). The bytes a
 // fetch may write (pack and checkout) are bounded by maxSourceBytes: git is stopped when the
 // download grows past it, and the revision fails with ArtifactFailed naming the limit.
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { lstat, mkdir, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Reason, type SourceRef } from '../../../proto/index.js';
-import { basicAuthHeader, gitEnv } from '../../../lib/git-env.js';
+import {
+  gitFailureReason,
+  openGitSession,
+  publicGitUrl,
+  type GitCredentialFields,
+  type GitSession,
+} from '../../../lib/git-env.js';
+import { lruEvictions, type CacheEntry } from './cache-lru.js';
 import { checkGitUrl } from '../../../proto/contract/validation.js';
 import type { Logger } from '../../../lib/log.js';
 import { scrubSecrets } from '../../../lib/redact.js';
@@ -42,42 +52,15 @@ export interface GitSourceOptions {
   maxSourceBytes?: number;
   /** How often the size of a download in progress is measured (default 250 ms). */
   sizeCheckMs?: number;
+  /** Bytes the whole cache may hold; least recently used checkouts not in use go first (default 1 GiB). */
+  cacheMaxBytes?: number;
 }
+
+/** 1 GiB, as agent/config.ts's default. */
+const DEFAULT_CACHE_MAX_BYTES = 1024 * 1024 * 1024;
 
 const COMPLETE = '.gitfleet-complete';
 const SHA = /^[0-9a-f]{40}$/;
-
-interface Auth {
-  /** URL without user info, safe to show and to pass as an argument. */
-  url: string;
-  header?: string;
-  origin?: string;
-  secrets: string[];
-}
-
-/** Splits credentials off the URL; SourceRef credentials win over ones embedded in the URL. */
-export function gitAuth(url: string, credentials?: { username: string; password: string }): Auth {
-  let clean = url;
-  let user = credentials?.username ?? '';
-  let pass = credentials?.password ?? '';
-  let origin: string | undefined;
-  if (/^https?:\/\//i.test(url)) {
-    const u = new URL(url);
-    if (!credentials && (u.username || u.password)) {
-      user = decodeURIComponent(u.username);
-      pass = decodeURIComponent(u.password);
-    }
-    u.username = '';
-    u.password = '';
-    clean = u.toString();
-    origin = `${u.protocol}//${u.host}/`;
-  } else {
-    clean = scrubSecrets(url);
-  }
-  if (!user && !pass) return { url: clean, secrets: [] };
-  const { header, token } = basicAuthHeader(user, pass);
-  return { url: clean, origin, header, secrets: [token, pass].filter((s) => s.length >= 3) };
-}
 
 export class GitSource {
   private readonly inflight = new Map<string, Promise<void>>();
@@ -86,11 +69,13 @@ export class GitSource {
   constructor(private readonly opts: GitSourceOptions) {}
 
   repoDir(url: string): string {
-    const clean = gitAuth(url).url;
+    const clean = publicGitUrl(url);
     return join(this.opts.cacheDir, 'git', createHash('sha256').update(clean).digest('hex').slice(0, 20));
   }
 
-  async fetch(source: Pick<SourceRef, 'url' | 'commit' | 'credentials'>): Promise<Checkout> {
+  async fetch(
+    source: Pick<SourceRef, 'url' | 'commit'> & { credentials?: GitCredentialFields },
+  ): Promise<Checkout> {
     const commit = source.commit.toLowerCase();
     try {
       // checked with the desired set already; again here, right before git sees it
@@ -98,11 +83,11 @@ export class GitSource {
     } catch (err) {
       throw new ReconcileError(Reason.ArtifactFailed, (err as Error).message, { stalled: true });
     }
-    const auth = gitAuth(source.url, source.credentials);
+    const shownUrl = publicGitUrl(source.url);
     if (!SHA.test(commit)) {
       throw new ReconcileError(
         Reason.ArtifactFailed,
-        `source ${auth.url}: not a full commit SHA: ${JSON.stringify(source.commit)}`,
+        `source ${shownUrl}: not a full commit SHA: ${JSON.stringify(source.commit)}`,
         {
           stalled: true,
         },
@@ -127,13 +112,15 @@ export class GitSource {
       }
       let p = this.inflight.get(dir);
       if (!p) {
-        p = this.download(auth, commit, repoDir, dir).finally(() => this.inflight.delete(dir));
+        p = this.download(source.url, source.credentials, commit, repoDir, dir).finally(() =>
+          this.inflight.delete(dir),
+        );
         this.inflight.set(dir, p);
       }
       await p;
-      await this.evict(repoDir).catch((err) =>
-        this.opts.log.warn({ err: scrubSecrets(String(err)) }, 'git cache eviction failed'),
-      );
+      await this.evict(repoDir)
+        .then(() => this.evictToBudget())
+        .catch((err) => this.opts.log.warn({ err: scrubSecrets(String(err)) }, 'git cache eviction failed'));
       return { dir, commit, fetched: true, release };
     } catch (err) {
       release();
@@ -141,14 +128,33 @@ export class GitSource {
     }
   }
 
-  private async download(auth: Auth, commit: string, repoDir: string, dir: string): Promise<void> {
+  private async download(
+    url: string,
+    credentials: GitCredentialFields | undefined,
+    commit: string,
+    repoDir: string,
+    dir: string,
+  ): Promise<void> {
     await mkdir(repoDir, { recursive: true });
     const tmp = join(repoDir, `.tmp-${commit.slice(0, 12)}-${randomBytes(4).toString('hex')}`);
-    const env = gitEnv({
-      header: auth.header,
-      headerOrigin: auth.origin,
-      protocolVersion: this.opts.protocolVersion,
-    });
+    let auth: GitSession;
+    try {
+      auth = await openGitSession(url, credentials, { protocolVersion: this.opts.protocolVersion });
+    } catch (err) {
+      throw new ReconcileError(
+        Reason.ArtifactFailed,
+        `source ${publicGitUrl(url)}: cannot write the SSH key file: ${errText(err)}`,
+      );
+    }
+    try {
+      await this.downloadIn(auth, commit, dir, tmp);
+    } finally {
+      await auth.close().catch(() => undefined);
+    }
+  }
+
+  private async downloadIn(auth: GitSession, commit: string, dir: string, tmp: string): Promise<void> {
+    const env = auth.env;
     const started = Date.now();
     const maxBytes = this.opts.maxSourceBytes ?? DEFAULT_SOURCE_LIMITS.maxSourceBytes;
     const tooLarge = (bytes: number) =>
@@ -231,7 +237,8 @@ export class GitSource {
       const bytes = await treeBytes(tmp, maxBytes);
       if (bytes > maxBytes) throw tooLarge(bytes);
       await rm(join(tmp, '.git'), { recursive: true, force: true });
-      await writeFile(join(tmp, COMPLETE), `${commit}\n`);
+      // the checkout's size, for the cache's byte budget without walking it again
+      await writeFile(join(tmp, COMPLETE), `${commit}\n${await treeBytes(tmp)}\n`);
       try {
         await rename(tmp, dir);
       } catch (err) {
@@ -267,7 +274,44 @@ export class GitSource {
     }
   }
 
-  private git(args: string[], env: NodeJS.ProcessEnv, auth: Auth, signal?: AbortSignal): Promise<string> {
+  /** Keeps the whole cache within cacheMaxBytes, removing least recently used checkouts first. */
+  private async evictToBudget(): Promise<void> {
+    const maxBytes = this.opts.cacheMaxBytes ?? DEFAULT_CACHE_MAX_BYTES;
+    const root = join(this.opts.cacheDir, 'git');
+    const entries: CacheEntry[] = [];
+    for (const repo of await readdir(root, { withFileTypes: true }).catch(() => [])) {
+      if (!repo.isDirectory()) continue;
+      const repoDir = join(root, repo.name);
+      for (const e of await readdir(repoDir, { withFileTypes: true }).catch(() => [])) {
+        if (!e.isDirectory() || !SHA.test(e.name)) continue;
+        const path = join(repoDir, e.name);
+        const st = await stat(path).catch(() => undefined);
+        if (!st) continue;
+        entries.push({
+          path,
+          bytes: await checkoutBytes(path),
+          lastUsedMs: st.mtimeMs,
+          pinned: this.inUse.has(path) || this.inflight.has(path),
+        });
+      }
+    }
+    for (const e of lruEvictions(entries, maxBytes)) {
+      // re-checked: a fetch may have started using it since the listing
+      if (this.inUse.has(e.path) || this.inflight.has(e.path)) continue;
+      await rm(e.path, { recursive: true, force: true });
+      this.opts.log.info(
+        { path: e.path, bytes: e.bytes, maxBytes },
+        'evicted git checkout (cache over budget)',
+      );
+    }
+  }
+
+  private git(
+    args: string[],
+    env: NodeJS.ProcessEnv,
+    auth: GitSession,
+    signal?: AbortSignal,
+  ): Promise<string> {
     const timeout = this.opts.timeoutMs ?? 120_000;
     return new Promise((resolve, reject) => {
       execFile(
@@ -277,6 +321,11 @@ export class GitSource {
         (err, stdout, stderr) => {
           if (!err) return resolve(stdout);
           const e = err as NodeJS.ErrnoException & { killed?: boolean; signal?: string };
+          const reason = gitFailureReason(stderr, auth.kind);
+          if (reason) {
+            // auth, host key, unreachable: no fallback fetch can help, and the message says what to fix
+            return reject(new ReconcileError(Reason.ArtifactFailed, `fetch ${auth.url}: ${reason}`));
+          }
           let text =
             e.killed || e.signal === 'SIGKILL' ? `timed out after ${timeout} ms` : stderr.trim() || e.message;
           text = scrubSecrets(text, auth.secrets);
@@ -306,6 +355,13 @@ export async function treeBytes(dir: string, stopAt = Infinity): Promise<number>
   };
   await walk(dir);
   return total;
+}
+
+/** A checkout's bytes: recorded in its marker when it was written, else measured. */
+async function checkoutBytes(dir: string): Promise<number> {
+  const marker = await readFile(join(dir, COMPLETE), 'utf8').catch(() => '');
+  const recorded = Number(marker.split('\n')[1]);
+  return Number.isSafeInteger(recorded) && recorded > 0 ? recorded : treeBytes(dir);
 }
 
 async function exists(p: string): Promise<boolean> {

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startGit, startNats, type GitEnv, type GitRepo, type NatsEnv } from '../../env/index.js';
 import { busProbe, eventually, startTestHub, tempDir, type BusProbe, type TestHub } from './harness.js';
+import { GitCredentials } from '../../../proto/index.js';
 
 // real servers: `testTimeout` in a jest project config is not honoured, so set it here
 describe('desired sets', () => {
@@ -149,7 +150,9 @@ describe('desired sets', () => {
       const d = await eventually(() => selected(name));
       const mon = d.set.assignments.find((a) => a.name === 'mon')!;
       expect(mon.suspend).toBe(true);
-      expect(mon.source!.credentials).toEqual({ username: 'bot', password: 'pw-b' });
+      expect(mon.source!.credentials).toEqual(
+        GitCredentials.fromPartial({ username: 'bot', password: 'pw-b' }),
+      );
       expect(d.set.tenants.find((x) => x.name === 'team-b')).toMatchObject({
         serviceAccount: 'gitfleet-reconciler',
         clusterRole: 'edit',

@@ -209,7 +209,9 @@ describe('repo revision resolution', () => {
       },
     });
     expect(wrong.revision).toBe('');
-    expect(wrong.resolveError).toContain('authentication failed: the server rejected repo.credentials');
+    expect(wrong.resolveError).toContain(
+      'authentication failed: the server rejected repo.credentials (the username and password)',
+    );
     expect(wrong.resolveError).not.toContain('wrong-pw-123');
     expect(wrong.resolveError).not.toContain(Buffer.from('bot:wrong-pw-123').toString('base64'));
     const all = JSON.stringify(await repos.listRepos({ tenant: 'team-a' }));

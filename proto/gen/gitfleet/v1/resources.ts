@@ -61,10 +61,20 @@ export interface Tenant_VarsEntry {
   value: string;
 }
 
-/** Basic-auth credentials for a git repo. Write-only: the API never returns the password. */
+/**
+ * Credentials for a git repo: HTTP basic auth (username + password), an HTTP bearer token, or an
+ * SSH deploy key with the known_hosts that pins the server's host key. Write-only: the API never
+ * returns any of them (Repo.has_credentials says whether some are stored).
+ */
 export interface GitCredentials {
   username: string;
   password: string;
+  /** HTTP(S): sent as "Authorization: Bearer <token>" (not with username/password). */
+  bearerToken: string;
+  /** SSH: the deploy key, an unencrypted private key in OpenSSH or PEM format. */
+  sshPrivateKey: string;
+  /** SSH: known_hosts lines for the server (required with ssh_private_key; host keys are checked strictly). */
+  knownHosts: string;
 }
 
 /**
@@ -474,7 +484,7 @@ export const Tenant_VarsEntry: MessageFns<Tenant_VarsEntry> = {
 };
 
 function createBaseGitCredentials(): GitCredentials {
-  return { username: "", password: "" };
+  return { username: "", password: "", bearerToken: "", sshPrivateKey: "", knownHosts: "" };
 }
 
 export const GitCredentials: MessageFns<GitCredentials> = {
@@ -484,6 +494,15 @@ export const GitCredentials: MessageFns<GitCredentials> = {
     }
     if (message.password !== "") {
       writer.uint32(18).string(message.password);
+    }
+    if (message.bearerToken !== "") {
+      writer.uint32(26).string(message.bearerToken);
+    }
+    if (message.sshPrivateKey !== "") {
+      writer.uint32(34).string(message.sshPrivateKey);
+    }
+    if (message.knownHosts !== "") {
+      writer.uint32(42).string(message.knownHosts);
     }
     return writer;
   },
@@ -517,6 +536,30 @@ export const GitCredentials: MessageFns<GitCredentials> = {
             message.password = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.bearerToken = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.sshPrivateKey = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.knownHosts = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -536,6 +579,9 @@ export const GitCredentials: MessageFns<GitCredentials> = {
     const message = createBaseGitCredentials();
     message.username = object.username ?? "";
     message.password = object.password ?? "";
+    message.bearerToken = object.bearerToken ?? "";
+    message.sshPrivateKey = object.sshPrivateKey ?? "";
+    message.knownHosts = object.knownHosts ?? "";
     return message;
   },
 };

@@ -60,10 +60,20 @@ export interface Tenant_VarsEntry {
   value: string;
 }
 
-/** Basic-auth credentials for a git repo. Write-only: the API never returns the password. */
+/**
+ * Credentials for a git repo: HTTP basic auth (username + password), an HTTP bearer token, or an
+ * SSH deploy key with the known_hosts that pins the server's host key. Write-only: the API never
+ * returns any of them (Repo.has_credentials says whether some are stored).
+ */
 export interface GitCredentials {
   username: string;
   password: string;
+  /** HTTP(S): sent as "Authorization: Bearer <token>" (not with username/password). */
+  bearerToken: string;
+  /** SSH: the deploy key, an unencrypted private key in OpenSSH or PEM format. */
+  sshPrivateKey: string;
+  /** SSH: known_hosts lines for the server (required with ssh_private_key; host keys are checked strictly). */
+  knownHosts: string;
 }
 
 /**
