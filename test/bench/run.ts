@@ -24,9 +24,10 @@ import { assignments } from './scenarios/assignments.scenario.js';
 import { cli } from './scenarios/cli.scenario.js';
 import { commit } from './scenarios/commit.scenario.js';
 import { fanout } from './scenarios/fanout.scenario.js';
+import { render } from './scenarios/render.scenario.js';
 import { steady } from './scenarios/steady.scenario.js';
 
-const SCENARIOS: Scenario[] = [fanout, apply, commit, assignments, steady, cli];
+const SCENARIOS: Scenario[] = [fanout, apply, commit, assignments, steady, cli, render];
 
 interface Args {
   quick: boolean;
