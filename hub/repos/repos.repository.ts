@@ -33,6 +33,7 @@ export class ReposRepository {
         tag: repo.tag,
         commit_sha: repo.commit,
         semver: repo.semver,
+        digest: repo.digest,
         interval_seconds: repo.intervalSeconds,
         username: this.seal(repo.credentials?.username),
         password: this.seal(repo.credentials?.password),
@@ -55,6 +56,7 @@ export class ReposRepository {
         tag: repo.tag,
         commit_sha: repo.commit,
         semver: repo.semver,
+        digest: repo.digest,
         interval_seconds: repo.intervalSeconds,
         ...(repo.credentials
           ? { username: this.seal(repo.credentials.username), password: this.seal(repo.credentials.password) }

@@ -283,6 +283,18 @@ export const migrations: Record<string, Migration> = {
       await db.schema.alterTable('tenants').dropColumn('vars').execute();
     },
   },
+  '0012_repo_digest': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // an OCI repo's pinned manifest digest ('' = it follows its tag or SemVer range, and for git)
+      await db.schema
+        .alterTable('repos')
+        .addColumn('digest', 'text', (c) => c.notNull().defaultTo(''))
+        .execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('repos').dropColumn('digest').execute();
+    },
+  },
 };
 
 /** A repo's stored credentials (sealed, or in clear before 0005_encrypt_repo_credentials). */

@@ -92,7 +92,10 @@ export class RegistryClient {
       const m = await this.manifest(reference);
       return { digest: m.digest, mediaType: m.mediaType };
     }
-    throw this.statusError(res, `manifest ${reference}`);
+    throw this.statusError(
+      res,
+      isDigest(reference) ? `manifest ${reference}` : `tag ${JSON.stringify(reference)}`,
+    );
   }
 
   /** A manifest's bytes; when `reference` is a digest, verified against it. */
@@ -100,7 +103,10 @@ export class RegistryClient {
     const res = await this.request('GET', `manifests/${reference}`, { accept: MANIFEST_ACCEPT });
     if (!res.ok) {
       await res.body?.cancel();
-      throw this.statusError(res, `manifest ${reference}`);
+      throw this.statusError(
+        res,
+        isDigest(reference) ? `manifest ${reference}` : `tag ${JSON.stringify(reference)}`,
+      );
     }
     const bytes = await readBounded(res, MAX_MANIFEST_BYTES, `manifest ${reference} of ${this.where}`);
     const digest = sha256Digest(bytes);
