@@ -6,6 +6,7 @@ import { parseDuration } from '../parse.js';
 import { nounCommand, withHub, writeVerb } from './verbs.js';
 
 function refOf(r: Repo): string {
+  if (r.digest) return `digest ${r.digest.slice(0, 19)}`;
   if (r.commit) return `commit ${r.commit.slice(0, 12)}`;
   if (r.semver) return `semver ${r.semver}`;
   if (r.tag) return `tag ${r.tag}`;
@@ -29,26 +30,33 @@ interface RepoFlags {
   tag?: string;
   commit?: string;
   semver?: string;
+  digest?: string;
   interval: string;
   username?: string;
 }
 
 function repoSpec(name: string, o: RepoFlags) {
-  const refs = [o.branch, o.tag, o.commit, o.semver].filter((r) => r !== undefined);
-  if (refs.length > 1) throw new Error('use at most one of --branch, --tag, --commit, --semver');
+  const oci = o.url.startsWith('oci://');
+  const refs = [o.branch, o.tag, o.commit, o.semver, o.digest].filter((r) => r !== undefined);
+  if (refs.length > 1) throw new Error('use at most one of --branch, --tag, --commit, --semver, --digest');
+  if (oci && (o.branch !== undefined || o.commit !== undefined))
+    throw new Error('an oci:// repo follows --tag, --semver or --digest (not --branch or --commit)');
+  if (!oci && o.digest !== undefined) throw new Error('--digest is for oci:// repos (use --commit for git)');
   if (o.semver !== undefined && !o.semver.trim())
     throw new Error("--semver needs a range, e.g. '>=1.0.0 <2.0.0'");
-  const password = process.env.GITFLEET_GIT_PASSWORD;
-  if (o.username && !password) throw new Error('--username needs the password in GITFLEET_GIT_PASSWORD');
+  const passwordVar = oci ? 'GITFLEET_OCI_PASSWORD' : 'GITFLEET_GIT_PASSWORD';
+  const password = process.env[passwordVar];
+  if (o.username && !password) throw new Error(`--username needs the password in ${passwordVar}`);
   return {
     tenant: o.tenant,
     name,
-    type: 'git',
+    type: oci ? 'oci' : 'git',
     url: o.url,
     branch: o.branch ?? '',
     tag: o.tag ?? '',
     commit: o.commit ?? '',
     semver: o.semver ?? '',
+    digest: o.digest ?? '',
     intervalSeconds: parseDuration(o.interval),
     credentials: o.username ? { username: o.username, password } : undefined,
   };
@@ -57,13 +65,17 @@ function repoSpec(name: string, o: RepoFlags) {
 const repoFlags = (c: Command) =>
   c
     .requiredOption('--tenant <t>', 'owning tenant')
-    .requiredOption('--url <git-url>', 'clone URL (http(s), ssh or git)')
-    .option('--branch <b>', 'follow a branch (default main)')
-    .option('--tag <t>', 'pin a tag')
-    .option('--commit <sha>', 'pin a commit')
+    .requiredOption('--url <url>', 'git clone URL (http(s), ssh or git), or oci://host[:port]/repository')
+    .option('--branch <b>', 'git: follow a branch (default main)')
+    .option('--tag <t>', 'pin a tag (oci: follow it, default latest)')
+    .option('--commit <sha>', 'git: pin a commit')
     .option('--semver <range>', "follow the highest tag in a SemVer range, e.g. '>=1.0.0 <2.0.0'")
+    .option('--digest <sha256:hex>', 'oci: pin a manifest digest')
     .option('--interval <dur>', 'how often to re-resolve the ref', `${DEFAULT_REPO_INTERVAL_SECONDS}s`)
-    .option('--username <user>', 'basic-auth user (password from GITFLEET_GIT_PASSWORD)');
+    .option(
+      '--username <user>',
+      'basic-auth user (password from GITFLEET_GIT_PASSWORD, for oci:// from GITFLEET_OCI_PASSWORD)',
+    );
 
 export function registerRepo(program: Command): void {
   nounCommand<Repo>(
@@ -82,7 +94,7 @@ export function registerRepo(program: Command): void {
       writeVerb<Repo, RepoFlags>(
         repo,
         'create <name>',
-        'register a git repo; the hub resolves its ref to an exact commit',
+        'register a git repo or OCI artifact repository; the hub resolves its ref to an exact commit or digest',
         repoFlags,
         columns,
         (hub, name, o) => hub.repos.createRepo({ repo: repoSpec(name, o) }),
