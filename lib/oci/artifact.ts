@@ -40,8 +40,16 @@ export async function packDirectory(dir: string): Promise<Buffer> {
 /** Packs `dir`, pushes its blobs and manifest under `tag`; returns the manifest's digest. */
 export async function pushArtifact(o: PushArtifactOptions): Promise<string> {
   if (!TAG.test(o.tag)) throw new Error(`tag ${JSON.stringify(o.tag.slice(0, 80))} is not a valid OCI tag`);
+  return pushLayer(o, await packDirectory(o.dir));
+}
+
+/** Pushes `layerBytes` (a tar+gzip) as an artifact in Flux's format under `o.tag`; returns its digest. */
+export async function pushLayer(
+  o: Omit<PushArtifactOptions, 'dir'> & { dir?: string },
+  layerBytes: Buffer,
+): Promise<string> {
+  if (!TAG.test(o.tag)) throw new Error(`tag ${JSON.stringify(o.tag.slice(0, 80))} is not a valid OCI tag`);
   const client = new RegistryClient(parseOciUrl(o.url), { credentials: o.credentials });
-  const layerBytes = await packDirectory(o.dir);
   const configBytes = Buffer.from('{}');
   const layer = await client.pushBlob(layerBytes);
   const config = await client.pushBlob(configBytes);
@@ -52,7 +60,7 @@ export async function pushArtifact(o: PushArtifactOptions): Promise<string> {
     layers: [{ mediaType: FLUX_CONTENT, digest: layer.digest, size: layer.size }],
     annotations: {
       'org.opencontainers.image.created': (o.created ?? new Date()).toISOString(),
-      'org.opencontainers.image.source': o.source ?? o.dir,
+      'org.opencontainers.image.source': o.source ?? o.dir ?? '',
       'org.opencontainers.image.revision': o.revision ?? '',
     },
   };
