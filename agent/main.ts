@@ -12,6 +12,7 @@ import { resolveAgentConfig, type AgentConfig, type ResolvedAgentConfig } from '
 import { KubeCluster, type KubeClient } from './kube/kube-client.js';
 import { AssignmentReconciler } from './reconciler/assignment.reconciler.js';
 import { GitSource } from './sources/git/git-source.js';
+import { OciSource } from './sources/oci/oci-source.js';
 import { DesiredSetStore } from './state/desired-set-store.js';
 import { Heartbeater } from './status/heartbeat.js';
 import { StatusPublisher } from './status/status-publisher.js';
@@ -82,6 +83,12 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     maxSourceBytes: cfg.limits.maxSourceBytes,
     cacheMaxBytes: cfg.cacheMaxBytes,
   });
+  const oci = new OciSource({
+    cacheDir: cfg.cacheDir,
+    log,
+    maxSourceBytes: cfg.limits.maxSourceBytes,
+    maxFiles: cfg.limits.maxFiles,
+  });
   const statusPublisher = new StatusPublisher({ cluster: cfg.cluster, log });
   const self: { agent?: Agent } = {};
   const heartbeat = new Heartbeater({
@@ -111,6 +118,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
         kube,
         inventories,
         git,
+        oci,
         applier,
         tenants,
         desired: () => a.current(),

@@ -30,7 +30,7 @@ import { finalizeObjects, type RenderedObject } from '../render/plain/plain-rend
 import { DEFAULT_RENDER_TOOLS, planRender, type RenderTools } from '../render/renderer.js';
 import { decryptRender } from '../render/sops/sops-decryptor.js';
 import { substituteObjects } from '../render/substitute.js';
-import type { Checkout, GitSource } from '../sources/git/git-source.js';
+import type { Checkout, Source } from '../sources/source.js';
 import { tenantUser, type TenantOnboarding } from '../tenants/tenant-onboarding.js';
 
 export interface ReconcileResult {
@@ -43,7 +43,9 @@ export interface AssignmentReconcilerDeps {
   cluster: string;
   kube: KubeCluster;
   inventories: InventoryStore;
-  git: GitSource;
+  git: Source;
+  /** OCI artifacts (SourceRef.type "oci"); an agent without one refuses them. */
+  oci?: Source;
   applier: Applier;
   tenants: TenantOnboarding;
   /** The desired set in effect now. */
@@ -218,7 +220,9 @@ export class AssignmentReconciler {
     if (!source || !source.url) {
       throw new ReconcileError(Reason.ArtifactFailed, 'the assignment has no source', { stalled: true });
     }
-    if (source.type !== 'git' && source.type !== '') {
+    const kind = source.type === '' ? 'git' : source.type;
+    const from = kind === 'git' ? this.deps.git : kind === 'oci' ? this.deps.oci : undefined;
+    if (!from) {
       throw new ReconcileError(
         Reason.ArtifactFailed,
         `source type ${JSON.stringify(source.type)} is not supported by this agent`,
@@ -227,7 +231,7 @@ export class AssignmentReconciler {
         },
       );
     }
-    p.checkout = await this.deps.git.fetch(source);
+    p.checkout = await from.fetch(source);
   }
 
   private async reconcileRender(p: Pass): Promise<void> {

@@ -1,5 +1,6 @@
 // The client verbs, one file per noun; each talks to the hub's gRPC API.
 import type { Command } from 'commander';
+import { registerArtifact } from './artifact.js';
 import { registerAssignment } from './assignment.js';
 import { registerAudit } from './audit.js';
 import { registerBus } from './bus.js';
@@ -18,4 +19,5 @@ export function registerClientCommands(program: Command): void {
   registerToken(program);
   registerAudit(program);
   registerBus(program);
+  registerArtifact(program);
 }

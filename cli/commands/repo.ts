@@ -7,6 +7,7 @@ import { parseDuration } from '../parse.js';
 import { nounCommand, withHub, writeVerb } from './verbs.js';
 
 function refOf(r: Repo): string {
+  if (r.digest) return `digest ${r.digest.slice(0, 19)}`;
   if (r.commit) return `commit ${r.commit.slice(0, 12)}`;
   if (r.semver) return `semver ${r.semver}`;
   if (r.tag) return `tag ${r.tag}`;
@@ -30,6 +31,7 @@ interface RepoFlags {
   tag?: string;
   commit?: string;
   semver?: string;
+  digest?: string;
   interval: string;
   username?: string;
   sshKeyFile?: string;
@@ -59,8 +61,9 @@ function credentialsOf(o: RepoFlags) {
   if (given.length > 1) throw new Error(`use one of ${given.join(', ')}`);
   const none = { username: '', password: '', bearerToken: '', sshPrivateKey: '', knownHosts: '' };
   if (o.username) {
-    const password = process.env.GITFLEET_GIT_PASSWORD;
-    if (!password) throw new Error('--username needs the password in GITFLEET_GIT_PASSWORD');
+    const passwordVar = o.url.startsWith('oci://') ? 'GITFLEET_OCI_PASSWORD' : 'GITFLEET_GIT_PASSWORD';
+    const password = process.env[passwordVar];
+    if (!password) throw new Error(`--username needs the password in ${passwordVar}`);
     return { ...none, username: o.username, password };
   }
   if (o.bearerTokenFile !== undefined) {
@@ -85,19 +88,24 @@ function credentialsOf(o: RepoFlags) {
 }
 
 function repoSpec(name: string, o: RepoFlags) {
-  const refs = [o.branch, o.tag, o.commit, o.semver].filter((r) => r !== undefined);
-  if (refs.length > 1) throw new Error('use at most one of --branch, --tag, --commit, --semver');
+  const oci = o.url.startsWith('oci://');
+  const refs = [o.branch, o.tag, o.commit, o.semver, o.digest].filter((r) => r !== undefined);
+  if (refs.length > 1) throw new Error('use at most one of --branch, --tag, --commit, --semver, --digest');
+  if (oci && (o.branch !== undefined || o.commit !== undefined))
+    throw new Error('an oci:// repo follows --tag, --semver or --digest (not --branch or --commit)');
+  if (!oci && o.digest !== undefined) throw new Error('--digest is for oci:// repos (use --commit for git)');
   if (o.semver !== undefined && !o.semver.trim())
     throw new Error("--semver needs a range, e.g. '>=1.0.0 <2.0.0'");
   return {
     tenant: o.tenant,
     name,
-    type: 'git',
+    type: oci ? 'oci' : 'git',
     url: o.url,
     branch: o.branch ?? '',
     tag: o.tag ?? '',
     commit: o.commit ?? '',
     semver: o.semver ?? '',
+    digest: o.digest ?? '',
     intervalSeconds: parseDuration(o.interval),
     credentials: credentialsOf(o),
   };
@@ -106,13 +114,17 @@ function repoSpec(name: string, o: RepoFlags) {
 const repoFlags = (c: Command) =>
   c
     .requiredOption('--tenant <t>', 'owning tenant')
-    .requiredOption('--url <git-url>', 'clone URL (http(s), ssh or git)')
-    .option('--branch <b>', 'follow a branch (default main)')
-    .option('--tag <t>', 'pin a tag')
-    .option('--commit <sha>', 'pin a commit')
+    .requiredOption('--url <url>', 'git clone URL (http(s), ssh or git), or oci://host[:port]/repository')
+    .option('--branch <b>', 'git: follow a branch (default main)')
+    .option('--tag <t>', 'pin a tag (oci: follow it, default latest)')
+    .option('--commit <sha>', 'git: pin a commit')
     .option('--semver <range>', "follow the highest tag in a SemVer range, e.g. '>=1.0.0 <2.0.0'")
+    .option('--digest <sha256:hex>', 'oci: pin a manifest digest')
     .option('--interval <dur>', 'how often to re-resolve the ref', `${DEFAULT_REPO_INTERVAL_SECONDS}s`)
-    .option('--username <user>', 'basic-auth user (password from GITFLEET_GIT_PASSWORD)')
+    .option(
+      '--username <user>',
+      'basic-auth user (password from GITFLEET_GIT_PASSWORD, for oci:// from GITFLEET_OCI_PASSWORD)',
+    )
     .option('--bearer-token-file <file>', 'http(s): send the token in this file as "Authorization: Bearer"')
     .option('--ssh-key-file <file>', 'ssh URLs: the deploy key (unencrypted private key file)')
     .option(
@@ -137,7 +149,7 @@ export function registerRepo(program: Command): void {
       writeVerb<Repo, RepoFlags>(
         repo,
         'create <name>',
-        'register a git repo; the hub resolves its ref to an exact commit',
+        'register a git repo or OCI artifact repository; the hub resolves its ref to an exact commit or digest',
         repoFlags,
         columns,
         (hub, name, o) => hub.repos.createRepo({ repo: repoSpec(name, o) }),

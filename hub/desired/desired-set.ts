@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import {
   DesiredSet,
   parseGitRevision,
+  parseOciRevision,
   type Assignment,
   type DesiredAssignment,
   type Repo,
@@ -103,7 +104,10 @@ export function desiredAssignment(
   tenant: Tenant,
   cluster: ClusterIdentity,
 ): DesiredAssignment {
-  const { commit } = parseGitRevision(repo.revision);
+  // the revision is what the agent fetches: a commit for git, a manifest digest for OCI
+  const oci = repo.type === 'oci';
+  const commit = oci ? '' : parseGitRevision(repo.revision).commit;
+  const digest = oci ? parseOciRevision(repo.revision).digest : '';
   const creds = repo.credentials;
   return {
     tenant: assignment.tenant,
@@ -115,7 +119,7 @@ export function desiredAssignment(
       revision: repo.revision,
       commit,
       credentials: creds && Object.values(creds).some(Boolean) ? { ...creds } : undefined,
-      digest: '', // not resolved yet (OCI)
+      digest,
     },
     path: assignment.path,
     targetNamespace: assignment.targetNamespace,

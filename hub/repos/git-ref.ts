@@ -1,13 +1,13 @@
 // Git refs and `git ls-remote` output (pure): which refs to ask for, and which commit answers.
 import semver from 'semver';
 import { formatGitRevision } from '../../proto/index.js';
-import { quote, refNameProblem } from '../../proto/contract/validation.js';
+import { refNameProblem } from '../../proto/contract/validation.js';
+import { highestSatisfying, noTagMatchesIn, sortVersionTags } from './semver-tags.js';
 
 /** A ref to follow; for 'semver' the name is the range (">=1.0.0 <2.0.0") over the repo's tags. */
 export type GitRef = { kind: 'branch' | 'tag' | 'commit' | 'semver'; name: string };
 
-/** How many of the newest SemVer tags a "no tag matches" message names. */
-export const TAGS_SHOWN = 5;
+export { TAGS_SHOWN } from './semver-tags.js';
 
 /** The patterns to pass to `git ls-remote` for a ref (none for a pinned commit). */
 export function lsRemotePatterns(ref: GitRef): string[] {
@@ -72,7 +72,7 @@ export function semverTags(refs: ReadonlyMap<string, string>): SemverTag[] {
     if (!version || refNameProblem(tag)) continue;
     tags.push({ tag, version, commit: refs.get(`${ref}^{}`) ?? sha });
   }
-  return tags.sort((a, b) => semver.rcompare(a.version, b.version) || (a.tag < b.tag ? -1 : 1));
+  return sortVersionTags(tags);
 }
 
 /**
@@ -80,19 +80,12 @@ export function semverTags(refs: ReadonlyMap<string, string>): SemverTag[] {
  * major.minor.patch (semver's rule, as in Flux). Undefined when no tag matches.
  */
 export function highestTagIn(refs: ReadonlyMap<string, string>, range: string): SemverTag | undefined {
-  return semverTags(refs).find((t) => semver.satisfies(t.version, range));
+  return highestSatisfying(semverTags(refs), range);
 }
 
 /** Why no tag matched: names the range and the newest SemVer tags seen (at most TAGS_SHOWN). */
 export function noTagMatches(refs: ReadonlyMap<string, string>, range: string, where: string): string {
-  const tags = semverTags(refs);
-  const seen = tags.length
-    ? `newest tags: ${tags
-        .slice(0, TAGS_SHOWN)
-        .map((t) => quote(t.tag))
-        .join(', ')}${tags.length > TAGS_SHOWN ? `, … (${tags.length} SemVer tags)` : ''}`
-    : 'no tag there is a SemVer version';
-  return `no tag matches semver ${quote(range)} at ${where} (${seen})`;
+  return noTagMatchesIn(semverTags(refs), range, where);
 }
 
 /**

@@ -14,11 +14,15 @@ import type { ResolvedHubConfig } from '../config/hub-config.js';
 import { DesiredService } from '../desired/desired.service.js';
 import { lsRemotePatterns, parseLsRemote, revisionFor, revisionIn } from './git-ref.js';
 import type { GitRemote } from './git-remote.repository.js';
+import { ociRefOf } from './oci-ref.js';
+import type { OciRemote } from './oci-remote.repository.js';
 import { gitRefOf } from './repo.validation.js';
 import { ReposRepository, type Resolution } from './repos.repository.js';
 
 /** Injection token of the GitRemote (the real one runs `git ls-remote`). */
 export const GIT_REMOTE = Symbol('GIT_REMOTE');
+/** Injection token of the OciRemote (the real one asks the registry). */
+export const OCI_REMOTE = Symbol('OCI_REMOTE');
 
 /** How long a create or update waits for the first resolution before answering. */
 export const CREATE_WAITS_MS = 10_000;
@@ -33,6 +37,7 @@ export class RepoResolver implements OnApplicationBootstrap, OnModuleDestroy {
   constructor(
     @Inject(ReposRepository) private readonly repos: ReposRepository,
     @Inject(GIT_REMOTE) private readonly git: GitRemote,
+    @Inject(OCI_REMOTE) private readonly oci: OciRemote,
     @Inject(DesiredService) private readonly desired: DesiredService,
     @Inject(HUB_CONFIG) private readonly config: Pick<ResolvedHubConfig, 'resolveIntervalSeconds'>,
     @Inject(HUB_LOGGER) log: Logger,
@@ -87,7 +92,9 @@ export class RepoResolver implements OnApplicationBootstrap, OnModuleDestroy {
     let outcome: Resolution;
     try {
       let revision: string;
-      if (ref.kind === 'commit') revision = revisionFor(ref, ref.name);
+      // an OCI repo: its tag's or range's digest, asked of the registry (a pinned digest too: it must exist)
+      if (repo.type === 'oci') revision = await this.oci.resolve(repo.url, ociRefOf(repo), repo.credentials);
+      else if (ref.kind === 'commit') revision = revisionFor(ref, ref.name);
       else {
         const refs = parseLsRemote(
           await this.git.lsRemote(repo.url, lsRemotePatterns(ref), repo.credentials),

@@ -3,6 +3,8 @@ import { GitCredentials } from '../../proto/index.js';
 import { gitRefOf, validateRepo } from './repo.validation.js';
 
 const base = { tenant: 'team-a', name: 'app', url: 'https://git.example.com/org/app.git' };
+const oci = { tenant: 'team-a', name: 'app', url: 'oci://127.0.0.1:5000/org/app' };
+const DIGEST = `sha256:${'c'.repeat(64)}`;
 
 describe('validateRepo', () => {
   it('defaults to git, branch main, 60 s', () => {
@@ -13,8 +15,20 @@ describe('validateRepo', () => {
       tag: '',
       commit: '',
       semver: '',
+      digest: '',
       intervalSeconds: 60,
       credentials: undefined,
+    });
+  });
+
+  it('makes an oci:// URL an OCI repo following a tag, a SemVer range or a digest ("latest" by default)', () => {
+    expect(validateRepo(oci)).toMatchObject({ type: 'oci', branch: '', tag: 'latest', digest: '' });
+    expect(validateRepo({ ...oci, tag: 'v1.0.0' })).toMatchObject({ type: 'oci', tag: 'v1.0.0' });
+    expect(validateRepo({ ...oci, semver: '^1.0.0' })).toMatchObject({ tag: '', semver: '^1.0.0' });
+    expect(validateRepo({ ...oci, digest: DIGEST })).toMatchObject({ tag: '', digest: DIGEST });
+    expect(validateRepo({ ...oci, credentials: { username: 'u', password: 'p' } }).credentials).toEqual({
+      username: 'u',
+      password: 'p',
     });
   });
 
@@ -51,7 +65,23 @@ describe('validateRepo', () => {
     [{ ...base, url: '' }, 'repo.url: required'],
     [{ ...base, url: 'not a url' }, 'repo.url: must not contain spaces'],
     [{ ...base, url: 'https://user:pw@host/x.git' }, 'repo.url: must not contain credentials'],
-    [{ ...base, type: 'oci' }, 'repo.type: "oci" is not supported yet'],
+    [{ ...base, type: 'oci' }, 'repo.url: must start with oci://'],
+    [{ ...oci, type: 'git' }, 'repo.type: is "git" but the URL is oci://'],
+    [{ ...oci, branch: 'main' }, 'repo.branch: an OCI repo has no branch'],
+    [{ ...oci, commit: 'a'.repeat(40) }, 'repo.commit: an OCI repo has no commit'],
+    [{ ...oci, tag: 'v1', digest: DIGEST }, 'repo.digest: give at most one of tag, semver, digest'],
+    [{ ...oci, semver: '^1', digest: DIGEST }, 'repo.digest: give at most one of tag, semver, digest'],
+    [{ ...oci, digest: 'sha256:abc' }, 'repo.digest: "sha256:abc" is not a digest'],
+    [{ ...oci, digest: `sha512:${'a'.repeat(128)}` }, 'is not a digest ("sha256:" and 64 hex digits)'],
+    [{ ...oci, tag: '-x' }, 'repo.tag: "-x" is not an OCI tag'],
+    [{ ...oci, tag: 'a/b' }, 'repo.tag: "a/b" is not an OCI tag'],
+    [{ ...oci, url: 'oci://host/app:v1' }, 'repo.url: must not name a tag or digest'],
+    [{ ...oci, url: 'oci://host/App' }, 'repo.url: repository "App" is not a lowercase OCI repository path'],
+    [{ ...oci, url: 'oci://host' }, 'repo.url: needs a host and a repository path'],
+    [{ ...oci, url: 'oci://-host/app' }, 'repo.url: host "-host" is not a host[:port]'],
+    [{ ...oci, url: 'oci://host/a/../b' }, 'is not a lowercase OCI repository path'],
+    [{ ...oci, url: 'oci://host/app\n' }, 'repo.url: must not contain spaces or control characters'],
+    [{ ...base, digest: DIGEST }, 'repo.digest: only an OCI repo (oci:// URL) has a digest'],
     [{ ...base, type: 'svn' }, 'repo.type: "svn" is not supported'],
     [{ ...base, branch: 'main', tag: 'v1' }, 'repo.tag: give at most one of branch, tag, commit, semver'],
     [
@@ -82,7 +112,7 @@ describe('validateRepo', () => {
     [{ ...base, credentials: { username: 'u', password: '' } }, 'repo.credentials.password: required'],
     [
       { ...base, url: 'git@host:org/app.git', credentials: { username: 'u', password: 'p' } },
-      'repo.credentials: basic-auth credentials need an http(s) URL',
+      'repo.credentials: basic-auth credentials need an http(s) or oci URL',
     ],
     [{ tenant: 'team-a', url: base.url }, 'repo.name: required'],
   ])('rejects %j with %j', (input, message) => {

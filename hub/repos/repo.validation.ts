@@ -3,12 +3,15 @@ import semver from 'semver';
 import { DEFAULT_REPO_INTERVAL_SECONDS, type GitCredentials, type Repo } from '../../proto/index.js';
 import {
   ValidationError,
+  checkDigest,
   checkDnsLabel,
   checkGitUrl,
+  checkOciUrl,
   hasControlChars,
   quote,
   refNameProblem,
 } from '../../proto/contract/validation.js';
+import { TAG } from '../../lib/oci/oci-reference.js';
 import type { GitRef } from './git-ref.js';
 
 // the URL and ref rules are the contract's: the agent checks every desired set with them too
@@ -22,12 +25,15 @@ export const MAX_SEMVER_LENGTH = 256;
 export interface RepoSpec {
   tenant: string;
   name: string;
-  type: 'git';
+  /** "oci" when the URL is oci://, else "git". */
+  type: 'git' | 'oci';
   url: string;
   branch: string;
   tag: string;
   commit: string;
   semver: string;
+  /** OCI: the pinned manifest digest ("" unless pinned). */
+  digest: string;
   intervalSeconds: number;
   credentials: GitCredentials | undefined;
 }
@@ -39,26 +45,59 @@ export function validateRepo(input: RepoInput | null | undefined): RepoSpec {
   if (!input) throw new ValidationError('repo', 'required');
   const tenant = checkDnsLabel('repo.tenant', input.tenant ?? '');
   const name = checkDnsLabel('repo.name', input.name ?? '');
-  const type = input.type || 'git';
-  if (type === 'oci') throw new ValidationError('repo.type', '"oci" is not supported yet (only "git")');
-  if (type !== 'git') throw new ValidationError('repo.type', `${quote(type)} is not supported (only "git")`);
-  const url = checkGitUrl('repo.url', input.url ?? '');
+  const isOciUrl = (input.url ?? '').startsWith('oci://');
+  const type = input.type || (isOciUrl ? 'oci' : 'git');
+  if (type !== 'git' && type !== 'oci')
+    throw new ValidationError('repo.type', `${quote(type)} is not supported (only "git" or "oci")`);
+  if (type === 'git' && isOciUrl)
+    throw new ValidationError(
+      'repo.type',
+      'is "git" but the URL is oci://: leave the type empty or give "oci"',
+    );
+  const url =
+    type === 'oci' ? checkOciUrl('repo.url', input.url ?? '') : checkGitUrl('repo.url', input.url ?? '');
+  if (type === 'oci') {
+    for (const field of ['branch', 'commit'] as const) {
+      if (input[field])
+        throw new ValidationError(
+          `repo.${field}`,
+          'an OCI repo has no ' + field + ': give a tag, semver or digest',
+        );
+    }
+  } else if (input.digest) {
+    throw new ValidationError(
+      'repo.digest',
+      'only an OCI repo (oci:// URL) has a digest: use commit for git',
+    );
+  }
 
   const branch = input.branch ?? '';
   const tag = input.tag ?? '';
   let commit = input.commit ?? '';
   const semverRange = checkSemverRange('repo.semver', input.semver ?? '');
-  const set = [branch && 'branch', tag && 'tag', commit && 'commit', semverRange && 'semver'].filter(Boolean);
+  const digest = input.digest ? checkDigest('repo.digest', input.digest) : '';
+  const set = [
+    branch && 'branch',
+    tag && 'tag',
+    commit && 'commit',
+    semverRange && 'semver',
+    digest && 'digest',
+  ].filter(Boolean);
   if (set.length > 1)
     throw new ValidationError(
       `repo.${set[1]}`,
-      `give at most one of branch, tag, commit, semver (got ${set.join(' and ')})`,
+      `give at most one of ${type === 'oci' ? 'tag, semver, digest' : 'branch, tag, commit, semver'} (got ${set.join(' and ')})`,
+    );
+  if (type === 'oci' && tag && !TAG.test(tag))
+    throw new ValidationError(
+      'repo.tag',
+      `${quote(tag.slice(0, 80))} is not an OCI tag (letters, digits, . _ -; at most 128)`,
     );
   for (const [field, value] of [
     ['branch', branch],
     ['tag', tag],
   ] as const) {
-    const problem = value ? refNameProblem(value) : undefined;
+    const problem = value && type === 'git' ? refNameProblem(value) : undefined;
     if (problem) throw new ValidationError(`repo.${field}`, `${quote(value)} ${problem}`);
   }
   if (commit) {
@@ -86,12 +125,14 @@ export function validateRepo(input: RepoInput | null | undefined): RepoSpec {
   return {
     tenant,
     name,
-    type: 'git',
+    type,
     url,
-    branch: branch || (tag || commit || semverRange ? '' : 'main'),
-    tag,
+    branch: type === 'oci' ? '' : branch || (tag || commit || semverRange ? '' : 'main'),
+    // an OCI repo without a ref follows "latest", as Flux's OCIRepository does
+    tag: type === 'oci' && !tag && !semverRange && !digest ? 'latest' : tag,
     commit,
     semver: semverRange,
+    digest,
     intervalSeconds,
     credentials,
   };
@@ -106,6 +147,8 @@ export const MAX_KNOWN_HOSTS_LENGTH = 64 * 1024;
 
 const SSH_URL = /^ssh:\/\//i;
 const HTTP_URL = /^https?:\/\//i;
+// basic auth also reaches an OCI registry (its HTTP API)
+const BASIC_AUTH_URL = /^(?:https?|oci):\/\//i;
 // an SSH URL or the scp-like form (git@host:path): what checkGitUrl accepts without a scheme
 const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
 const PRIVATE_KEY_BLOCK =
@@ -147,8 +190,8 @@ export function validateCredentials(
     }
     if (/[\r\n]/.test(password))
       throw new ValidationError('repo.credentials.password', 'must not contain line breaks');
-    if (!HTTP_URL.test(url)) {
-      throw new ValidationError('repo.credentials', 'basic-auth credentials need an http(s) URL');
+    if (!BASIC_AUTH_URL.test(url)) {
+      throw new ValidationError('repo.credentials', 'basic-auth credentials need an http(s) or oci URL');
     }
     return { ...empty, username, password };
   }

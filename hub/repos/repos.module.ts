@@ -4,7 +4,8 @@ import { TenantsModule } from '../tenants/tenants.module.js';
 import { GitRemoteRepository } from './git-remote.repository.js';
 import { ReposController } from './repos.controller.js';
 import { ReposRepository } from './repos.repository.js';
-import { GIT_REMOTE, RepoResolver } from './repo.resolver.js';
+import { OciRemoteRepository } from './oci-remote.repository.js';
+import { GIT_REMOTE, OCI_REMOTE, RepoResolver } from './repo.resolver.js';
 import { ReposService } from './repos.service.js';
 
 @Module({
@@ -13,6 +14,7 @@ import { ReposService } from './repos.service.js';
   providers: [
     ReposRepository,
     { provide: GIT_REMOTE, useClass: GitRemoteRepository },
+    { provide: OCI_REMOTE, useClass: OciRemoteRepository },
     RepoResolver,
     ReposService,
   ],

@@ -43,6 +43,7 @@ export class ReposRepository {
         tag: repo.tag,
         commit_sha: repo.commit,
         semver: repo.semver,
+        digest: repo.digest,
         interval_seconds: repo.intervalSeconds,
         ...this.sealAll(repo.credentials),
         revision: repo.revision,
@@ -64,6 +65,7 @@ export class ReposRepository {
         tag: repo.tag,
         commit_sha: repo.commit,
         semver: repo.semver,
+        digest: repo.digest,
         interval_seconds: repo.intervalSeconds,
         // one kind replaces another: the columns of the others are cleared
         ...(repo.credentials ? this.sealAll(repo.credentials) : {}),

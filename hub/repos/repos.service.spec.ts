@@ -91,6 +91,7 @@ describe('ReposService', () => {
     resolver = new RepoResolver(
       repos as unknown as ReposRepository,
       git,
+      { resolve: async () => Promise.reject(new Error('no OCI registry in this test')) },
       desired,
       { resolveIntervalSeconds: undefined },
       log,

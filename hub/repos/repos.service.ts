@@ -10,6 +10,7 @@ import { HUB_LOGGER } from '../config/config.module.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../store/database.js';
 import { TenantsService } from '../tenants/tenants.service.js';
 import { RepoResolver } from './repo.resolver.js';
+import { ociRefOf } from './oci-ref.js';
 import { gitRefOf, validateRepo } from './repo.validation.js';
 import { ReposRepository } from './repos.repository.js';
 
@@ -43,7 +44,6 @@ export class ReposService {
       resolveError: '',
       createdAtMs: Date.now(),
       hasCredentials: spec.credentials !== undefined,
-      digest: '', // not accepted yet (OCI)
     };
     try {
       await this.repos.insert(repo);
@@ -53,7 +53,12 @@ export class ReposService {
       throw err;
     }
     this.log.info(
-      { repo: id, url: scrubSecrets(repo.url), ref: gitRefOf(repo), hasCredentials: repo.hasCredentials },
+      {
+        repo: id,
+        url: scrubSecrets(repo.url),
+        ref: repo.type === 'oci' ? ociRefOf(repo) : gitRefOf(repo),
+        hasCredentials: repo.hasCredentials,
+      },
       'repo created',
     );
     await this.resolver.resolveBriefly(spec.tenant, spec.name);
@@ -70,7 +75,7 @@ export class ReposService {
       {
         repo: id,
         url: scrubSecrets(spec.url),
-        ref: gitRefOf(spec),
+        ref: spec.type === 'oci' ? ociRefOf(spec) : gitRefOf(spec),
         newCredentials: spec.credentials !== undefined,
       },
       'repo updated',

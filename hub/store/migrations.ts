@@ -308,6 +308,18 @@ export const migrations: Record<string, Migration> = {
       await db.schema.alterTable('assignments').dropColumn('decryption_secret').execute();
     },
   },
+  '0012_repo_digest': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // an OCI repo's pinned manifest digest ('' = it follows its tag or SemVer range, and for git)
+      await db.schema
+        .alterTable('repos')
+        .addColumn('digest', 'text', (c) => c.notNull().defaultTo(''))
+        .execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('repos').dropColumn('digest').execute();
+    },
+  },
 };
 
 /** The sealed columns of repos: 0005 sealed the first two, 0013_repo_ssh_bearer added the rest. */

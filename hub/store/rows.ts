@@ -49,7 +49,7 @@ export function repoFromRow(row: Selectable<ReposTable>, secrets?: SecretBox): R
     tag: row.tag,
     commit: row.commit_sha,
     semver: row.semver,
-    digest: '', // not stored yet (OCI)
+    digest: row.digest,
     intervalSeconds: Number(row.interval_seconds),
     credentials:
       secrets && hasCredentials

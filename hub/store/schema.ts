@@ -34,6 +34,8 @@ export interface ReposTable {
   commit_sha: string;
   /** SemVer range over tags ('' in rows stored before 0008_repo_semver, and for other refs) */
   semver: Generated<string>;
+  /** OCI: pinned manifest digest ('' in rows stored before 0012_repo_digest, and for other refs) */
+  digest: Generated<string>;
   interval_seconds: number;
   /**
    * Basic-auth credentials, sealed with the hub's secret key (secret-box.ts; migration

@@ -105,8 +105,90 @@ describe('validateDesiredSet', () => {
     ],
     [
       'a source type',
-      set({ assignments: [source({ type: 'oci' })] }),
-      '.source.type: "oci" is not supported',
+      set({ assignments: [source({ type: 'svn' })] }),
+      '.source.type: "svn" is not supported',
+    ],
+    [
+      'an oci source with a git URL',
+      set({
+        assignments: [
+          source({
+            type: 'oci',
+            commit: '',
+            digest: 'sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
+            revision: 'v1@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
+          }),
+        ],
+      }),
+      '.source.url: must start with oci://',
+    ],
+    [
+      'an oci source without a digest',
+      set({
+        assignments: [
+          source({
+            type: 'oci',
+            url: 'oci://r.example/app',
+            commit: '',
+            revision: 'v1@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
+          }),
+        ],
+      }),
+      '.source.digest: "" is not a digest',
+    ],
+    [
+      "an oci source whose digest is not its revision's",
+      set({
+        assignments: [
+          source({
+            type: 'oci',
+            url: 'oci://r.example/app',
+            commit: '',
+            digest: 'sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
+            revision: 'v1@sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb',
+          }),
+        ],
+      }),
+      'is not digest sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
+    ],
+    [
+      'an oci source with a git revision',
+      set({
+        assignments: [
+          source({
+            type: 'oci',
+            url: 'oci://r.example/app',
+            commit: '',
+            digest: 'sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
+            revision: `v1@sha1:${SHA}`,
+          }),
+        ],
+      }),
+      '.source.revision: not an OCI revision',
+    ],
+    [
+      'an oci URL with a path escape',
+      set({
+        assignments: [
+          source({
+            type: 'oci',
+            url: 'oci://r.example/../x',
+            commit: '',
+            digest: 'sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
+            revision: 'sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
+          }),
+        ],
+      }),
+      '.source.url: repository "../x" is not a lowercase OCI repository path',
+    ],
+    [
+      'a git source with a digest',
+      set({
+        assignments: [
+          source({ digest: 'sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' }),
+        ],
+      }),
+      '.source.digest: a git source has no digest',
     ],
     [
       'no source',
@@ -151,7 +233,7 @@ describe('validateDesiredSet', () => {
     [
       'credentials for ssh',
       set({ assignments: [source({ url: 'git@host:org/x.git' })] }),
-      '.source.credentials: basic-auth credentials need an http(s) URL',
+      '.source.credentials: basic-auth credentials need an http(s) or oci URL',
     ],
     [
       'a NUL in the cluster role',

@@ -8,7 +8,9 @@ import {
   checkCommit,
   checkDnsLabel,
   checkGitRevision,
+  checkDigest,
   checkGitUrl,
+  checkOciUrl,
   checkHelmOptions,
   checkRepoPath,
   checkSecretName,
@@ -18,7 +20,7 @@ import {
   isDnsSubdomain,
   quote,
 } from './validation.js';
-import { parseGitRevision } from './revision.js';
+import { parseGitRevision, parseOciRevision } from './revision.js';
 
 /**
  * Highest generation an agent accepts. The hub counts up by one per change; 2^48 is ~9,000
@@ -103,13 +105,32 @@ export function validateDesiredSet(set: DesiredSet, cluster: string): DesiredSet
     checkSecretName(`${af}.decryption_secret`, a.decryptionSecret);
     const s = a.source;
     if (!s) throw new ValidationError(`${af}.source`, 'required');
-    if (s.type !== 'git')
-      throw new ValidationError(`${af}.source.type`, `${quote(s.type)} is not supported (only "git")`);
-    checkGitUrl(`${af}.source.url`, s.url);
-    checkCommit(`${af}.source.commit`, s.commit);
-    checkGitRevision(`${af}.source.revision`, s.revision);
-    if (parseGitRevision(s.revision).commit !== s.commit) {
-      throw new ValidationError(`${af}.source.revision`, `${quote(s.revision)} is not commit ${s.commit}`);
+    if (s.type === 'oci') {
+      // pulled by digest: the revision names the same digest, and there is no commit
+      checkOciUrl(`${af}.source.url`, s.url);
+      checkDigest(`${af}.source.digest`, s.digest);
+      if (s.commit) throw new ValidationError(`${af}.source.commit`, 'an OCI source has no commit');
+      let revisionDigest = '';
+      try {
+        revisionDigest = parseOciRevision(s.revision).digest;
+      } catch (err) {
+        throw new ValidationError(`${af}.source.revision`, (err as Error).message);
+      }
+      if (revisionDigest !== s.digest)
+        throw new ValidationError(`${af}.source.revision`, `${quote(s.revision)} is not digest ${s.digest}`);
+    } else if (s.type === 'git') {
+      checkGitUrl(`${af}.source.url`, s.url);
+      checkCommit(`${af}.source.commit`, s.commit);
+      checkGitRevision(`${af}.source.revision`, s.revision);
+      if (parseGitRevision(s.revision).commit !== s.commit) {
+        throw new ValidationError(`${af}.source.revision`, `${quote(s.revision)} is not commit ${s.commit}`);
+      }
+      if (s.digest) throw new ValidationError(`${af}.source.digest`, 'a git source has no digest');
+    } else {
+      throw new ValidationError(
+        `${af}.source.type`,
+        `${quote(s.type)} is not supported (only "git" or "oci")`,
+      );
     }
     const c = s.credentials;
     if (c && (c.username || c.password)) {
@@ -125,8 +146,11 @@ export function validateDesiredSet(set: DesiredSet, cluster: string): DesiredSet
           'required, without control characters',
         );
       }
-      if (!/^https?:\/\//i.test(s.url)) {
-        throw new ValidationError(`${af}.source.credentials`, 'basic-auth credentials need an http(s) URL');
+      if (!/^(?:https?|oci):\/\//i.test(s.url)) {
+        throw new ValidationError(
+          `${af}.source.credentials`,
+          'basic-auth credentials need an http(s) or oci URL',
+        );
       }
     }
     if (c?.bearerToken) {

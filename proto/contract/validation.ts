@@ -4,6 +4,7 @@
 // the request that could have produced it. Pure, linear in its input, and it fails fast on
 // huge values; messages name the field and echo at most QUOTE_MAX characters of a bad value.
 import { isDnsLabel } from '../../lib/names.js';
+import { isDigest, ociUrlProblem } from '../../lib/oci/oci-reference.js';
 import { parseGitRevision } from './revision.js';
 
 /** A field is malformed. The message always starts with the field path ("repo.url: …"). */
@@ -92,6 +93,26 @@ const ALLOWED_SCHEMES = ['http', 'https', 'ssh', 'git'];
  * transports (file://, ext::, fd::, local paths), anything git could read as an option, spaces,
  * control characters, credentials in the URL and more than MAX_URL_LENGTH characters.
  */
+/** An oci://host[:port]/repository URL (no tag or digest in it: those are separate fields). */
+export function checkOciUrl(field: string, url: string): string {
+  if (!url) throw new ValidationError(field, 'required');
+  if (/\s/.test(url) || hasControlChars(url))
+    throw new ValidationError(field, 'must not contain spaces or control characters');
+  const problem = ociUrlProblem(url);
+  if (problem) throw new ValidationError(field, problem);
+  return url;
+}
+
+/** A manifest digest: "sha256:" and 64 lowercase hex digits. */
+export function checkDigest(field: string, digest: string): string {
+  if (!isDigest(digest))
+    throw new ValidationError(
+      field,
+      `${quote(digest.slice(0, 80))} is not a digest ("sha256:" and 64 hex digits)`,
+    );
+  return digest;
+}
+
 export function checkGitUrl(field: string, url: string): string {
   const bad = (why: string): never => {
     throw new ValidationError(field, why);

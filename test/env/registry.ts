@@ -10,6 +10,8 @@ export interface RegistryEnv {
   host: string;
   /** http://127.0.0.1:<port> */
   url: string;
+  /** Where the registry stores its blobs and manifests (tests tamper with them). */
+  dataDir: string;
   stop(): Promise<void>;
 }
 
@@ -58,6 +60,7 @@ export async function startRegistry(): Promise<RegistryEnv> {
   return {
     host,
     url,
+    dataDir: join(dir, 'data'),
     async stop() {
       await proc.stop();
       rmSync(dir, { recursive: true, force: true });

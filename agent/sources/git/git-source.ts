@@ -26,16 +26,9 @@ import type { Logger } from '../../../lib/log.js';
 import { scrubSecrets } from '../../../lib/redact.js';
 import { ReconcileError } from '../../errors.js';
 import { DEFAULT_SOURCE_LIMITS, limitError } from '../../limits.js';
+import type { Checkout, Source } from '../source.js';
 
-export interface Checkout {
-  /** Directory holding the commit's files (no .git). */
-  dir: string;
-  commit: string;
-  /** Whether this call fetched from the network (false: served from the cache). */
-  fetched: boolean;
-  /** Marks the checkout no longer in use, so eviction may remove it. */
-  release(): void;
-}
+export type { Checkout } from '../source.js';
 
 export interface GitSourceOptions {
   cacheDir: string;
@@ -62,7 +55,7 @@ const DEFAULT_CACHE_MAX_BYTES = 1024 * 1024 * 1024;
 const COMPLETE = '.gitfleet-complete';
 const SHA = /^[0-9a-f]{40}$/;
 
-export class GitSource {
+export class GitSource implements Source {
   private readonly inflight = new Map<string, Promise<void>>();
   private readonly inUse = new Map<string, number>();
 
