@@ -26,10 +26,12 @@ describe('validateRepo', () => {
     expect(validateRepo({ ...oci, tag: 'v1.0.0' })).toMatchObject({ type: 'oci', tag: 'v1.0.0' });
     expect(validateRepo({ ...oci, semver: '^1.0.0' })).toMatchObject({ tag: '', semver: '^1.0.0' });
     expect(validateRepo({ ...oci, digest: DIGEST })).toMatchObject({ tag: '', digest: DIGEST });
-    expect(validateRepo({ ...oci, credentials: { username: 'u', password: 'p' } }).credentials).toMatchObject({
-      username: 'u',
-      password: 'p',
-    });
+    expect(validateRepo({ ...oci, credentials: { username: 'u', password: 'p' } }).credentials).toMatchObject(
+      {
+        username: 'u',
+        password: 'p',
+      },
+    );
   });
 
   it('keeps one of tag or commit without adding a branch', () => {
