@@ -128,7 +128,10 @@ describe('hostile: the hub', () => {
         const d = await bus.desired('edge-1');
         return d?.set.assignments.length ? d : undefined;
       });
-      expect(got.set.assignments[0].source!.credentials).toEqual({ username: USERNAME, password: PASSWORD });
+      expect(got.set.assignments[0].source!.credentials).toMatchObject({
+        username: USERNAME,
+        password: PASSWORD,
+      });
 
       await t!.stop();
       const bytes = dirBytes(dir, 'hub.db');

@@ -254,7 +254,7 @@ describe('gitfleet CLI', () => {
     );
     expect([both.code, both.stderr]).toEqual([
       1,
-      'gitfleet: use at most one of --branch, --tag, --commit, --semver\n',
+      'gitfleet: use at most one of --branch, --tag, --commit, --semver, --digest\n',
     ]);
     const bad = await gitfleet(
       'repo',
