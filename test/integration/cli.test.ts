@@ -2,7 +2,7 @@
 // nats-server and git server. Output formats, and errors as one line with a non-zero exit.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile as execFileCb } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -404,6 +404,59 @@ describe('gitfleet CLI', () => {
     const down = await gitfleet('--hub', `127.0.0.1:${port}`, 'tenant', 'list');
     expect(down.code).not.toBe(0);
     expect(down.stderr).toMatch(/^gitfleet: cannot reach the hub at 127\.0\.0\.1:\d+ .*GITFLEET_HUB/);
+  });
+
+  it('refuses credential files that are missing, not files, too big or given together, naming the flag', async () => {
+    const key = join(tmp.dir, 'deploy_key');
+    const hosts = join(tmp.dir, 'known_hosts');
+    const big = join(tmp.dir, 'big.token');
+    writeFileSync(key, '-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n', {
+      mode: 0o600,
+    });
+    writeFileSync(hosts, '[127.0.0.1]:2222 ssh-ed25519 AAAA\n');
+    writeFileSync(big, 'x'.repeat(20 * 1024));
+    const base = ['repo', 'create', 'cred', '--tenant', 'team-a'];
+    const cases: Array<[string[], RegExp]> = [
+      [
+        ['--url', repoUrl, '--bearer-token-file', join(tmp.dir, 'nope')],
+        /^gitfleet: --bearer-token-file .*nope: ENOENT\n$/,
+      ],
+      [
+        ['--url', repoUrl, '--bearer-token-file', tmp.dir],
+        /^gitfleet: --bearer-token-file .*: not a regular file\n$/,
+      ],
+      [
+        ['--url', repoUrl, '--bearer-token-file', big],
+        /^gitfleet: --bearer-token-file .*: 20480 bytes \(at most 16384\)\n$/,
+      ],
+      [
+        ['--url', 'ssh://git@127.0.0.1:2222/r.git', '--ssh-key-file', key],
+        /^gitfleet: --ssh-key-file needs --known-hosts-file/,
+      ],
+      [
+        ['--url', 'ssh://git@127.0.0.1:2222/r.git', '--known-hosts-file', hosts],
+        /^gitfleet: --known-hosts-file needs --ssh-key-file\n$/,
+      ],
+      [
+        ['--url', repoUrl, '--bearer-token-file', big, '--ssh-key-file', key, '--known-hosts-file', hosts],
+        /^gitfleet: use one of --bearer-token-file, --ssh-key-file\n$/,
+      ],
+      [
+        ['--url', repoUrl, '--digest', `sha256:${'a'.repeat(64)}`],
+        /^gitfleet: --digest is for oci:\/\/ repos/,
+      ],
+    ];
+    for (const [args, message] of cases) {
+      const r = await gitfleet(...base, ...args);
+      expect({ args, code: r.code, stderr: r.stderr }).toEqual({
+        args,
+        code: 1,
+        stderr: expect.stringMatching(message),
+      });
+      expect(r.stderr).not.toContain('AAAA'); // never the file's content
+    }
+    // nothing was created
+    expect((await gitfleet('repo', 'get', 'cred', '--tenant', 'team-a')).stderr).toMatch(/NOT_FOUND/);
   });
 
   it('deletes', async () => {
