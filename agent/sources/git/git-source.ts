@@ -10,7 +10,7 @@
 // download grows past it, and the revision fails with ArtifactFailed naming the limit.
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { lstat, mkdir, readFile, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Reason, type SourceRef } from '../../../proto/index.js';
 import {
@@ -26,6 +26,7 @@ import type { Logger } from '../../../lib/log.js';
 import { scrubSecrets } from '../../../lib/redact.js';
 import { ReconcileError } from '../../errors.js';
 import { DEFAULT_SOURCE_LIMITS, limitError } from '../../limits.js';
+import { COMPLETE, exists, keepNewestRevisions, publishRevision } from '../cache-dir.js';
 import type { Checkout, Source } from '../source.js';
 
 export type { Checkout } from '../source.js';
@@ -52,7 +53,6 @@ export interface GitSourceOptions {
 /** 1 GiB, as agent/config.ts's default. */
 const DEFAULT_CACHE_MAX_BYTES = 1024 * 1024 * 1024;
 
-const COMPLETE = '.gitfleet-complete';
 const SHA = /^[0-9a-f]{40}$/;
 
 export class GitSource implements Source {
@@ -232,12 +232,7 @@ export class GitSource implements Source {
       await rm(join(tmp, '.git'), { recursive: true, force: true });
       // the checkout's size, for the cache's byte budget without walking it again
       await writeFile(join(tmp, COMPLETE), `${commit}\n${await treeBytes(tmp)}\n`);
-      try {
-        await rename(tmp, dir);
-      } catch (err) {
-        // another process (or a previous run) finished the same commit first
-        if (!(await exists(join(dir, COMPLETE)))) throw err;
-      }
+      await publishRevision(tmp, dir);
       this.opts.log.info({ url: auth.url, commit, ms: Date.now() - started }, 'fetched git source');
     } catch (err) {
       if (err instanceof ReconcileError) throw err;
@@ -249,22 +244,13 @@ export class GitSource implements Source {
   }
 
   /** Keeps the newest `keepPerRepo` checkouts of a repository, and any in use. */
-  private async evict(repoDir: string): Promise<void> {
-    const keep = this.opts.keepPerRepo ?? 3;
-    const entries = await readdir(repoDir, { withFileTypes: true });
-    const dirs = await Promise.all(
-      entries
-        .filter((e) => e.isDirectory() && SHA.test(e.name))
-        .map(async (e) => ({
-          path: join(repoDir, e.name),
-          mtime: (await stat(join(repoDir, e.name))).mtimeMs,
-        })),
+  private evict(repoDir: string): Promise<void> {
+    return keepNewestRevisions(
+      repoDir,
+      SHA,
+      this.opts.keepPerRepo ?? 3,
+      (path) => this.inUse.has(path) || this.inflight.has(path),
     );
-    dirs.sort((a, b) => b.mtime - a.mtime);
-    for (const d of dirs.slice(keep)) {
-      if (this.inUse.has(d.path) || this.inflight.has(d.path)) continue;
-      await rm(d.path, { recursive: true, force: true });
-    }
   }
 
   /** Keeps the whole cache within cacheMaxBytes, removing least recently used checkouts first. */
@@ -355,13 +341,4 @@ async function checkoutBytes(dir: string): Promise<number> {
   const marker = await readFile(join(dir, COMPLETE), 'utf8').catch(() => '');
   const recorded = Number(marker.split('\n')[1]);
   return Number.isSafeInteger(recorded) && recorded > 0 ? recorded : treeBytes(dir);
-}
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch {
-    return false;
-  }
 }

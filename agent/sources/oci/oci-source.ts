@@ -6,7 +6,7 @@
 // (and no hard links), no device files or FIFOs, at most maxFiles entries and maxSourceBytes.
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar';
@@ -26,6 +26,7 @@ import {
 import { scrubSecrets } from '../../../lib/redact.js';
 import { ReconcileError } from '../../errors.js';
 import { DEFAULT_SOURCE_LIMITS, limitError } from '../../limits.js';
+import { COMPLETE, exists, keepNewestRevisions, publishRevision } from '../cache-dir.js';
 import type { Checkout, Source } from '../source.js';
 
 /** Config media types of an artifact of manifests (Flux's, or a generic or empty OCI config). */
@@ -49,7 +50,6 @@ export interface OciSourceOptions {
   maxFiles?: number;
 }
 
-const COMPLETE = '.gitfleet-complete';
 const HEX = /^[0-9a-f]{64}$/;
 
 export class OciSource implements Source {
@@ -160,11 +160,7 @@ export class OciSource implements Source {
       await unpackLayer(file, join(tmp, 'files'), { where, maxBytes, maxFiles });
       await rm(file, { force: true });
       await writeFile(join(tmp, COMPLETE), `${digest}\n`);
-      try {
-        await rename(tmp, dir);
-      } catch (err) {
-        if (!(await exists(join(dir, COMPLETE)))) throw err;
-      }
+      await publishRevision(tmp, dir);
       this.opts.log.info({ url, digest, ms: Date.now() - started }, 'fetched oci artifact');
     } catch (err) {
       if (err instanceof ReconcileError) throw err;
@@ -179,22 +175,13 @@ export class OciSource implements Source {
   }
 
   /** Keeps the newest `keepPerRepo` artifacts of a repository, and any in use. */
-  private async evict(repoDir: string): Promise<void> {
-    const keep = this.opts.keepPerRepo ?? 3;
-    const entries = await readdir(repoDir, { withFileTypes: true });
-    const dirs = await Promise.all(
-      entries
-        .filter((e) => e.isDirectory() && HEX.test(e.name))
-        .map(async (e) => ({
-          path: join(repoDir, e.name),
-          mtime: (await stat(join(repoDir, e.name))).mtimeMs,
-        })),
+  private evict(repoDir: string): Promise<void> {
+    return keepNewestRevisions(
+      repoDir,
+      HEX,
+      this.opts.keepPerRepo ?? 3,
+      (path) => this.inUse.has(path) || this.inflight.has(path),
     );
-    dirs.sort((a, b) => b.mtime - a.mtime);
-    for (const d of dirs.slice(keep)) {
-      if (this.inUse.has(d.path) || this.inflight.has(d.path)) continue;
-      await rm(d.path, { recursive: true, force: true });
-    }
   }
 }
 
@@ -273,13 +260,4 @@ export async function unpackLayer(
     );
   }
   if (problem) throw problem;
-}
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch {
-    return false;
-  }
 }
