@@ -17,6 +17,7 @@ export * from './contract/revision.js';
 export * from './contract/reasons.js';
 export * from './contract/conditions.js';
 export * from './contract/tenancy.js';
+export * from './contract/tokens.js';
 export * from './contract/validation.js';
 
 import { fileURLToPath } from 'node:url';

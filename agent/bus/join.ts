@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { decode as decodeJwt, fmtCreds } from '@nats-io/jwt';
 import { createUser } from '@nats-io/nkeys';
-import { agentBusPermissions, agentInboxPrefix } from '../../proto/index.js';
+import { agentBusPermissions, agentInboxPrefix, tokenId } from '../../proto/index.js';
 import { scrubSecrets } from '../../lib/redact.js';
 
 /** How to reach the hub to join: `gitfleet agent --join TOKEN --hub ADDR [--ca F | --tls]`. */
@@ -35,11 +35,9 @@ export class JoinRefusedError extends Error {
   override readonly name = 'JoinRefusedError';
 }
 
-const JOIN_TOKEN = /^gfj_([0-9a-f]{16})_[A-Za-z0-9_-]{43}$/;
-
 /** The public id of a join token, or undefined when it is not one (never echoes the token). */
 export function joinTokenId(token: string): string | undefined {
-  return JOIN_TOKEN.exec(token)?.[1];
+  return tokenId(token, 'gfj');
 }
 
 const MAX_NATS_URLS = 16;

@@ -1,6 +1,7 @@
 // API tokens (pure): "gft_<id>_<secret>". The id is public (listed, logged, audited); only a
 // SHA-256 of the secret is stored, compared in constant time.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { tokenId, type TokenPrefix } from '../../proto/contract/tokens.js';
 
 export const ROLES = ['admin', 'tenant', 'viewer'] as const;
 export type Role = (typeof ROLES)[number];
@@ -16,14 +17,6 @@ export interface Principal {
   /** The tenant of a "tenant" token; empty otherwise. */
   tenant: string;
 }
-
-/** Token kinds by prefix: API bearer tokens, and agents' one-time join tokens. */
-export type TokenPrefix = 'gft' | 'gfj';
-
-const TOKEN: Record<TokenPrefix, RegExp> = {
-  gft: /^gft_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/,
-  gfj: /^gfj_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/,
-};
 
 export interface NewToken {
   id: string;
@@ -42,10 +35,8 @@ export function newToken(prefix: TokenPrefix = 'gft'): NewToken {
   return { id, secret, hash: hashSecret(secret) };
 }
 
-/** The id of a well-formed token, or undefined (never echoes the token). */
-export function tokenId(secret: string, prefix: TokenPrefix = 'gft'): string | undefined {
-  return typeof secret === 'string' ? TOKEN[prefix].exec(secret)?.[1] : undefined;
-}
+// the format is the contract's (the agent reads join tokens too)
+export { tokenId };
 
 /** Constant-time comparison of a presented token with a stored hash. */
 export function matches(secret: string, hash: string): boolean {

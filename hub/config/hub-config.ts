@@ -4,7 +4,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { isLogLevel, LOG_LEVELS } from '../../lib/log.js';
 import { scrubSecrets } from '../../lib/redact.js';
-import { clusterRoleAllowlistProblem, DEFAULT_TENANT_CLUSTER_ROLES } from '../../proto/index.js';
+import { clusterRoleAllowlistProblem, DEFAULT_TENANT_CLUSTER_ROLES, tokenId } from '../../proto/index.js';
 import { decode as decodeJwt } from '@nats-io/jwt';
 import { BUS_KEYS_FILE, parseBusKeys, type BusKeys } from '../bus/bus-keys.js';
 import { defaultSecretKeyPath, readSecretKeyFile, SecretKeyError } from './secret-key.js';
@@ -339,7 +339,7 @@ export function parseAdminToken(
   db: DbConfig,
 ): AdminTokenConfig | undefined {
   if (config.adminToken !== undefined) {
-    if (!/^gft_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/.test(config.adminToken)) {
+    if (!tokenId(config.adminToken, 'gft')) {
       throw new ConfigError('adminToken', 'not a gitfleet token (gft_<16 hex>_<43 base64url>)');
     }
     return { token: config.adminToken };
