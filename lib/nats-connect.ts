@@ -11,6 +11,11 @@ import { retry, sleep } from './backoff.js';
 import type { Logger } from './log.js';
 import { scrubSecrets } from './redact.js';
 
+/** The user JWT of a NATS credentials text (a .creds file: JWT block, then seed block), or undefined. */
+export function credsUserJwt(creds: string): string | undefined {
+  return /-----BEGIN NATS USER JWT-----\s*\n\s*(\S+)\s*\n/.exec(creds)?.[1];
+}
+
 /** Reconnect forever, with jitter against reconnect storms; give up on one attempt after 3 s. */
 export const NATS_RECONNECT_OPTIONS = {
   maxReconnectAttempts: -1,

@@ -3,6 +3,7 @@
 // join token (after `gitfleet cluster revoke`) replaces them.
 import { LABEL_MANAGED_BY, MANAGED_BY } from '../../proto/index.js';
 import { retry } from '../../lib/backoff.js';
+import { credsUserJwt } from '../../lib/nats-connect.js';
 import type { Logger } from '../../lib/log.js';
 import type { KubeClient } from '../kube/kube-client.js';
 import { ensureAgentNamespace } from '../state/agent-namespace.js';
@@ -61,7 +62,7 @@ export class BusCredentialsStore {
       joinTokenId: text(KEYS.joinTokenId),
     };
     // the same checks as a fresh join's answer: a Secret edited by hand must not widen anything
-    const jwt = /-----BEGIN NATS USER JWT-----\s*\n\s*(\S+)\s*\n/.exec(creds)?.[1] ?? '';
+    const jwt = credsUserJwt(creds) ?? '';
     let publicKey = '';
     try {
       publicKey = decodeJwt(jwt).sub;

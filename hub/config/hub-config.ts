@@ -3,6 +3,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { isLogLevel, LOG_LEVELS } from '../../lib/log.js';
+import { credsUserJwt } from '../../lib/nats-connect.js';
 import { scrubSecrets } from '../../lib/redact.js';
 import { clusterRoleAllowlistProblem, DEFAULT_TENANT_CLUSTER_ROLES, tokenId } from '../../proto/index.js';
 import { decode as decodeJwt } from '@nats-io/jwt';
@@ -297,7 +298,7 @@ export function parseBusAuth(
     return undefined;
   }
   const creds = secretFile('natsCredsFile', config.natsCredsFile);
-  const jwt = /-----BEGIN NATS USER JWT-----\s*\n\s*(\S+)\s*\n/.exec(creds.text)?.[1];
+  const jwt = credsUserJwt(creds.text);
   if (!jwt || !creds.text.includes('USER NKEY SEED')) {
     throw new ConfigError(
       'natsCredsFile',
