@@ -19,7 +19,7 @@ import {
   fromSeed,
   type KeyPair,
 } from '@nats-io/nkeys';
-import { agentBusPermissions, agentInboxPrefix } from '../../proto/index.js';
+import { agentBusPermissions } from '../../proto/index.js';
 
 export const GITFLEET_ACCOUNT = 'gitfleet';
 export const SYSTEM_ACCOUNT = 'SYS';
@@ -173,8 +173,6 @@ async function gitfleetUserJwt(
 export async function agentUserJwt(keys: BusKeys, cluster: string, userPublicKey: string): Promise<string> {
   return gitfleetUserJwt(keys, `agent-${cluster}`, userPublicKey, agentBusPermissions(cluster));
 }
-
-export { agentInboxPrefix };
 
 /** Credentials text (JWT + seed) of a new hub user: every subject of the gitfleet account. */
 export async function hubUserCreds(keys: BusKeys, name = 'hub'): Promise<string> {
