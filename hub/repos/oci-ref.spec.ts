@@ -20,6 +20,13 @@ describe('OCI refs', () => {
     expect(() => highestOciTag([], '^3', 'oci://r/app')).toThrow('no tag there is a SemVer version');
   });
 
+  it('reads "_" in a tag as "+", as Helm stores chart versions with build metadata', () => {
+    const tags = ['0.1.0_build.1', '0.1.1_build.2', '0.0.9', '0.2.0-rc.1_x', '0.1.2_a_b'];
+    // "0.1.2+a+b" is not SemVer: skipped
+    expect(highestOciTag(tags, '^0.1.0', 'oci://r/chart')).toBe('0.1.1_build.2');
+    expect(highestOciTag(tags, '0.2.0-rc.1', 'oci://r/chart')).toBe('0.2.0-rc.1_x');
+  });
+
   it("writes revisions in Flux's form", () => {
     expect(ociRevisionFor({ kind: 'tag', name: 'v1' }, DIGEST)).toBe(`v1@${DIGEST}`);
     expect(ociRevisionFor({ kind: 'digest', name: DIGEST }, DIGEST)).toBe(DIGEST);

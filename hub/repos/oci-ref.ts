@@ -16,11 +16,15 @@ export function ociRefOf(repo: Pick<Repo, 'tag' | 'semver' | 'digest'>): OciRef 
 
 /**
  * The highest tag satisfying `range` among `tags` (a registry's tag list). Names that are not
- * valid OCI tags are skipped (a hostile registry may send anything). Throws naming the range and
+ * valid OCI tags are skipped (a hostile registry may send anything); "_" reads as "+" (Helm's
+ * chart version tags). Throws naming the range and
  * the newest tags seen when none matches.
  */
 export function highestOciTag(tags: readonly string[], range: string, where: string): string {
-  const sorted = versionTags(tags.filter((t) => TAG.test(t)));
+  const sorted = versionTags(
+    tags.filter((t) => TAG.test(t)),
+    { underscoreIsPlus: true },
+  );
   const found = highestSatisfying(sorted, range);
   if (!found) throw new Error(noTagMatchesIn(sorted, range, where));
   return found.tag;

@@ -19,11 +19,15 @@ export function sortVersionTags<T extends VersionTag>(tags: T[]): T[] {
   return tags.sort((a, b) => semver.rcompare(a.version, b.version) || (a.tag < b.tag ? -1 : 1));
 }
 
-/** Every name in `names` that parses as SemVer, highest first. */
-export function versionTags(names: Iterable<string>): VersionTag[] {
+/**
+ * Every name in `names` that parses as SemVer, highest first. `underscoreIsPlus`: read "_" as "+"
+ * (OCI tags cannot hold "+", so `helm push` stores chart version 1.0.0+build.1 as tag
+ * "1.0.0_build.1", and Flux and Helm read it back so).
+ */
+export function versionTags(names: Iterable<string>, o: { underscoreIsPlus?: boolean } = {}): VersionTag[] {
   const tags: VersionTag[] = [];
   for (const tag of names) {
-    const version = semver.parse(tag);
+    const version = semver.parse(o.underscoreIsPlus ? tag.replaceAll('_', '+') : tag);
     if (version) tags.push({ tag, version });
   }
   return sortVersionTags(tags);

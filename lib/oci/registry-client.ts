@@ -13,6 +13,9 @@ export const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+
 export const FLUX_CONFIG = 'application/vnd.cncf.flux.config.v1+json';
 export const FLUX_CONTENT = 'application/vnd.cncf.flux.content.v1.tar+gzip';
 export const OCI_LAYER_GZIP = 'application/vnd.oci.image.layer.v1.tar+gzip';
+/** What `helm push` stores: a chart's config, and its packaged chart (a tgz with one top directory). */
+export const HELM_CONFIG = 'application/vnd.cncf.helm.config.v1+json';
+export const HELM_CHART_CONTENT = 'application/vnd.cncf.helm.chart.content.v1.tar+gzip';
 
 /** Manifests are small (Flux's are under 1 KiB); anything past this is refused. */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;

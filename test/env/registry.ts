@@ -1,5 +1,7 @@
-// A real OCI registry (CNCF distribution, Debian package docker-registry) on loopback.
+// A real OCI registry (CNCF distribution, Debian package docker-registry) on loopback, open or
+// behind HTTP basic authentication (the registry's htpasswd auth, bcrypt hashes).
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import bcrypt from 'bcryptjs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually, freePort, httpStatus, removeOnExit, spawnServer } from './process.js';
@@ -12,15 +14,28 @@ export interface RegistryEnv {
   url: string;
   /** Where the registry stores its blobs and manifests (tests tamper with them). */
   dataDir: string;
+  /** The one user of a registry started with `auth` (undefined: no authentication). */
+  credentials?: { username: string; password: string };
   stop(): Promise<void>;
 }
 
-export async function startRegistry(): Promise<RegistryEnv> {
+export interface RegistryOptions {
+  /** Require HTTP basic authentication with this user. */
+  auth?: { username: string; password: string };
+}
+
+export async function startRegistry(o: RegistryOptions = {}): Promise<RegistryEnv> {
   const bin = requireBinary('docker-registry', 'docker-registry');
   const dir = removeOnExit(mkdtempSync(join(tmpdir(), 'gitfleet-registry-')));
   const port = await freePort();
   const host = `127.0.0.1:${port}`;
   const config = join(dir, 'config.yml');
+  const auth: string[] = [];
+  if (o.auth) {
+    const htpasswd = join(dir, 'htpasswd');
+    writeFileSync(htpasswd, `${o.auth.username}:${bcrypt.hashSync(o.auth.password, 5)}\n`);
+    auth.push('auth:', '  htpasswd:', '    realm: gitfleet-test', `    path: ${htpasswd}`);
+  }
   writeFileSync(
     config,
     [
@@ -36,6 +51,7 @@ export async function startRegistry(): Promise<RegistryEnv> {
       '    enabled: true',
       'http:',
       `  addr: ${host}`,
+      ...auth,
       '',
     ].join('\n'),
   );
@@ -45,7 +61,8 @@ export async function startRegistry(): Promise<RegistryEnv> {
     await eventually(
       async () => {
         if (!proc.alive()) throw new Error('docker-registry exited');
-        return (await httpStatus(`${url}/v2/`)) === 200;
+        // 401 is the answer of a registry that wants credentials: it is up
+        return [200, 401].includes(await httpStatus(`${url}/v2/`));
       },
       {
         timeoutMs: 15_000,
@@ -61,6 +78,7 @@ export async function startRegistry(): Promise<RegistryEnv> {
     host,
     url,
     dataDir: join(dir, 'data'),
+    credentials: o.auth,
     async stop() {
       await proc.stop();
       rmSync(dir, { recursive: true, force: true });

@@ -1,7 +1,8 @@
 // Fetches an OCI artifact pinned to one manifest digest into a local cache keyed by repository
 // and digest: a second reconcile of the same digest makes no network call. The manifest is pulled
 // BY DIGEST and checked against it, its media types must be Flux's (or a generic OCI tar+gzip
-// layer), the layer blob is checked against its digest while it streams to disk, and the tar is
+// layer) or a Helm chart's as `helm push` stores it (then the chart's files are the checkout's
+// root, so the auto renderer finds Chart.yaml there), the layer blob is checked against its digest while it streams to disk, and the tar is
 // unpacked under the agent's limits: no absolute paths, no '..', no links leaving the directory
 // (and no hard links), no device files or FIFOs, at most maxFiles entries and maxSourceBytes.
 import { createHash, randomBytes } from 'node:crypto';
@@ -18,6 +19,8 @@ import {
   DOCKER_MANIFEST,
   FLUX_CONFIG,
   FLUX_CONTENT,
+  HELM_CHART_CONTENT,
+  HELM_CONFIG,
   OCI_LAYER_GZIP,
   OCI_MANIFEST,
   parseImageManifest,
@@ -37,7 +40,6 @@ const CONFIG_TYPES = [
 ];
 /** Layer media types unpacked as a tar+gzip of manifests. */
 const LAYER_TYPES = [FLUX_CONTENT, OCI_LAYER_GZIP, 'application/vnd.docker.image.rootfs.diff.tar.gzip'];
-const HELM_CONFIG = 'application/vnd.cncf.helm.config.v1+json';
 
 export interface OciSourceOptions {
   cacheDir: string;
@@ -127,17 +129,17 @@ export class OciSource implements Source {
         );
       }
       const manifest = parseImageManifest(fetched.bytes, where);
-      if (manifest.config.mediaType === HELM_CONFIG)
-        throw new Error(`${where} is a Helm chart: Helm charts from OCI registries are not supported yet`);
-      if (!CONFIG_TYPES.includes(manifest.config.mediaType)) {
+      const chart = manifest.config.mediaType === HELM_CONFIG;
+      if (!chart && !CONFIG_TYPES.includes(manifest.config.mediaType)) {
         throw new Error(
-          `${where}: config media type ${JSON.stringify(manifest.config.mediaType)} is not an artifact of manifests (want ${FLUX_CONFIG})`,
+          `${where}: config media type ${JSON.stringify(manifest.config.mediaType)} is neither an artifact of manifests (${FLUX_CONFIG}) nor a Helm chart (${HELM_CONFIG})`,
         );
       }
-      const layer = manifest.layers.find((l) => LAYER_TYPES.includes(l.mediaType));
+      const wanted = chart ? [HELM_CHART_CONTENT] : LAYER_TYPES;
+      const layer = manifest.layers.find((l) => wanted.includes(l.mediaType));
       if (!layer) {
         const seen = manifest.layers.map((l) => JSON.stringify(l.mediaType)).join(', ') || 'none';
-        throw new Error(`${where} has no ${FLUX_CONTENT} layer (layers: ${seen})`);
+        throw new Error(`${where} has no ${wanted[0]} layer (layers: ${seen})`);
       }
       if (layer.size > maxBytes)
         throw limitError(
@@ -157,8 +159,12 @@ export class OciSource implements Source {
           );
         throw err;
       }
-      await unpackLayer(file, join(tmp, 'files'), { where, maxBytes, maxFiles });
+      await unpackLayer(file, join(tmp, 'files'), { where, maxBytes, maxFiles, chart });
       await rm(file, { force: true });
+      if (chart && !(await exists(join(tmp, 'files', 'Chart.yaml'))))
+        throw new ReconcileError(Reason.ArtifactFailed, `${where}: the Helm chart has no Chart.yaml`, {
+          stalled: true,
+        });
       await writeFile(join(tmp, COMPLETE), `${digest}\n`);
       await publishRevision(tmp, dir);
       this.opts.log.info({ url, digest, ms: Date.now() - started }, 'fetched oci artifact');
@@ -204,24 +210,38 @@ export function entryProblem(path: string, type: string, linkpath: string | unde
   return `${shown} is a ${type} entry (only files, directories and links inside the artifact are allowed)`;
 }
 
-/** Unpacks a tar(+gzip) into `dest`, refusing the whole layer at its first bad entry. */
+/** Why an entry of a packaged Helm chart is not inside its one top directory `top`. */
+function chartEntryProblem(path: string, top: string): string | undefined {
+  if (path.split('/')[0] === top && path.includes('/')) return undefined;
+  return `${JSON.stringify(path.slice(0, 200))} is outside the chart's directory ${JSON.stringify(top.slice(0, 100))} (a packaged chart has one top directory)`;
+}
+
+/**
+ * Unpacks a tar(+gzip) into `dest`, refusing the whole layer at its first bad entry. A packaged
+ * Helm chart (`chart`) has every entry under one top directory, the chart's name: its contents
+ * land in `dest` itself.
+ */
 export async function unpackLayer(
   file: string,
   dest: string,
-  o: { where: string; maxBytes: number; maxFiles: number },
+  o: { where: string; maxBytes: number; maxFiles: number; chart?: boolean },
 ): Promise<void> {
   let files = 0;
   let bytes = 0;
+  let top: string | undefined;
   let problem: ReconcileError | undefined;
   const unpack = new tar.Unpack({
     cwd: dest,
     strict: true,
     preserveOwner: false,
     noMtime: true,
+    strip: o.chart ? 1 : 0,
     filter: (_path, entry) => {
       if (problem) return false;
       const e = entry as tar.ReadEntry;
-      const why = entryProblem(e.path, e.type, e.linkpath);
+      top ??= e.path.split('/')[0];
+      const why =
+        entryProblem(e.path, e.type, e.linkpath) ?? (o.chart ? chartEntryProblem(e.path, top) : undefined);
       if (why) problem = new ReconcileError(Reason.ArtifactFailed, `${o.where}: ${why}`, { stalled: true });
       else if (++files > o.maxFiles)
         problem = limitError(

@@ -83,4 +83,46 @@ describe('OCI repo resolution', () => {
       t!.client.repos.createRepo({ repo: { tenant: 'team-a', name: 'bad', url, branch: 'main' } }),
     ).rejects.toThrow('repo.branch: an OCI repo has no branch');
   });
+
+  it('resolves behind basic auth with the repo credentials, says so without them, and never returns the password', async () => {
+    const user = { username: 'reader', password: 'oci-secret-4669' };
+    const locked = await startRegistry({ auth: user });
+    try {
+      const url = `oci://${locked.host}/team-a/app`;
+      const dir = join(tmp.dir, 'locked');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'cm.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n');
+      const digest = await pushArtifact({ dir, url, tag: 'v1.0.0', credentials: user });
+
+      const withCreds = await t!.client.repos.createRepo({
+        repo: { tenant: 'team-a', name: 'locked', url, semver: '^1', credentials: user },
+      });
+      expect(withCreds).toMatchObject({
+        revision: `v1.0.0@${digest}`,
+        resolveError: '',
+        hasCredentials: true,
+      });
+      expect(JSON.stringify(withCreds)).not.toContain(user.password);
+
+      const without = await t!.client.repos.createRepo({
+        repo: { tenant: 'team-a', name: 'locked-open', url, tag: 'v1.0.0' },
+      });
+      expect(without.revision).toBe('');
+      expect(without.resolveError).toContain('authentication required at');
+
+      const wrong = await t!.client.repos.createRepo({
+        repo: {
+          tenant: 'team-a',
+          name: 'locked-wrong',
+          url,
+          tag: 'v1.0.0',
+          credentials: { username: 'reader', password: 'not-it-9931' },
+        },
+      });
+      expect(wrong.resolveError).toContain('the registry rejected the credentials');
+      expect(wrong.resolveError).not.toContain('not-it-9931');
+    } finally {
+      await locked.stop();
+    }
+  });
 });
