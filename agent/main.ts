@@ -66,6 +66,12 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   const log = createLogger('agent', cfg.logLevel).child({ cluster: cfg.cluster });
   const kube = await KubeCluster.create({ kubeconfigPath: cfg.kubeconfigPath });
   const agentClient = kube.asAgent();
+  // helm renders with the cluster's version in .Capabilities.KubeVersion (a chart's kubeVersion
+  // constraint and version-dependent templates then see this cluster, not helm's default)
+  const kubeVersion = await agentClient.serverVersion().catch((err: unknown) => {
+    log.warn({ err: String(err) }, "cannot read the API server's version: helm renders with its default");
+    return undefined;
+  });
   const bus = await busSettings(cfg, agentClient, log);
   const resyncMs = cfg.resyncSeconds * 1000;
   const applier = new Applier({ discovery: kube.discovery, log, concurrency: cfg.applyConcurrency });
@@ -127,7 +133,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
         log,
         pruneConcurrency: cfg.applyConcurrency,
         limits: cfg.limits,
-        renderTools: { kubectl: cfg.kubectl, helm: cfg.helm },
+        renderTools: { kubectl: cfg.kubectl, helm: cfg.helm, kubeVersion },
       }),
   });
   self.agent = agent;

@@ -217,6 +217,14 @@ export class KubeClient {
   }
 
   /** The live object, or undefined when it does not exist. */
+  /** The API server's version ("v1.20.2"), from GET /version. */
+  async serverVersion(): Promise<string> {
+    const v = (await this.api.getJson('/version')) as { gitVersion?: unknown };
+    if (typeof v?.gitVersion !== 'string' || !/^v?\d+\.\d+\.\d+/.test(v.gitVersion))
+      throw new Error(`GET /version of ${this.cluster.server} gave no version`);
+    return v.gitVersion;
+  }
+
   async get(ref: ObjectRef): Promise<LiveObject | undefined> {
     const path = await this.path(ref.apiVersion, ref.kind, ref.namespace, ref.name);
     try {

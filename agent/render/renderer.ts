@@ -29,6 +29,8 @@ export interface RenderTools {
   kubectl: string;
   /** helm (default: `helm` on the agent's PATH). */
   helm: string;
+  /** The cluster's version for helm's .Capabilities.KubeVersion (default: helm's own). */
+  kubeVersion?: string;
   /** How long one kustomize or helm run may take (default RENDER_TIMEOUT_MS). */
   timeoutMs?: number;
 }
@@ -158,6 +160,7 @@ export async function planRender(input: RenderInput): Promise<PlannedRender> {
         chartDir: abs,
         namespace: input.namespace,
         helm: tools.helm,
+        kubeVersion: tools.kubeVersion,
         timeoutMs,
         maxOutputBytes: limits.maxRenderedBytes,
       });

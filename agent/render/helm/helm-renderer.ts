@@ -90,6 +90,8 @@ export interface HelmRun extends HelmPlan {
   chartDir: string;
   namespace: string;
   helm: string;
+  /** --kube-version: the cluster's version as .Capabilities.KubeVersion. */
+  kubeVersion?: string;
   timeoutMs: number;
   maxOutputBytes: number;
 }
@@ -120,6 +122,7 @@ export async function runHelm(r: HelmRun): Promise<string> {
           `--namespace=${r.namespace}`,
           '--include-crds',
           '--skip-tests',
+          ...(r.kubeVersion ? [`--kube-version=${r.kubeVersion}`] : []),
           `--repository-config=${repositories}`,
           `--registry-config=${registry}`,
           ...r.valuesFiles.map((f) => `--values=${f}`),

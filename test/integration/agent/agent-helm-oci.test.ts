@@ -18,7 +18,7 @@ import {
   OCI_MANIFEST,
   RegistryClient,
 } from '../../../lib/oci/registry-client.js';
-import { renderTool } from '../../env/binaries.js';
+import { K8S_VERSION, renderTool } from '../../env/binaries.js';
 import { startRegistry, type RegistryEnv } from '../../env/registry.js';
 import { tempDir } from '../hub/harness.js';
 import { AgentHarness } from './agent-harness.js';
@@ -87,6 +87,7 @@ describe('agent: Helm charts from an OCI registry with basic auth', () => {
         '  greeting: {{ .Values.greeting | quote }}',
         '  color: {{ .Values.color | quote }}',
         '  chart: {{ .Chart.Version | quote }}',
+        '  kube: {{ .Capabilities.KubeVersion.Version | quote }}',
         '',
       ].join('\n'),
     );
@@ -145,7 +146,13 @@ describe('agent: Helm charts from an OCI registry with basic auth', () => {
     const s = await publish(greeter(revision), READY);
     expect(s.message).toContain('applied revision');
     const cm = await h.configMap('team-a', 'hello-greeter');
-    expect(cm?.data).toEqual({ greeting: 'hi', color: 'green', chart: '0.1.1+build.2' });
+    // rendered for this cluster: .Capabilities.KubeVersion is the test API server's version
+    expect(cm?.data).toEqual({
+      greeting: 'hi',
+      color: 'green',
+      chart: '0.1.1+build.2',
+      kube: `v${K8S_VERSION}`,
+    });
     good = revision;
   });
 
