@@ -66,6 +66,21 @@ describe('parseManifests', () => {
     expect(objs.map((o) => o.object.metadata.name)).toEqual(['x', 'second']);
   });
 
+  it('refuses a SOPS-encrypted List instead of applying its still-encrypted items', () => {
+    const text = [
+      'apiVersion: v1',
+      'kind: List',
+      'items:',
+      '- {apiVersion: v1, kind: Secret, metadata: {name: s}, stringData: {k: "ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]"}}',
+      'sops:',
+      '  mac: ENC[AES256_GCM,data:m,iv:i,tag:t,type:str]',
+      '  version: 3.9.0',
+    ].join('\n');
+    expect(() => parseManifests('secrets.yaml', text)).toThrow(
+      'secrets.yaml (document 1, line 1): a SOPS-encrypted List cannot be decrypted: encrypt each object as its own document',
+    );
+  });
+
   it('reads YAML the way kubectl does (octal modes, no timestamps)', () => {
     const text = `${cm('a')}data:\n  date: 2024-01-01\n  time: "12:30"\nspec:\n  mode: 0644\n`;
     const [o] = parseManifests('a.yaml', text);

@@ -217,6 +217,11 @@ export function parseManifests(
       return;
     }
     if (isListKind(value)) {
+      // its items would leave the sops metadata behind and reach the cluster still encrypted
+      if ('sops' in value)
+        throw buildError(
+          `${where}: a SOPS-encrypted ${String(value.kind)} cannot be decrypted: encrypt each object as its own document`,
+        );
       (value.items as unknown[]).forEach((item, j) => add(validObject(item, `${where}, item ${j + 1}`)));
     } else {
       add(validObject(value, where));
