@@ -97,7 +97,7 @@ export function parseHealthCheck(field: string, value: string): HealthCheckRef {
   if (!KIND.test(kind)) {
     throw new ValidationError(
       field,
-      `${quote(value)}: ${quote(kind)} is not a kind (PascalCase, e.g. Deployment); ${syntax}`,
+      `${quote(value)}: ${quote(qualified)} is not a kind (PascalCase, e.g. Deployment); ${syntax}`,
     );
   }
   if (dot >= 0 && !isDnsSubdomain(group)) {
