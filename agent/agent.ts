@@ -14,7 +14,7 @@ import { DesiredSetWatcher } from './bus/desired-set-watcher.js';
 import { HubConnection, type BusSettings } from './bus/hub-connection.js';
 import { errorMessage } from './errors.js';
 import type { KubeCluster } from './kube/kube-client.js';
-import { WorkQueue } from './queue/work-queue.js';
+import { WorkQueue, type Outcome } from './queue/work-queue.js';
 import type { AssignmentReconciler } from './reconciler/assignment.reconciler.js';
 import { ensureAgentNamespace } from './state/agent-namespace.js';
 import { UndecodableDesiredSetError, type DesiredSetStore } from './state/desired-set-store.js';
@@ -267,7 +267,7 @@ export class Agent {
     }
   }
 
-  private async process(key: string): Promise<'ok' | 'stalled' | 'retry' | 'forget'> {
+  private async process(key: string): Promise<Outcome> {
     const { outcome, status } = await this.reconciler.reconcile(key);
     if (status) this.report(status);
     if (outcome === 'forget') this.statuses.delete(key);

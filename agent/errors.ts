@@ -8,7 +8,7 @@ export class ReconcileError extends Error {
   constructor(
     readonly reason: Reason,
     message: string,
-    readonly opts: { stalled?: boolean; cause?: unknown } = {},
+    readonly opts: { stalled?: boolean; cause?: unknown; notReady?: string[] } = {},
   ) {
     super(message, { cause: opts.cause });
   }

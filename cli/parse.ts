@@ -1,4 +1,5 @@
-// Flag values the CLI accepts: durations ("90s", "5m", "1h30m"), byte sizes ("64Mi") and k=v label lists.
+// Flag values the CLI accepts: durations ("90s", "5m", "1h30m"), byte sizes ("64Mi"), k=v label lists and health expressions.
+import type { HealthExpr } from '../proto/index.js';
 
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600 };
 
@@ -80,4 +81,26 @@ export function parseVars(values: string[] | undefined): Record<string, string> 
 
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
+}
+
+/**
+ * --health-expr values, "apiVersion/Kind:role=EXPR" (role current, inProgress or failed; the
+ * expression is everything after the first '='): one HealthExpr per kind, in the order given.
+ */
+export function parseHealthExprs(values: string[] | undefined): HealthExpr[] {
+  const byKind = new Map<string, HealthExpr>();
+  for (const v of values ?? []) {
+    const m = /^([^:=\s]+)\/([A-Za-z0-9]+):(current|inProgress|failed)=(.*)$/s.exec(v);
+    if (!m) {
+      throw new Error(
+        `--health-expr ${JSON.stringify(v.length > 80 ? `${v.slice(0, 80)}…` : v)}: use apiVersion/Kind:role=EXPR with role current, inProgress or failed, e.g. 'example.com/v1/Widget:current=status.phase == "Ready"'`,
+      );
+    }
+    const [, apiVersion, kind, role, expr] = m;
+    const key = `${apiVersion}/${kind}`;
+    const e = byKind.get(key) ?? { apiVersion, kind, current: '', inProgress: '', failed: '' };
+    e[role as 'current' | 'inProgress' | 'failed'] = expr;
+    byKind.set(key, e);
+  }
+  return [...byKind.values()];
 }

@@ -9,7 +9,9 @@ export interface ApiResource {
 }
 
 /** GET of a discovery document (/api/v1 or /apis/<group>/<version>); undefined when absent. */
-export type DiscoveryFetch = (path: string) => Promise<{ resources?: ApiResource[] } | undefined>;
+export type DiscoveryFetch = (
+  path: string,
+) => Promise<{ resources?: ApiResource[]; preferredVersion?: { groupVersion?: string } } | undefined>;
 
 interface Entry {
   resources: Map<string, ApiResource>;
@@ -45,6 +47,16 @@ export class Discovery {
   async scopeOf(apiVersion: string, kind: string): Promise<Scope | undefined> {
     const r = await this.resource(apiVersion, kind);
     return r ? (r.namespaced ? 'Namespaced' : 'Cluster') : undefined;
+  }
+
+  /**
+   * The group version the server prefers for an API group ("example.com" → "example.com/v1"), or
+   * undefined when it does not serve the group. Not cached: health checks naming a kind by its
+   * group alone are its only callers, once per object per pass.
+   */
+  async preferredVersion(group: string): Promise<string | undefined> {
+    const doc = await this.fetch(`/apis/${encodeURIComponent(group)}`);
+    return doc?.preferredVersion?.groupVersion || undefined;
   }
 
   /** Forget a group version (after its CRD was created or changed). */

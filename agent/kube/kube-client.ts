@@ -16,7 +16,7 @@ import {
   type V1APIResource,
 } from '@kubernetes/client-node';
 import { FIELD_MANAGER } from '../../proto/index.js';
-import { Discovery, type ApiResource } from './discovery.js';
+import { Discovery, type DiscoveryFetch } from './discovery.js';
 import { isNotFound } from './errors.js';
 import { KeepAliveHttpLibrary } from './http-library.js';
 import type { ManifestObject, ObjectRef } from './objects.js';
@@ -100,7 +100,7 @@ export class KubeCluster {
     const holder: { api?: ObjectApi } = {};
     this.discovery = new Discovery(async (path) => {
       try {
-        return (await holder.api!.getJson(path)) as { resources?: ApiResource[] };
+        return (await holder.api!.getJson(path)) as Awaited<ReturnType<DiscoveryFetch>>;
       } catch (err) {
         if (isNotFound(err)) return undefined;
         throw err;

@@ -12,7 +12,9 @@ export type Outcome =
   /** Failed; run again after a backoff. */
   | 'retry'
   /** Done for good (the key went away); do not requeue. */
-  | 'forget';
+  | 'forget'
+  /** Still in progress (waiting for health): run again after the short poll interval, no backoff. */
+  | 'poll';
 
 export interface WorkQueueOptions {
   process: (key: string) => Promise<Outcome>;
@@ -21,6 +23,8 @@ export interface WorkQueueOptions {
   /** Fraction of resyncMs added at random to each requeue (default 0.1). */
   jitter?: number;
   backoffBaseMs?: number;
+  /** Delay before a 'poll' outcome runs again (default 2000). */
+  pollMs?: number;
   backoffMaxMs?: number;
   onError?: (key: string, err: unknown) => void;
   random?: () => number;
@@ -161,6 +165,10 @@ export class WorkQueue {
         this.addAfter(key, Math.min(this.backoffMs(n), this.opts.resyncMs * 2) * (0.9 + 0.2 * random()));
         break;
       }
+      case 'poll':
+        this.failures.delete(key);
+        this.addAfter(key, this.opts.pollMs ?? 2000);
+        break;
       case 'forget':
         this.failures.delete(key);
         break;

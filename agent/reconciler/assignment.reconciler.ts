@@ -21,6 +21,7 @@ import type { InventoryStore } from '../apply/inventory-store.js';
 import { prune, type PruneResult } from '../apply/prune.js';
 import type { Applier, ApplyFailure, ApplyResult, ChangeSetEntry } from '../apply/ssa.js';
 import { ReconcileError, errorMessage } from '../errors.js';
+import { HealthWaits, reconcileHealth, type HealthOutcome } from '../health/health-wait.js';
 import { bytesInFlight, DEFAULT_SOURCE_LIMITS, type SourceLimits } from '../limits.js';
 import type { KubeCluster } from '../kube/kube-client.js';
 import { refOf, type ObjectRef } from '../kube/objects.js';
@@ -88,6 +89,8 @@ interface Pass {
   releaseBudget?: () => void;
   /** How long each step took, for logs. */
   stepMs: Record<string, number>;
+  /** The health step's answer (undefined: the assignment does not wait for health). */
+  health?: HealthOutcome;
 }
 
 export function splitKey(key: string): { tenant: string; name: string } {
@@ -121,7 +124,11 @@ export class AssignmentReconciler {
     { name: 'apply', reason: Reason.ApplyFailed, run: (p) => this.reconcileApply(p) },
     { name: 'prune', reason: Reason.PruneFailed, run: (p) => this.reconcilePrune(p) },
     { name: 'inventory', reason: Reason.InventoryFailed, run: (p) => this.reconcileInventory(p) },
+    { name: 'health', reason: Reason.HealthCheckFailed, run: (p) => this.reconcileHealth(p) },
   ];
+
+  /** When each assignment began waiting for its revision's objects to be healthy. */
+  private readonly healthWaits = new HealthWaits();
 
   /**
    * Bytes of manifests all passes in flight hold together (limits.maxBytesInFlight): a pass takes
@@ -329,6 +336,20 @@ export class AssignmentReconciler {
     await this.saveInventory(p);
   }
 
+  /** With --wait or health checks: Ready only once the objects are healthy (health-wait.ts). */
+  private async reconcileHealth(p: Pass): Promise<void> {
+    p.health = await reconcileHealth({
+      key: `${p.tenantName}/${p.name}`,
+      revision: p.desired!.source?.revision ?? '',
+      health: p.desired!.health,
+      applied: p.refs!,
+      client: this.deps.kube.impersonate(tenantUser(p.tenant!)),
+      discovery: this.deps.kube.discovery,
+      waits: this.healthWaits,
+      nowMs: this.now(),
+    });
+  }
+
   // ---- deletion -----------------------------------------------------------------------------
 
   /** The assignment left the desired set: prune its objects if it pruned, then drop its inventory. */
@@ -428,11 +449,14 @@ export class AssignmentReconciler {
       const reason = err instanceof ReconcileError ? err.reason : Reason.ApplyFailed;
       const stalled = err instanceof ReconcileError && err.stalled;
       log.warn({ reason, err: err.message }, 'reconcile failed');
+      if (err instanceof ReconcileError && err.opts.notReady)
+        p.health = { pending: false, notReady: err.opts.notReady, summary: '' };
       return {
         outcome: stalled ? 'stalled' : 'retry',
         status: this.status(p, AssignmentState.ASSIGNMENT_STATE_FAILED, reason, err.message, stalled),
       };
     }
+    if (!p.desired || p.desired.suspend) this.healthWaits.end(`${p.tenantName}/${p.name}`);
     if (p.removed) {
       const inv = p.removed;
       const deleted = countChanges(p.changes).deleted;
@@ -460,8 +484,21 @@ export class AssignmentReconciler {
     const revision = shortRevision(p.desired?.source?.revision ?? '');
     const message = [
       `applied revision ${revision}: ${c.created} created, ${c.configured} configured, ${c.unchanged} unchanged, ${c.deleted} deleted`,
+      ...(p.health ? [p.health.summary] : []),
       ...p.renderNotes,
     ].join('; ');
+    if (p.health?.pending) {
+      log.debug({ revision, notReady: p.health.notReady.length }, 'waiting for health');
+      return {
+        outcome: 'poll',
+        status: this.status(
+          p,
+          AssignmentState.ASSIGNMENT_STATE_PROGRESSING,
+          Reason.HealthCheckPending,
+          message,
+        ),
+      };
+    }
     if (c.created + c.configured + c.deleted > 0) log.info({ revision, ...c, ms: p.stepMs }, 'applied');
     else log.debug({ revision, ...c, ms: p.stepMs }, 'no changes');
     return {
@@ -493,6 +530,7 @@ export class AssignmentReconciler {
       objects: inv?.objects.length ?? 0,
       startedAtMs: p.startedAtMs,
       finishedAtMs: state === AssignmentState.ASSIGNMENT_STATE_PROGRESSING ? 0 : now,
+      notReady: p.health?.notReady ?? [],
       conditions: statusConditions(
         { state, reason, message, observedGeneration: p.generation },
         {

@@ -1,8 +1,8 @@
 // gitfleet assignment create | update | get | list | delete
 import type { Command } from 'commander';
-import type { Assignment } from '../../proto/index.js';
+import type { Assignment, HealthOptions } from '../../proto/index.js';
 import { labels, type Column } from '../output.js';
-import { collect, parseLabels, parseVars } from '../parse.js';
+import { collect, parseDuration, parseHealthExprs, parseLabels, parseVars } from '../parse.js';
 import { nounCommand, writeVerb } from './verbs.js';
 
 const columns: Column<Assignment>[] = [
@@ -19,7 +19,19 @@ const columns: Column<Assignment>[] = [
   { header: 'RENDERER', get: (a) => a.renderer || 'auto' },
   { header: 'PRUNE', get: (a) => a.prune },
   { header: 'SUSPEND', get: (a) => a.suspend },
+  { header: 'HEALTH', get: (a) => healthColumn(a.health) },
 ];
+
+/** "wait,2 checks,1 expr,5m" or "-" when Ready means applied only. */
+function healthColumn(h: HealthOptions | undefined): string {
+  if (!h) return '-';
+  const parts = [
+    ...(h.wait ? ['wait'] : []),
+    ...(h.checks.length ? [`${h.checks.length} check(s)`] : []),
+    ...(h.exprs.length ? [`${h.exprs.length} expr(s)`] : []),
+  ];
+  return [...parts, `${h.timeoutSeconds || 300}s`].join(',');
+}
 
 interface AssignmentFlags {
   tenant: string;
@@ -38,6 +50,10 @@ interface AssignmentFlags {
   var?: string[];
   substituteStrict?: boolean;
   decryptionSecret?: string;
+  wait?: boolean;
+  healthCheck?: string[];
+  timeout?: string;
+  healthExpr?: string[];
 }
 
 function assignmentSpec(name: string, o: AssignmentFlags) {
@@ -62,7 +78,24 @@ function assignmentSpec(name: string, o: AssignmentFlags) {
     substitute: substitution(o),
     // only the Secret's name: the age keys stay in the tenant's namespace on each cluster
     decryptionSecret: o.decryptionSecret ?? '',
+    health: healthOptions(o),
   };
+}
+
+/** --wait, --health-check, --timeout, --health-expr; the hub checks the rest (and the CEL). */
+function healthOptions(o: AssignmentFlags): HealthOptions | undefined {
+  const checks = o.healthCheck ?? [];
+  const exprs = parseHealthExprs(o.healthExpr);
+  if (!o.wait && !checks.length && !exprs.length && o.timeout === undefined) return undefined;
+  let timeoutSeconds = 0;
+  if (o.timeout !== undefined) {
+    try {
+      timeoutSeconds = parseDuration(o.timeout);
+    } catch (err) {
+      throw new Error(`--timeout: ${(err as Error).message}`);
+    }
+  }
+  return { wait: Boolean(o.wait), checks, timeoutSeconds, exprs };
 }
 
 /** --var implies --substitute; --substitute-strict alone does not turn it on (the hub says so). */
@@ -116,6 +149,18 @@ const assignmentFlags = (c: Command) =>
     .option(
       '--decryption-secret <name>',
       "decrypt SOPS-encrypted documents with the age identities (entries '*.agekey') of this Secret in the tenant's first namespace, read as the tenant",
+    )
+    .option('--wait', 'Ready only once every applied object is healthy (kstatus), within --timeout')
+    .option(
+      '--health-check <Kind/ns/name>',
+      'an object that must be healthy before Ready: Kind/namespace/name, Kind/name if cluster-scoped, Kind.group/... outside core/apps/batch (repeat)',
+      collect,
+    )
+    .option('--timeout <duration>', 'how long objects may take to become healthy after apply (default 5m)')
+    .option(
+      '--health-expr <apiVersion/Kind:role=CEL>',
+      'CEL health of a kind, role current|inProgress|failed, e.g. \'example.com/v1/Widget:current=status.phase == "Ready"\' (repeat; current is required)',
+      collect,
     );
 
 export function registerAssignment(program: Command): void {

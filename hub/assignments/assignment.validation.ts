@@ -11,6 +11,7 @@ import {
   checkVars,
   quote,
 } from '../../proto/contract/validation.js';
+import { checkHealthOptions } from '../../proto/contract/health.js';
 import { checkLabels } from '../common/names.js';
 
 // the path rule is the contract's: the agent checks every desired set with it too
@@ -79,6 +80,8 @@ export function validateAssignment(input: Partial<Assignment>, tenant: Tenant): 
     substitute: validateSubstitution(input.substitute),
     // SOPS: a Secret in the tenant's first namespace with the age identities ('*.agekey')
     decryptionSecret: checkSecretName('assignment.decryption_secret', input.decryptionSecret ?? ''),
+    // wait, health checks, timeout and CEL expressions: parsed and type-checked here
+    health: checkHealthOptions('assignment.health', input.health),
   };
 }
 

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Assignment } from '../../proto/index.js';
 import type { ClusterIdentity } from '../desired/selector.js';
 import { fromJson, toJson, type HubDb } from '../store/database.js';
-import { assignmentFromRow, helmToJson, substitutionToJson } from '../store/rows.js';
+import { assignmentFromRow, healthToJson, helmToJson, substitutionToJson } from '../store/rows.js';
 import { HUB_DB } from '../store/store.module.js';
 
 function toRow(a: Assignment) {
@@ -22,6 +22,7 @@ function toRow(a: Assignment) {
     updated_at_ms: a.updatedAtMs,
     substitute: substitutionToJson(a.substitute),
     decryption_secret: a.decryptionSecret,
+    health: healthToJson(a.health),
   };
 }
 

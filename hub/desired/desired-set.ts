@@ -130,6 +130,7 @@ export function desiredAssignment(
     substitute: mergedSubstitution(assignment, tenant, cluster),
     // only the Secret's name: the keys stay in the tenant's namespace, never on the hub
     decryptionSecret: assignment.decryptionSecret,
+    health: assignment.health,
   };
 }
 

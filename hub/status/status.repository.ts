@@ -1,7 +1,12 @@
 // Store I/O of status: the latest report per cluster × tenant × assignment and the clusters'
 // heartbeat columns.
 import { Inject, Injectable } from '@nestjs/common';
-import type { AssignmentStatus, Cluster } from '../../proto/index.js';
+import {
+  MAX_NOT_READY,
+  MAX_NOT_READY_LENGTH,
+  type AssignmentStatus,
+  type Cluster,
+} from '../../proto/index.js';
 import { toJson, type HubDb } from '../store/database.js';
 import { chunks, clusterFromRow, statusFromRow } from '../store/rows.js';
 import { HUB_DB } from '../store/store.module.js';
@@ -60,6 +65,10 @@ export class StatusRepository {
       finished_at_ms: s.finishedAtMs,
       received_at_ms: receivedAtMs,
       conditions: toJson(s.conditions ?? []),
+      // an agent's text: bounded like its message
+      not_ready: toJson(
+        (s.notReady ?? []).slice(0, MAX_NOT_READY).map((n) => n.slice(0, MAX_NOT_READY_LENGTH)),
+      ),
     };
     await this.db
       .insertInto('assignment_status')

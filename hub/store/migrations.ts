@@ -320,6 +320,24 @@ export const migrations: Record<string, Migration> = {
       await db.schema.alterTable('repos').dropColumn('digest').execute();
     },
   },
+  // Health: an assignment's wait, checks, timeout and CEL expressions (JSON HealthOptions, '{}' =
+  // none, as rows stored before), and the objects a status reports as not healthy (JSON string[]).
+  '0014_assignment_health': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .alterTable('assignments')
+        .addColumn('health', 'text', (c) => c.notNull().defaultTo('{}'))
+        .execute();
+      await db.schema
+        .alterTable('assignment_status')
+        .addColumn('not_ready', 'text', (c) => c.notNull().defaultTo('[]'))
+        .execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('assignment_status').dropColumn('not_ready').execute();
+      await db.schema.alterTable('assignments').dropColumn('health').execute();
+    },
+  },
 };
 
 /** The sealed columns of repos: 0005 sealed the first two, 0013_repo_ssh_bearer added the rest. */

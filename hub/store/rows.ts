@@ -5,6 +5,7 @@ import type {
   AssignmentStatus,
   Cluster,
   Condition,
+  HealthOptions,
   HelmOptions,
   Repo,
   Substitution,
@@ -102,7 +103,29 @@ export function assignmentFromRow(row: Selectable<AssignmentsTable>): Assignment
     helm: helmFromJson(row.helm),
     substitute: substitutionFromJson(row.substitute),
     decryptionSecret: row.decryption_secret,
+    health: healthFromJson(row.health),
   };
+}
+
+/** The stored health options, or undefined for none ('{}'): desired sets stay as they were. */
+function healthFromJson(json: string): HealthOptions | undefined {
+  const h = fromJson<Partial<HealthOptions> | null>(json, {}) ?? {};
+  const strings = (v: unknown) =>
+    Array.isArray(v) ? v.filter((e): e is string => typeof e === 'string') : [];
+  const health: HealthOptions = {
+    wait: Boolean(h.wait),
+    checks: strings(h.checks),
+    timeoutSeconds: Number(h.timeoutSeconds) || 0,
+    exprs: Array.isArray(h.exprs) ? h.exprs : [],
+  };
+  return health.wait || health.checks.length ? health : undefined;
+}
+
+/** What the health column stores: '{}' for none. */
+export function healthToJson(h: HealthOptions | undefined): string {
+  return h
+    ? toJson({ wait: h.wait, checks: h.checks, timeoutSeconds: h.timeoutSeconds, exprs: h.exprs })
+    : '{}';
 }
 
 /** The stored Substitution, undefined when off ('{}' in rows stored before 0010_substitution). */
@@ -157,6 +180,7 @@ export function statusFromRow(row: Selectable<AssignmentStatusTable>): Assignmen
     startedAtMs: Number(row.started_at_ms),
     finishedAtMs: Number(row.finished_at_ms),
     conditions: fromJson<Condition[]>(row.conditions, []),
+    notReady: fromJson<string[]>(row.not_ready, []),
   };
 }
 

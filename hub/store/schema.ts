@@ -113,6 +113,8 @@ export interface AssignmentsTable {
   substitute: Generated<string>;
   /** SOPS: the Secret with the age identities ('' = none, in rows stored before 0011 too) */
   decryption_secret: Generated<string>;
+  /** JSON HealthOptions ('{}' = none, in rows stored before 0014_assignment_health too) */
+  health: Generated<string>;
 }
 
 export interface AssignmentStatusTable {
@@ -135,6 +137,8 @@ export interface AssignmentStatusTable {
   received_at_ms: Generated<number>;
   /** JSON Condition[] ('[]' in rows stored before conditions existed) */
   conditions: Generated<string>;
+  /** JSON string[]: objects not healthy ('[]' in rows stored before 0014_assignment_health) */
+  not_ready: Generated<string>;
 }
 
 export interface ApiTokensTable {

@@ -158,6 +158,7 @@ describe('withConditions', () => {
     objects: 0,
     startedAtMs: 10,
     finishedAtMs: 20,
+    notReady: [],
     conditions: [],
   };
 

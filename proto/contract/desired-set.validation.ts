@@ -20,6 +20,7 @@ import {
   isDnsSubdomain,
   quote,
 } from './validation.js';
+import { checkHealthOptions } from './health.js';
 import { parseGitRevision, parseOciRevision } from './revision.js';
 
 /**
@@ -103,6 +104,8 @@ export function validateDesiredSet(set: DesiredSet, cluster: string): DesiredSet
     checkHelmOptions(`${af}.helm`, a.helm);
     // the Secret with the SOPS age identities, read in the tenant's namespace: a name, never a path
     checkSecretName(`${af}.decryption_secret`, a.decryptionSecret);
+    // health checks and CEL expressions, compiled by the agent: the hub's rules exactly
+    checkHealthOptions(`${af}.health`, a.health);
     const s = a.source;
     if (!s) throw new ValidationError(`${af}.source`, 'required');
     if (s.type === 'oci') {

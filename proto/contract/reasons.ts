@@ -35,6 +35,10 @@ export const Reason = {
    * cluster: the hub left it untouched (see `gitfleet hub --adopt-bus`).
    */
   BusNotOwned: 'BusNotOwned',
+  /** Applied; waiting for the objects to be healthy (--wait, --health-check) until the timeout. */
+  HealthCheckPending: 'HealthCheckPending',
+  /** An object's health is Failed, or objects were not healthy within the timeout. */
+  HealthCheckFailed: 'HealthCheckFailed',
   /** The assignment no longer selects this cluster; its objects were pruned. */
   Deleted: 'Deleted',
 } as const;

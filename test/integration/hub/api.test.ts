@@ -380,6 +380,86 @@ describe('hub API', () => {
     }
   });
 
+  it('stores health options and publishes them in the desired set; refuses hostile ones', async () => {
+    const { assignments } = t!.client;
+    const bus = await busProbe(nats!.url);
+    try {
+      const before = (await bus.desired('c1'))?.set.generation ?? 0;
+      const health = {
+        wait: true,
+        checks: ['Widget.example.com/team-a/w1'],
+        timeoutSeconds: 120,
+        exprs: [
+          {
+            apiVersion: 'example.com/v1',
+            kind: 'Widget',
+            current: 'status.phase == "Ready"',
+            inProgress: '',
+            failed: 'status.phase == "Failed"',
+          },
+        ],
+      };
+      const base = { tenant: 'team-a', repo: 'app', clusters: ['c1'] };
+      const created = await assignments.createAssignment({
+        assignment: { ...base, name: 'healthy', health },
+      });
+      expect(created.health).toEqual(health);
+      expect((await assignments.getAssignment({ tenant: 'team-a', name: 'healthy' })).health).toEqual(health);
+      const desired = await eventually(async () => {
+        const d = await bus.desired('c1');
+        return d && d.set.generation > before
+          ? d.set.assignments.find((a) => a.name === 'healthy')
+          : undefined;
+      });
+      expect(desired.health).toEqual(health);
+
+      const published = (await bus.desired('c1'))!.set.generation;
+      const attempt = async (h: Record<string, unknown>) => {
+        const err = await grpcError(
+          assignments.createAssignment({
+            assignment: {
+              ...base,
+              name: 'evil',
+              health: { wait: true, checks: [], timeoutSeconds: 0, exprs: [], ...h },
+            },
+          }),
+        );
+        return [err.code, err.details];
+      };
+      const expr = (e: Record<string, string>) => ({
+        exprs: [
+          { apiVersion: 'example.com/v1', kind: 'Widget', current: 'true', inProgress: '', failed: '', ...e },
+        ],
+      });
+      expect(await attempt(expr({ current: 'status.phase == ' }))).toEqual([
+        Code.INVALID_ARGUMENT,
+        'assignment.health.exprs[0].current: "status.phase == " is not a valid CEL expression: Unexpected token: EOF',
+      ]);
+      expect(await attempt(expr({ failed: '"x" + "y"' }))).toEqual([
+        Code.INVALID_ARGUMENT,
+        'assignment.health.exprs[0].failed: "\\"x\\" + \\"y\\"" gives a string, not a bool',
+      ]);
+      const [code, details] = await attempt(expr({ current: `${'['.repeat(5000)}${']'.repeat(5000)}` }));
+      expect(code).toBe(Code.INVALID_ARGUMENT);
+      expect(details).toMatch(/^assignment\.health\.exprs\[0\]\.current: .* is longer than 2048 characters$/);
+      expect(await attempt({ checks: ['../../secrets'] })).toEqual([
+        Code.INVALID_ARGUMENT,
+        'assignment.health.checks[0]: "../../secrets": ".." is not a kind (PascalCase, e.g. Deployment); use Kind/namespace/name, or Kind/name for a cluster-scoped object; add the group after the kind (Widget.example.com/ns/name) for kinds outside the core, apps and batch groups that the assignment does not apply',
+      ]);
+      expect(await attempt({ wait: false, timeoutSeconds: 30 })).toEqual([
+        Code.INVALID_ARGUMENT,
+        'assignment.health.wait: a timeout or health expressions are given but nothing is waited for: set wait (--wait) or name objects (--health-check)',
+      ]);
+      expect((await grpcError(assignments.getAssignment({ tenant: 'team-a', name: 'evil' }))).code).toBe(
+        Code.NOT_FOUND,
+      );
+      expect((await bus.desired('c1'))!.set.generation).toBe(published);
+    } finally {
+      await assignments.deleteAssignment({ tenant: 'team-a', name: 'healthy' }).catch(() => undefined);
+      await bus.close();
+    }
+  });
+
   it('refuses to delete what is still in use (FAILED_PRECONDITION)', async () => {
     const { tenants, repos, assignments } = t!.client;
     const tenantErr = await grpcError(tenants.deleteTenant({ name: 'team-a' }));

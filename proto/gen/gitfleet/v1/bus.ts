@@ -6,7 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import { AssignmentStatus, GitCredentials, HelmOptions, Substitution } from "./resources.js";
+import { AssignmentStatus, GitCredentials, HealthOptions, HelmOptions, Substitution } from "./resources.js";
 
 export const protobufPackage = "gitfleet.v1";
 
@@ -63,6 +63,8 @@ export interface DesiredAssignment {
     | undefined;
   /** SOPS: the Secret (in the tenant's first namespace) holding the age identities. */
   decryptionSecret: string;
+  /** Health checks, wait and timeout as the assignment has them. */
+  health: HealthOptions | undefined;
 }
 
 /** Everything one cluster should run. The value of the cluster's key in the "desired" KV bucket. */
@@ -328,6 +330,7 @@ function createBaseDesiredAssignment(): DesiredAssignment {
     helm: undefined,
     substitute: undefined,
     decryptionSecret: "",
+    health: undefined,
   };
 }
 
@@ -368,6 +371,9 @@ export const DesiredAssignment: MessageFns<DesiredAssignment> = {
     }
     if (message.decryptionSecret !== "") {
       writer.uint32(98).string(message.decryptionSecret);
+    }
+    if (message.health !== undefined) {
+      HealthOptions.encode(message.health, writer.uint32(106).fork()).join();
     }
     return writer;
   },
@@ -481,6 +487,14 @@ export const DesiredAssignment: MessageFns<DesiredAssignment> = {
             message.decryptionSecret = reader.string();
             continue;
           }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.health = HealthOptions.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -516,6 +530,9 @@ export const DesiredAssignment: MessageFns<DesiredAssignment> = {
       ? Substitution.fromPartial(object.substitute)
       : undefined;
     message.decryptionSecret = object.decryptionSecret ?? "";
+    message.health = (object.health !== undefined && object.health !== null)
+      ? HealthOptions.fromPartial(object.health)
+      : undefined;
     return message;
   },
 };

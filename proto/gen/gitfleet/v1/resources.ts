@@ -178,11 +178,49 @@ export interface Assignment {
    * decrypt SOPS-encrypted files of this assignment (read with the tenant's identity).
    */
   decryptionSecret: string;
+  /** Health: wait for the applied objects (or the named ones) to be healthy before Ready. */
+  health: HealthOptions | undefined;
 }
 
 export interface Assignment_SelectorEntry {
   key: string;
   value: string;
+}
+
+/**
+ * When an assignment counts as Ready: applied, and (with wait or checks) its objects healthy, with
+ * kstatus semantics or the CEL expressions given per kind.
+ */
+export interface HealthOptions {
+  /** Every applied object must be healthy. */
+  wait: boolean;
+  /**
+   * Objects that must be healthy (applied by this assignment or not): "Kind[.group]/namespace/name"
+   * for namespaced kinds, "Kind[.group]/name" for cluster-scoped ones, e.g. "Deployment/web/podinfo",
+   * "Widget.example.com/web/w1", "CustomResourceDefinition.apiextensions.k8s.io/widgets.example.com".
+   */
+  checks: string[];
+  /**
+   * How long the objects may take to become healthy after the revision is applied; 0 = the
+   * default (300 s).
+   */
+  timeoutSeconds: number;
+  /** Custom health of a kind by CEL expressions over the object (as Flux's healthCheckExprs). */
+  exprs: HealthExpr[];
+}
+
+/**
+ * CEL expressions that decide the health of every object of one kind; each sees the object's
+ * top-level fields (metadata, spec, status, ...) as variables and must give a bool. They are
+ * tried in the order in_progress, failed, current; none true = in progress.
+ */
+export interface HealthExpr {
+  apiVersion: string;
+  kind: string;
+  /** Required: true when the object is healthy. */
+  current: string;
+  inProgress: string;
+  failed: string;
 }
 
 /** `helm template` options of an assignment whose path holds a chart. */
@@ -268,6 +306,11 @@ export interface AssignmentStatus {
    * (proto/contract/conditions.ts); the summary state stays for tables and older readers.
    */
   conditions: Condition[];
+  /**
+   * Health: the objects that are not healthy yet, "Kind/namespace/name: why" (capped; the
+   * message says how many there are).
+   */
+  notReady: string[];
 }
 
 function createBaseTenant(): Tenant {
@@ -1110,6 +1153,7 @@ function createBaseAssignment(): Assignment {
     helm: undefined,
     substitute: undefined,
     decryptionSecret: "",
+    health: undefined,
   };
 }
 
@@ -1162,6 +1206,9 @@ export const Assignment: MessageFns<Assignment> = {
     }
     if (message.decryptionSecret !== "") {
       writer.uint32(130).string(message.decryptionSecret);
+    }
+    if (message.health !== undefined) {
+      HealthOptions.encode(message.health, writer.uint32(138).fork()).join();
     }
     return writer;
   },
@@ -1310,6 +1357,14 @@ export const Assignment: MessageFns<Assignment> = {
             message.decryptionSecret = reader.string();
             continue;
           }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.health = HealthOptions.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1355,6 +1410,9 @@ export const Assignment: MessageFns<Assignment> = {
       ? Substitution.fromPartial(object.substitute)
       : undefined;
     message.decryptionSecret = object.decryptionSecret ?? "";
+    message.health = (object.health !== undefined && object.health !== null)
+      ? HealthOptions.fromPartial(object.health)
+      : undefined;
     return message;
   },
 };
@@ -1422,6 +1480,200 @@ export const Assignment_SelectorEntry: MessageFns<Assignment_SelectorEntry> = {
     const message = createBaseAssignment_SelectorEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseHealthOptions(): HealthOptions {
+  return { wait: false, checks: [], timeoutSeconds: 0, exprs: [] };
+}
+
+export const HealthOptions: MessageFns<HealthOptions> = {
+  encode(message: HealthOptions, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.wait !== false) {
+      writer.uint32(8).bool(message.wait);
+    }
+    for (const v of message.checks) {
+      writer.uint32(18).string(v!);
+    }
+    if (message.timeoutSeconds !== 0) {
+      writer.uint32(24).int64(message.timeoutSeconds);
+    }
+    for (const v of message.exprs) {
+      HealthExpr.encode(v!, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HealthOptions {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHealthOptions();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.wait = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.checks.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.timeoutSeconds = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.exprs.push(HealthExpr.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<HealthOptions>, I>>(base?: I): HealthOptions {
+    return HealthOptions.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<HealthOptions>, I>>(object: I): HealthOptions {
+    const message = createBaseHealthOptions();
+    message.wait = object.wait ?? false;
+    message.checks = object.checks?.map((e) => e) || [];
+    message.timeoutSeconds = object.timeoutSeconds ?? 0;
+    message.exprs = object.exprs?.map((e) => HealthExpr.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseHealthExpr(): HealthExpr {
+  return { apiVersion: "", kind: "", current: "", inProgress: "", failed: "" };
+}
+
+export const HealthExpr: MessageFns<HealthExpr> = {
+  encode(message: HealthExpr, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.apiVersion !== "") {
+      writer.uint32(10).string(message.apiVersion);
+    }
+    if (message.kind !== "") {
+      writer.uint32(18).string(message.kind);
+    }
+    if (message.current !== "") {
+      writer.uint32(26).string(message.current);
+    }
+    if (message.inProgress !== "") {
+      writer.uint32(34).string(message.inProgress);
+    }
+    if (message.failed !== "") {
+      writer.uint32(42).string(message.failed);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HealthExpr {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHealthExpr();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.apiVersion = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.current = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.inProgress = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.failed = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<HealthExpr>, I>>(base?: I): HealthExpr {
+    return HealthExpr.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<HealthExpr>, I>>(object: I): HealthExpr {
+    const message = createBaseHealthExpr();
+    message.apiVersion = object.apiVersion ?? "";
+    message.kind = object.kind ?? "";
+    message.current = object.current ?? "";
+    message.inProgress = object.inProgress ?? "";
+    message.failed = object.failed ?? "";
     return message;
   },
 };
@@ -1884,6 +2136,7 @@ function createBaseAssignmentStatus(): AssignmentStatus {
     startedAtMs: 0,
     finishedAtMs: 0,
     conditions: [],
+    notReady: [],
   };
 }
 
@@ -1930,6 +2183,9 @@ export const AssignmentStatus: MessageFns<AssignmentStatus> = {
     }
     for (const v of message.conditions) {
       Condition.encode(v!, writer.uint32(114).fork()).join();
+    }
+    for (const v of message.notReady) {
+      writer.uint32(154).string(v!);
     }
     return writer;
   },
@@ -2059,6 +2315,14 @@ export const AssignmentStatus: MessageFns<AssignmentStatus> = {
             message.conditions.push(Condition.decode(reader, reader.uint32()));
             continue;
           }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.notReady.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2092,6 +2356,7 @@ export const AssignmentStatus: MessageFns<AssignmentStatus> = {
     message.startedAtMs = object.startedAtMs ?? 0;
     message.finishedAtMs = object.finishedAtMs ?? 0;
     message.conditions = object.conditions?.map((e) => Condition.fromPartial(e)) || [];
+    message.notReady = object.notReady?.map((e) => e) || [];
     return message;
   },
 };

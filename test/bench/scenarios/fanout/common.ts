@@ -60,6 +60,7 @@ export function desiredSetBytes(n: number): number {
         helm: undefined,
         substitute: undefined,
         decryptionSecret: '',
+        health: undefined,
       },
     ],
     publishedAtMs: Date.now(),

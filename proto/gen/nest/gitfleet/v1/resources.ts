@@ -177,11 +177,49 @@ export interface Assignment {
    * decrypt SOPS-encrypted files of this assignment (read with the tenant's identity).
    */
   decryptionSecret: string;
+  /** Health: wait for the applied objects (or the named ones) to be healthy before Ready. */
+  health: HealthOptions | undefined;
 }
 
 export interface Assignment_SelectorEntry {
   key: string;
   value: string;
+}
+
+/**
+ * When an assignment counts as Ready: applied, and (with wait or checks) its objects healthy, with
+ * kstatus semantics or the CEL expressions given per kind.
+ */
+export interface HealthOptions {
+  /** Every applied object must be healthy. */
+  wait: boolean;
+  /**
+   * Objects that must be healthy (applied by this assignment or not): "Kind[.group]/namespace/name"
+   * for namespaced kinds, "Kind[.group]/name" for cluster-scoped ones, e.g. "Deployment/web/podinfo",
+   * "Widget.example.com/web/w1", "CustomResourceDefinition.apiextensions.k8s.io/widgets.example.com".
+   */
+  checks: string[];
+  /**
+   * How long the objects may take to become healthy after the revision is applied; 0 = the
+   * default (300 s).
+   */
+  timeoutSeconds: number;
+  /** Custom health of a kind by CEL expressions over the object (as Flux's healthCheckExprs). */
+  exprs: HealthExpr[];
+}
+
+/**
+ * CEL expressions that decide the health of every object of one kind; each sees the object's
+ * top-level fields (metadata, spec, status, ...) as variables and must give a bool. They are
+ * tried in the order in_progress, failed, current; none true = in progress.
+ */
+export interface HealthExpr {
+  apiVersion: string;
+  kind: string;
+  /** Required: true when the object is healthy. */
+  current: string;
+  inProgress: string;
+  failed: string;
 }
 
 /** `helm template` options of an assignment whose path holds a chart. */
@@ -267,6 +305,11 @@ export interface AssignmentStatus {
    * (proto/contract/conditions.ts); the summary state stays for tables and older readers.
    */
   conditions: Condition[];
+  /**
+   * Health: the objects that are not healthy yet, "Kind/namespace/name: why" (capped; the
+   * message says how many there are).
+   */
+  notReady: string[];
 }
 
 export const GITFLEET_V1_PACKAGE_NAME = "gitfleet.v1";
