@@ -493,6 +493,7 @@ export class AssignmentReconciler {
       objects: inv?.objects.length ?? 0,
       startedAtMs: p.startedAtMs,
       finishedAtMs: state === AssignmentState.ASSIGNMENT_STATE_PROGRESSING ? 0 : now,
+      pinned: false, // the hub knows pins (status view)
       conditions: statusConditions(
         { state, reason, message, observedGeneration: p.generation },
         {

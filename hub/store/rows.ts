@@ -102,6 +102,7 @@ export function assignmentFromRow(row: Selectable<AssignmentsTable>): Assignment
     helm: helmFromJson(row.helm),
     substitute: substitutionFromJson(row.substitute),
     decryptionSecret: row.decryption_secret,
+    pinnedRevision: row.pinned_revision,
   };
 }
 
@@ -157,6 +158,7 @@ export function statusFromRow(row: Selectable<AssignmentStatusTable>): Assignmen
     startedAtMs: Number(row.started_at_ms),
     finishedAtMs: Number(row.finished_at_ms),
     conditions: fromJson<Condition[]>(row.conditions, []),
+    pinned: false, // the status view sets it from the assignment
   };
 }
 

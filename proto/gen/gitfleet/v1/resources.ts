@@ -178,6 +178,11 @@ export interface Assignment {
    * decrypt SOPS-encrypted files of this assignment (read with the tenant's identity).
    */
   decryptionSecret: string;
+  /**
+   * Output only, set by RollbackAssignment: the revision (from the assignment's history) its
+   * clusters run instead of the repo's current one, until it is unpinned ("" when not pinned).
+   */
+  pinnedRevision: string;
 }
 
 export interface Assignment_SelectorEntry {
@@ -268,6 +273,20 @@ export interface AssignmentStatus {
    * (proto/contract/conditions.ts); the summary state stays for tables and older readers.
    */
   conditions: Condition[];
+  /** The desired revision is a pin set by rollback (Assignment.pinned_revision), not the repo's. */
+  pinned: boolean;
+}
+
+/** One revision an assignment's clusters reported as applied, as the hub's history keeps it. */
+export interface AssignmentRevision {
+  revision: string;
+  /** When a cluster first and last reported it as applied. */
+  firstAppliedAtMs: number;
+  lastAppliedAtMs: number;
+  /** On how many clusters it was reported as applied. */
+  clusters: number;
+  /** The revision the assignment's clusters are meant to run now (the pin, else the repo's). */
+  current: boolean;
 }
 
 function createBaseTenant(): Tenant {
@@ -1110,6 +1129,7 @@ function createBaseAssignment(): Assignment {
     helm: undefined,
     substitute: undefined,
     decryptionSecret: "",
+    pinnedRevision: "",
   };
 }
 
@@ -1162,6 +1182,9 @@ export const Assignment: MessageFns<Assignment> = {
     }
     if (message.decryptionSecret !== "") {
       writer.uint32(130).string(message.decryptionSecret);
+    }
+    if (message.pinnedRevision !== "") {
+      writer.uint32(178).string(message.pinnedRevision);
     }
     return writer;
   },
@@ -1310,6 +1333,14 @@ export const Assignment: MessageFns<Assignment> = {
             message.decryptionSecret = reader.string();
             continue;
           }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            message.pinnedRevision = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1355,6 +1386,7 @@ export const Assignment: MessageFns<Assignment> = {
       ? Substitution.fromPartial(object.substitute)
       : undefined;
     message.decryptionSecret = object.decryptionSecret ?? "";
+    message.pinnedRevision = object.pinnedRevision ?? "";
     return message;
   },
 };
@@ -1884,6 +1916,7 @@ function createBaseAssignmentStatus(): AssignmentStatus {
     startedAtMs: 0,
     finishedAtMs: 0,
     conditions: [],
+    pinned: false,
   };
 }
 
@@ -1930,6 +1963,9 @@ export const AssignmentStatus: MessageFns<AssignmentStatus> = {
     }
     for (const v of message.conditions) {
       Condition.encode(v!, writer.uint32(114).fork()).join();
+    }
+    if (message.pinned !== false) {
+      writer.uint32(144).bool(message.pinned);
     }
     return writer;
   },
@@ -2059,6 +2095,14 @@ export const AssignmentStatus: MessageFns<AssignmentStatus> = {
             message.conditions.push(Condition.decode(reader, reader.uint32()));
             continue;
           }
+          case 18: {
+            if (tag !== 144) {
+              break;
+            }
+
+            message.pinned = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2092,6 +2136,110 @@ export const AssignmentStatus: MessageFns<AssignmentStatus> = {
     message.startedAtMs = object.startedAtMs ?? 0;
     message.finishedAtMs = object.finishedAtMs ?? 0;
     message.conditions = object.conditions?.map((e) => Condition.fromPartial(e)) || [];
+    message.pinned = object.pinned ?? false;
+    return message;
+  },
+};
+
+function createBaseAssignmentRevision(): AssignmentRevision {
+  return { revision: "", firstAppliedAtMs: 0, lastAppliedAtMs: 0, clusters: 0, current: false };
+}
+
+export const AssignmentRevision: MessageFns<AssignmentRevision> = {
+  encode(message: AssignmentRevision, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.revision !== "") {
+      writer.uint32(10).string(message.revision);
+    }
+    if (message.firstAppliedAtMs !== 0) {
+      writer.uint32(16).int64(message.firstAppliedAtMs);
+    }
+    if (message.lastAppliedAtMs !== 0) {
+      writer.uint32(24).int64(message.lastAppliedAtMs);
+    }
+    if (message.clusters !== 0) {
+      writer.uint32(32).int32(message.clusters);
+    }
+    if (message.current !== false) {
+      writer.uint32(40).bool(message.current);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AssignmentRevision {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAssignmentRevision();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.revision = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.firstAppliedAtMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.lastAppliedAtMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.clusters = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.current = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<AssignmentRevision>, I>>(base?: I): AssignmentRevision {
+    return AssignmentRevision.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AssignmentRevision>, I>>(object: I): AssignmentRevision {
+    const message = createBaseAssignmentRevision();
+    message.revision = object.revision ?? "";
+    message.firstAppliedAtMs = object.firstAppliedAtMs ?? 0;
+    message.lastAppliedAtMs = object.lastAppliedAtMs ?? 0;
+    message.clusters = object.clusters ?? 0;
+    message.current = object.current ?? false;
     return message;
   },
 };
