@@ -82,6 +82,8 @@ export const ASSIGNMENT_UPDATE_FIELDS: FieldTable = {
   prune: ['prune'],
   suspend: ['suspend'],
   renderer: ['renderer'],
+  // --no-helm: drop every helm option (before the rows that set one again)
+  helm: ['helm'],
   helmRelease: ['helm.release_name'],
   valuesFile: ['helm.values_files'],
   set: ['helm.set'],
@@ -98,7 +100,9 @@ export const ASSIGNMENT_UPDATE_FIELDS: FieldTable = {
  * clear the clusters and the selector.
  */
 export function assignmentUpdate(name: string, o: Partial<AssignmentFlags>, cmd: Command) {
-  const fields = givenFields(cmd, ASSIGNMENT_UPDATE_FIELDS);
+  let fields = givenFields(cmd, ASSIGNMENT_UPDATE_FIELDS);
+  // --no-substitute drops the variables and strict mode with it (the hub refuses them while off)
+  if (o.substitute === false) fields = fields.map((f) => (f === 'substitute.enabled' ? 'substitute' : f));
   if (fields.length === 0)
     throw new Error(`nothing to change: give at least one of ${flagNames(ASSIGNMENT_UPDATE_FIELDS)}`);
   const vars = parseVars(o.var);
@@ -163,6 +167,7 @@ const assignmentFlags = (update: boolean) => (c: Command) => {
           .option('--no-prune', 'keep objects that leave the repo')
           .option('--suspend', 'stop reconciling, keep what is applied')
           .option('--no-suspend', 'reconcile again (as gitfleet resume)')
+          .option('--no-helm', 'drop every helm option (e.g. when leaving the helm renderer)')
       : c
           .requiredOption('--tenant <t>', 'owning tenant')
           .requiredOption('--repo <r>', "one of the tenant's repos")
@@ -197,7 +202,7 @@ const assignmentFlags = (update: boolean) => (c: Command) => {
   // after their positive flags: commander gives a --no-X defined first a default of true
   return update
     ? all
-        .option('--no-substitute', 'stop substituting variables')
+        .option('--no-substitute', 'stop substituting variables (and forget them)')
         .option('--no-substitute-strict', 'leave unset variables empty')
     : all;
 };
