@@ -531,6 +531,7 @@ export class AssignmentReconciler {
       startedAtMs: p.startedAtMs,
       finishedAtMs: state === AssignmentState.ASSIGNMENT_STATE_PROGRESSING ? 0 : now,
       notReady: p.health?.notReady ?? [],
+      pinned: false, // the hub knows pins (status view)
       conditions: statusConditions(
         { state, reason, message, observedGeneration: p.generation },
         {

@@ -3,6 +3,8 @@ import type { Command } from 'commander';
 import type { Assignment, HealthOptions } from '../../proto/index.js';
 import { labels, type Column } from '../output.js';
 import { collect, parseDuration, parseHealthExprs, parseLabels, parseVars } from '../parse.js';
+import { flagNames, givenFields, type FieldTable } from '../update-fields.js';
+import { pinNote } from './control.js';
 import { nounCommand, writeVerb } from './verbs.js';
 
 const columns: Column<Assignment>[] = [
@@ -20,6 +22,7 @@ const columns: Column<Assignment>[] = [
   { header: 'PRUNE', get: (a) => a.prune },
   { header: 'SUSPEND', get: (a) => a.suspend },
   { header: 'HEALTH', get: (a) => healthColumn(a.health) },
+  { header: 'PINNED', get: (a) => pinNote(a) || '-' },
 ];
 
 /** "wait,2 checks,1 expr,5m" or "-" when Ready means applied only. */
@@ -40,7 +43,8 @@ interface AssignmentFlags {
   cluster?: string[];
   selector?: string;
   namespace?: string;
-  prune: boolean;
+  /** undefined: not given (create: on) */
+  prune?: boolean;
   suspend?: boolean;
   renderer?: string;
   helmRelease?: string;
@@ -67,7 +71,7 @@ function assignmentSpec(name: string, o: AssignmentFlags) {
     clusters: o.cluster ?? [],
     selector: parseLabels(o.selector ? [o.selector] : []),
     targetNamespace: o.namespace ?? '',
-    prune: o.prune,
+    prune: o.prune ?? true,
     suspend: o.suspend ?? false,
     renderer: o.renderer ?? 'auto',
     // the hub checks these (and that they go with the helm or auto renderer)
@@ -83,7 +87,7 @@ function assignmentSpec(name: string, o: AssignmentFlags) {
 }
 
 /** --wait, --health-check, --timeout, --health-expr; the hub checks the rest (and the CEL). */
-function healthOptions(o: AssignmentFlags): HealthOptions | undefined {
+function healthOptions(o: Partial<AssignmentFlags>): HealthOptions | undefined {
   const checks = o.healthCheck ?? [];
   const exprs = parseHealthExprs(o.healthExpr);
   if (!o.wait && !checks.length && !exprs.length && o.timeout === undefined) return undefined;
@@ -96,6 +100,74 @@ function healthOptions(o: AssignmentFlags): HealthOptions | undefined {
     }
   }
   return { wait: Boolean(o.wait), checks, timeoutSeconds, exprs };
+}
+
+/**
+ * The flags `assignment update` sends: each flag the user gave → the fields it changes (the
+ * others keep their stored values). Flags added to the verb add a row here.
+ */
+export const ASSIGNMENT_UPDATE_FIELDS: FieldTable = {
+  repo: ['repo'],
+  path: ['path'],
+  cluster: ['clusters'],
+  selector: ['selector'],
+  namespace: ['target_namespace'],
+  prune: ['prune'],
+  suspend: ['suspend'],
+  renderer: ['renderer'],
+  // --no-helm: drop every helm option (before the rows that set one again)
+  helm: ['helm'],
+  helmRelease: ['helm.release_name'],
+  valuesFile: ['helm.values_files'],
+  set: ['helm.set'],
+  substitute: ['substitute.enabled'],
+  // --var implies --substitute (as on create)
+  var: ['substitute.vars', 'substitute.enabled'],
+  substituteStrict: ['substitute.strict'],
+  decryptionSecret: ['decryption_secret'],
+  wait: ['health.wait'],
+  healthCheck: ['health.checks'],
+  timeout: ['health.timeout_seconds'],
+  healthExpr: ['health.exprs'],
+};
+
+/**
+ * The request of `assignment update`: the given flags' values (a field not named in `fields`
+ * is ignored by the hub, so its value here does not matter). `--cluster ''` and `--selector ''`
+ * clear the clusters and the selector.
+ */
+export function assignmentUpdate(name: string, o: Partial<AssignmentFlags>, cmd: Command) {
+  let fields = givenFields(cmd, ASSIGNMENT_UPDATE_FIELDS);
+  // --no-substitute drops the variables and strict mode with it (the hub refuses them while off)
+  if (o.substitute === false) fields = fields.map((f) => (f === 'substitute.enabled' ? 'substitute' : f));
+  if (fields.length === 0)
+    throw new Error(`nothing to change: give at least one of ${flagNames(ASSIGNMENT_UPDATE_FIELDS)}`);
+  const vars = parseVars(o.var);
+  if (o.substitute === false && Object.keys(vars).length > 0)
+    throw new Error('--var needs substitution: drop --no-substitute');
+  return {
+    fields,
+    assignment: {
+      tenant: o.tenant ?? '',
+      name,
+      repo: o.repo ?? '',
+      path: o.path ?? '',
+      clusters: (o.cluster ?? []).filter(Boolean),
+      selector: parseLabels(o.selector ? [o.selector] : []),
+      targetNamespace: o.namespace ?? '',
+      prune: o.prune ?? true,
+      suspend: o.suspend ?? false,
+      renderer: o.renderer ?? '',
+      helm: { releaseName: o.helmRelease ?? '', valuesFiles: o.valuesFile ?? [], set: o.set ?? [] },
+      substitute: {
+        enabled: o.substitute ?? Object.keys(vars).length > 0,
+        vars,
+        strict: o.substituteStrict ?? false,
+      },
+      decryptionSecret: o.decryptionSecret ?? '',
+      health: healthOptions(o) ?? { wait: false, checks: [], timeoutSeconds: 0, exprs: [] },
+    },
+  };
 }
 
 /** --var implies --substitute; --substitute-strict alone does not turn it on (the hub says so). */
@@ -119,16 +191,31 @@ async function warnIfUnmatched(result: Promise<Assignment>): Promise<Assignment>
   return a;
 }
 
-const assignmentFlags = (c: Command) =>
-  c
-    .requiredOption('--tenant <t>', 'owning tenant')
-    .requiredOption('--repo <r>', "one of the tenant's repos")
-    .requiredOption('--path <p>', 'directory in the repo')
-    .option('--cluster <name>', 'a target cluster (repeat for more)', collect)
-    .option('--selector <k=v,...>', 'target every cluster with these labels')
+/** The flags of create (`update` = false: --repo and --path required) and update (every flag optional). */
+const assignmentFlags = (update: boolean) => (c: Command) => {
+  const all = (
+    update
+      ? c
+          .requiredOption('--tenant <t>', 'owning tenant')
+          .option('--repo <r>', "one of the tenant's repos")
+          .option('--path <p>', 'directory in the repo')
+          .option('--cluster <name>', "a target cluster (repeat for more; '' for none)", collect)
+          .option('--selector <k=v,...>', "target every cluster with these labels ('' for none)")
+          .option('--prune', 'delete objects that leave the repo')
+          .option('--no-prune', 'keep objects that leave the repo')
+          .option('--suspend', 'stop reconciling, keep what is applied')
+          .option('--no-suspend', 'reconcile again (as gitfleet resume)')
+          .option('--no-helm', 'drop every helm option (e.g. when leaving the helm renderer)')
+      : c
+          .requiredOption('--tenant <t>', 'owning tenant')
+          .requiredOption('--repo <r>', "one of the tenant's repos")
+          .requiredOption('--path <p>', 'directory in the repo')
+          .option('--cluster <name>', 'a target cluster (repeat for more)', collect)
+          .option('--selector <k=v,...>', 'target every cluster with these labels')
+          .option('--no-prune', 'keep objects that leave the repo')
+          .option('--suspend', 'stop reconciling, keep what is applied')
+  )
     .option('--namespace <ns>', "namespace for objects that name none (default: the tenant's first)")
-    .option('--no-prune', 'keep objects that leave the repo')
-    .option('--suspend', 'stop reconciling, keep what is applied')
     .option(
       '--renderer <r>',
       'auto (kustomization.yaml → kustomize, Chart.yaml → helm, else plain), plain, kustomize or helm',
@@ -162,6 +249,14 @@ const assignmentFlags = (c: Command) =>
       'CEL health of a kind, role current|inProgress|failed, e.g. \'example.com/v1/Widget:current=status.phase == "Ready"\' (repeat; current is required)',
       collect,
     );
+  // after their positive flags: commander gives a --no-X defined first a default of true
+  return update
+    ? all
+        .option('--no-substitute', 'stop substituting variables (and forget them)')
+        .option('--no-substitute-strict', 'leave unset variables empty')
+        .option('--no-wait', 'Ready once applied again (objects named by --health-check are still checked)')
+    : all;
+};
 
 export function registerAssignment(program: Command): void {
   nounCommand<Assignment>(
@@ -182,7 +277,7 @@ export function registerAssignment(program: Command): void {
         assignment,
         'create <name>',
         'create an assignment',
-        assignmentFlags,
+        assignmentFlags(false),
         columns,
         (hub, name, o) =>
           warnIfUnmatched(hub.assignments.createAssignment({ assignment: assignmentSpec(name, o) })),
@@ -190,11 +285,11 @@ export function registerAssignment(program: Command): void {
       writeVerb<Assignment, AssignmentFlags>(
         assignment,
         'update <name>',
-        "replace an assignment's spec",
-        assignmentFlags,
+        "change an assignment: the flags given (each flag left out keeps the assignment's value)",
+        assignmentFlags(true),
         columns,
-        (hub, name, o) =>
-          warnIfUnmatched(hub.assignments.updateAssignment({ assignment: assignmentSpec(name, o) })),
+        (hub, name, o, cmd) =>
+          warnIfUnmatched(hub.assignments.updateAssignment(assignmentUpdate(name, o, cmd))),
       );
     },
   );

@@ -5,6 +5,7 @@ import { registerAssignment } from './assignment.js';
 import { registerAudit } from './audit.js';
 import { registerBus } from './bus.js';
 import { registerCluster } from './cluster.js';
+import { registerControl } from './control.js';
 import { registerRepo } from './repo.js';
 import { registerStatus } from './status.js';
 import { registerTenant } from './tenant.js';
@@ -16,6 +17,7 @@ export function registerClientCommands(program: Command): void {
   registerCluster(program);
   registerAssignment(program);
   registerStatus(program);
+  registerControl(program);
   registerToken(program);
   registerAudit(program);
   registerBus(program);

@@ -4,6 +4,8 @@ import type { Command } from 'commander';
 import { DEFAULT_REPO_INTERVAL_SECONDS, shortRevision, type Repo } from '../../proto/index.js';
 import { age, print, type Column } from '../output.js';
 import { parseDuration } from '../parse.js';
+import type { HubClient } from '../client/hub-client.js';
+import { flagNames, givenFields, type FieldTable } from '../update-fields.js';
 import { nounCommand, withHub, writeVerb } from './verbs.js';
 
 function refOf(r: Repo): string {
@@ -26,13 +28,14 @@ const columns: Column<Repo>[] = [
 
 interface RepoFlags {
   tenant: string;
-  url: string;
+  /** Not given: update keeps the stored URL. */
+  url?: string;
   branch?: string;
   tag?: string;
   commit?: string;
   semver?: string;
   digest?: string;
-  interval: string;
+  interval?: string;
   username?: string;
   sshKeyFile?: string;
   knownHostsFile?: string;
@@ -52,7 +55,7 @@ function readSecretFile(flag: string, path: string, maxBytes: number): string {
   return readFileSync(path, 'utf8');
 }
 
-function credentialsOf(o: RepoFlags) {
+function credentialsOf(o: RepoFlags, oci: boolean) {
   const given = [
     o.username !== undefined && '--username',
     o.bearerTokenFile !== undefined && '--bearer-token-file',
@@ -61,7 +64,7 @@ function credentialsOf(o: RepoFlags) {
   if (given.length > 1) throw new Error(`use one of ${given.join(', ')}`);
   const none = { username: '', password: '', bearerToken: '', sshPrivateKey: '', knownHosts: '' };
   if (o.username) {
-    const passwordVar = o.url.startsWith('oci://') ? 'GITFLEET_OCI_PASSWORD' : 'GITFLEET_GIT_PASSWORD';
+    const passwordVar = oci ? 'GITFLEET_OCI_PASSWORD' : 'GITFLEET_GIT_PASSWORD';
     const password = process.env[passwordVar];
     if (!password) throw new Error(`--username needs the password in ${passwordVar}`);
     return { ...none, username: o.username, password };
@@ -87,8 +90,9 @@ function credentialsOf(o: RepoFlags) {
   return undefined;
 }
 
-function repoSpec(name: string, o: RepoFlags) {
-  const oci = o.url.startsWith('oci://');
+/** `url`: the URL given, or on update the stored one (what oci:// checks look at). */
+function repoSpec(name: string, o: RepoFlags, url = o.url ?? '') {
+  const oci = url.startsWith('oci://');
   const refs = [o.branch, o.tag, o.commit, o.semver, o.digest].filter((r) => r !== undefined);
   if (refs.length > 1) throw new Error('use at most one of --branch, --tag, --commit, --semver, --digest');
   if (oci && (o.branch !== undefined || o.commit !== undefined))
@@ -100,27 +104,65 @@ function repoSpec(name: string, o: RepoFlags) {
     tenant: o.tenant,
     name,
     type: oci ? 'oci' : 'git',
-    url: o.url,
+    url,
     branch: o.branch ?? '',
     tag: o.tag ?? '',
     commit: o.commit ?? '',
     semver: o.semver ?? '',
     digest: o.digest ?? '',
-    intervalSeconds: parseDuration(o.interval),
-    credentials: credentialsOf(o),
+    intervalSeconds: parseDuration(o.interval ?? `${DEFAULT_REPO_INTERVAL_SECONDS}s`),
+    credentials: credentialsOf(o, oci),
   };
 }
 
-const repoFlags = (c: Command) =>
-  c
-    .requiredOption('--tenant <t>', 'owning tenant')
-    .requiredOption('--url <url>', 'git clone URL (http(s), ssh or git), or oci://host[:port]/repository')
+/** The ref flags: one replaces another, so any of them sends all five (the others cleared). */
+const REF_FIELDS = ['branch', 'tag', 'commit', 'semver', 'digest'];
+const CREDENTIAL_FIELDS = ['credentials'];
+
+/**
+ * The flags `repo update` sends: each flag the user gave → the fields it changes (the others
+ * keep their stored values; credentials stay unless new ones are given).
+ */
+export const REPO_UPDATE_FIELDS: FieldTable = {
+  url: ['url', 'type'],
+  branch: REF_FIELDS,
+  tag: REF_FIELDS,
+  commit: REF_FIELDS,
+  semver: REF_FIELDS,
+  digest: REF_FIELDS,
+  interval: ['interval_seconds'],
+  username: CREDENTIAL_FIELDS,
+  bearerTokenFile: CREDENTIAL_FIELDS,
+  sshKeyFile: CREDENTIAL_FIELDS,
+  knownHostsFile: CREDENTIAL_FIELDS,
+};
+
+async function repoUpdate(hub: HubClient, name: string, o: RepoFlags, cmd: Command): Promise<Repo> {
+  const fields = givenFields(cmd, REPO_UPDATE_FIELDS);
+  if (fields.length === 0)
+    throw new Error(`nothing to change: give at least one of ${flagNames(REPO_UPDATE_FIELDS)}`);
+  // the oci:// checks need the URL: the stored one unless a new one is given
+  const url = o.url ?? (await hub.repos.getRepo({ tenant: o.tenant, name })).url;
+  return hub.repos.updateRepo({ repo: repoSpec(name, o, url), fields });
+}
+
+/** The flags of create (`update` = false: --url required, --interval defaults) and update (all optional). */
+const repoFlags = (update: boolean) => (c: Command) =>
+  (update
+    ? c.requiredOption('--tenant <t>', 'owning tenant').option('--url <url>', 'a new URL (git or oci://)')
+    : c
+        .requiredOption('--tenant <t>', 'owning tenant')
+        .requiredOption('--url <url>', 'git clone URL (http(s), ssh or git), or oci://host[:port]/repository')
+  )
     .option('--branch <b>', 'git: follow a branch (default main)')
     .option('--tag <t>', 'pin a tag (oci: follow it, default latest)')
     .option('--commit <sha>', 'git: pin a commit')
     .option('--semver <range>', "follow the highest tag in a SemVer range, e.g. '>=1.0.0 <2.0.0'")
     .option('--digest <sha256:hex>', 'oci: pin a manifest digest')
-    .option('--interval <dur>', 'how often to re-resolve the ref', `${DEFAULT_REPO_INTERVAL_SECONDS}s`)
+    .option(
+      '--interval <dur>',
+      `how often to re-resolve the ref${update ? '' : ` (default ${DEFAULT_REPO_INTERVAL_SECONDS}s)`}`,
+    )
     .option(
       '--username <user>',
       'basic-auth user (password from GITFLEET_GIT_PASSWORD, for oci:// from GITFLEET_OCI_PASSWORD)',
@@ -150,17 +192,17 @@ export function registerRepo(program: Command): void {
         repo,
         'create <name>',
         'register a git repo or OCI artifact repository; the hub resolves its ref to an exact commit or digest',
-        repoFlags,
+        repoFlags(false),
         columns,
         (hub, name, o) => hub.repos.createRepo({ repo: repoSpec(name, o) }),
       );
       writeVerb<Repo, RepoFlags>(
         repo,
         'update <name>',
-        "replace a repo's source (credentials are kept unless --username, --bearer-token-file or --ssh-key-file is given)",
-        repoFlags,
+        "change a repo: the flags given (each flag left out keeps the repo's value; credentials are kept unless --username, --bearer-token-file or --ssh-key-file is given)",
+        repoFlags(true),
         columns,
-        (hub, name, o) => hub.repos.updateRepo({ repo: repoSpec(name, o) }),
+        repoUpdate,
       );
       repo
         .command('resolve <name>')

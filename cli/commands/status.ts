@@ -17,7 +17,10 @@ const columns: Column<AssignmentStatus>[] = [
   { header: 'ASSIGNMENT', get: (s) => s.assignment },
   { header: 'STATE', get: (s) => stateName(s.state) },
   { header: 'APPLIED', get: (s) => (s.appliedRevision ? shortRevision(s.appliedRevision) : '-') },
-  { header: 'DESIRED', get: (s) => (s.desiredRevision ? shortRevision(s.desiredRevision) : '-') },
+  {
+    header: 'DESIRED',
+    get: (s) => (s.desiredRevision ? shortRevision(s.desiredRevision) + (s.pinned ? ' (pinned)' : '') : '-'),
+  },
   { header: 'OBJECTS', get: (s) => s.objects },
   {
     header: 'CHANGES',

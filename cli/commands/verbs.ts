@@ -132,10 +132,10 @@ export function writeVerb<T, O>(
   description: string,
   flags: (c: Command) => Command,
   columns: Column<T>[],
-  call: (hub: HubClient, name: string, o: O) => Promise<T>,
+  call: (hub: HubClient, name: string, o: O, cmd: Command) => Promise<T>,
 ): Command {
   return flags(parent.command(usage).description(description)).action(
     async (name: string, o: O, c: Command) =>
-      withHub(c, async (hub, format) => print(format, await call(hub, name, o), columns)),
+      withHub(c, async (hub, format) => print(format, await call(hub, name, o, c), columns)),
   );
 }

@@ -20,7 +20,10 @@ export { checkRepoPath };
 /** auto: kustomization.yaml/.yml/Kustomization → kustomize, Chart.yaml → helm, else plain. */
 export const RENDERERS = ['auto', 'plain', 'kustomize', 'helm'] as const;
 
-export type AssignmentSpec = Omit<Assignment, 'createdAtMs' | 'updatedAtMs' | 'matchedClusters'>;
+export type AssignmentSpec = Omit<
+  Assignment,
+  'createdAtMs' | 'updatedAtMs' | 'matchedClusters' | 'pinnedRevision'
+>;
 
 export function validateAssignment(input: Partial<Assignment>, tenant: Tenant): AssignmentSpec {
   const name = checkDnsLabel('assignment.name', input.name ?? '');

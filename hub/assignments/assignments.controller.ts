@@ -7,15 +7,22 @@ import {
   type GetAssignmentRequest,
   type ListAssignmentsRequest,
   type ListAssignmentsResponse,
+  type ListAssignmentHistoryRequest,
+  type ListAssignmentHistoryResponse,
+  type RollbackAssignmentRequest,
   type UpdateAssignmentRequest,
 } from '../../proto/api.js';
 import { AssignmentServiceControllerMethods, type AssignmentServiceController } from '../../proto/nest.js';
+import { AssignmentRollbackService } from './assignment-rollback.service.js';
 import { AssignmentsService } from './assignments.service.js';
 
 @Controller()
 @AssignmentServiceControllerMethods()
 export class AssignmentsController implements AssignmentServiceController {
-  constructor(@Inject(AssignmentsService) private readonly assignments: AssignmentsService) {}
+  constructor(
+    @Inject(AssignmentsService) private readonly assignments: AssignmentsService,
+    @Inject(AssignmentRollbackService) private readonly rollback: AssignmentRollbackService,
+  ) {}
 
   createAssignment(request: CreateAssignmentRequest): Promise<Assignment> {
     return this.assignments.create(request.assignment);
@@ -30,11 +37,19 @@ export class AssignmentsController implements AssignmentServiceController {
   }
 
   updateAssignment(request: UpdateAssignmentRequest): Promise<Assignment> {
-    return this.assignments.update(request.assignment);
+    return this.assignments.update(request.assignment, request.fields ?? []);
   }
 
   async deleteAssignment(request: DeleteAssignmentRequest): Promise<DeleteResponse> {
     await this.assignments.delete(request.tenant, request.name);
     return {};
+  }
+
+  async listAssignmentHistory(request: ListAssignmentHistoryRequest): Promise<ListAssignmentHistoryResponse> {
+    return { revisions: await this.rollback.list(request.tenant, request.name) };
+  }
+
+  rollbackAssignment(request: RollbackAssignmentRequest): Promise<Assignment> {
+    return this.rollback.rollback(request);
   }
 }

@@ -23,6 +23,7 @@ function toRow(a: Assignment) {
     substitute: substitutionToJson(a.substitute),
     decryption_secret: a.decryptionSecret,
     health: healthToJson(a.health),
+    pinned_revision: a.pinnedRevision,
   };
 }
 
@@ -36,10 +37,22 @@ export class AssignmentsRepository {
 
   /** Replaces the spec; false when the assignment does not exist. */
   async update(a: Assignment): Promise<boolean> {
-    const { tenant, name, created_at_ms: _created, ...rest } = toRow(a);
+    // the pin is rollback's (setPin): an update never overwrites one set meanwhile
+    const { tenant, name, created_at_ms: _created, pinned_revision: _pin, ...rest } = toRow(a);
     const res = await this.db
       .updateTable('assignments')
       .set(rest)
+      .where('tenant', '=', tenant)
+      .where('name', '=', name)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
+  }
+
+  /** Pins the assignment to a revision ('' unpins); false when the assignment does not exist. */
+  async setPin(tenant: string, name: string, revision: string, atMs: number): Promise<boolean> {
+    const res = await this.db
+      .updateTable('assignments')
+      .set({ pinned_revision: revision, updated_at_ms: atMs })
       .where('tenant', '=', tenant)
       .where('name', '=', name)
       .executeTakeFirst();

@@ -2,12 +2,14 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Assignment } from '../../proto/index.js';
 import type { Logger } from '../../lib/log.js';
 import { AlreadyExistsError, NotFoundError, scoped, ValidationError } from '../common/errors.js';
+import { mergeFields } from '../common/field-mask.js';
 import { checkDnsLabel } from '../common/names.js';
 import { HUB_LOGGER } from '../config/config.module.js';
 import { DesiredService } from '../desired/desired.service.js';
 import { assignmentSelects, type ClusterIdentity } from '../desired/selector.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../store/database.js';
 import { TenantsService } from '../tenants/tenants.service.js';
+import { ASSIGNMENT_DEFAULTS, ASSIGNMENT_FIELDS } from './assignment-fields.js';
 import { validateAssignment, type AssignmentSpec } from './assignment.validation.js';
 import { AssignmentsRepository } from './assignments.repository.js';
 
@@ -55,7 +57,13 @@ export class AssignmentsService {
     const id = scoped(spec.tenant, spec.name);
     if (await this.assignments.get(spec.tenant, spec.name)) throw new AlreadyExistsError('assignment', id);
     const now = Date.now();
-    const assignment: Assignment = { ...spec, createdAtMs: now, updatedAtMs: now, matchedClusters: 0 };
+    const assignment: Assignment = {
+      ...spec,
+      pinnedRevision: '',
+      createdAtMs: now,
+      updatedAtMs: now,
+      matchedClusters: 0,
+    };
     await this.desired.assertFits(assignment);
     try {
       await this.assignments.insert(assignment);
@@ -72,13 +80,26 @@ export class AssignmentsService {
     return (await this.withMatches([assignment]))[0];
   }
 
-  async update(input: Partial<Assignment> | null | undefined): Promise<Assignment> {
-    const spec = await this.validate(input);
-    const id = scoped(spec.tenant, spec.name);
-    const current = await this.assignments.get(spec.tenant, spec.name);
+  /**
+   * Changes the fields named in `fields` (snake_case paths) and keeps the others, or replaces the
+   * whole spec when `fields` is empty; the merged spec is validated as a whole.
+   */
+  async update(
+    input: Partial<Assignment> | null | undefined,
+    fields: readonly string[] = [],
+  ): Promise<Assignment> {
+    if (!input) throw new ValidationError('assignment', 'required');
+    const tenant = checkDnsLabel('assignment.tenant', input.tenant ?? '');
+    const id = scoped(tenant, checkDnsLabel('assignment.name', input.name ?? ''));
+    const current = await this.assignments.get(tenant, input.name!);
     if (!current) throw new NotFoundError('assignment', id);
+    const spec = await this.validate(
+      fields.length > 0 ? mergeFields(current, input, fields, ASSIGNMENT_FIELDS, ASSIGNMENT_DEFAULTS) : input,
+    );
     const assignment: Assignment = {
       ...spec,
+      // output only: set by rollback, kept by updates
+      pinnedRevision: current.pinnedRevision,
       createdAtMs: current.createdAtMs,
       updatedAtMs: Date.now(),
       matchedClusters: 0,

@@ -37,6 +37,8 @@ const RULES: Record<string, Rule> = {
   getAssignment: { kind: 'read', tenantOf: field('tenant') },
   listAssignments: { kind: 'read', pin: 'tenant' },
   deleteAssignment: { kind: 'tenant-write', tenantOf: field('tenant') },
+  listAssignmentHistory: { kind: 'read', tenantOf: field('tenant') },
+  rollbackAssignment: { kind: 'tenant-write', tenantOf: field('tenant') },
   getStatus: { kind: 'read', pin: 'tenant' },
   watchStatus: { kind: 'read', pin: 'tenant' },
 };
@@ -88,7 +90,7 @@ export function visibleError(p: Principal | undefined, err: unknown): unknown {
 
 /** Methods that change something: these are audited. */
 export function isMutation(method: string): boolean {
-  return /^(create|update|delete|resolve|revoke|join)/.test(method);
+  return /^(create|update|delete|resolve|revoke|join|rollback)/.test(method);
 }
 
 /**

@@ -104,10 +104,12 @@ export function desiredAssignment(
   tenant: Tenant,
   cluster: ClusterIdentity,
 ): DesiredAssignment {
-  // the revision is what the agent fetches: a commit for git, a manifest digest for OCI
+  // the revision is what the agent fetches: a commit for git, a manifest digest for OCI; a
+  // rollback's pin (an earlier revision of the same repo) instead of the repo's current one
+  const revision = assignment.pinnedRevision || repo.revision;
   const oci = repo.type === 'oci';
-  const commit = oci ? '' : parseGitRevision(repo.revision).commit;
-  const digest = oci ? parseOciRevision(repo.revision).digest : '';
+  const commit = oci ? '' : parseGitRevision(revision).commit;
+  const digest = oci ? parseOciRevision(revision).digest : '';
   const creds = repo.credentials;
   return {
     tenant: assignment.tenant,
@@ -116,7 +118,7 @@ export function desiredAssignment(
     source: {
       type: repo.type || 'git',
       url: repo.url,
-      revision: repo.revision,
+      revision,
       commit,
       credentials: creds && Object.values(creds).some(Boolean) ? { ...creds } : undefined,
       digest,
@@ -134,6 +136,24 @@ export function desiredAssignment(
   };
 }
 
+/**
+ * Why an assignment's pin cannot be published (its repo changed kind since the rollback, so the
+ * pinned revision is not one the agent can fetch), or undefined.
+ */
+export function pinProblem(assignment: Assignment, repo: Repo): string | undefined {
+  if (!assignment.pinnedRevision) return undefined;
+  try {
+    if (repo.type === 'oci') parseOciRevision(assignment.pinnedRevision);
+    else parseGitRevision(assignment.pinnedRevision);
+    return undefined;
+  } catch {
+    return (
+      `pinned by rollback to ${JSON.stringify(assignment.pinnedRevision)}, which is not a revision of the ` +
+      `${repo.type || 'git'} repo ${JSON.stringify(repo.name)}: gitfleet rollback assignment ${assignment.name} --tenant ${assignment.tenant} --unpin`
+    );
+  }
+}
+
 export function computeDesiredSet(cluster: ClusterIdentity, snapshot: DesiredSnapshot): ComputedDesiredSet {
   const assignments: DesiredAssignment[] = [];
   const unresolved: UnresolvedAssignment[] = [];
@@ -144,12 +164,18 @@ export function computeDesiredSet(cluster: ClusterIdentity, snapshot: DesiredSna
     const tenant = snapshot.tenants.get(assignment.tenant);
     const repo = snapshot.repos.get(repoKey(assignment.tenant, assignment.repo));
     if (!tenant) continue; // cannot happen with the store's foreign keys; never publish half an identity
-    if (!repo || !repo.revision) {
+    if (!repo || !(assignment.pinnedRevision || repo.revision)) {
       unresolved.push({ assignment, resolveError: repo?.resolveError ?? '' });
       continue;
     }
-    assignments.push(desiredAssignment(assignment, repo, tenant, cluster));
-    revisions.set(repoKey(assignment.tenant, assignment.name), repo.revision);
+    const badPin = pinProblem(assignment, repo);
+    if (badPin) {
+      unresolved.push({ assignment, resolveError: badPin });
+      continue;
+    }
+    const desired = desiredAssignment(assignment, repo, tenant, cluster);
+    assignments.push(desired);
+    revisions.set(repoKey(assignment.tenant, assignment.name), desired.source!.revision);
     tenantNames.add(tenant.name);
   }
   const tenants = [...tenantNames].sort(compare).map((name) => tenantIdentity(snapshot.tenants.get(name)!));
@@ -213,7 +239,7 @@ export function desiredSetUpperBound(snapshot: DesiredSnapshot): number {
   for (const a of snapshot.assignments) {
     const repo = snapshot.repos.get(repoKey(a.tenant, a.repo));
     const tenant = snapshot.tenants.get(a.tenant);
-    if (!repo?.revision || !tenant) continue;
+    if (!(a.pinnedRevision || repo?.revision) || !repo || !tenant || pinProblem(a, repo)) continue;
     if (a.substitute?.enabled) return Number.POSITIVE_INFINITY;
     assignments.push(desiredAssignment(a, repo, tenant, longest));
   }

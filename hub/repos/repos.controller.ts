@@ -31,7 +31,7 @@ export class ReposController implements RepoServiceController {
   }
 
   updateRepo(request: UpdateRepoRequest): Promise<Repo> {
-    return this.repos.update(request.repo);
+    return this.repos.update(request.repo, request.fields ?? []);
   }
 
   async deleteRepo(request: DeleteRepoRequest): Promise<DeleteResponse> {

@@ -4,14 +4,22 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Repo } from '../../proto/index.js';
 import type { Logger } from '../../lib/log.js';
 import { scrubSecrets } from '../../lib/redact.js';
-import { AlreadyExistsError, FailedPreconditionError, NotFoundError, scoped } from '../common/errors.js';
+import {
+  AlreadyExistsError,
+  FailedPreconditionError,
+  NotFoundError,
+  ValidationError,
+  scoped,
+} from '../common/errors.js';
 import { checkDnsLabel } from '../common/names.js';
 import { HUB_LOGGER } from '../config/config.module.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../store/database.js';
 import { TenantsService } from '../tenants/tenants.service.js';
 import { RepoResolver } from './repo.resolver.js';
 import { ociRefOf } from './oci-ref.js';
-import { gitRefOf, validateRepo } from './repo.validation.js';
+import { mergeFields } from '../common/field-mask.js';
+import { REPO_DEFAULTS, REPO_FIELDS } from './repo-fields.js';
+import { gitRefOf, validateRepo, type RepoInput } from './repo.validation.js';
 import { ReposRepository } from './repos.repository.js';
 
 /** What API responses carry: never the credentials themselves. */
@@ -66,8 +74,21 @@ export class ReposService {
   }
 
   /** Replaces the source spec; the pinned revision stays until the new ref resolves. */
-  async update(input: Partial<Repo> | null | undefined): Promise<Repo> {
-    const spec = validateRepo(input);
+  /**
+   * Changes the fields named in `fields` (snake_case paths) and keeps the others, or replaces the
+   * whole spec when `fields` is empty. Stored credentials stay unless new ones are given.
+   */
+  async update(input: RepoInput | null | undefined, fields: readonly string[] = []): Promise<Repo> {
+    if (!input) throw new ValidationError('repo', 'required');
+    let merged = input;
+    if (fields.length > 0) {
+      const current = await this.get(
+        checkDnsLabel('repo.tenant', input.tenant ?? ''),
+        checkDnsLabel('repo.name', input.name ?? ''),
+      );
+      merged = mergeFields<RepoInput>(current, input, fields, REPO_FIELDS, REPO_DEFAULTS);
+    }
+    const spec = validateRepo(merged);
     const id = scoped(spec.tenant, spec.name);
     await this.get(spec.tenant, spec.name);
     if (!(await this.repos.updateSpec(spec))) throw new NotFoundError('repo', id);

@@ -56,6 +56,7 @@ const status = (fields: Partial<AssignmentStatus> = {}): AssignmentStatus => ({
   cluster: 'c1',
   tenant: 'team-a',
   assignment: 'web',
+  pinned: false,
   state: AssignmentState.ASSIGNMENT_STATE_READY,
   reason: 'ReconciliationSucceeded',
   message: '',

@@ -10,6 +10,10 @@ import { retry, sleep } from '../../lib/backoff.js';
 import { BusService, type BusConnection } from '../bus/bus.service.js';
 import { HUB_CONFIG, HUB_LOGGER } from '../config/config.module.js';
 import type { ResolvedHubConfig } from '../config/hub-config.js';
+import {
+  AssignmentHistoryRepository,
+  isRecordableRevision,
+} from '../assignments/assignment-history.repository.js';
 import { StatusStreamRepository } from './status-stream.repository.js';
 import { StatusRepository } from './status.repository.js';
 
@@ -41,6 +45,7 @@ export class StatusIngestService implements OnApplicationBootstrap, OnModuleDest
     private readonly config: Pick<ResolvedHubConfig, 'busCheckIntervalSeconds'> = {
       busCheckIntervalSeconds: 15,
     },
+    @Inject(AssignmentHistoryRepository) private readonly history?: AssignmentHistoryRepository,
   ) {
     this.log = log.child({ module: 'status-ingest' });
   }
@@ -187,6 +192,16 @@ export class StatusIngestService implements OnApplicationBootstrap, OnModuleDest
       return 'ignored';
     }
     await this.store.upsert(status, Date.now());
+    // rollback's history: what this cluster runs (an agent's text: only a well-formed revision)
+    if (isRecordableRevision(status.appliedRevision)) {
+      await this.history?.recordApplied(
+        status.tenant,
+        status.assignment,
+        cluster,
+        status.appliedRevision,
+        Date.now(),
+      );
+    }
     this.log.debug(
       {
         cluster,

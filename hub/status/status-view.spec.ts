@@ -43,6 +43,7 @@ function report(cluster: string, name: string, fields: Partial<AssignmentStatus>
     appliedRevision: `main@sha1:${SHA1}`,
     observedGeneration: 2,
     changes: { created: 3, configured: 0, unchanged: 0, deleted: 0 },
+    pinned: false,
     objects: 3,
     startedAtMs: 1,
     finishedAtMs: 2,

@@ -51,6 +51,7 @@ function pending(
     finishedAtMs: 0,
     conditions: [],
     notReady: [],
+    pinned: false,
     ...fields,
   };
 }
@@ -68,6 +69,10 @@ export function buildStatusView(
 ): AssignmentStatus[] {
   const reports = new Map(reported.filter((r) => matchesFilter(r, filter)).map((r) => [statusKey(r), r]));
   const out: AssignmentStatus[] = [];
+  // assignments a rollback pinned: their desired revision is the pin, and their rows say so
+  const pins = new Set(
+    snapshot.assignments.filter((a) => a.pinnedRevision).map((a) => repoKey(a.tenant, a.name)),
+  );
   for (const cluster of clusters) {
     if (filter.cluster && filter.cluster !== cluster.name) continue;
     const { set, unresolved } = computeDesiredSet(cluster, snapshot);
@@ -76,6 +81,7 @@ export function buildStatusView(
       if (!matchesFilter(ids, filter)) continue;
       const key = statusKey(ids);
       const revision = a.source?.revision ?? '';
+      const pinned = pins.has(repoKey(a.tenant, a.name));
       const report = reports.get(key);
       reports.delete(key);
       const notSent = unpublished.get(cluster.name);
@@ -87,6 +93,7 @@ export function buildStatusView(
             reason: notSent.reason,
             message: notSent.message,
             desiredRevision: revision,
+            pinned,
             appliedRevision: report?.appliedRevision ?? '',
             observedGeneration: report?.observedGeneration ?? 0,
             objects: report?.objects ?? 0,
@@ -96,9 +103,10 @@ export function buildStatusView(
       }
       out.push(
         report
-          ? { ...report, desiredRevision: revision }
+          ? { ...report, desiredRevision: revision, pinned }
           : pending(cluster.name, a.tenant, a.name, {
               desiredRevision: revision,
+              pinned,
               message: a.suspend
                 ? 'suspended; published to the cluster, no report from its agent yet'
                 : `published to cluster ${JSON.stringify(cluster.name)}; waiting for its agent to report`,

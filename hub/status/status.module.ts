@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AssignmentHistoryRepository } from '../assignments/assignment-history.repository.js';
 import { DesiredModule } from '../desired/desired.module.js';
 import { StatusIngestService } from './status-ingest.service.js';
 import { StatusStreamRepository } from './status-stream.repository.js';
@@ -9,6 +10,12 @@ import { StatusService } from './status.service.js';
 @Module({
   imports: [DesiredModule],
   controllers: [StatusController],
-  providers: [StatusRepository, StatusStreamRepository, StatusIngestService, StatusService],
+  providers: [
+    StatusRepository,
+    StatusStreamRepository,
+    StatusIngestService,
+    StatusService,
+    AssignmentHistoryRepository,
+  ],
 })
 export class StatusModule {}

@@ -338,6 +338,37 @@ export const migrations: Record<string, Migration> = {
       await db.schema.alterTable('assignments').dropColumn('health').execute();
     },
   },
+  // Rollback: the revisions each assignment's clusters reported as applied (one row per cluster,
+  // the newest revisions only: see HISTORY_LIMIT), and the revision an assignment is pinned to.
+  '0017_assignment_history': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('assignment_history')
+        .addColumn('tenant', 'text', (c) => c.notNull())
+        .addColumn('assignment', 'text', (c) => c.notNull())
+        .addColumn('revision', 'text', (c) => c.notNull())
+        .addColumn('cluster', 'text', (c) => c.notNull())
+        .addColumn('first_applied_at_ms', 'bigint', (c) => c.notNull())
+        .addColumn('last_applied_at_ms', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('assignment_history_pk', ['tenant', 'assignment', 'revision', 'cluster'])
+        .addForeignKeyConstraint(
+          'assignment_history_assignment_fk',
+          ['tenant', 'assignment'],
+          'assignments',
+          ['tenant', 'name'],
+          (fk) => fk.onDelete('cascade'),
+        )
+        .execute();
+      await db.schema
+        .alterTable('assignments')
+        .addColumn('pinned_revision', 'text', (c) => c.notNull().defaultTo(''))
+        .execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('assignments').dropColumn('pinned_revision').execute();
+      await db.schema.dropTable('assignment_history').execute();
+    },
+  },
 };
 
 /** The sealed columns of repos: 0005 sealed the first two, 0013_repo_ssh_bearer added the rest. */

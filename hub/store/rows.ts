@@ -104,6 +104,7 @@ export function assignmentFromRow(row: Selectable<AssignmentsTable>): Assignment
     substitute: substitutionFromJson(row.substitute),
     decryptionSecret: row.decryption_secret,
     health: healthFromJson(row.health),
+    pinnedRevision: row.pinned_revision,
   };
 }
 
@@ -181,6 +182,7 @@ export function statusFromRow(row: Selectable<AssignmentStatusTable>): Assignmen
     finishedAtMs: Number(row.finished_at_ms),
     conditions: fromJson<Condition[]>(row.conditions, []),
     notReady: fromJson<string[]>(row.not_ready, []),
+    pinned: false, // the status view sets it from the assignment
   };
 }
 

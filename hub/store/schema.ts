@@ -115,6 +115,18 @@ export interface AssignmentsTable {
   decryption_secret: Generated<string>;
   /** JSON HealthOptions ('{}' = none, in rows stored before 0014_assignment_health too) */
   health: Generated<string>;
+  /** Set by rollback: the revision the assignment is pinned to ('' = it follows its repo) */
+  pinned_revision: Generated<string>;
+}
+
+/** Revisions an assignment's clusters reported as applied (0017_assignment_history): one row per cluster. */
+export interface AssignmentHistoryTable {
+  tenant: string;
+  assignment: string;
+  revision: string;
+  cluster: string;
+  first_applied_at_ms: number;
+  last_applied_at_ms: number;
 }
 
 export interface AssignmentStatusTable {
@@ -177,6 +189,7 @@ export interface HubDatabase {
   clusters: ClustersTable;
   assignments: AssignmentsTable;
   assignment_status: AssignmentStatusTable;
+  assignment_history: AssignmentHistoryTable;
   api_tokens: ApiTokensTable;
   audit_log: AuditLogTable;
   join_tokens: JoinTokensTable;

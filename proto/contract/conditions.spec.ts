@@ -148,6 +148,7 @@ describe('withConditions', () => {
     cluster: 'c1',
     tenant: 'team-a',
     assignment: 'web',
+    pinned: false,
     state: AssignmentState.ASSIGNMENT_STATE_READY,
     reason: Reason.ReconciliationSucceeded,
     message: 'applied',

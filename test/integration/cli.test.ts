@@ -9,7 +9,8 @@ import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { freePort, startGit, startNats, type GitEnv, type NatsEnv } from '../env/index.js';
 import { configMapYaml } from '../fixtures/manifests.js';
-import { startTestHub, tempDir, type TestHub } from './hub/harness.js';
+import { AssignmentState, StatusReport, assignmentStatusSubject } from '../../proto/index.js';
+import { busProbe, eventually, startTestHub, tempDir, type TestHub } from './hub/harness.js';
 
 const execFile = promisify(execFileCb);
 const cli = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'cli', 'main.js');
@@ -171,25 +172,26 @@ describe('gitfleet CLI', () => {
     const unknown = await gitfleet('cluster', 'update', 'edge-9', '--label', 'env=dev');
     expect(unknown.stderr).toMatch(/^gitfleet: NOT_FOUND: .*edge-9/);
 
-    // --no-prune and update
+    // --no-prune and update: only the flags given change ('' clears the selector)
     await ok(
       'assignment',
       'update',
       'web',
       '--tenant',
       'team-a',
-      '--repo',
-      'apps',
-      '--path',
-      'apps',
       '--cluster',
       'edge-2',
+      '--selector',
+      '',
       '--no-prune',
     );
     expect(
       JSON.parse(await ok('-o', 'json', 'assignment', 'get', 'web', '--tenant', 'team-a')),
     ).toMatchObject({
+      repo: 'apps',
+      path: 'apps',
       clusters: ['edge-2'],
+      selector: {},
       prune: false,
     });
   });
@@ -303,7 +305,7 @@ describe('gitfleet CLI', () => {
     expect(await ok('assignment', 'list', '--tenant', 'team-a')).toMatch(
       /NAMESPACE\s+RENDERER[\s\S]*chart.*helm/,
     );
-    await ok('assignment', 'update', 'chart', ...args, '--renderer', 'kustomize');
+    await ok('assignment', 'update', 'chart', ...args, '--renderer', 'kustomize', '--no-helm');
     const updated = parse(await ok('-o', 'yaml', 'assignment', 'get', 'chart', '--tenant', 'team-a'));
     expect(updated).toMatchObject({ renderer: 'kustomize' });
     expect(updated.helm).toBeUndefined();
@@ -457,6 +459,208 @@ describe('gitfleet CLI', () => {
     }
     // nothing was created
     expect((await gitfleet('repo', 'get', 'cred', '--tenant', 'team-a')).stderr).toMatch(/NOT_FOUND/);
+  });
+
+  it('changes only the flags given: every flag left out keeps its value', async () => {
+    const get = async () => {
+      const {
+        updatedAtMs: _u,
+        matchedClusters: _m,
+        ...spec
+      } = JSON.parse(await ok('-o', 'json', 'assignment', 'get', 'flags', '--tenant', 'team-a'));
+      return spec as Record<string, unknown>;
+    };
+    const other = await git.createRepo('flags', { 'apps/cm.yaml': configMapYaml('cm', { a: 'f' }) });
+    await ok('repo', 'create', 'flags', '--tenant', 'team-a', '--url', other.url);
+    await ok(
+      'assignment',
+      'create',
+      'flags',
+      ...['--tenant', 'team-a', '--repo', 'apps', '--path', 'apps', '--cluster', 'edge-1'],
+      ...['--selector', 'env=prod', '--namespace', 'team-a-jobs', '--no-prune', '--suspend'],
+      ...['--renderer', 'helm', '--helm-release', 'rel', '--values-file', 'v.yaml', '--set', 'a=b'],
+      ...['--var', 'x=1', '--substitute-strict', '--decryption-secret', 'sops'],
+      ...['--wait', '--timeout', '2m'],
+    );
+    let expected = await get();
+    expect(expected).toMatchObject({ prune: false, suspend: true, substitute: { strict: true } });
+    const cases: Array<[string[], Record<string, unknown>]> = [
+      [['--repo', 'flags'], { repo: 'flags' }],
+      [['--path', 'deploy'], { path: 'deploy' }],
+      [['--cluster', 'edge-2'], { clusters: ['edge-2'] }],
+      [['--selector', 'env=dev'], { selector: { env: 'dev' } }],
+      [['--namespace', 'team-a'], { targetNamespace: 'team-a' }],
+      [['--prune'], { prune: true }],
+      [['--no-prune'], { prune: false }],
+      [['--no-suspend'], { suspend: false }],
+      [['--suspend'], { suspend: true }],
+      [['--renderer', 'auto'], { renderer: 'auto' }],
+      [['--helm-release', 'rel2'], { helm: { releaseName: 'rel2', valuesFiles: ['v.yaml'], set: ['a=b'] } }],
+      [['--values-file', 'w.yaml'], { helm: { releaseName: 'rel2', valuesFiles: ['w.yaml'], set: ['a=b'] } }],
+      [['--set', 'c=d'], { helm: { releaseName: 'rel2', valuesFiles: ['w.yaml'], set: ['c=d'] } }],
+      [['--var', 'y=2'], { substitute: { enabled: true, vars: { y: '2' }, strict: true } }],
+      [['--no-substitute-strict'], { substitute: { enabled: true, vars: { y: '2' }, strict: false } }],
+      [['--substitute-strict'], { substitute: { enabled: true, vars: { y: '2' }, strict: true } }],
+      [['--decryption-secret', 'sops2'], { decryptionSecret: 'sops2' }],
+      [
+        ['--health-check', 'Deployment/team-a/web'],
+        { health: { wait: true, checks: ['Deployment/team-a/web'], timeoutSeconds: 120, exprs: [] } },
+      ],
+      [
+        ['--timeout', '1m'],
+        { health: { wait: true, checks: ['Deployment/team-a/web'], timeoutSeconds: 60, exprs: [] } },
+      ],
+      [
+        ['--no-wait'],
+        { health: { wait: false, checks: ['Deployment/team-a/web'], timeoutSeconds: 60, exprs: [] } },
+      ],
+      [['--no-substitute'], { substitute: undefined }],
+      [['--no-helm'], { helm: undefined }],
+    ];
+    for (const [flags, change] of cases) {
+      await ok('assignment', 'update', 'flags', '--tenant', 'team-a', ...flags);
+      expected = { ...expected, ...change };
+      expect({ flags, got: await get() }).toEqual({ flags, got: expected });
+    }
+    const nothing = await gitfleet('assignment', 'update', 'flags', '--tenant', 'team-a');
+    expect([nothing.code, nothing.stderr]).toEqual([
+      1,
+      'gitfleet: nothing to change: give at least one of --repo, --path, --cluster, --selector, --namespace, --prune, --suspend, --renderer, --helm, --helm-release, --values-file, --set, --substitute, --var, --substitute-strict, --decryption-secret, --wait, --health-check, --timeout, --health-expr\n',
+    ]);
+    const bad = await gitfleet(
+      'assignment',
+      'update',
+      'flags',
+      '--tenant',
+      'team-a',
+      '--renderer',
+      'jsonnet',
+    );
+    expect([bad.code, bad.stderr]).toEqual([
+      1,
+      'gitfleet: INVALID_ARGUMENT: assignment.renderer: "jsonnet" is not a renderer (use "auto", "plain", "kustomize", "helm")\n',
+    ]);
+    expect(await get()).toEqual(expected);
+
+    // repos: the interval alone; the URL and ref stay
+    const before = JSON.parse(await ok('-o', 'json', 'repo', 'get', 'flags', '--tenant', 'team-a'));
+    const slower = JSON.parse(
+      await ok('-o', 'json', 'repo', 'update', 'flags', '--tenant', 'team-a', '--interval', '10m'),
+    );
+    expect(slower).toMatchObject({ url: before.url, branch: 'main', intervalSeconds: 600 });
+    const tagged = JSON.parse(
+      await ok('-o', 'json', 'repo', 'update', 'flags', '--tenant', 'team-a', '--tag', 'v9'),
+    );
+    expect(tagged).toMatchObject({ url: before.url, branch: '', tag: 'v9', intervalSeconds: 600 });
+    const none = await gitfleet('repo', 'update', 'flags', '--tenant', 'team-a');
+    expect(none.stderr).toMatch(/^gitfleet: nothing to change: give at least one of --url, --branch/);
+    await ok('assignment', 'delete', 'flags', '--tenant', 'team-a');
+    await ok('repo', 'delete', 'flags', '--tenant', 'team-a');
+  });
+
+  it('suspends, resumes, lists the history and rolls back an assignment', async () => {
+    const ctl = await git.createRepo('ctl', { 'apps/cm.yaml': configMapYaml('cm', { a: '1' }) });
+    await ok('repo', 'create', 'ctl', '--tenant', 'team-a', '--url', ctl.url);
+    await ok(
+      'assignment',
+      'create',
+      'ctl',
+      '--tenant',
+      'team-a',
+      '--repo',
+      'ctl',
+      '--path',
+      'apps',
+      '--cluster',
+      'edge-1',
+    );
+    const ref = ['assignment', 'ctl', '--tenant', 'team-a'];
+    expect(await ok('suspend', ...ref)).toBe(
+      'assignment "team-a/ctl" suspended: its clusters keep what is applied\n',
+    );
+    const get = async () =>
+      JSON.parse(await ok('-o', 'json', 'assignment', 'get', 'ctl', '--tenant', 'team-a'));
+    expect(await get()).toMatchObject({ suspend: true, prune: true, clusters: ['edge-1'] });
+    expect(await ok('resume', ...ref)).toBe('assignment "team-a/ctl" resumed: its clusters reconcile it\n');
+    expect(await get()).toMatchObject({ suspend: false, prune: true, clusters: ['edge-1'] });
+
+    // what an agent reports: revision 1 applied, then revision 2
+    const bus = await busProbe(nats.url);
+    const reportApplied = (revision: string) =>
+      bus.js.publish(
+        assignmentStatusSubject('edge-1'),
+        StatusReport.encode({
+          status: StatusReport.fromPartial({
+            status: {
+              tenant: 'team-a',
+              assignment: 'ctl',
+              state: AssignmentState.ASSIGNMENT_STATE_READY,
+              appliedRevision: revision,
+              desiredRevision: revision,
+              startedAtMs: Date.now(),
+              finishedAtMs: Date.now(),
+            },
+          }).status,
+        }).finish(),
+      );
+    try {
+      const rev1 = JSON.parse(await ok('-o', 'json', 'repo', 'get', 'ctl', '--tenant', 'team-a')).revision;
+      await reportApplied(rev1);
+      await ctl.commit({ 'apps/cm.yaml': configMapYaml('cm', { a: '2' }) });
+      const rev2 = JSON.parse(
+        await ok('-o', 'json', 'repo', 'resolve', 'ctl', '--tenant', 'team-a'),
+      ).revision;
+      await reportApplied(rev2);
+      const table = await eventually(async () => {
+        const out = await ok('history', ...ref);
+        return out.split('\n').length === 4 ? out : undefined;
+      });
+      const lines = table.split('\n');
+      expect(lines[0]).toMatch(/^REVISION\s+FIRST APPLIED\s+LAST APPLIED\s+CLUSTERS\s+CURRENT$/);
+      expect(lines[1]).toMatch(
+        new RegExp(`^${rev2}\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\dZ\\s+.*\\s1\\s+\\*$`),
+      );
+      expect(lines[2]).toMatch(new RegExp(`^${rev1}\\s+.*\\s1\\s*$`));
+
+      const short = `main@sha1:${rev1.slice(-40, -32)}`;
+      expect(await ok('rollback', ...ref)).toBe(
+        `assignment "team-a/ctl" pinned to ${short} by rollback; its clusters get that revision until --unpin\n`,
+      );
+      expect(await get()).toMatchObject({ pinnedRevision: rev1 });
+      expect(await ok('assignment', 'get', 'ctl', '--tenant', 'team-a')).toMatch(
+        new RegExp(`PINNED[\\s\\S]*pinned to ${short} by rollback`),
+      );
+      expect(await ok('status', '--tenant', 'team-a', '--assignment', 'ctl')).toContain(`${short} (pinned)`);
+      const statuses = JSON.parse(
+        await ok('-o', 'json', 'status', '--tenant', 'team-a', '--assignment', 'ctl'),
+      );
+      expect(statuses.statuses[0]).toMatchObject({ desiredRevision: rev1, pinned: true });
+
+      // hostile: a revision not in the history, a huge one, --to with --unpin; nothing changes
+      const unknown = await gitfleet('rollback', ...ref, '--to', 'v0@sha1:' + '0'.repeat(40));
+      expect([unknown.code, unknown.stderr.split(':').slice(0, 2).join(':')]).toEqual([
+        1,
+        'gitfleet: FAILED_PRECONDITION',
+      ]);
+      expect(unknown.stderr).toContain('is not in the history of assignment "team-a/ctl"');
+      const huge = await gitfleet('rollback', ...ref, '--to', 'x'.repeat(5000));
+      expect([huge.code, huge.stderr]).toEqual([
+        1,
+        'gitfleet: INVALID_ARGUMENT: to_revision: not a revision (5000 characters): give one that gitfleet history assignment lists\n',
+      ]);
+      const both = await gitfleet('rollback', ...ref, '--to', rev2, '--unpin');
+      expect([both.code, both.stderr]).toEqual([1, 'gitfleet: give --to or --unpin, not both\n']);
+      expect(await get()).toMatchObject({ pinnedRevision: rev1 });
+
+      expect(await ok('rollback', ...ref, '--unpin')).toBe(
+        'assignment "team-a/ctl" unpinned: it follows its repo again\n',
+      );
+      expect(await get()).toMatchObject({ pinnedRevision: '' });
+    } finally {
+      await bus.close();
+    }
+    await ok('assignment', 'delete', 'ctl', '--tenant', 'team-a');
+    await ok('repo', 'delete', 'ctl', '--tenant', 'team-a');
   });
 
   it('deletes', async () => {

@@ -190,6 +190,10 @@ describe('desired sets', () => {
     });
     expect(d.set.tenants).toEqual([]);
     expect(d.set.generation).toBe(3); // registered with mon, new commit, mon deleted
+    // every cluster that ran mon has its new set (the next test counts the messages after this)
+    for (const { name } of (await clusters.listClusters({})).clusters) {
+      await eventually(async () => !(await desired(name))?.set.assignments.some((a) => a.name === 'mon'));
+    }
   });
 
   it('keeps data and desired sets across a hub restart (same SQLite file) without republishing', async () => {

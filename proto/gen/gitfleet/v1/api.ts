@@ -20,7 +20,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { Assignment, AssignmentStatus, Cluster, Repo, Tenant } from "./resources.js";
+import { Assignment, AssignmentRevision, AssignmentStatus, Cluster, Repo, Tenant } from "./resources.js";
 
 export const protobufPackage = "gitfleet.v1";
 
@@ -70,7 +70,14 @@ export interface ListReposResponse {
 }
 
 export interface UpdateRepoRequest {
-  repo: Repo | undefined;
+  repo:
+    | Repo
+    | undefined;
+  /**
+   * The snake_case names of the spec fields to change (as a FieldMask's paths), e.g. "branch",
+   * "interval_seconds"; the others keep their stored values. Empty: replace the whole spec.
+   */
+  fields: string[];
 }
 
 export interface DeleteRepoRequest {
@@ -166,12 +173,37 @@ export interface ListAssignmentsResponse {
 }
 
 export interface UpdateAssignmentRequest {
-  assignment: Assignment | undefined;
+  assignment:
+    | Assignment
+    | undefined;
+  /**
+   * The snake_case names of the spec fields to change (as a FieldMask's paths), e.g. "suspend",
+   * "helm.set"; the others keep their stored values. Empty: replace the whole spec.
+   */
+  fields: string[];
 }
 
 export interface DeleteAssignmentRequest {
   tenant: string;
   name: string;
+}
+
+export interface ListAssignmentHistoryRequest {
+  tenant: string;
+  name: string;
+}
+
+export interface ListAssignmentHistoryResponse {
+  revisions: AssignmentRevision[];
+}
+
+export interface RollbackAssignmentRequest {
+  tenant: string;
+  name: string;
+  /** A revision of the assignment's history; "": the one applied before the current one. */
+  toRevision: string;
+  /** Drop the pin: the assignment follows its repo again. */
+  unpin: boolean;
 }
 
 /** Empty fields match everything. */
@@ -850,13 +882,16 @@ export const ListReposResponse: MessageFns<ListReposResponse> = {
 };
 
 function createBaseUpdateRepoRequest(): UpdateRepoRequest {
-  return { repo: undefined };
+  return { repo: undefined, fields: [] };
 }
 
 export const UpdateRepoRequest: MessageFns<UpdateRepoRequest> = {
   encode(message: UpdateRepoRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.repo !== undefined) {
       Repo.encode(message.repo, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.fields) {
+      writer.uint32(18).string(v!);
     }
     return writer;
   },
@@ -882,6 +917,14 @@ export const UpdateRepoRequest: MessageFns<UpdateRepoRequest> = {
             message.repo = Repo.decode(reader, reader.uint32());
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.fields.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -900,6 +943,7 @@ export const UpdateRepoRequest: MessageFns<UpdateRepoRequest> = {
   fromPartial<I extends Exact<DeepPartial<UpdateRepoRequest>, I>>(object: I): UpdateRepoRequest {
     const message = createBaseUpdateRepoRequest();
     message.repo = (object.repo !== undefined && object.repo !== null) ? Repo.fromPartial(object.repo) : undefined;
+    message.fields = object.fields?.map((e) => e) || [];
     return message;
   },
 };
@@ -2048,13 +2092,16 @@ export const ListAssignmentsResponse: MessageFns<ListAssignmentsResponse> = {
 };
 
 function createBaseUpdateAssignmentRequest(): UpdateAssignmentRequest {
-  return { assignment: undefined };
+  return { assignment: undefined, fields: [] };
 }
 
 export const UpdateAssignmentRequest: MessageFns<UpdateAssignmentRequest> = {
   encode(message: UpdateAssignmentRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.assignment !== undefined) {
       Assignment.encode(message.assignment, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.fields) {
+      writer.uint32(18).string(v!);
     }
     return writer;
   },
@@ -2080,6 +2127,14 @@ export const UpdateAssignmentRequest: MessageFns<UpdateAssignmentRequest> = {
             message.assignment = Assignment.decode(reader, reader.uint32());
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.fields.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2100,6 +2155,7 @@ export const UpdateAssignmentRequest: MessageFns<UpdateAssignmentRequest> = {
     message.assignment = (object.assignment !== undefined && object.assignment !== null)
       ? Assignment.fromPartial(object.assignment)
       : undefined;
+    message.fields = object.fields?.map((e) => e) || [];
     return message;
   },
 };
@@ -2167,6 +2223,221 @@ export const DeleteAssignmentRequest: MessageFns<DeleteAssignmentRequest> = {
     const message = createBaseDeleteAssignmentRequest();
     message.tenant = object.tenant ?? "";
     message.name = object.name ?? "";
+    return message;
+  },
+};
+
+function createBaseListAssignmentHistoryRequest(): ListAssignmentHistoryRequest {
+  return { tenant: "", name: "" };
+}
+
+export const ListAssignmentHistoryRequest: MessageFns<ListAssignmentHistoryRequest> = {
+  encode(message: ListAssignmentHistoryRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenant !== "") {
+      writer.uint32(10).string(message.tenant);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListAssignmentHistoryRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListAssignmentHistoryRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenant = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ListAssignmentHistoryRequest>, I>>(base?: I): ListAssignmentHistoryRequest {
+    return ListAssignmentHistoryRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListAssignmentHistoryRequest>, I>>(object: I): ListAssignmentHistoryRequest {
+    const message = createBaseListAssignmentHistoryRequest();
+    message.tenant = object.tenant ?? "";
+    message.name = object.name ?? "";
+    return message;
+  },
+};
+
+function createBaseListAssignmentHistoryResponse(): ListAssignmentHistoryResponse {
+  return { revisions: [] };
+}
+
+export const ListAssignmentHistoryResponse: MessageFns<ListAssignmentHistoryResponse> = {
+  encode(message: ListAssignmentHistoryResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.revisions) {
+      AssignmentRevision.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListAssignmentHistoryResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListAssignmentHistoryResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.revisions.push(AssignmentRevision.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ListAssignmentHistoryResponse>, I>>(base?: I): ListAssignmentHistoryResponse {
+    return ListAssignmentHistoryResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListAssignmentHistoryResponse>, I>>(
+    object: I,
+  ): ListAssignmentHistoryResponse {
+    const message = createBaseListAssignmentHistoryResponse();
+    message.revisions = object.revisions?.map((e) => AssignmentRevision.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseRollbackAssignmentRequest(): RollbackAssignmentRequest {
+  return { tenant: "", name: "", toRevision: "", unpin: false };
+}
+
+export const RollbackAssignmentRequest: MessageFns<RollbackAssignmentRequest> = {
+  encode(message: RollbackAssignmentRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenant !== "") {
+      writer.uint32(10).string(message.tenant);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.toRevision !== "") {
+      writer.uint32(26).string(message.toRevision);
+    }
+    if (message.unpin !== false) {
+      writer.uint32(32).bool(message.unpin);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RollbackAssignmentRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRollbackAssignmentRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenant = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.toRevision = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.unpin = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<RollbackAssignmentRequest>, I>>(base?: I): RollbackAssignmentRequest {
+    return RollbackAssignmentRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RollbackAssignmentRequest>, I>>(object: I): RollbackAssignmentRequest {
+    const message = createBaseRollbackAssignmentRequest();
+    message.tenant = object.tenant ?? "";
+    message.name = object.name ?? "";
+    message.toRevision = object.toRevision ?? "";
+    message.unpin = object.unpin ?? false;
     return message;
   },
 };
@@ -3191,8 +3462,9 @@ export const RepoServiceService = {
     responseDeserialize: (value: Buffer): ListReposResponse => ListReposResponse.decode(value),
   },
   /**
-   * Replaces the repo's source spec (tenant and name identify it); stored credentials are kept
-   * unless new ones are given. The last revision stays pinned until the new ref resolves.
+   * Changes the repo's source spec (tenant and name identify it): the fields named in `fields`, or
+   * the whole spec when it is empty; stored credentials are kept unless new ones are given. The
+   * last revision stays pinned until the new ref resolves.
    */
   updateRepo: {
     path: "/gitfleet.v1.RepoService/UpdateRepo" as const,
@@ -3232,8 +3504,9 @@ export interface RepoServiceServer extends UntypedServiceImplementation {
   getRepo: handleUnaryCall<GetRepoRequest, Repo>;
   listRepos: handleUnaryCall<ListReposRequest, ListReposResponse>;
   /**
-   * Replaces the repo's source spec (tenant and name identify it); stored credentials are kept
-   * unless new ones are given. The last revision stays pinned until the new ref resolves.
+   * Changes the repo's source spec (tenant and name identify it): the fields named in `fields`, or
+   * the whole spec when it is empty; stored credentials are kept unless new ones are given. The
+   * last revision stays pinned until the new ref resolves.
    */
   updateRepo: handleUnaryCall<UpdateRepoRequest, Repo>;
   deleteRepo: handleUnaryCall<DeleteRepoRequest, DeleteResponse>;
@@ -3288,8 +3561,9 @@ export interface RepoServiceClient extends Client {
     callback: (error: ServiceError | null, response: ListReposResponse) => void,
   ): ClientUnaryCall;
   /**
-   * Replaces the repo's source spec (tenant and name identify it); stored credentials are kept
-   * unless new ones are given. The last revision stays pinned until the new ref resolves.
+   * Changes the repo's source spec (tenant and name identify it): the fields named in `fields`, or
+   * the whole spec when it is empty; stored credentials are kept unless new ones are given. The
+   * last revision stays pinned until the new ref resolves.
    */
   updateRepo(
     request: UpdateRepoRequest,
@@ -3655,7 +3929,10 @@ export const AssignmentServiceService = {
       Buffer.from(ListAssignmentsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListAssignmentsResponse => ListAssignmentsResponse.decode(value),
   },
-  /** Replaces the assignment's spec (tenant and name identify it). */
+  /**
+   * Changes the assignment's spec (tenant and name identify it): the fields named in `fields`, or
+   * the whole spec when it is empty.
+   */
   updateAssignment: {
     path: "/gitfleet.v1.AssignmentService/UpdateAssignment" as const,
     requestStream: false as const,
@@ -3676,15 +3953,51 @@ export const AssignmentServiceService = {
     responseSerialize: (value: DeleteResponse): Buffer => Buffer.from(DeleteResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): DeleteResponse => DeleteResponse.decode(value),
   },
+  /** The revisions the assignment's clusters reported as applied, newest first (the newest 50). */
+  listAssignmentHistory: {
+    path: "/gitfleet.v1.AssignmentService/ListAssignmentHistory" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListAssignmentHistoryRequest): Buffer =>
+      Buffer.from(ListAssignmentHistoryRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListAssignmentHistoryRequest => ListAssignmentHistoryRequest.decode(value),
+    responseSerialize: (value: ListAssignmentHistoryResponse): Buffer =>
+      Buffer.from(ListAssignmentHistoryResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListAssignmentHistoryResponse => ListAssignmentHistoryResponse.decode(value),
+  },
+  /**
+   * Pins the assignment alone to a revision of its history (default: the one applied before the
+   * current one), or unpins it; its clusters get that revision even while the repo moves on.
+   */
+  rollbackAssignment: {
+    path: "/gitfleet.v1.AssignmentService/RollbackAssignment" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RollbackAssignmentRequest): Buffer =>
+      Buffer.from(RollbackAssignmentRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RollbackAssignmentRequest => RollbackAssignmentRequest.decode(value),
+    responseSerialize: (value: Assignment): Buffer => Buffer.from(Assignment.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Assignment => Assignment.decode(value),
+  },
 } as const;
 
 export interface AssignmentServiceServer extends UntypedServiceImplementation {
   createAssignment: handleUnaryCall<CreateAssignmentRequest, Assignment>;
   getAssignment: handleUnaryCall<GetAssignmentRequest, Assignment>;
   listAssignments: handleUnaryCall<ListAssignmentsRequest, ListAssignmentsResponse>;
-  /** Replaces the assignment's spec (tenant and name identify it). */
+  /**
+   * Changes the assignment's spec (tenant and name identify it): the fields named in `fields`, or
+   * the whole spec when it is empty.
+   */
   updateAssignment: handleUnaryCall<UpdateAssignmentRequest, Assignment>;
   deleteAssignment: handleUnaryCall<DeleteAssignmentRequest, DeleteResponse>;
+  /** The revisions the assignment's clusters reported as applied, newest first (the newest 50). */
+  listAssignmentHistory: handleUnaryCall<ListAssignmentHistoryRequest, ListAssignmentHistoryResponse>;
+  /**
+   * Pins the assignment alone to a revision of its history (default: the one applied before the
+   * current one), or unpins it; its clusters get that revision even while the repo moves on.
+   */
+  rollbackAssignment: handleUnaryCall<RollbackAssignmentRequest, Assignment>;
 }
 
 export interface AssignmentServiceClient extends Client {
@@ -3733,7 +4046,10 @@ export interface AssignmentServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListAssignmentsResponse) => void,
   ): ClientUnaryCall;
-  /** Replaces the assignment's spec (tenant and name identify it). */
+  /**
+   * Changes the assignment's spec (tenant and name identify it): the fields named in `fields`, or
+   * the whole spec when it is empty.
+   */
   updateAssignment(
     request: UpdateAssignmentRequest,
     callback: (error: ServiceError | null, response: Assignment) => void,
@@ -3763,6 +4079,41 @@ export interface AssignmentServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: DeleteResponse) => void,
+  ): ClientUnaryCall;
+  /** The revisions the assignment's clusters reported as applied, newest first (the newest 50). */
+  listAssignmentHistory(
+    request: ListAssignmentHistoryRequest,
+    callback: (error: ServiceError | null, response: ListAssignmentHistoryResponse) => void,
+  ): ClientUnaryCall;
+  listAssignmentHistory(
+    request: ListAssignmentHistoryRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListAssignmentHistoryResponse) => void,
+  ): ClientUnaryCall;
+  listAssignmentHistory(
+    request: ListAssignmentHistoryRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListAssignmentHistoryResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Pins the assignment alone to a revision of its history (default: the one applied before the
+   * current one), or unpins it; its clusters get that revision even while the repo moves on.
+   */
+  rollbackAssignment(
+    request: RollbackAssignmentRequest,
+    callback: (error: ServiceError | null, response: Assignment) => void,
+  ): ClientUnaryCall;
+  rollbackAssignment(
+    request: RollbackAssignmentRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Assignment) => void,
+  ): ClientUnaryCall;
+  rollbackAssignment(
+    request: RollbackAssignmentRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Assignment) => void,
   ): ClientUnaryCall;
 }
 

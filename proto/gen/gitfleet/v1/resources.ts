@@ -178,6 +178,11 @@ export interface Assignment {
    * decrypt SOPS-encrypted files of this assignment (read with the tenant's identity).
    */
   decryptionSecret: string;
+  /**
+   * Output only, set by RollbackAssignment: the revision (from the assignment's history) its
+   * clusters run instead of the repo's current one, until it is unpinned ("" when not pinned).
+   */
+  pinnedRevision: string;
   /** Health: wait for the applied objects (or the named ones) to be healthy before Ready. */
   health: HealthOptions | undefined;
 }
@@ -311,6 +316,20 @@ export interface AssignmentStatus {
    * message says how many there are).
    */
   notReady: string[];
+  /** The desired revision is a pin set by rollback (Assignment.pinned_revision), not the repo's. */
+  pinned: boolean;
+}
+
+/** One revision an assignment's clusters reported as applied, as the hub's history keeps it. */
+export interface AssignmentRevision {
+  revision: string;
+  /** When a cluster first and last reported it as applied. */
+  firstAppliedAtMs: number;
+  lastAppliedAtMs: number;
+  /** On how many clusters it was reported as applied. */
+  clusters: number;
+  /** The revision the assignment's clusters are meant to run now (the pin, else the repo's). */
+  current: boolean;
 }
 
 function createBaseTenant(): Tenant {
@@ -1153,6 +1172,7 @@ function createBaseAssignment(): Assignment {
     helm: undefined,
     substitute: undefined,
     decryptionSecret: "",
+    pinnedRevision: "",
     health: undefined,
   };
 }
@@ -1206,6 +1226,9 @@ export const Assignment: MessageFns<Assignment> = {
     }
     if (message.decryptionSecret !== "") {
       writer.uint32(130).string(message.decryptionSecret);
+    }
+    if (message.pinnedRevision !== "") {
+      writer.uint32(178).string(message.pinnedRevision);
     }
     if (message.health !== undefined) {
       HealthOptions.encode(message.health, writer.uint32(138).fork()).join();
@@ -1357,6 +1380,14 @@ export const Assignment: MessageFns<Assignment> = {
             message.decryptionSecret = reader.string();
             continue;
           }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            message.pinnedRevision = reader.string();
+            continue;
+          }
           case 17: {
             if (tag !== 138) {
               break;
@@ -1410,6 +1441,7 @@ export const Assignment: MessageFns<Assignment> = {
       ? Substitution.fromPartial(object.substitute)
       : undefined;
     message.decryptionSecret = object.decryptionSecret ?? "";
+    message.pinnedRevision = object.pinnedRevision ?? "";
     message.health = (object.health !== undefined && object.health !== null)
       ? HealthOptions.fromPartial(object.health)
       : undefined;
@@ -2137,6 +2169,7 @@ function createBaseAssignmentStatus(): AssignmentStatus {
     finishedAtMs: 0,
     conditions: [],
     notReady: [],
+    pinned: false,
   };
 }
 
@@ -2186,6 +2219,9 @@ export const AssignmentStatus: MessageFns<AssignmentStatus> = {
     }
     for (const v of message.notReady) {
       writer.uint32(154).string(v!);
+    }
+    if (message.pinned !== false) {
+      writer.uint32(144).bool(message.pinned);
     }
     return writer;
   },
@@ -2323,6 +2359,14 @@ export const AssignmentStatus: MessageFns<AssignmentStatus> = {
             message.notReady.push(reader.string());
             continue;
           }
+          case 18: {
+            if (tag !== 144) {
+              break;
+            }
+
+            message.pinned = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2357,6 +2401,110 @@ export const AssignmentStatus: MessageFns<AssignmentStatus> = {
     message.finishedAtMs = object.finishedAtMs ?? 0;
     message.conditions = object.conditions?.map((e) => Condition.fromPartial(e)) || [];
     message.notReady = object.notReady?.map((e) => e) || [];
+    message.pinned = object.pinned ?? false;
+    return message;
+  },
+};
+
+function createBaseAssignmentRevision(): AssignmentRevision {
+  return { revision: "", firstAppliedAtMs: 0, lastAppliedAtMs: 0, clusters: 0, current: false };
+}
+
+export const AssignmentRevision: MessageFns<AssignmentRevision> = {
+  encode(message: AssignmentRevision, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.revision !== "") {
+      writer.uint32(10).string(message.revision);
+    }
+    if (message.firstAppliedAtMs !== 0) {
+      writer.uint32(16).int64(message.firstAppliedAtMs);
+    }
+    if (message.lastAppliedAtMs !== 0) {
+      writer.uint32(24).int64(message.lastAppliedAtMs);
+    }
+    if (message.clusters !== 0) {
+      writer.uint32(32).int32(message.clusters);
+    }
+    if (message.current !== false) {
+      writer.uint32(40).bool(message.current);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AssignmentRevision {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAssignmentRevision();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.revision = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.firstAppliedAtMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.lastAppliedAtMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.clusters = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.current = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<AssignmentRevision>, I>>(base?: I): AssignmentRevision {
+    return AssignmentRevision.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AssignmentRevision>, I>>(object: I): AssignmentRevision {
+    const message = createBaseAssignmentRevision();
+    message.revision = object.revision ?? "";
+    message.firstAppliedAtMs = object.firstAppliedAtMs ?? 0;
+    message.lastAppliedAtMs = object.lastAppliedAtMs ?? 0;
+    message.clusters = object.clusters ?? 0;
+    message.current = object.current ?? false;
     return message;
   },
 };

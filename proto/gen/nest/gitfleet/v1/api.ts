@@ -7,7 +7,7 @@
 /* eslint-disable */
 import { GrpcMethod, GrpcStreamMethod } from "@nestjs/microservices";
 import { Observable } from "rxjs";
-import { Assignment, AssignmentStatus, Cluster, Repo, Tenant } from "./resources.js";
+import { Assignment, AssignmentRevision, AssignmentStatus, Cluster, Repo, Tenant } from "./resources.js";
 
 export const protobufPackage = "gitfleet.v1";
 
@@ -57,7 +57,14 @@ export interface ListReposResponse {
 }
 
 export interface UpdateRepoRequest {
-  repo: Repo | undefined;
+  repo:
+    | Repo
+    | undefined;
+  /**
+   * The snake_case names of the spec fields to change (as a FieldMask's paths), e.g. "branch",
+   * "interval_seconds"; the others keep their stored values. Empty: replace the whole spec.
+   */
+  fields: string[];
 }
 
 export interface DeleteRepoRequest {
@@ -153,12 +160,37 @@ export interface ListAssignmentsResponse {
 }
 
 export interface UpdateAssignmentRequest {
-  assignment: Assignment | undefined;
+  assignment:
+    | Assignment
+    | undefined;
+  /**
+   * The snake_case names of the spec fields to change (as a FieldMask's paths), e.g. "suspend",
+   * "helm.set"; the others keep their stored values. Empty: replace the whole spec.
+   */
+  fields: string[];
 }
 
 export interface DeleteAssignmentRequest {
   tenant: string;
   name: string;
+}
+
+export interface ListAssignmentHistoryRequest {
+  tenant: string;
+  name: string;
+}
+
+export interface ListAssignmentHistoryResponse {
+  revisions: AssignmentRevision[];
+}
+
+export interface RollbackAssignmentRequest {
+  tenant: string;
+  name: string;
+  /** A revision of the assignment's history; "": the one applied before the current one. */
+  toRevision: string;
+  /** Drop the pin: the assignment follows its repo again. */
+  unpin: boolean;
 }
 
 /** Empty fields match everything. */
@@ -310,8 +342,9 @@ export interface RepoServiceClient {
   listRepos(request: ListReposRequest): Observable<ListReposResponse>;
 
   /**
-   * Replaces the repo's source spec (tenant and name identify it); stored credentials are kept
-   * unless new ones are given. The last revision stays pinned until the new ref resolves.
+   * Changes the repo's source spec (tenant and name identify it): the fields named in `fields`, or
+   * the whole spec when it is empty; stored credentials are kept unless new ones are given. The
+   * last revision stays pinned until the new ref resolves.
    */
 
   updateRepo(request: UpdateRepoRequest): Observable<Repo>;
@@ -336,8 +369,9 @@ export interface RepoServiceController {
   listRepos(request: ListReposRequest): Promise<ListReposResponse> | Observable<ListReposResponse> | ListReposResponse;
 
   /**
-   * Replaces the repo's source spec (tenant and name identify it); stored credentials are kept
-   * unless new ones are given. The last revision stays pinned until the new ref resolves.
+   * Changes the repo's source spec (tenant and name identify it): the fields named in `fields`, or
+   * the whole spec when it is empty; stored credentials are kept unless new ones are given. The
+   * last revision stays pinned until the new ref resolves.
    */
 
   updateRepo(request: UpdateRepoRequest): Promise<Repo> | Observable<Repo> | Repo;
@@ -510,11 +544,25 @@ export interface AssignmentServiceClient {
 
   listAssignments(request: ListAssignmentsRequest): Observable<ListAssignmentsResponse>;
 
-  /** Replaces the assignment's spec (tenant and name identify it). */
+  /**
+   * Changes the assignment's spec (tenant and name identify it): the fields named in `fields`, or
+   * the whole spec when it is empty.
+   */
 
   updateAssignment(request: UpdateAssignmentRequest): Observable<Assignment>;
 
   deleteAssignment(request: DeleteAssignmentRequest): Observable<DeleteResponse>;
+
+  /** The revisions the assignment's clusters reported as applied, newest first (the newest 50). */
+
+  listAssignmentHistory(request: ListAssignmentHistoryRequest): Observable<ListAssignmentHistoryResponse>;
+
+  /**
+   * Pins the assignment alone to a revision of its history (default: the one applied before the
+   * current one), or unpins it; its clusters get that revision even while the repo moves on.
+   */
+
+  rollbackAssignment(request: RollbackAssignmentRequest): Observable<Assignment>;
 }
 
 /** ---- assignments ----------------------------------------------------------------------------- */
@@ -528,13 +576,29 @@ export interface AssignmentServiceController {
     request: ListAssignmentsRequest,
   ): Promise<ListAssignmentsResponse> | Observable<ListAssignmentsResponse> | ListAssignmentsResponse;
 
-  /** Replaces the assignment's spec (tenant and name identify it). */
+  /**
+   * Changes the assignment's spec (tenant and name identify it): the fields named in `fields`, or
+   * the whole spec when it is empty.
+   */
 
   updateAssignment(request: UpdateAssignmentRequest): Promise<Assignment> | Observable<Assignment> | Assignment;
 
   deleteAssignment(
     request: DeleteAssignmentRequest,
   ): Promise<DeleteResponse> | Observable<DeleteResponse> | DeleteResponse;
+
+  /** The revisions the assignment's clusters reported as applied, newest first (the newest 50). */
+
+  listAssignmentHistory(
+    request: ListAssignmentHistoryRequest,
+  ): Promise<ListAssignmentHistoryResponse> | Observable<ListAssignmentHistoryResponse> | ListAssignmentHistoryResponse;
+
+  /**
+   * Pins the assignment alone to a revision of its history (default: the one applied before the
+   * current one), or unpins it; its clusters get that revision even while the repo moves on.
+   */
+
+  rollbackAssignment(request: RollbackAssignmentRequest): Promise<Assignment> | Observable<Assignment> | Assignment;
 }
 
 export function AssignmentServiceControllerMethods() {
@@ -545,6 +609,8 @@ export function AssignmentServiceControllerMethods() {
       "listAssignments",
       "updateAssignment",
       "deleteAssignment",
+      "listAssignmentHistory",
+      "rollbackAssignment",
     ];
     for (const method of grpcMethods) {
       const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);

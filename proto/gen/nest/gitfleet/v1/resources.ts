@@ -177,6 +177,11 @@ export interface Assignment {
    * decrypt SOPS-encrypted files of this assignment (read with the tenant's identity).
    */
   decryptionSecret: string;
+  /**
+   * Output only, set by RollbackAssignment: the revision (from the assignment's history) its
+   * clusters run instead of the repo's current one, until it is unpinned ("" when not pinned).
+   */
+  pinnedRevision: string;
   /** Health: wait for the applied objects (or the named ones) to be healthy before Ready. */
   health: HealthOptions | undefined;
 }
@@ -310,6 +315,20 @@ export interface AssignmentStatus {
    * message says how many there are).
    */
   notReady: string[];
+  /** The desired revision is a pin set by rollback (Assignment.pinned_revision), not the repo's. */
+  pinned: boolean;
+}
+
+/** One revision an assignment's clusters reported as applied, as the hub's history keeps it. */
+export interface AssignmentRevision {
+  revision: string;
+  /** When a cluster first and last reported it as applied. */
+  firstAppliedAtMs: number;
+  lastAppliedAtMs: number;
+  /** On how many clusters it was reported as applied. */
+  clusters: number;
+  /** The revision the assignment's clusters are meant to run now (the pin, else the repo's). */
+  current: boolean;
 }
 
 export const GITFLEET_V1_PACKAGE_NAME = "gitfleet.v1";
