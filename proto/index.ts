@@ -19,6 +19,7 @@ export * from './contract/conditions.js';
 export * from './contract/tenancy.js';
 export * from './contract/tokens.js';
 export * from './contract/validation.js';
+export * from './contract/dependencies.js';
 
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';

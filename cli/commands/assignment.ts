@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { Assignment } from '../../proto/index.js';
 import { labels, type Column } from '../output.js';
-import { collect, parseLabels, parseVars } from '../parse.js';
+import { collect, parseDuration, parseLabels, parseVars } from '../parse.js';
 import { nounCommand, writeVerb } from './verbs.js';
 
 const columns: Column<Assignment>[] = [
@@ -19,6 +19,8 @@ const columns: Column<Assignment>[] = [
   { header: 'RENDERER', get: (a) => a.renderer || 'auto' },
   { header: 'PRUNE', get: (a) => a.prune },
   { header: 'SUSPEND', get: (a) => a.suspend },
+  { header: 'DEPENDS ON', get: (a) => (a.dependsOn?.length ? a.dependsOn.join(',') : '-') },
+  { header: 'RETRY', get: (a) => (a.retryIntervalSeconds ? `${a.retryIntervalSeconds}s` : 'default') },
 ];
 
 interface AssignmentFlags {
@@ -38,6 +40,8 @@ interface AssignmentFlags {
   var?: string[];
   substituteStrict?: boolean;
   decryptionSecret?: string;
+  dependsOn?: string[];
+  retryInterval?: string;
 }
 
 function assignmentSpec(name: string, o: AssignmentFlags) {
@@ -62,7 +66,18 @@ function assignmentSpec(name: string, o: AssignmentFlags) {
     substitute: substitution(o),
     // only the Secret's name: the age keys stay in the tenant's namespace on each cluster
     decryptionSecret: o.decryptionSecret ?? '',
+    // names of the same tenant's assignments; the hub refuses unknown ones and cycles
+    dependsOn: o.dependsOn ?? [],
+    retryIntervalSeconds: o.retryInterval === undefined ? 0 : retryInterval(o.retryInterval),
   };
+}
+
+/** --retry-interval: a duration of at least a second (the hub bounds it to a day). */
+function retryInterval(value: string): number {
+  const seconds = parseDuration(value);
+  if (seconds < 1)
+    throw new Error(`--retry-interval ${JSON.stringify(value)}: use at least 1s, e.g. 30s or 5m`);
+  return seconds;
 }
 
 /** --var implies --substitute; --substitute-strict alone does not turn it on (the hub says so). */
@@ -116,6 +131,15 @@ const assignmentFlags = (c: Command) =>
     .option(
       '--decryption-secret <name>',
       "decrypt SOPS-encrypted documents with the age identities (entries '*.agekey') of this Secret in the tenant's first namespace, read as the tenant",
+    )
+    .option(
+      '--depends-on <name>',
+      'an assignment of the same tenant that must be Ready on a cluster before this one is applied there (repeat for more)',
+      collect,
+    )
+    .option(
+      '--retry-interval <dur>',
+      'first wait after a failed apply, doubled per failure up to 5m or twice the agent resync (default 1s)',
     );
 
 export function registerAssignment(program: Command): void {

@@ -9,6 +9,8 @@ import {
   checkRepoPath,
   checkSecretName,
   checkVars,
+  checkDependsOn,
+  checkRetryInterval,
   quote,
 } from '../../proto/contract/validation.js';
 import { checkLabels } from '../common/names.js';
@@ -79,6 +81,9 @@ export function validateAssignment(input: Partial<Assignment>, tenant: Tenant): 
     substitute: validateSubstitution(input.substitute),
     // SOPS: a Secret in the tenant's first namespace with the age identities ('*.agekey')
     decryptionSecret: checkSecretName('assignment.decryption_secret', input.decryptionSecret ?? ''),
+    // names of the same tenant's assignments; that they exist and close no cycle the service checks
+    dependsOn: checkDependsOn('assignment.depends_on', input.dependsOn, name),
+    retryIntervalSeconds: checkRetryInterval('assignment.retry_interval_seconds', input.retryIntervalSeconds),
   };
 }
 

@@ -22,6 +22,8 @@ function toRow(a: Assignment) {
     updated_at_ms: a.updatedAtMs,
     substitute: substitutionToJson(a.substitute),
     decryption_secret: a.decryptionSecret,
+    depends_on: toJson(a.dependsOn),
+    retry_interval_seconds: a.retryIntervalSeconds,
   };
 }
 

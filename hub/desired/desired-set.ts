@@ -130,6 +130,9 @@ export function desiredAssignment(
     substitute: mergedSubstitution(assignment, tenant, cluster),
     // only the Secret's name: the keys stay in the tenant's namespace, never on the hub
     decryptionSecret: assignment.decryptionSecret,
+    // the agent waits, on this cluster, until these are Ready here; and backs off from this base
+    dependsOn: [...(assignment.dependsOn ?? [])],
+    retryIntervalSeconds: assignment.retryIntervalSeconds ?? 0,
   };
 }
 

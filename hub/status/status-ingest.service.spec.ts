@@ -67,6 +67,8 @@ const status = (fields: Partial<AssignmentStatus> = {}): AssignmentStatus => ({
   startedAtMs: 0,
   finishedAtMs: 0,
   conditions: [],
+  nextRetryAtMs: 0,
+  waitingFor: [],
   ...fields,
 });
 

@@ -50,6 +50,8 @@ function pending(
     startedAtMs: 0,
     finishedAtMs: 0,
     conditions: [],
+    nextRetryAtMs: 0,
+    waitingFor: [],
     ...fields,
   };
 }

@@ -60,6 +60,8 @@ export class StatusRepository {
       finished_at_ms: s.finishedAtMs,
       received_at_ms: receivedAtMs,
       conditions: toJson(s.conditions ?? []),
+      next_retry_at_ms: s.nextRetryAtMs ?? 0,
+      waiting_for: toJson(s.waitingFor ?? []),
     };
     await this.db
       .insertInto('assignment_status')

@@ -102,7 +102,15 @@ export function assignmentFromRow(row: Selectable<AssignmentsTable>): Assignment
     helm: helmFromJson(row.helm),
     substitute: substitutionFromJson(row.substitute),
     decryptionSecret: row.decryption_secret,
+    dependsOn: stringsFromJson(row.depends_on),
+    retryIntervalSeconds: Number(row.retry_interval_seconds ?? 0),
   };
+}
+
+/** A stored JSON string[] ('[]' in rows stored before the column; anything else reads as none). */
+function stringsFromJson(text: string | undefined): string[] {
+  const raw = fromJson<unknown>(text ?? '[]', []);
+  return Array.isArray(raw) ? raw.filter((s): s is string => typeof s === 'string') : [];
 }
 
 /** The stored Substitution, undefined when off ('{}' in rows stored before 0010_substitution). */
@@ -157,6 +165,8 @@ export function statusFromRow(row: Selectable<AssignmentStatusTable>): Assignmen
     startedAtMs: Number(row.started_at_ms),
     finishedAtMs: Number(row.finished_at_ms),
     conditions: fromJson<Condition[]>(row.conditions, []),
+    nextRetryAtMs: Number(row.next_retry_at_ms ?? 0),
+    waitingFor: stringsFromJson(row.waiting_for),
   };
 }
 

@@ -113,6 +113,10 @@ export interface AssignmentsTable {
   substitute: Generated<string>;
   /** SOPS: the Secret with the age identities ('' = none, in rows stored before 0011 too) */
   decryption_secret: Generated<string>;
+  /** JSON string[]: names of the same tenant's assignments ('[]' in rows stored before 0016) */
+  depends_on: Generated<string>;
+  /** base of the failure backoff in seconds (0 = the agent's default) */
+  retry_interval_seconds: Generated<number>;
 }
 
 export interface AssignmentStatusTable {
@@ -135,6 +139,10 @@ export interface AssignmentStatusTable {
   received_at_ms: Generated<number>;
   /** JSON Condition[] ('[]' in rows stored before conditions existed) */
   conditions: Generated<string>;
+  /** 0 = no retry scheduled */
+  next_retry_at_ms: Generated<number>;
+  /** JSON string[] of "tenant/name" ('[]' in rows stored before 0016) */
+  waiting_for: Generated<string>;
 }
 
 export interface ApiTokensTable {

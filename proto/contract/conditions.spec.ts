@@ -159,6 +159,8 @@ describe('withConditions', () => {
     startedAtMs: 10,
     finishedAtMs: 20,
     conditions: [],
+    nextRetryAtMs: 0,
+    waitingFor: [],
   };
 
   it('derives conditions for a status without any, at the time of the report', () => {

@@ -15,6 +15,8 @@ import {
   checkRepoPath,
   checkSecretName,
   checkVars,
+  checkDependsOn,
+  checkRetryInterval,
   hasControlChars,
   MAX_MERGED_VARS,
   isDnsSubdomain,
@@ -103,6 +105,9 @@ export function validateDesiredSet(set: DesiredSet, cluster: string): DesiredSet
     checkHelmOptions(`${af}.helm`, a.helm);
     // the Secret with the SOPS age identities, read in the tenant's namespace: a name, never a path
     checkSecretName(`${af}.decryption_secret`, a.decryptionSecret);
+    // names of the same tenant's assignments; a cycle is the reconciler's to report, per assignment
+    checkDependsOn(`${af}.depends_on`, a.dependsOn, a.name);
+    checkRetryInterval(`${af}.retry_interval_seconds`, a.retryIntervalSeconds);
     const s = a.source;
     if (!s) throw new ValidationError(`${af}.source`, 'required');
     if (s.type === 'oci') {

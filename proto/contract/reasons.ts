@@ -35,6 +35,11 @@ export const Reason = {
    * cluster: the hub left it untouched (see `gitfleet hub --adopt-bus`).
    */
   BusNotOwned: 'BusNotOwned',
+  /**
+   * A dependency (depends_on) is not Ready on this cluster yet, is not assigned to it, or the
+   * dependencies form a cycle: nothing is applied until they are Ready.
+   */
+  DependencyNotReady: 'DependencyNotReady',
   /** The assignment no longer selects this cluster; its objects were pruned. */
   Deleted: 'Deleted',
 } as const;

@@ -63,6 +63,10 @@ export interface DesiredAssignment {
     | undefined;
   /** SOPS: the Secret (in the tenant's first namespace) holding the age identities. */
   decryptionSecret: string;
+  /** Names of assignments of the same tenant that must be Ready on this cluster first. */
+  dependsOn: string[];
+  /** Base of the failure backoff in seconds (0 = the agent's default). */
+  retryIntervalSeconds: number;
 }
 
 /** Everything one cluster should run. The value of the cluster's key in the "desired" KV bucket. */
@@ -328,6 +332,8 @@ function createBaseDesiredAssignment(): DesiredAssignment {
     helm: undefined,
     substitute: undefined,
     decryptionSecret: "",
+    dependsOn: [],
+    retryIntervalSeconds: 0,
   };
 }
 
@@ -368,6 +374,12 @@ export const DesiredAssignment: MessageFns<DesiredAssignment> = {
     }
     if (message.decryptionSecret !== "") {
       writer.uint32(98).string(message.decryptionSecret);
+    }
+    for (const v of message.dependsOn) {
+      writer.uint32(114).string(v!);
+    }
+    if (message.retryIntervalSeconds !== 0) {
+      writer.uint32(120).int64(message.retryIntervalSeconds);
     }
     return writer;
   },
@@ -481,6 +493,22 @@ export const DesiredAssignment: MessageFns<DesiredAssignment> = {
             message.decryptionSecret = reader.string();
             continue;
           }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.dependsOn.push(reader.string());
+            continue;
+          }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.retryIntervalSeconds = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -516,6 +544,8 @@ export const DesiredAssignment: MessageFns<DesiredAssignment> = {
       ? Substitution.fromPartial(object.substitute)
       : undefined;
     message.decryptionSecret = object.decryptionSecret ?? "";
+    message.dependsOn = object.dependsOn?.map((e) => e) || [];
+    message.retryIntervalSeconds = object.retryIntervalSeconds ?? 0;
     return message;
   },
 };

@@ -178,6 +178,16 @@ export interface Assignment {
    * decrypt SOPS-encrypted files of this assignment (read with the tenant's identity).
    */
   decryptionSecret: string;
+  /**
+   * Names of assignments of the same tenant that must be Ready on a cluster before this one is
+   * applied there (as Flux's dependsOn). The hub refuses unknown names and cycles.
+   */
+  dependsOn: string[];
+  /**
+   * Base of the exponential backoff after a failed pass, in seconds (0 = the agent's default, 1s);
+   * doubled per failure up to the cap (5 minutes or twice the agent's resync interval).
+   */
+  retryIntervalSeconds: number;
 }
 
 export interface Assignment_SelectorEntry {
@@ -268,6 +278,10 @@ export interface AssignmentStatus {
    * (proto/contract/conditions.ts); the summary state stays for tables and older readers.
    */
   conditions: Condition[];
+  /** After a failed pass: when the agent retries (0 = no retry scheduled). */
+  nextRetryAtMs: number;
+  /** Dependencies ("tenant/name") this assignment waits for on this cluster (reason DependencyNotReady). */
+  waitingFor: string[];
 }
 
 function createBaseTenant(): Tenant {
@@ -1110,6 +1124,8 @@ function createBaseAssignment(): Assignment {
     helm: undefined,
     substitute: undefined,
     decryptionSecret: "",
+    dependsOn: [],
+    retryIntervalSeconds: 0,
   };
 }
 
@@ -1162,6 +1178,12 @@ export const Assignment: MessageFns<Assignment> = {
     }
     if (message.decryptionSecret !== "") {
       writer.uint32(130).string(message.decryptionSecret);
+    }
+    for (const v of message.dependsOn) {
+      writer.uint32(146).string(v!);
+    }
+    if (message.retryIntervalSeconds !== 0) {
+      writer.uint32(152).int64(message.retryIntervalSeconds);
     }
     return writer;
   },
@@ -1310,6 +1332,22 @@ export const Assignment: MessageFns<Assignment> = {
             message.decryptionSecret = reader.string();
             continue;
           }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.dependsOn.push(reader.string());
+            continue;
+          }
+          case 19: {
+            if (tag !== 152) {
+              break;
+            }
+
+            message.retryIntervalSeconds = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1355,6 +1393,8 @@ export const Assignment: MessageFns<Assignment> = {
       ? Substitution.fromPartial(object.substitute)
       : undefined;
     message.decryptionSecret = object.decryptionSecret ?? "";
+    message.dependsOn = object.dependsOn?.map((e) => e) || [];
+    message.retryIntervalSeconds = object.retryIntervalSeconds ?? 0;
     return message;
   },
 };
@@ -1884,6 +1924,8 @@ function createBaseAssignmentStatus(): AssignmentStatus {
     startedAtMs: 0,
     finishedAtMs: 0,
     conditions: [],
+    nextRetryAtMs: 0,
+    waitingFor: [],
   };
 }
 
@@ -1930,6 +1972,12 @@ export const AssignmentStatus: MessageFns<AssignmentStatus> = {
     }
     for (const v of message.conditions) {
       Condition.encode(v!, writer.uint32(114).fork()).join();
+    }
+    if (message.nextRetryAtMs !== 0) {
+      writer.uint32(120).int64(message.nextRetryAtMs);
+    }
+    for (const v of message.waitingFor) {
+      writer.uint32(130).string(v!);
     }
     return writer;
   },
@@ -2059,6 +2107,22 @@ export const AssignmentStatus: MessageFns<AssignmentStatus> = {
             message.conditions.push(Condition.decode(reader, reader.uint32()));
             continue;
           }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.nextRetryAtMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.waitingFor.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2092,6 +2156,8 @@ export const AssignmentStatus: MessageFns<AssignmentStatus> = {
     message.startedAtMs = object.startedAtMs ?? 0;
     message.finishedAtMs = object.finishedAtMs ?? 0;
     message.conditions = object.conditions?.map((e) => Condition.fromPartial(e)) || [];
+    message.nextRetryAtMs = object.nextRetryAtMs ?? 0;
+    message.waitingFor = object.waitingFor?.map((e) => e) || [];
     return message;
   },
 };

@@ -60,6 +60,8 @@ export function desiredSetBytes(n: number): number {
         helm: undefined,
         substitute: undefined,
         decryptionSecret: '',
+        dependsOn: [],
+        retryIntervalSeconds: 0,
       },
     ],
     publishedAtMs: Date.now(),

@@ -177,6 +177,16 @@ export interface Assignment {
    * decrypt SOPS-encrypted files of this assignment (read with the tenant's identity).
    */
   decryptionSecret: string;
+  /**
+   * Names of assignments of the same tenant that must be Ready on a cluster before this one is
+   * applied there (as Flux's dependsOn). The hub refuses unknown names and cycles.
+   */
+  dependsOn: string[];
+  /**
+   * Base of the exponential backoff after a failed pass, in seconds (0 = the agent's default, 1s);
+   * doubled per failure up to the cap (5 minutes or twice the agent's resync interval).
+   */
+  retryIntervalSeconds: number;
 }
 
 export interface Assignment_SelectorEntry {
@@ -267,6 +277,10 @@ export interface AssignmentStatus {
    * (proto/contract/conditions.ts); the summary state stays for tables and older readers.
    */
   conditions: Condition[];
+  /** After a failed pass: when the agent retries (0 = no retry scheduled). */
+  nextRetryAtMs: number;
+  /** Dependencies ("tenant/name") this assignment waits for on this cluster (reason DependencyNotReady). */
+  waitingFor: string[];
 }
 
 export const GITFLEET_V1_PACKAGE_NAME = "gitfleet.v1";
