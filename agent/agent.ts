@@ -15,6 +15,7 @@ import { HubConnection, type BusSettings } from './bus/hub-connection.js';
 import { errorMessage } from './errors.js';
 import type { KubeCluster } from './kube/kube-client.js';
 import { WorkQueue, type Outcome } from './queue/work-queue.js';
+import { dependentsToWake } from './reconciler/dependencies.js';
 import type { AssignmentReconciler } from './reconciler/assignment.reconciler.js';
 import { ensureAgentNamespace } from './state/agent-namespace.js';
 import { UndecodableDesiredSetError, type DesiredSetStore } from './state/desired-set-store.js';
@@ -200,7 +201,8 @@ export class Agent {
       return false;
     }
     this.refused = undefined;
-    const before = new Set(this.desired.assignments.map((a) => assignmentKey(a.tenant, a.name)));
+    const previous = new Map(this.desired.assignments.map((a) => [assignmentKey(a.tenant, a.name), a]));
+    const before = new Set(previous.keys());
     this.desired = set;
     this.hasDesired = true;
     this.p.log.info(
@@ -216,6 +218,14 @@ export class Agent {
     for (const a of set.assignments) {
       const key = assignmentKey(a.tenant, a.name);
       before.delete(key);
+      // a new revision or a new retry interval starts the failure backoff over
+      const was = previous.get(key);
+      if (
+        was?.source?.revision !== a.source?.revision ||
+        was?.retryIntervalSeconds !== a.retryIntervalSeconds
+      ) {
+        this.queue.resetBackoff(key);
+      }
       this.queue.add(key);
     }
     for (const key of before) this.queue.add(key); // went away: the reconciler prunes it
@@ -269,9 +279,22 @@ export class Agent {
 
   private async process(key: string): Promise<Outcome> {
     const { outcome, status } = await this.reconciler.reconcile(key);
+    if (outcome === 'retry') {
+      // the backoff of this assignment (its retry interval as base), said in its status
+      const a = this.findDesired(key);
+      const baseMs = a?.retryIntervalSeconds ? a.retryIntervalSeconds * 1000 : undefined;
+      const retryAfterMs = this.queue.retryDelayMs(key, baseMs);
+      if (status)
+        this.report({ ...status, nextRetryAtMs: (status.finishedAtMs || Date.now()) + retryAfterMs });
+      return { retryAfterMs };
+    }
     if (status) this.report(status);
     if (outcome === 'forget') this.statuses.delete(key);
     return outcome;
+  }
+
+  private findDesired(key: string) {
+    return this.desired.assignments.find((a) => assignmentKey(a.tenant, a.name) === key);
   }
 
   /** A pass starts work: say so, unless this revision and generation were reported already. */
@@ -289,9 +312,16 @@ export class Agent {
 
   report(status: AssignmentStatus): void {
     const key = assignmentKey(status.tenant, status.assignment);
+    const before = this.statuses.get(key);
     if (status.reason !== Reason.Deleted) this.statuses.set(key, status);
     this.p.statusPublisher.report(status);
     this.events.emit('status', status);
+    // dependents waiting for this assignment run now, not at their next resync
+    for (const dependent of dependentsToWake(status, before, this.desired, (t, n) =>
+      this.latestStatus(t, n),
+    )) {
+      this.queue.add(dependent);
+    }
   }
 
   /** Idempotent: stops timers and the watch, waits for reconciles in flight, drains NATS. */

@@ -20,6 +20,7 @@ export * from './contract/tenancy.js';
 export * from './contract/tokens.js';
 export * from './contract/validation.js';
 export * from './contract/health.js';
+export * from './contract/dependencies.js';
 
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';

@@ -130,6 +130,60 @@ describe('WorkQueue', () => {
     await q.stop();
   });
 
+  it('backoff math: base × 2^n, capped at backoffMaxMs and twice the resync, never below the base', () => {
+    const q = new WorkQueue({
+      process: () => Promise.resolve('ok' as const),
+      concurrency: 1,
+      resyncMs: 60_000,
+      random: () => 0.5, // no jitter
+    });
+    // default base 1s; cap min(5 min, 2 × 60s) = 120s
+    expect([0, 1, 2, 5, 6, 7, 40].map((n) => q.backoffMs(n))).toEqual([
+      1000, 2000, 4000, 32_000, 64_000, 120_000, 120_000,
+    ]);
+    // a retry interval of 10s: 10, 20, 40, 80, then the cap
+    expect([0, 1, 2, 3, 4].map((n) => q.backoffMs(n, 10_000))).toEqual([
+      10_000, 20_000, 40_000, 80_000, 120_000,
+    ]);
+    // an interval above the cap is taken as given, and not doubled
+    expect([0, 3].map((n) => q.backoffMs(n, 600_000))).toEqual([600_000, 600_000]);
+    expect(q.retryDelayMs('t/none', 10_000)).toBe(10_000);
+  });
+
+  it('jitters retry delays by ±10%', () => {
+    const make = (r: number) =>
+      new WorkQueue({
+        process: () => Promise.resolve('ok' as const),
+        concurrency: 1,
+        resyncMs: 60_000,
+        random: () => r,
+      });
+    expect(make(0).retryDelayMs('k', 10_000)).toBe(9000);
+    expect(make(0.999999).retryDelayMs('k', 10_000)).toBe(11_000);
+  });
+
+  it('runs a failed key again after the delay its process chose, counting the failure', async () => {
+    const c = controlled();
+    const q = new WorkQueue({ process: c.process, concurrency: 1, resyncMs: 60_000, random: () => 0.5 });
+    q.add('k');
+    await flush();
+    expect(q.retryDelayMs('k', 5000)).toBe(5000);
+    c.runs[0].done({ retryAfterMs: 5000 });
+    await flush();
+    expect(q.failureCount('k')).toBe(1);
+    expect(q.retryDelayMs('k', 5000)).toBe(10_000); // the next one doubles
+    await jest.advanceTimersByTimeAsync(4999);
+    expect(c.runs).toHaveLength(1);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(c.runs).toHaveLength(2);
+    q.resetBackoff('k'); // a new revision: the base again
+    expect(q.retryDelayMs('k', 5000)).toBe(5000);
+    c.runs[1].done('ok');
+    await flush();
+    expect(q.failureCount('k')).toBe(0);
+    await q.stop();
+  });
+
   it('treats a thrown error as a retry and reports it', async () => {
     const errors: string[] = [];
     let calls = 0;

@@ -15,6 +15,8 @@ export type Outcome =
   | 'forget'
   /** Still in progress (waiting for health): run again after the short poll interval, no backoff. */
   | 'poll';
+  /** Failed; run again after exactly this delay (the caller took it from retryDelayMs). */
+  | { retryAfterMs: number };
 
 export interface WorkQueueOptions {
   process: (key: string) => Promise<Outcome>;
@@ -22,9 +24,11 @@ export interface WorkQueueOptions {
   resyncMs: number;
   /** Fraction of resyncMs added at random to each requeue (default 0.1). */
   jitter?: number;
+  /** First retry delay, doubled per failure (default 1 s; a key may have its own, see retryDelayMs). */
   backoffBaseMs?: number;
   /** Delay before a 'poll' outcome runs again (default 2000). */
   pollMs?: number;
+  /** Cap of the retry delay (default 5 min; never above twice resyncMs, never below a key's base). */
   backoffMaxMs?: number;
   onError?: (key: string, err: unknown) => void;
   random?: () => number;
@@ -106,11 +110,35 @@ export class WorkQueue {
     await Promise.all([...this.inflight]);
   }
 
-  /** Backoff before retry number `n` (0-based). */
-  backoffMs(n: number): number {
-    const base = this.opts.backoffBaseMs ?? 1000;
-    const max = this.opts.backoffMaxMs ?? 5 * 60_000;
-    return Math.min(max, base * 2 ** Math.min(n, 30));
+  /**
+   * Backoff before retry number `n` (0-based), from `baseMs` (default backoffBaseMs), without
+   * jitter: base × 2^n, capped at the smaller of backoffMaxMs and twice the resync interval, but
+   * never below the base itself (a retry interval longer than the cap is taken as given).
+   */
+  backoffMs(n: number, baseMs?: number): number {
+    const base = baseMs ?? this.opts.backoffBaseMs ?? 1000;
+    const cap = Math.max(base, Math.min(this.opts.backoffMaxMs ?? 5 * 60_000, this.opts.resyncMs * 2));
+    return Math.min(cap, base * 2 ** Math.min(n, 30));
+  }
+
+  /**
+   * The delay before the next retry of `key` should its run in flight fail now: its backoff after
+   * as many failures as it has had since its last success (or resetBackoff), ±10% jitter so that
+   * keys failing together do not retry together.
+   */
+  retryDelayMs(key: string, baseMs?: number): number {
+    const random = this.opts.random ?? Math.random;
+    return Math.round(this.backoffMs(this.failures.get(key) ?? 0, baseMs) * (0.9 + 0.2 * random()));
+  }
+
+  /** Forgets the key's failures: its next failure waits the base again (a new revision, a new base). */
+  resetBackoff(key: string): void {
+    this.failures.delete(key);
+  }
+
+  /** Failures of the key since its last success. */
+  failureCount(key: string): number {
+    return this.failures.get(key) ?? 0;
   }
 
   private clearTimer(key: string): void {
@@ -146,13 +174,20 @@ export class WorkQueue {
     }
     this.processing.delete(key);
     if (this.stopped) return this.pump();
+    const failed = outcome === 'retry' || typeof outcome === 'object';
     if (this.dirty.delete(key)) {
       // a newer version arrived while this one ran: run once more now
-      if (outcome !== 'retry') this.failures.delete(key);
+      if (!failed) this.failures.delete(key);
       this.add(key);
       return;
     }
     const random = this.opts.random ?? Math.random;
+    if (typeof outcome === 'object') {
+      this.failures.set(key, (this.failures.get(key) ?? 0) + 1);
+      this.addAfter(key, Math.max(0, outcome.retryAfterMs));
+      this.pump();
+      return;
+    }
     switch (outcome) {
       case 'ok':
       case 'stalled':
@@ -160,9 +195,9 @@ export class WorkQueue {
         this.addAfter(key, Math.round(this.opts.resyncMs * (1 + (this.opts.jitter ?? 0.1) * random())));
         break;
       case 'retry': {
-        const n = this.failures.get(key) ?? 0;
-        this.failures.set(key, n + 1);
-        this.addAfter(key, Math.min(this.backoffMs(n), this.opts.resyncMs * 2) * (0.9 + 0.2 * random()));
+        const delay = this.retryDelayMs(key);
+        this.failures.set(key, (this.failures.get(key) ?? 0) + 1);
+        this.addAfter(key, delay);
         break;
       }
       case 'poll':

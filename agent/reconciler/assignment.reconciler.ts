@@ -1,6 +1,6 @@
 // The one reconciler: one assignment on this cluster, in Flux's fixed shape —
-//   load → (status is written once, at the end of the pass) → deletion → suspend check →
-//   ordered steps (tenant, source, render, policy, apply, prune, inventory), stopping at the first
+//   load (with its dependencies' wait) → (status is written once, at the end of the pass) →
+//   deletion → suspend check → dependency wait → ordered steps (tenant, source, render, policy, apply, prune, inventory), stopping at the first
 //   error.
 // Steps never build status ad hoc: they fill the pass and throw a ReconcileError with a reason;
 // finish() turns every ending of a pass (done, failed, suspended, deleted) into its status.
@@ -31,6 +31,7 @@ import { finalizeObjects, type RenderedObject } from '../render/plain/plain-rend
 import { DEFAULT_RENDER_TOOLS, planRender, type RenderTools } from '../render/renderer.js';
 import { decryptRender } from '../render/sops/sops-decryptor.js';
 import { substituteObjects } from '../render/substitute.js';
+import { dependencyWait, type DependencyWait } from './dependencies.js';
 import type { Checkout, Source } from '../sources/source.js';
 import { tenantUser, type TenantOnboarding } from '../tenants/tenant-onboarding.js';
 
@@ -72,6 +73,8 @@ interface Pass {
   startedAtMs: number;
   desired?: DesiredAssignment;
   tenant?: TenantIdentity;
+  /** Dependencies not Ready on this cluster yet: the pass applies nothing and says what it waits for. */
+  waiting?: DependencyWait;
   /** Every tenant of the desired set (a namespace claimed by two is refused). */
   peers: TenantIdentity[];
   inventory?: Inventory;
@@ -153,7 +156,7 @@ export class AssignmentReconciler {
       if (!pass.desired) {
         if (!pass.inventory) return { outcome: 'forget' }; // never applied here: nothing to report
         await this.reconcileDelete(pass, log);
-      } else if (!pass.desired.suspend) {
+      } else if (!pass.desired.suspend && !pass.waiting) {
         if (pass.desired.source?.revision !== pass.inventory?.revision) {
           this.deps.onProgress?.(
             this.status(
@@ -199,6 +202,7 @@ export class AssignmentReconciler {
       generation: set.generation,
       startedAtMs: this.now(),
       desired,
+      waiting: desired && dependencyWait(desired, set, (t, n) => this.deps.previous?.(t, n)),
       tenant: set.tenants.find((t) => t.name === tenant),
       peers: set.tenants,
       changes: [],
@@ -480,6 +484,22 @@ export class AssignmentReconciler {
         ),
       };
     }
+    if (p.waiting) {
+      // nothing applied: Pending until the dependencies are Ready (the agent wakes this pass when
+      // they change); a cycle cannot end by waiting, so it fails until the hub's records change
+      const { cycle, message } = p.waiting;
+      log.debug({ waitingFor: p.waiting.waitingFor }, 'waiting for dependencies');
+      return {
+        outcome: cycle ? 'stalled' : 'ok',
+        status: this.status(
+          p,
+          cycle ? AssignmentState.ASSIGNMENT_STATE_FAILED : AssignmentState.ASSIGNMENT_STATE_PENDING,
+          Reason.DependencyNotReady,
+          message,
+          cycle,
+        ),
+      };
+    }
     const c = countChanges(p.changes);
     const revision = shortRevision(p.desired?.source?.revision ?? '');
     const message = [
@@ -540,6 +560,9 @@ export class AssignmentReconciler {
           previous: this.deps.previous?.(p.tenantName, p.name)?.conditions,
         },
       ),
+      // the agent sets it when it schedules a retry (it owns the queue and its backoff)
+      nextRetryAtMs: 0,
+      waitingFor: p.waiting?.waitingFor ?? [],
     };
   }
 }

@@ -23,6 +23,8 @@ const columns: Column<Assignment>[] = [
   { header: 'SUSPEND', get: (a) => a.suspend },
   { header: 'HEALTH', get: (a) => healthColumn(a.health) },
   { header: 'PINNED', get: (a) => pinNote(a) || '-' },
+  { header: 'DEPENDS ON', get: (a) => (a.dependsOn?.length ? a.dependsOn.join(',') : '-') },
+  { header: 'RETRY', get: (a) => (a.retryIntervalSeconds ? `${a.retryIntervalSeconds}s` : 'default') },
 ];
 
 /** "wait,2 checks,1 expr,5m" or "-" when Ready means applied only. */
@@ -58,6 +60,8 @@ interface AssignmentFlags {
   healthCheck?: string[];
   timeout?: string;
   healthExpr?: string[];
+  dependsOn?: string[];
+  retryInterval?: string;
 }
 
 function assignmentSpec(name: string, o: AssignmentFlags) {
@@ -83,6 +87,9 @@ function assignmentSpec(name: string, o: AssignmentFlags) {
     // only the Secret's name: the age keys stay in the tenant's namespace on each cluster
     decryptionSecret: o.decryptionSecret ?? '',
     health: healthOptions(o),
+    // names of the same tenant's assignments; the hub refuses unknown ones and cycles
+    dependsOn: o.dependsOn ?? [],
+    retryIntervalSeconds: o.retryInterval === undefined ? 0 : retryInterval(o.retryInterval),
   };
 }
 
@@ -125,6 +132,8 @@ export const ASSIGNMENT_UPDATE_FIELDS: FieldTable = {
   var: ['substitute.vars', 'substitute.enabled'],
   substituteStrict: ['substitute.strict'],
   decryptionSecret: ['decryption_secret'],
+  dependsOn: ['depends_on'],
+  retryInterval: ['retry_interval_seconds'],
   wait: ['health.wait'],
   healthCheck: ['health.checks'],
   timeout: ['health.timeout_seconds'],
@@ -165,9 +174,19 @@ export function assignmentUpdate(name: string, o: Partial<AssignmentFlags>, cmd:
         strict: o.substituteStrict ?? false,
       },
       decryptionSecret: o.decryptionSecret ?? '',
+      dependsOn: o.dependsOn ?? [],
+      retryIntervalSeconds: o.retryInterval === undefined ? 0 : retryInterval(o.retryInterval),
       health: healthOptions(o) ?? { wait: false, checks: [], timeoutSeconds: 0, exprs: [] },
     },
   };
+}
+
+/** --retry-interval: a duration of at least a second (the hub bounds it to a day). */
+function retryInterval(value: string): number {
+  const seconds = parseDuration(value);
+  if (seconds < 1)
+    throw new Error(`--retry-interval ${JSON.stringify(value)}: use at least 1s, e.g. 30s or 5m`);
+  return seconds;
 }
 
 /** --var implies --substitute; --substitute-strict alone does not turn it on (the hub says so). */
@@ -248,6 +267,15 @@ const assignmentFlags = (update: boolean) => (c: Command) => {
       '--health-expr <apiVersion/Kind:role=CEL>',
       'CEL health of a kind, role current|inProgress|failed, e.g. \'example.com/v1/Widget:current=status.phase == "Ready"\' (repeat; current is required)',
       collect,
+    )
+    .option(
+      '--depends-on <name>',
+      'an assignment of the same tenant that must be Ready on a cluster before this one is applied there (repeat for more)',
+      collect,
+    )
+    .option(
+      '--retry-interval <dur>',
+      'first wait after a failed apply, doubled per failure up to 5m or twice the agent resync (default 1s)',
     );
   // after their positive flags: commander gives a --no-X defined first a default of true
   return update

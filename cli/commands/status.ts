@@ -30,8 +30,15 @@ const columns: Column<AssignmentStatus>[] = [
         : '',
   },
   { header: 'AGE', get: (s) => age(s.finishedAtMs || s.startedAtMs) },
-  { header: 'MESSAGE', get: (s) => s.message.split('\n')[0] },
+  { header: 'MESSAGE', get: (s) => [s.message.split('\n')[0], retryNote(s)].filter(Boolean).join('; ') },
 ];
+
+/** "retry in 40s" while the agent has a retry of a failed pass scheduled ("" when none is). */
+export function retryNote(s: Pick<AssignmentStatus, 'nextRetryAtMs'>, now = Date.now()): string {
+  if (!s.nextRetryAtMs) return '';
+  // age() of the present seen from the retry: how long until it
+  return s.nextRetryAtMs <= now ? 'retry due now' : `retry in ${age(now, s.nextRetryAtMs)}`;
+}
 
 /** Status objects as printed by -o json|yaml: the state by name, the conditions as the hub sent them. */
 function forOutput(s: AssignmentStatus): Record<string, unknown> {

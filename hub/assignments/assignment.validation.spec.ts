@@ -26,6 +26,8 @@ describe('validateAssignment', () => {
       suspend: false,
       renderer: 'auto',
       decryptionSecret: '',
+      dependsOn: [],
+      retryIntervalSeconds: 0,
     });
   });
 

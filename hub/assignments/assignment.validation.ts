@@ -9,6 +9,8 @@ import {
   checkRepoPath,
   checkSecretName,
   checkVars,
+  checkDependsOn,
+  checkRetryInterval,
   quote,
 } from '../../proto/contract/validation.js';
 import { checkHealthOptions } from '../../proto/contract/health.js';
@@ -85,6 +87,9 @@ export function validateAssignment(input: Partial<Assignment>, tenant: Tenant): 
     decryptionSecret: checkSecretName('assignment.decryption_secret', input.decryptionSecret ?? ''),
     // wait, health checks, timeout and CEL expressions: parsed and type-checked here
     health: checkHealthOptions('assignment.health', input.health),
+    // names of the same tenant's assignments; that they exist and close no cycle the service checks
+    dependsOn: checkDependsOn('assignment.depends_on', input.dependsOn, name),
+    retryIntervalSeconds: checkRetryInterval('assignment.retry_interval_seconds', input.retryIntervalSeconds),
   };
 }
 

@@ -24,6 +24,8 @@ function toRow(a: Assignment) {
     decryption_secret: a.decryptionSecret,
     health: healthToJson(a.health),
     pinned_revision: a.pinnedRevision,
+    depends_on: toJson(a.dependsOn),
+    retry_interval_seconds: a.retryIntervalSeconds,
   };
 }
 

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Assignment } from '../../proto/index.js';
+import { Semaphore } from '../../lib/limit.js';
 import type { Logger } from '../../lib/log.js';
 import { AlreadyExistsError, NotFoundError, scoped, ValidationError } from '../common/errors.js';
 import { mergeFields } from '../common/field-mask.js';
@@ -10,12 +11,18 @@ import { assignmentSelects, type ClusterIdentity } from '../desired/selector.js'
 import { isForeignKeyViolation, isUniqueViolation } from '../store/database.js';
 import { TenantsService } from '../tenants/tenants.service.js';
 import { ASSIGNMENT_DEFAULTS, ASSIGNMENT_FIELDS } from './assignment-fields.js';
+import { checkDependencies, checkNoDependents } from './assignment-dependencies.js';
 import { validateAssignment, type AssignmentSpec } from './assignment.validation.js';
 import { AssignmentsRepository } from './assignments.repository.js';
 
 @Injectable()
 export class AssignmentsService {
   private readonly log: Logger;
+  /**
+   * Writes one at a time: the dependency checks read the tenant's assignments, and two updates
+   * checked side by side could close a cycle neither saw (the agent still reports one if it does).
+   */
+  private readonly writes = new Semaphore(1);
 
   constructor(
     @Inject(AssignmentsRepository) private readonly assignments: AssignmentsRepository,
@@ -40,6 +47,7 @@ export class AssignmentsService {
     if (missing.length > 0) {
       throw new NotFoundError(missing.length === 1 ? 'cluster' : 'clusters', missing.join(', '));
     }
+    if (spec.dependsOn.length > 0) checkDependencies(spec, await this.assignments.list(spec.tenant));
     return spec;
   }
 
@@ -52,7 +60,11 @@ export class AssignmentsService {
     }));
   }
 
-  async create(input: Partial<Assignment> | null | undefined): Promise<Assignment> {
+  create(input: Partial<Assignment> | null | undefined): Promise<Assignment> {
+    return this.writes.run(() => this.createNow(input));
+  }
+
+  private async createNow(input: Partial<Assignment> | null | undefined): Promise<Assignment> {
     const spec = await this.validate(input);
     const id = scoped(spec.tenant, spec.name);
     if (await this.assignments.get(spec.tenant, spec.name)) throw new AlreadyExistsError('assignment', id);
@@ -84,9 +96,13 @@ export class AssignmentsService {
    * Changes the fields named in `fields` (snake_case paths) and keeps the others, or replaces the
    * whole spec when `fields` is empty; the merged spec is validated as a whole.
    */
-  async update(
+  update(input: Partial<Assignment> | null | undefined, fields: readonly string[] = []): Promise<Assignment> {
+    return this.writes.run(() => this.updateNow(input, fields));
+  }
+
+  private async updateNow(
     input: Partial<Assignment> | null | undefined,
-    fields: readonly string[] = [],
+    fields: readonly string[],
   ): Promise<Assignment> {
     if (!input) throw new ValidationError('assignment', 'required');
     const tenant = checkDnsLabel('assignment.tenant', input.tenant ?? '');
@@ -129,8 +145,13 @@ export class AssignmentsService {
     return this.withMatches(await this.assignments.list(tenant || undefined));
   }
 
-  async delete(tenant: string, name: string): Promise<void> {
+  delete(tenant: string, name: string): Promise<void> {
+    return this.writes.run(() => this.deleteNow(tenant, name));
+  }
+
+  private async deleteNow(tenant: string, name: string): Promise<void> {
     const current = await this.get(tenant, name);
+    checkNoDependents(tenant, name, await this.assignments.list(tenant));
     if (!(await this.assignments.delete(tenant, name)))
       throw new NotFoundError('assignment', scoped(tenant, name));
     this.log.info({ assignment: scoped(tenant, name) }, 'assignment deleted');

@@ -55,6 +55,8 @@ describe('computeDesiredSet', () => {
       suspend: false,
       renderer: 'auto',
       decryptionSecret: '',
+      dependsOn: [],
+      retryIntervalSeconds: 0,
     });
     expect(set.assignments[1]).toMatchObject({
       suspend: true,
@@ -112,6 +114,19 @@ describe('computeDesiredSet', () => {
     const set = computeDesiredSet(prod, snap).set;
     expect(set.assignments[0].decryptionSecret).toBe('sops-age');
     expect(hashDesiredSet(set)).not.toBe(hashDesiredSet(computeDesiredSet(prod, snapshot).set));
+  });
+
+  it('projects depends_on and the retry interval (the agent orders and backs off by them)', () => {
+    const snap = buildSnapshot(
+      [tenant('team-a')],
+      [repo('team-a', 'app')],
+      [
+        assignment('team-a', 'db', { clusters: ['prod-1'] }),
+        assignment('team-a', 'web', { clusters: ['prod-1'], dependsOn: ['db'], retryIntervalSeconds: 30 }),
+      ],
+    );
+    const web = computeDesiredSet(prod, snap).set.assignments.find((a) => a.name === 'web');
+    expect(web).toMatchObject({ dependsOn: ['db'], retryIntervalSeconds: 30 });
   });
 
   it('leaves out tenants without a published assignment', () => {

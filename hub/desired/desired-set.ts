@@ -133,6 +133,9 @@ export function desiredAssignment(
     // only the Secret's name: the keys stay in the tenant's namespace, never on the hub
     decryptionSecret: assignment.decryptionSecret,
     health: assignment.health,
+    // the agent waits, on this cluster, until these are Ready here; and backs off from this base
+    dependsOn: [...(assignment.dependsOn ?? [])],
+    retryIntervalSeconds: assignment.retryIntervalSeconds ?? 0,
   };
 }
 

@@ -69,6 +69,8 @@ const status = (fields: Partial<AssignmentStatus> = {}): AssignmentStatus => ({
   finishedAtMs: 0,
   conditions: [],
   notReady: [],
+  nextRetryAtMs: 0,
+  waitingFor: [],
   ...fields,
 });
 

@@ -49,6 +49,8 @@ function report(cluster: string, name: string, fields: Partial<AssignmentStatus>
     finishedAtMs: 2,
     conditions: statusConditions(summary, { nowMs: 2 }),
     notReady: [],
+    nextRetryAtMs: 0,
+    waitingFor: [],
     ...fields,
   };
 }

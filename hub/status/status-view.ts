@@ -52,6 +52,8 @@ function pending(
     conditions: [],
     notReady: [],
     pinned: false,
+    nextRetryAtMs: 0,
+    waitingFor: [],
     ...fields,
   };
 }

@@ -69,6 +69,8 @@ export class StatusRepository {
       not_ready: toJson(
         (s.notReady ?? []).slice(0, MAX_NOT_READY).map((n) => n.slice(0, MAX_NOT_READY_LENGTH)),
       ),
+      next_retry_at_ms: s.nextRetryAtMs ?? 0,
+      waiting_for: toJson(s.waitingFor ?? []),
     };
     await this.db
       .insertInto('assignment_status')

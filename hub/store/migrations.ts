@@ -338,6 +338,35 @@ export const migrations: Record<string, Migration> = {
       await db.schema.alterTable('assignments').dropColumn('health').execute();
     },
   },
+  // Order and retries: an assignment's dependencies (JSON string[] of names of the same tenant)
+  // and the base of its failure backoff (0 = the agent's default); a status's next retry time and
+  // what it waits for (JSON string[] of "tenant/name"). Rows stored before read as none.
+  '0016_assignment_order': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .alterTable('assignments')
+        .addColumn('depends_on', 'text', (c) => c.notNull().defaultTo('[]'))
+        .execute();
+      await db.schema
+        .alterTable('assignments')
+        .addColumn('retry_interval_seconds', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .alterTable('assignment_status')
+        .addColumn('next_retry_at_ms', 'bigint', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .alterTable('assignment_status')
+        .addColumn('waiting_for', 'text', (c) => c.notNull().defaultTo('[]'))
+        .execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('assignment_status').dropColumn('waiting_for').execute();
+      await db.schema.alterTable('assignment_status').dropColumn('next_retry_at_ms').execute();
+      await db.schema.alterTable('assignments').dropColumn('retry_interval_seconds').execute();
+      await db.schema.alterTable('assignments').dropColumn('depends_on').execute();
+    },
+  },
   // Rollback: the revisions each assignment's clusters reported as applied (one row per cluster,
   // the newest revisions only: see HISTORY_LIMIT), and the revision an assignment is pinned to.
   '0017_assignment_history': {

@@ -103,6 +103,8 @@ export function assignmentFromRow(row: Selectable<AssignmentsTable>): Assignment
     helm: helmFromJson(row.helm),
     substitute: substitutionFromJson(row.substitute),
     decryptionSecret: row.decryption_secret,
+    dependsOn: stringsFromJson(row.depends_on),
+    retryIntervalSeconds: Number(row.retry_interval_seconds ?? 0),
     health: healthFromJson(row.health),
     pinnedRevision: row.pinned_revision,
   };
@@ -127,6 +129,12 @@ export function healthToJson(h: HealthOptions | undefined): string {
   return h
     ? toJson({ wait: h.wait, checks: h.checks, timeoutSeconds: h.timeoutSeconds, exprs: h.exprs })
     : '{}';
+}
+
+/** A stored JSON string[] ('[]' in rows stored before the column; anything else reads as none). */
+function stringsFromJson(text: string | undefined): string[] {
+  const raw = fromJson<unknown>(text ?? '[]', []);
+  return Array.isArray(raw) ? raw.filter((s): s is string => typeof s === 'string') : [];
 }
 
 /** The stored Substitution, undefined when off ('{}' in rows stored before 0010_substitution). */
@@ -183,6 +191,8 @@ export function statusFromRow(row: Selectable<AssignmentStatusTable>): Assignmen
     conditions: fromJson<Condition[]>(row.conditions, []),
     notReady: fromJson<string[]>(row.not_ready, []),
     pinned: false, // the status view sets it from the assignment
+    nextRetryAtMs: Number(row.next_retry_at_ms ?? 0),
+    waitingFor: stringsFromJson(row.waiting_for),
   };
 }
 

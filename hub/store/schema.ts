@@ -113,6 +113,10 @@ export interface AssignmentsTable {
   substitute: Generated<string>;
   /** SOPS: the Secret with the age identities ('' = none, in rows stored before 0011 too) */
   decryption_secret: Generated<string>;
+  /** JSON string[]: names of the same tenant's assignments ('[]' in rows stored before 0016) */
+  depends_on: Generated<string>;
+  /** base of the failure backoff in seconds (0 = the agent's default) */
+  retry_interval_seconds: Generated<number>;
   /** JSON HealthOptions ('{}' = none, in rows stored before 0014_assignment_health too) */
   health: Generated<string>;
   /** Set by rollback: the revision the assignment is pinned to ('' = it follows its repo) */
@@ -151,6 +155,10 @@ export interface AssignmentStatusTable {
   conditions: Generated<string>;
   /** JSON string[]: objects not healthy ('[]' in rows stored before 0014_assignment_health) */
   not_ready: Generated<string>;
+  /** 0 = no retry scheduled */
+  next_retry_at_ms: Generated<number>;
+  /** JSON string[] of "tenant/name" ('[]' in rows stored before 0016) */
+  waiting_for: Generated<string>;
 }
 
 export interface ApiTokensTable {

@@ -161,6 +161,8 @@ describe('withConditions', () => {
     finishedAtMs: 20,
     notReady: [],
     conditions: [],
+    nextRetryAtMs: 0,
+    waitingFor: [],
   };
 
   it('derives conditions for a status without any, at the time of the report', () => {

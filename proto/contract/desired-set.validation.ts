@@ -15,6 +15,8 @@ import {
   checkRepoPath,
   checkSecretName,
   checkVars,
+  checkDependsOn,
+  checkRetryInterval,
   hasControlChars,
   MAX_MERGED_VARS,
   isDnsSubdomain,
@@ -106,6 +108,9 @@ export function validateDesiredSet(set: DesiredSet, cluster: string): DesiredSet
     checkSecretName(`${af}.decryption_secret`, a.decryptionSecret);
     // health checks and CEL expressions, compiled by the agent: the hub's rules exactly
     checkHealthOptions(`${af}.health`, a.health);
+    // names of the same tenant's assignments; a cycle is the reconciler's to report, per assignment
+    checkDependsOn(`${af}.depends_on`, a.dependsOn, a.name);
+    checkRetryInterval(`${af}.retry_interval_seconds`, a.retryIntervalSeconds);
     const s = a.source;
     if (!s) throw new ValidationError(`${af}.source`, 'required');
     if (s.type === 'oci') {

@@ -39,6 +39,11 @@ export const Reason = {
   HealthCheckPending: 'HealthCheckPending',
   /** An object's health is Failed, or objects were not healthy within the timeout. */
   HealthCheckFailed: 'HealthCheckFailed',
+  /**
+   * A dependency (depends_on) is not Ready on this cluster yet, is not assigned to it, or the
+   * dependencies form a cycle: nothing is applied until they are Ready.
+   */
+  DependencyNotReady: 'DependencyNotReady',
   /** The assignment no longer selects this cluster; its objects were pruned. */
   Deleted: 'Deleted',
 } as const;

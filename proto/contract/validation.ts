@@ -377,3 +377,47 @@ function hasUnescapedComma(s: string): boolean {
   }
   return false;
 }
+
+/** Most dependencies an assignment lists (depends_on). */
+export const MAX_DEPENDS_ON = 32;
+/** Longest retry interval (the base of the failure backoff): one day. */
+export const MAX_RETRY_INTERVAL_SECONDS = 86_400;
+
+/**
+ * An assignment's dependencies: names of assignments of the same tenant (so plain DNS labels:
+ * "team-b/db" is refused with a hint), never itself, each once, at most MAX_DEPENDS_ON. Returns
+ * them in the given order without duplicates. Whether they exist, and cycles, the hub checks
+ * against its store (./dependencies.ts).
+ */
+export function checkDependsOn(field: string, names: readonly string[] | undefined, self: string): string[] {
+  const given = names ?? [];
+  if (given.length > MAX_DEPENDS_ON) {
+    throw new ValidationError(field, `${given.length} dependencies (at most ${MAX_DEPENDS_ON})`);
+  }
+  const out: string[] = [];
+  given.forEach((name, i) => {
+    const f = `${field}[${i}]`;
+    if (typeof name === 'string' && name.includes('/')) {
+      throw new ValidationError(
+        f,
+        `${quote(name)}: dependencies are assignments of the same tenant; give the name only (no "tenant/")`,
+      );
+    }
+    checkDnsLabel(f, name);
+    if (name === self) throw new ValidationError(f, `${quote(name)} is the assignment itself`);
+    if (!out.includes(name)) out.push(name);
+  });
+  return out;
+}
+
+/** The base of an assignment's failure backoff in seconds: 0 (the agent's default) up to a day. */
+export function checkRetryInterval(field: string, seconds: number | undefined): number {
+  const s = seconds ?? 0;
+  if (!Number.isSafeInteger(s) || s < 0 || s > MAX_RETRY_INTERVAL_SECONDS) {
+    throw new ValidationError(
+      field,
+      `${String(s)} is not a whole number of seconds between 0 (the agent's default) and ${MAX_RETRY_INTERVAL_SECONDS} (one day)`,
+    );
+  }
+  return s;
+}

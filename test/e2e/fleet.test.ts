@@ -28,6 +28,7 @@ import {
   Reason,
   desiredKey,
   findCondition,
+  type Assignment,
   type AssignmentStatus,
 } from '../../proto/index.js';
 import {} from '../../proto/api.js';
@@ -294,6 +295,83 @@ describe('gitfleet end to end', () => {
     const s = await waitStatus(readyAt(sha), 'the second commit Ready');
     expect(s.changes).toEqual({ created: 0, configured: 2, unchanged: 2, deleted: 0 });
     expect((await readCm('team-a', 'settings')).data).toEqual({ color: 'green' });
+  });
+
+  it('applies a dependsOn chain in order: site waits for db (suspended), then applies once db is Ready', async () => {
+    await pushAndResolve(
+      {
+        'order/db/cm.yaml': configMapYaml('order-db', { role: 'db' }),
+        'order/site/cm.yaml': configMapYaml('order-site', { role: 'site' }),
+      },
+      'an ordered pair',
+    );
+    const spec = (name: string, fields: Partial<Assignment>) => ({
+      assignment: {
+        tenant: 'team-a',
+        name,
+        repo: 'apps',
+        path: `order/${name}`,
+        selector: { env: 'test' },
+        prune: true,
+        ...fields,
+      },
+    });
+    const status = async (assignment: string) =>
+      (await client.status.getStatus({ tenant: 'team-a', cluster: CLUSTER, assignment })).statuses[0];
+    await client.assignments.createAssignment(spec('db', { suspend: true }));
+    await client.assignments.createAssignment(spec('site', { dependsOn: ['db'] }));
+    const waiting = await eventually(
+      async () => {
+        const s = await status('site');
+        return s?.reason === Reason.DependencyNotReady ? s : undefined;
+      },
+      { timeoutMs: 60_000, describe: agentLog },
+    );
+    expect(waiting.state).toBe(AssignmentState.ASSIGNMENT_STATE_PENDING);
+    expect(waiting.message).toBe(
+      'waiting for team-a/db (Suspended: suspended: nothing is applied or pruned)',
+    );
+    expect(waiting.waitingFor).toEqual(['team-a/db']);
+    await expect(readCm('team-a', 'order-site')).rejects.toMatchObject({ code: 404 });
+    // the hub refuses a cycle and deleting what site depends on
+    await expect(
+      client.assignments.updateAssignment(spec('db', { dependsOn: ['site'] })),
+    ).rejects.toMatchObject({
+      details: 'assignment.depends_on: dependency cycle db → site → db: an assignment cannot wait for itself',
+    });
+    await expect(client.assignments.deleteAssignment({ tenant: 'team-a', name: 'db' })).rejects.toMatchObject(
+      {
+        code: 9, // FAILED_PRECONDITION
+      },
+    );
+
+    await client.assignments.updateAssignment(spec('db', { suspend: false }));
+    const site = await eventually(
+      async () => {
+        const s = await status('site');
+        return s?.state === AssignmentState.ASSIGNMENT_STATE_READY ? s : undefined;
+      },
+      { timeoutMs: 60_000, describe: agentLog },
+    );
+    const db = await status('db');
+    expect(db.state).toBe(AssignmentState.ASSIGNMENT_STATE_READY);
+    expect(site.startedAtMs).toBeGreaterThanOrEqual(db.finishedAtMs);
+    expect((await readCm('team-a', 'order-site')).data).toEqual({ role: 'site' });
+
+    // dependents first, then the dependency
+    await client.assignments.deleteAssignment({ tenant: 'team-a', name: 'site' });
+    await client.assignments.deleteAssignment({ tenant: 'team-a', name: 'db' });
+    await eventually(
+      async () => {
+        try {
+          await readCm('team-a', 'order-db');
+          return undefined;
+        } catch {
+          return true;
+        }
+      },
+      { timeoutMs: 60_000, describe: agentLog },
+    );
   });
 
   it('prunes the objects of a removed file', async () => {

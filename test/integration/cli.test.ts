@@ -351,6 +351,34 @@ describe('gitfleet CLI', () => {
       1,
       `gitfleet: INVALID_ARGUMENT: assignment.decryption_secret: "../team-b/sops-age" is not a valid Secret name: use lowercase letters, digits, '-' and '.', starting and ending with a letter or digit (DNS-1123 subdomain, at most 253 characters)\n`,
     ]);
+    // order and retries: --depends-on (same tenant, repeatable) and --retry-interval, shown by get
+    await ok('assignment', 'create', 'after', ...args, '--depends-on', 'chart', '--retry-interval', '30s');
+    const after = parse(await ok('-o', 'yaml', 'assignment', 'get', 'after', '--tenant', 'team-a'));
+    expect(after).toMatchObject({ dependsOn: ['chart'], retryIntervalSeconds: 30 });
+    expect(await ok('assignment', 'get', 'after', '--tenant', 'team-a')).toMatch(
+      /DEPENDS ON\s+RETRY\n.*after.*chart\s+30s\n/,
+    );
+    const cycle = await gitfleet('assignment', 'update', 'chart', ...args, '--depends-on', 'after');
+    expect([cycle.code, cycle.stderr]).toEqual([
+      1,
+      'gitfleet: INVALID_ARGUMENT: assignment.depends_on: dependency cycle chart → after → chart: an assignment cannot wait for itself\n',
+    ]);
+    const unknown = await gitfleet('assignment', 'update', 'after', ...args, '--depends-on', 'nope');
+    expect([unknown.code, unknown.stderr]).toEqual([
+      1,
+      'gitfleet: INVALID_ARGUMENT: assignment.depends_on[0]: assignment "team-a/nope" does not exist: create it first (dependencies are assignments of the same tenant)\n',
+    ]);
+    const interval = await gitfleet('assignment', 'update', 'after', ...args, '--retry-interval', 'soon');
+    expect([interval.code, interval.stderr]).toEqual([
+      1,
+      'gitfleet: invalid duration "soon": use e.g. 30s, 5m, 1h30m\n',
+    ]);
+    const inUse = await gitfleet('assignment', 'delete', 'chart', '--tenant', 'team-a');
+    expect([inUse.code, inUse.stderr]).toEqual([
+      1,
+      'gitfleet: FAILED_PRECONDITION: assignment "team-a/chart" is a dependency of team-a/after: remove it from their --depends-on (assignment update) or delete them first\n',
+    ]);
+    await ok('assignment', 'delete', 'after', '--tenant', 'team-a');
     await ok('assignment', 'delete', 'chart', '--tenant', 'team-a');
     await ok('repo', 'delete', 'rel', '--tenant', 'team-a');
   });

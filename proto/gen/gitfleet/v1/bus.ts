@@ -64,7 +64,13 @@ export interface DesiredAssignment {
   /** SOPS: the Secret (in the tenant's first namespace) holding the age identities. */
   decryptionSecret: string;
   /** Health checks, wait and timeout as the assignment has them. */
-  health: HealthOptions | undefined;
+  health:
+    | HealthOptions
+    | undefined;
+  /** Names of assignments of the same tenant that must be Ready on this cluster first. */
+  dependsOn: string[];
+  /** Base of the failure backoff in seconds (0 = the agent's default). */
+  retryIntervalSeconds: number;
 }
 
 /** Everything one cluster should run. The value of the cluster's key in the "desired" KV bucket. */
@@ -331,6 +337,8 @@ function createBaseDesiredAssignment(): DesiredAssignment {
     substitute: undefined,
     decryptionSecret: "",
     health: undefined,
+    dependsOn: [],
+    retryIntervalSeconds: 0,
   };
 }
 
@@ -374,6 +382,12 @@ export const DesiredAssignment: MessageFns<DesiredAssignment> = {
     }
     if (message.health !== undefined) {
       HealthOptions.encode(message.health, writer.uint32(106).fork()).join();
+    }
+    for (const v of message.dependsOn) {
+      writer.uint32(114).string(v!);
+    }
+    if (message.retryIntervalSeconds !== 0) {
+      writer.uint32(120).int64(message.retryIntervalSeconds);
     }
     return writer;
   },
@@ -495,6 +509,22 @@ export const DesiredAssignment: MessageFns<DesiredAssignment> = {
             message.health = HealthOptions.decode(reader, reader.uint32());
             continue;
           }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.dependsOn.push(reader.string());
+            continue;
+          }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.retryIntervalSeconds = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -533,6 +563,8 @@ export const DesiredAssignment: MessageFns<DesiredAssignment> = {
     message.health = (object.health !== undefined && object.health !== null)
       ? HealthOptions.fromPartial(object.health)
       : undefined;
+    message.dependsOn = object.dependsOn?.map((e) => e) || [];
+    message.retryIntervalSeconds = object.retryIntervalSeconds ?? 0;
     return message;
   },
 };

@@ -179,6 +179,16 @@ export interface Assignment {
    */
   decryptionSecret: string;
   /**
+   * Names of assignments of the same tenant that must be Ready on a cluster before this one is
+   * applied there (as Flux's dependsOn). The hub refuses unknown names and cycles.
+   */
+  dependsOn: string[];
+  /**
+   * Base of the exponential backoff after a failed pass, in seconds (0 = the agent's default, 1s);
+   * doubled per failure up to the cap (5 minutes or twice the agent's resync interval).
+   */
+  retryIntervalSeconds: number;
+  /**
    * Output only, set by RollbackAssignment: the revision (from the assignment's history) its
    * clusters run instead of the repo's current one, until it is unpinned ("" when not pinned).
    */
@@ -311,6 +321,10 @@ export interface AssignmentStatus {
    * (proto/contract/conditions.ts); the summary state stays for tables and older readers.
    */
   conditions: Condition[];
+  /** After a failed pass: when the agent retries (0 = no retry scheduled). */
+  nextRetryAtMs: number;
+  /** Dependencies ("tenant/name") this assignment waits for on this cluster (reason DependencyNotReady). */
+  waitingFor: string[];
   /**
    * Health: the objects that are not healthy yet, "Kind/namespace/name: why" (capped; the
    * message says how many there are).
@@ -1172,6 +1186,8 @@ function createBaseAssignment(): Assignment {
     helm: undefined,
     substitute: undefined,
     decryptionSecret: "",
+    dependsOn: [],
+    retryIntervalSeconds: 0,
     pinnedRevision: "",
     health: undefined,
   };
@@ -1226,6 +1242,12 @@ export const Assignment: MessageFns<Assignment> = {
     }
     if (message.decryptionSecret !== "") {
       writer.uint32(130).string(message.decryptionSecret);
+    }
+    for (const v of message.dependsOn) {
+      writer.uint32(146).string(v!);
+    }
+    if (message.retryIntervalSeconds !== 0) {
+      writer.uint32(152).int64(message.retryIntervalSeconds);
     }
     if (message.pinnedRevision !== "") {
       writer.uint32(178).string(message.pinnedRevision);
@@ -1380,6 +1402,22 @@ export const Assignment: MessageFns<Assignment> = {
             message.decryptionSecret = reader.string();
             continue;
           }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.dependsOn.push(reader.string());
+            continue;
+          }
+          case 19: {
+            if (tag !== 152) {
+              break;
+            }
+
+            message.retryIntervalSeconds = longToNumber(reader.int64());
+            continue;
+          }
           case 22: {
             if (tag !== 178) {
               break;
@@ -1441,6 +1479,8 @@ export const Assignment: MessageFns<Assignment> = {
       ? Substitution.fromPartial(object.substitute)
       : undefined;
     message.decryptionSecret = object.decryptionSecret ?? "";
+    message.dependsOn = object.dependsOn?.map((e) => e) || [];
+    message.retryIntervalSeconds = object.retryIntervalSeconds ?? 0;
     message.pinnedRevision = object.pinnedRevision ?? "";
     message.health = (object.health !== undefined && object.health !== null)
       ? HealthOptions.fromPartial(object.health)
@@ -2168,6 +2208,8 @@ function createBaseAssignmentStatus(): AssignmentStatus {
     startedAtMs: 0,
     finishedAtMs: 0,
     conditions: [],
+    nextRetryAtMs: 0,
+    waitingFor: [],
     notReady: [],
     pinned: false,
   };
@@ -2216,6 +2258,12 @@ export const AssignmentStatus: MessageFns<AssignmentStatus> = {
     }
     for (const v of message.conditions) {
       Condition.encode(v!, writer.uint32(114).fork()).join();
+    }
+    if (message.nextRetryAtMs !== 0) {
+      writer.uint32(120).int64(message.nextRetryAtMs);
+    }
+    for (const v of message.waitingFor) {
+      writer.uint32(130).string(v!);
     }
     for (const v of message.notReady) {
       writer.uint32(154).string(v!);
@@ -2351,6 +2399,22 @@ export const AssignmentStatus: MessageFns<AssignmentStatus> = {
             message.conditions.push(Condition.decode(reader, reader.uint32()));
             continue;
           }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.nextRetryAtMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.waitingFor.push(reader.string());
+            continue;
+          }
           case 19: {
             if (tag !== 154) {
               break;
@@ -2400,6 +2464,8 @@ export const AssignmentStatus: MessageFns<AssignmentStatus> = {
     message.startedAtMs = object.startedAtMs ?? 0;
     message.finishedAtMs = object.finishedAtMs ?? 0;
     message.conditions = object.conditions?.map((e) => Condition.fromPartial(e)) || [];
+    message.nextRetryAtMs = object.nextRetryAtMs ?? 0;
+    message.waitingFor = object.waitingFor?.map((e) => e) || [];
     message.notReady = object.notReady?.map((e) => e) || [];
     message.pinned = object.pinned ?? false;
     return message;

@@ -61,6 +61,8 @@ export function desiredSetBytes(n: number): number {
         substitute: undefined,
         decryptionSecret: '',
         health: undefined,
+        dependsOn: [],
+        retryIntervalSeconds: 0,
       },
     ],
     publishedAtMs: Date.now(),

@@ -178,6 +178,16 @@ export interface Assignment {
    */
   decryptionSecret: string;
   /**
+   * Names of assignments of the same tenant that must be Ready on a cluster before this one is
+   * applied there (as Flux's dependsOn). The hub refuses unknown names and cycles.
+   */
+  dependsOn: string[];
+  /**
+   * Base of the exponential backoff after a failed pass, in seconds (0 = the agent's default, 1s);
+   * doubled per failure up to the cap (5 minutes or twice the agent's resync interval).
+   */
+  retryIntervalSeconds: number;
+  /**
    * Output only, set by RollbackAssignment: the revision (from the assignment's history) its
    * clusters run instead of the repo's current one, until it is unpinned ("" when not pinned).
    */
@@ -310,6 +320,10 @@ export interface AssignmentStatus {
    * (proto/contract/conditions.ts); the summary state stays for tables and older readers.
    */
   conditions: Condition[];
+  /** After a failed pass: when the agent retries (0 = no retry scheduled). */
+  nextRetryAtMs: number;
+  /** Dependencies ("tenant/name") this assignment waits for on this cluster (reason DependencyNotReady). */
+  waitingFor: string[];
   /**
    * Health: the objects that are not healthy yet, "Kind/namespace/name: why" (capped; the
    * message says how many there are).
