@@ -14,7 +14,7 @@ export type Outcome =
   /** Done for good (the key went away); do not requeue. */
   | 'forget'
   /** Still in progress (waiting for health): run again after the short poll interval, no backoff. */
-  | 'poll';
+  | 'poll'
   /** Failed; run again after exactly this delay (the caller took it from retryDelayMs). */
   | { retryAfterMs: number };
 

@@ -538,6 +538,7 @@ describe('gitfleet CLI', () => {
         ['--timeout', '1m'],
         { health: { wait: true, checks: ['Deployment/team-a/web'], timeoutSeconds: 60, exprs: [] } },
       ],
+      [['--retry-interval', '45s'], { retryIntervalSeconds: 45 }],
       [
         ['--no-wait'],
         { health: { wait: false, checks: ['Deployment/team-a/web'], timeoutSeconds: 60, exprs: [] } },
@@ -553,7 +554,7 @@ describe('gitfleet CLI', () => {
     const nothing = await gitfleet('assignment', 'update', 'flags', '--tenant', 'team-a');
     expect([nothing.code, nothing.stderr]).toEqual([
       1,
-      'gitfleet: nothing to change: give at least one of --repo, --path, --cluster, --selector, --namespace, --prune, --suspend, --renderer, --helm, --helm-release, --values-file, --set, --substitute, --var, --substitute-strict, --decryption-secret, --wait, --health-check, --timeout, --health-expr\n',
+      'gitfleet: nothing to change: give at least one of --repo, --path, --cluster, --selector, --namespace, --prune, --suspend, --renderer, --helm, --helm-release, --values-file, --set, --substitute, --var, --substitute-strict, --decryption-secret, --depends-on, --retry-interval, --wait, --health-check, --timeout, --health-expr\n',
     ]);
     const bad = await gitfleet(
       'assignment',

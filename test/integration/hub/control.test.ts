@@ -57,6 +57,8 @@ describe('assignment control', () => {
     substitute: { enabled: true, vars: { x: '1' }, strict: true },
     decryptionSecret: 'sops',
     health: { wait: true, checks: ['Deployment/team-a/web'], timeoutSeconds: 120, exprs: [] },
+    dependsOn: [],
+    retryIntervalSeconds: 30,
     pinnedRevision: '',
     createdAtMs: 0,
     updatedAtMs: 0,
@@ -152,6 +154,7 @@ describe('assignment control', () => {
         { substitute: { ...base.substitute!, strict: false } },
       ],
       ['decryption_secret', { decryptionSecret: 'sops2' }, { decryptionSecret: 'sops2' }],
+      ['retry_interval_seconds', { retryIntervalSeconds: 60 }, { retryIntervalSeconds: 60 }],
       [
         'health.wait',
         { health: { wait: false, checks: [], timeoutSeconds: 0, exprs: [] } },

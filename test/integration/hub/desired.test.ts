@@ -105,6 +105,8 @@ describe('desired sets', () => {
         suspend: false,
         renderer: 'auto',
         decryptionSecret: '',
+        dependsOn: [],
+        retryIntervalSeconds: 0,
       },
     ]);
     expect((await t!.client.clusters.getCluster({ name: 'edge-1' })).desiredGeneration).toBe(2);
