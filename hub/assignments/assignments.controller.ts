@@ -4,18 +4,28 @@ import {
   type CreateAssignmentRequest,
   type DeleteAssignmentRequest,
   type DeleteResponse,
+  type DiffAssignmentRequest,
+  type DiffAssignmentResponse,
+  type ReconcileAssignmentRequest,
+  type ReconcileAssignmentResponse,
+  type TreeAssignmentRequest,
+  type TreeAssignmentResponse,
   type GetAssignmentRequest,
   type ListAssignmentsRequest,
   type ListAssignmentsResponse,
   type UpdateAssignmentRequest,
 } from '../../proto/api.js';
 import { AssignmentServiceControllerMethods, type AssignmentServiceController } from '../../proto/nest.js';
+import { AssignmentControlService } from './assignment-control.service.js';
 import { AssignmentsService } from './assignments.service.js';
 
 @Controller()
 @AssignmentServiceControllerMethods()
 export class AssignmentsController implements AssignmentServiceController {
-  constructor(@Inject(AssignmentsService) private readonly assignments: AssignmentsService) {}
+  constructor(
+    @Inject(AssignmentsService) private readonly assignments: AssignmentsService,
+    @Inject(AssignmentControlService) private readonly control: AssignmentControlService,
+  ) {}
 
   createAssignment(request: CreateAssignmentRequest): Promise<Assignment> {
     return this.assignments.create(request.assignment);
@@ -36,5 +46,17 @@ export class AssignmentsController implements AssignmentServiceController {
   async deleteAssignment(request: DeleteAssignmentRequest): Promise<DeleteResponse> {
     await this.assignments.delete(request.tenant, request.name);
     return {};
+  }
+
+  reconcileAssignment(request: ReconcileAssignmentRequest): Promise<ReconcileAssignmentResponse> {
+    return this.control.reconcile(request);
+  }
+
+  diffAssignment(request: DiffAssignmentRequest): Promise<DiffAssignmentResponse> {
+    return this.control.diff(request);
+  }
+
+  treeAssignment(request: TreeAssignmentRequest): Promise<TreeAssignmentResponse> {
+    return this.control.tree(request);
   }
 }

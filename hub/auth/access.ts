@@ -37,6 +37,9 @@ const RULES: Record<string, Rule> = {
   getAssignment: { kind: 'read', tenantOf: field('tenant') },
   listAssignments: { kind: 'read', pin: 'tenant' },
   deleteAssignment: { kind: 'tenant-write', tenantOf: field('tenant') },
+  reconcileAssignment: { kind: 'tenant-write', tenantOf: field('tenant') },
+  diffAssignment: { kind: 'read', tenantOf: field('tenant') },
+  treeAssignment: { kind: 'read', tenantOf: field('tenant') },
   getStatus: { kind: 'read', pin: 'tenant' },
   watchStatus: { kind: 'read', pin: 'tenant' },
 };
@@ -88,7 +91,7 @@ export function visibleError(p: Principal | undefined, err: unknown): unknown {
 
 /** Methods that change something: these are audited. */
 export function isMutation(method: string): boolean {
-  return /^(create|update|delete|resolve|revoke|join)/.test(method);
+  return /^(create|update|delete|resolve|revoke|join|reconcile)/.test(method);
 }
 
 /**
