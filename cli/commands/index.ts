@@ -5,6 +5,7 @@ import { registerAssignment } from './assignment.js';
 import { registerAudit } from './audit.js';
 import { registerBus } from './bus.js';
 import { registerCluster } from './cluster.js';
+import { registerControl } from './control.js';
 import { registerRepo } from './repo.js';
 import { registerStatus } from './status.js';
 import { registerTenant } from './tenant.js';
@@ -15,6 +16,7 @@ export function registerClientCommands(program: Command): void {
   registerRepo(program);
   registerCluster(program);
   registerAssignment(program);
+  registerControl(program);
   registerStatus(program);
   registerToken(program);
   registerAudit(program);
