@@ -61,9 +61,7 @@ describe('bus keys', () => {
       sub: { allow: string[] };
       resp: { max: number; ttl: number };
       issuer_account: string;
-    }>(
-      await agentUserJwt(keys, 'edge-1', user.getPublicKey()),
-    );
+    }>(await agentUserJwt(keys, 'edge-1', user.getPublicKey()));
     expect(claims.sub).toBe(user.getPublicKey());
     expect(claims.nats.issuer_account).toBe(keys.account);
     expect(claims.nats.pub!.allow).toEqual(agentBusPermissions('edge-1').publish);
