@@ -118,7 +118,12 @@ export function registerControl(program: Command): void {
           outcomeColumns(timeoutSeconds),
           'outcomes',
         );
-        if (!res.outcomes.every(succeeded)) process.exitCode = 1;
+        const failed = res.outcomes.filter((x) => !succeeded(x)).map((x) => x.cluster);
+        if (failed.length > 0) {
+          throw new Error(
+            `assignment ${o.tenant}/${name} is not Ready on ${failed.length} of ${res.outcomes.length} cluster(s): ${failed.join(', ')}`,
+          );
+        }
       });
     });
 

@@ -18,7 +18,7 @@ import type {
   TreeAssignmentResponse,
 } from '../../proto/api.js';
 import type { Logger } from '../../lib/log.js';
-import { FailedPreconditionError, UnavailableError, ValidationError } from '../common/errors.js';
+import { FailedPreconditionError, ValidationError } from '../common/errors.js';
 import { checkDnsLabel } from '../common/names.js';
 import { HUB_LOGGER } from '../config/config.module.js';
 import { DesiredService } from '../desired/desired.service.js';
@@ -108,12 +108,13 @@ export class AssignmentControlService {
   /** A diff or tree answer; anything but an answer is an error naming the cluster. */
   private async read(cluster: string, a: Assignment, kind: 'diff' | 'tree'): Promise<AgentReply> {
     const answer = await this.ask(cluster, a, kind, READ_TIMEOUT_MS, Date.now() + READ_TIMEOUT_MS);
+    // not UNAVAILABLE: the CLI reads that as "the hub is unreachable"
     if ('timedOut' in answer) {
-      throw new UnavailableError(
+      throw new FailedPreconditionError(
         `the agent of cluster ${cluster} did not answer within ${READ_TIMEOUT_MS / 1000}s`,
       );
     }
-    if ('error' in answer) throw new UnavailableError(answer.error);
+    if ('error' in answer) throw new FailedPreconditionError(answer.error);
     return answer.reply;
   }
 

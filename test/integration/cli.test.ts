@@ -301,7 +301,10 @@ describe('gitfleet CLI', () => {
         '--timeout',
         '1s',
       );
-      expect(silent.code).toBe(1);
+      expect([silent.code, silent.stderr]).toEqual([
+        1,
+        'gitfleet: assignment team-a/web is not Ready on 1 of 1 cluster(s): edge-2\n',
+      ]);
       expect(silent.stdout).toMatch(/edge-2\s+Unknown\s+-\s+no answer within 1s/);
     } finally {
       await nc.close();
@@ -309,7 +312,7 @@ describe('gitfleet CLI', () => {
     const offline = await gitfleet('tree', 'assignment', 'web', '--tenant', 'team-a', '--cluster', 'edge-2');
     expect([offline.code, offline.stderr]).toEqual([
       1,
-      'gitfleet: UNAVAILABLE: the agent of cluster edge-2 is not connected to the bus (or joined before control requests: join it again)\n',
+      'gitfleet: FAILED_PRECONDITION: the agent of cluster edge-2 is not connected to the bus (or joined before control requests: join it again)\n',
     ]);
   });
 

@@ -170,7 +170,7 @@ describe('hub: control of assignments through their agents', () => {
     const offline = await grpcError(
       t.client.assignments.treeAssignment({ tenant: 'team-a', name: 'web', cluster: 'offline' }),
     );
-    expect(offline.code).toBe(GrpcStatus.UNAVAILABLE);
+    expect(offline.code).toBe(GrpcStatus.FAILED_PRECONDITION);
     expect(offline.details).toMatch(/agent of cluster offline is not connected/);
   });
 
