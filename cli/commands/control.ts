@@ -147,9 +147,11 @@ export function registerControl(program: Command): void {
 
   program
     .command('tree')
-    .description("an assignment's objects and their health")
+    .description("an assignment's objects on a cluster")
     .command('assignment <name>')
-    .description("the objects in an assignment's inventory on one cluster, with their health")
+    .description(
+      "the objects in an assignment's inventory on one cluster: Current when it exists, NotFound when it is missing (health checks: not yet)",
+    )
     .requiredOption('--tenant <t>', 'owning tenant')
     .requiredOption('--cluster <c>', 'the cluster')
     .action(async (name: string, o: OneClusterFlags, c: Command) =>
