@@ -286,7 +286,10 @@ export interface ObjectNode {
   kind: string;
   namespace: string;
   name: string;
-  /** "Current" (exists and healthy), "NotFound", or another health state. */
+  /**
+   * "Current", "NotFound" or "Unknown" (could not be read); until health checks land, "Current"
+   * means only that the object exists.
+   */
   health: string;
   message: string;
 }
