@@ -11,6 +11,7 @@ import type { Logger } from '../lib/log.js';
 import { assignmentKey } from './apply/inventory.js';
 import type { InventoryStore } from './apply/inventory-store.js';
 import { DesiredSetWatcher } from './bus/desired-set-watcher.js';
+import { ControlResponder, type ControlHandlers } from './control/control-responder.js';
 import { HubConnection, type BusSettings } from './bus/hub-connection.js';
 import { errorMessage } from './errors.js';
 import type { KubeCluster } from './kube/kube-client.js';
@@ -46,6 +47,8 @@ export interface AgentParts {
   reconciler: (agent: Agent) => AssignmentReconciler;
   statusPublisher: StatusPublisher;
   heartbeat: Heartbeater;
+  /** What the agent does for the hub's control requests (reconcile now, diff, tree); none: no answers. */
+  control?: (agent: Agent) => ControlHandlers;
 }
 
 export class Agent {
@@ -60,6 +63,8 @@ export class Agent {
   private readonly reconciler: AssignmentReconciler;
   private readonly hub: HubConnection;
   private watcher: DesiredSetWatcher | undefined;
+  private control: ControlResponder | undefined;
+  private readonly controlHandlers: ControlHandlers | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
   private bootstrap: Promise<void> | undefined;
   private readonly stopping = new AbortController();
@@ -68,6 +73,7 @@ export class Agent {
   constructor(private readonly p: AgentParts) {
     this.desired = DesiredSet.fromPartial({ cluster: p.cluster });
     this.reconciler = p.reconciler(this);
+    this.controlHandlers = p.control?.(this);
     this.queue = new WorkQueue({
       concurrency: p.concurrency,
       resyncMs: p.resyncMs,
@@ -186,8 +192,22 @@ export class Agent {
       onError: (err) => this.p.log.debug({ err: err.message }, 'desired set watch'),
     });
     this.watcher.start();
+    if (this.controlHandlers) {
+      this.control?.stop();
+      this.control = new ControlResponder(nc, {
+        cluster: this.p.cluster,
+        handlers: this.controlHandlers,
+        log: this.p.log,
+      });
+      this.control.start();
+    }
     this.p.statusPublisher.attach(jetstream(nc, { timeout: 5000 }));
     this.p.heartbeat.attach(nc);
+  }
+
+  /** Reads this cluster's desired-set key from the bus now (a newer set takes effect at once). */
+  async refreshDesired(): Promise<void> {
+    await this.watcher?.fetchOnce();
   }
 
   /** Makes a newer desired set the one in effect; false when it is not newer. */
@@ -331,6 +351,7 @@ export class Agent {
         this.stopping.abort();
         if (this.resyncTimer) clearInterval(this.resyncTimer);
         await this.bootstrap?.catch(() => undefined);
+        this.control?.stop();
         await this.queue.stop();
         this.watcher?.stop();
         this.p.heartbeat.stop();

@@ -11,6 +11,8 @@ import type { BusSettings } from './bus/hub-connection.js';
 import { resolveAgentConfig, type AgentConfig, type ResolvedAgentConfig } from './config.js';
 import { KubeCluster, type KubeClient } from './kube/kube-client.js';
 import { AssignmentReconciler } from './reconciler/assignment.reconciler.js';
+import { agentControl } from './control/agent-control.js';
+import { EventRecorder } from './events/event-recorder.js';
 import { GitSource } from './sources/git/git-source.js';
 import { OciSource } from './sources/oci/oci-source.js';
 import { DesiredSetStore } from './state/desired-set-store.js';
@@ -96,7 +98,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     maxFiles: cfg.limits.maxFiles,
   });
   const statusPublisher = new StatusPublisher({ cluster: cfg.cluster, log });
-  const self: { agent?: Agent } = {};
+  const self: { agent?: Agent; reconciler?: AssignmentReconciler } = {};
   const heartbeat = new Heartbeater({
     cluster: cfg.cluster,
     agentVersion: agentVersion(),
@@ -119,7 +121,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     statusPublisher,
     heartbeat,
     reconciler: (a) =>
-      new AssignmentReconciler({
+      (self.reconciler = new AssignmentReconciler({
         cluster: cfg.cluster,
         kube,
         inventories,
@@ -134,9 +136,28 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
         pruneConcurrency: cfg.applyConcurrency,
         limits: cfg.limits,
         renderTools: { kubectl: cfg.kubectl, helm: cfg.helm, kubeVersion },
+      })),
+    control: (a) =>
+      agentControl({
+        cluster: cfg.cluster,
+        kube,
+        inventories,
+        desired: () => a.current(),
+        refreshDesired: () => a.refreshDesired(),
+        requeue: (key) => a.queue.add(key),
+        statuses: a.events,
+        preview: (key, use) => self.reconciler!.preview(key, use),
       }),
   });
   self.agent = agent;
+  // Kubernetes Events on the inventories tell the same story as the statuses
+  const events = new EventRecorder({
+    client: agentClient,
+    namespace: cfg.namespace,
+    instance: cfg.cluster,
+    log,
+  });
+  agent.events.on('status', (s) => events.recordStatus(s));
   agent.start();
   log.info(
     { version: agentVersion(), namespace: cfg.namespace, resyncSeconds: cfg.resyncSeconds },
@@ -149,6 +170,9 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     statuses: () => a.latestStatuses(),
     desired: () => a.current(),
     idle: () => a.queue.idle(),
-    stop: () => a.stop(),
+    stop: async () => {
+      await a.stop();
+      events.stop();
+    },
   };
 }

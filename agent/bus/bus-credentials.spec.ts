@@ -11,11 +11,18 @@ const log = createLogger('test', 'silent');
 const TOKEN_A = `gfj_aaaaaaaaaaaaaaaa_${'a'.repeat(43)}`;
 const TOKEN_B = `gfj_bbbbbbbbbbbbbbbb_${'b'.repeat(43)}`;
 
-async function jwtFor(cluster: string, perms = agentBusPermissions(cluster)) {
+async function jwtFor(
+  cluster: string,
+  perms: { publish: string[]; subscribe: string[]; resp?: { max: number; ttl: number } } = {
+    ...agentBusPermissions(cluster),
+    resp: { max: 1, ttl: agentBusPermissions(cluster).responses.ttlMs * 1e6 },
+  },
+) {
   const key = createUser();
   const jwt = await encodeUser(`agent-${cluster}`, key, createAccount(), {
     pub: { allow: perms.publish },
     sub: { allow: perms.subscribe },
+    ...(perms.resp && { resp: perms.resp }),
   });
   return { key, jwt };
 }
@@ -61,6 +68,21 @@ describe('checkJoinResponse', () => {
     ).not.toThrow();
   });
 
+  it('accepts credentials from before control requests (no control subject, no answers)', async () => {
+    const perms = agentBusPermissions('edge');
+    const { key, jwt } = await jwtFor('edge', {
+      publish: perms.publish,
+      subscribe: perms.subscribe.filter((s) => !s.startsWith('gitfleet.control.')),
+    });
+    expect(() =>
+      checkJoinResponse('edge', key.getPublicKey(), {
+        userJwt: jwt,
+        natsUrls: ['nats://n:4222'],
+        inboxPrefix: '_INBOX_edge',
+      }),
+    ).not.toThrow();
+  });
+
   it.each([
     ['garbage for a JWT', async () => ({ userJwt: 'not.a.jwt' }), /no valid user JWT/],
     [
@@ -74,6 +96,17 @@ describe('checkJoinResponse', () => {
       /permissions of cluster edge/,
     ],
     ["another cluster's permissions", () => signed(jwtFor('other')), /permissions of cluster edge/],
+    [
+      'more answers per control request',
+      () =>
+        signed(
+          jwtFor('edge', {
+            ...agentBusPermissions('edge'),
+            resp: { max: 100, ttl: 1e9 },
+          }),
+        ),
+      /permissions of cluster edge/,
+    ],
     ['another inbox', async () => ({ inboxPrefix: '_INBOX' }), /inbox prefix/],
     ['no NATS URL', async () => ({ natsUrls: [] }), /0 NATS URLs/],
     ['a URL with a password', async () => ({ natsUrls: ['nats://u:pw@h:4222'] }), /not nats:\/\/host:port/],

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { decode as decodeJwt, fmtCreds } from '@nats-io/jwt';
 import { createUser } from '@nats-io/nkeys';
-import { agentBusPermissions, agentInboxPrefix, tokenId } from '../../proto/index.js';
+import { agentBusPermissions, agentInboxPrefix, controlSubject, tokenId } from '../../proto/index.js';
 import { scrubSecrets } from '../../lib/redact.js';
 
 /** How to reach the hub to join: `gitfleet agent --join TOKEN --hub ADDR [--ca F | --tls]`. */
@@ -52,7 +52,13 @@ export function checkJoinResponse(
   publicKey: string,
   res: { userJwt: string; natsUrls: string[]; inboxPrefix: string },
 ): void {
-  let claims: ReturnType<typeof decodeJwt<{ pub?: { allow?: string[] }; sub?: { allow?: string[] } }>>;
+  let claims: ReturnType<
+    typeof decodeJwt<{
+      pub?: { allow?: string[] };
+      sub?: { allow?: string[] };
+      resp?: { max?: number; ttl?: number };
+    }>
+  >;
   try {
     claims = decodeJwt(res.userJwt);
   } catch (err) {
@@ -62,7 +68,18 @@ export function checkJoinResponse(
   const want = agentBusPermissions(cluster);
   const same = (a: string[] | undefined, b: string[]) =>
     Array.isArray(a) && a.length === b.length && a.every((x, i) => x === b[i]);
-  if (!same(claims.nats?.pub?.allow, want.publish) || !same(claims.nats?.sub?.allow, want.subscribe)) {
+  // credentials from before control requests lack the control subject: narrower, still accepted
+  const legacySubscribe = want.subscribe.filter((s) => s !== controlSubject(cluster));
+  const sub = claims.nats?.sub?.allow;
+  const resp = claims.nats?.resp;
+  const respOk =
+    resp === undefined ||
+    ((resp.max ?? 0) <= want.responses.max && (resp.ttl ?? 0) <= want.responses.ttlMs * 1_000_000);
+  if (
+    !same(claims.nats?.pub?.allow, want.publish) ||
+    !(same(sub, want.subscribe) || same(sub, legacySubscribe)) ||
+    !respOk
+  ) {
     throw new JoinRefusedError(`the hub's user JWT does not carry the permissions of cluster ${cluster}`);
   }
   if (res.inboxPrefix !== agentInboxPrefix(cluster)) {

@@ -96,6 +96,17 @@ interface Pass {
   health?: HealthOutcome;
 }
 
+/** What preview() hands over: the rendered desired revision of one assignment. */
+export interface PreviewPass {
+  desired: DesiredAssignment;
+  tenant: TenantIdentity;
+  objects: RenderedObject[];
+  inventory?: Inventory;
+}
+
+/** The steps a preview runs: everything before the first write. */
+const PREVIEW_STEPS: ReadonlySet<string> = new Set(['source', 'render', 'policy']);
+
 export function splitKey(key: string): { tenant: string; name: string } {
   const i = key.indexOf('/');
   return { tenant: key.slice(0, i), name: key.slice(i + 1) };
@@ -178,8 +189,33 @@ export class AssignmentReconciler {
     }
   }
 
-  private async runSteps(pass: Pass): Promise<void> {
+  /**
+   * Renders an assignment's desired revision as a pass does (source, render, SOPS, substitution,
+   * policy) and hands the result to `use` — for `gitfleet diff`. Never applies, prunes, writes an
+   * inventory or reports status; the checkout and the render budget are held while `use` runs.
+   */
+  async preview<T>(key: string, use: (p: PreviewPass) => Promise<T>): Promise<T> {
+    const pass = this.load(key);
+    if (!pass.desired) throw new Error(`assignment ${key} is not desired on this cluster`);
+    if (!pass.tenant) throw new Error(`tenant ${pass.tenantName} has no identity in the desired set`);
+    try {
+      pass.inventory = await this.readInventory(pass);
+      await this.runSteps(pass, PREVIEW_STEPS);
+      return await use({
+        desired: pass.desired,
+        tenant: pass.tenant,
+        objects: pass.objects!,
+        inventory: pass.inventory,
+      });
+    } finally {
+      pass.releaseBudget?.();
+      pass.checkout?.release();
+    }
+  }
+
+  private async runSteps(pass: Pass, only?: ReadonlySet<string>): Promise<void> {
     for (const step of this.steps) {
+      if (only && !only.has(step.name)) continue;
       const t = this.now();
       try {
         await step.run(pass);

@@ -1,5 +1,6 @@
 // The client verbs, one file per noun; each talks to the hub's gRPC API.
 import type { Command } from 'commander';
+import { registerAgentControl } from './agent-control.js';
 import { registerArtifact } from './artifact.js';
 import { registerAssignment } from './assignment.js';
 import { registerAudit } from './audit.js';
@@ -16,8 +17,9 @@ export function registerClientCommands(program: Command): void {
   registerRepo(program);
   registerCluster(program);
   registerAssignment(program);
-  registerStatus(program);
   registerControl(program);
+  registerStatus(program);
+  registerAgentControl(program);
   registerToken(program);
   registerAudit(program);
   registerBus(program);

@@ -4,6 +4,12 @@ import {
   type CreateAssignmentRequest,
   type DeleteAssignmentRequest,
   type DeleteResponse,
+  type DiffAssignmentRequest,
+  type DiffAssignmentResponse,
+  type ReconcileAssignmentRequest,
+  type ReconcileAssignmentResponse,
+  type TreeAssignmentRequest,
+  type TreeAssignmentResponse,
   type GetAssignmentRequest,
   type ListAssignmentsRequest,
   type ListAssignmentsResponse,
@@ -14,6 +20,7 @@ import {
 } from '../../proto/api.js';
 import { AssignmentServiceControllerMethods, type AssignmentServiceController } from '../../proto/nest.js';
 import { AssignmentRollbackService } from './assignment-rollback.service.js';
+import { AssignmentControlService } from './assignment-control.service.js';
 import { AssignmentsService } from './assignments.service.js';
 
 @Controller()
@@ -22,6 +29,7 @@ export class AssignmentsController implements AssignmentServiceController {
   constructor(
     @Inject(AssignmentsService) private readonly assignments: AssignmentsService,
     @Inject(AssignmentRollbackService) private readonly rollback: AssignmentRollbackService,
+    @Inject(AssignmentControlService) private readonly control: AssignmentControlService,
   ) {}
 
   createAssignment(request: CreateAssignmentRequest): Promise<Assignment> {
@@ -51,5 +59,17 @@ export class AssignmentsController implements AssignmentServiceController {
 
   rollbackAssignment(request: RollbackAssignmentRequest): Promise<Assignment> {
     return this.rollback.rollback(request);
+  }
+
+  reconcileAssignment(request: ReconcileAssignmentRequest): Promise<ReconcileAssignmentResponse> {
+    return this.control.reconcile(request);
+  }
+
+  diffAssignment(request: DiffAssignmentRequest): Promise<DiffAssignmentResponse> {
+    return this.control.diff(request);
+  }
+
+  treeAssignment(request: TreeAssignmentRequest): Promise<TreeAssignmentResponse> {
+    return this.control.tree(request);
   }
 }

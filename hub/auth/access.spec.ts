@@ -25,6 +25,13 @@ describe('authorize', () => {
     [teamA, 'createTenant', { tenant: { name: 'team-a' } }, false],
     [teamA, 'someFutureRpc', { tenant: 'team-a' }, false],
     [teamA, 'listRepos', { tenant: 'team-b' }, false],
+    [teamA, 'reconcileAssignment', { tenant: 'team-a', name: 'x' }, true],
+    [teamA, 'reconcileAssignment', { tenant: 'team-b', name: 'x' }, false],
+    [teamA, 'diffAssignment', { tenant: 'team-b', name: 'x', cluster: 'c' }, false],
+    [teamA, 'treeAssignment', { tenant: 'team-a', name: 'x', cluster: 'c' }, true],
+    [viewer, 'reconcileAssignment', { tenant: 'team-a', name: 'x' }, false],
+    [viewer, 'diffAssignment', { tenant: 'team-a', name: 'x', cluster: 'c' }, true],
+    [viewer, 'treeAssignment', { tenant: 'team-a', name: 'x', cluster: 'c' }, true],
   ])('%j %s %j → allowed %s', (p, method, request, allowed) => {
     const call = () => authorize(p, method, request as Record<string, unknown>);
     if (allowed) expect(call).not.toThrow();
@@ -48,9 +55,20 @@ describe('authorize', () => {
 
   it('audits the methods that change something', () => {
     expect(
-      ['createRepo', 'updateAssignment', 'deleteTenant', 'resolveRepo', 'revokeToken'].every(isMutation),
+      [
+        'createRepo',
+        'updateAssignment',
+        'deleteTenant',
+        'resolveRepo',
+        'revokeToken',
+        'reconcileAssignment',
+      ].every(isMutation),
     ).toBe(true);
-    expect(['getRepo', 'listTenants', 'watchStatus', 'getStatus'].some(isMutation)).toBe(false);
+    expect(
+      ['getRepo', 'listTenants', 'watchStatus', 'getStatus', 'diffAssignment', 'treeAssignment'].some(
+        isMutation,
+      ),
+    ).toBe(false);
   });
 });
 

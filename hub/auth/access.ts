@@ -39,6 +39,9 @@ const RULES: Record<string, Rule> = {
   deleteAssignment: { kind: 'tenant-write', tenantOf: field('tenant') },
   listAssignmentHistory: { kind: 'read', tenantOf: field('tenant') },
   rollbackAssignment: { kind: 'tenant-write', tenantOf: field('tenant') },
+  reconcileAssignment: { kind: 'tenant-write', tenantOf: field('tenant') },
+  diffAssignment: { kind: 'read', tenantOf: field('tenant') },
+  treeAssignment: { kind: 'read', tenantOf: field('tenant') },
   getStatus: { kind: 'read', pin: 'tenant' },
   watchStatus: { kind: 'read', pin: 'tenant' },
 };
@@ -90,7 +93,7 @@ export function visibleError(p: Principal | undefined, err: unknown): unknown {
 
 /** Methods that change something: these are audited. */
 export function isMutation(method: string): boolean {
-  return /^(create|update|delete|resolve|revoke|join|rollback)/.test(method);
+  return /^(create|update|delete|resolve|revoke|join|rollback|reconcile)/.test(method);
 }
 
 /**

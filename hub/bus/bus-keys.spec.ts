@@ -56,13 +56,18 @@ describe('bus keys', () => {
     const out = await initBus({ dir: join(dir, 'e') });
     const keys = readBusKeys(out.busKeys);
     const user = createUser();
-    const claims = decode<{ pub: { allow: string[] }; sub: { allow: string[] }; issuer_account: string }>(
-      await agentUserJwt(keys, 'edge-1', user.getPublicKey()),
-    );
+    const claims = decode<{
+      pub: { allow: string[] };
+      sub: { allow: string[] };
+      resp: { max: number; ttl: number };
+      issuer_account: string;
+    }>(await agentUserJwt(keys, 'edge-1', user.getPublicKey()));
     expect(claims.sub).toBe(user.getPublicKey());
     expect(claims.nats.issuer_account).toBe(keys.account);
     expect(claims.nats.pub!.allow).toEqual(agentBusPermissions('edge-1').publish);
     expect(claims.nats.sub!.allow).toEqual(agentBusPermissions('edge-1').subscribe);
+    // one answer per control request, within the longest control timeout (a Go duration, ns)
+    expect(claims.nats.resp).toEqual({ max: 1, ttl: 600_000 * 1_000_000 });
     await expect(agentUserJwt(keys, 'edge-1', createAccount().getPublicKey())).rejects.toThrow(
       /starting with U/,
     );

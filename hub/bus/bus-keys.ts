@@ -19,7 +19,7 @@ import {
   fromSeed,
   type KeyPair,
 } from '@nats-io/nkeys';
-import { agentBusPermissions } from '../../proto/index.js';
+import { agentBusPermissions, type AgentBusPermissions } from '../../proto/index.js';
 
 export const GITFLEET_ACCOUNT = 'gitfleet';
 export const SYSTEM_ACCOUNT = 'SYS';
@@ -157,14 +157,20 @@ async function gitfleetUserJwt(
   keys: BusKeys,
   name: string,
   userPublicKey: string,
-  permissions: { publish: string[]; subscribe: string[] },
+  permissions: Omit<AgentBusPermissions, 'responses'> & Partial<Pick<AgentBusPermissions, 'responses'>>,
 ): Promise<string> {
   const signer = keyFromSeed('accountSigningSeed', keys.accountSigningSeed, 'SA');
+  const { responses } = permissions;
   return encodeUser(
     name,
     publicKey('user public key', userPublicKey, 'U'),
     keys.account,
-    { pub: { allow: permissions.publish }, sub: { allow: permissions.subscribe } },
+    {
+      pub: { allow: permissions.publish },
+      sub: { allow: permissions.subscribe },
+      // NATS allow_responses: the JWT's ttl is a Go duration, in nanoseconds
+      ...(responses && { resp: { max: responses.max, ttl: responses.ttlMs * 1_000_000 } }),
+    },
     { signer },
   );
 }

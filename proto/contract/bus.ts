@@ -91,21 +91,45 @@ export function agentInboxPrefix(cluster: string): string {
   return `_INBOX_${assertClusterName(cluster)}`;
 }
 
+const CONTROL_PREFIX = 'gitfleet.control';
+
+/** Subject the hub sends AgentRequests (reconcile, diff, tree) to one cluster's agent on. */
+export function controlSubject(cluster: string): string {
+  return `${CONTROL_PREFIX}.${assertClusterName(cluster)}`;
+}
+
+/** Longest a hub waits for an agent's answer to a control request (and the longest timeout asked for). */
+export const MAX_CONTROL_TIMEOUT_MS = 600_000;
+
+/** Largest AgentRequest an agent reads; anything bigger is refused unread. */
+export const MAX_AGENT_REQUEST_BYTES = 4096;
+
+/**
+ * How an agent may answer control requests: one reply per request received, on the reply subject
+ * the request named, until MAX_CONTROL_TIMEOUT_MS has passed (NATS `allow_responses`). It may
+ * publish on no other reply subject.
+ */
+export const AGENT_RESPONSE_PERMISSION = { max: 1, ttlMs: MAX_CONTROL_TIMEOUT_MS } as const;
+
 /** What a cluster's agent may do on an authenticated bus: its NATS user's permissions. */
 export interface AgentBusPermissions {
   publish: string[];
   subscribe: string[];
+  /** Answers to requests it received (see AGENT_RESPONSE_PERMISSION). */
+  responses: { max: number; ttlMs: number };
 }
 
 /**
  * The permissions of a cluster's agent: read (direct get, and watch the raw subject of) its own
  * desired-set key; publish its own status and heartbeat subjects; receive replies on its own
- * inbox. Nothing else: no other key, no KV put, no JetStream API besides that one get.
+ * inbox; receive the hub's control requests on its own control subject and answer each once.
+ * Nothing else: no other key, no KV put, no JetStream API besides that one get.
  */
 export function agentBusPermissions(cluster: string): AgentBusPermissions {
   return {
     publish: [desiredDirectGetSubject(cluster), clusterStatusSubjects(cluster)],
-    subscribe: [desiredSubject(cluster), `${agentInboxPrefix(cluster)}.>`],
+    subscribe: [desiredSubject(cluster), `${agentInboxPrefix(cluster)}.>`, controlSubject(cluster)],
+    responses: { ...AGENT_RESPONSE_PERMISSION },
   };
 }
 

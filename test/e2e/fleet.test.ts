@@ -381,6 +381,39 @@ describe('gitfleet end to end', () => {
     await eventually(async () => !(await exists(() => readCm('team-a', 'extra'))));
   });
 
+  it('reconciles now with --with-source through the authenticated bus, then diffs and trees the assignment', async () => {
+    const sha = await repo.commit({ 'apps/now.yaml': configMapYaml('now', { at: 'once' }) }, 'reconcile now');
+    // no ResolveRepo: reconcile --with-source resolves, publishes, and waits for the agent's pass
+    const res = await client.assignments.reconcileAssignment(
+      { tenant: 'team-a', name: 'apps', withSource: true, timeoutSeconds: 60 },
+      { deadline: Date.now() + 90_000 },
+    );
+    expect(res.outcomes).toHaveLength(1);
+    expect(res.outcomes[0]).toMatchObject({ cluster: CLUSTER, error: '', timedOut: false });
+    expect(res.outcomes[0].status).toMatchObject({ state: AssignmentState.ASSIGNMENT_STATE_READY });
+    expect(res.outcomes[0].status!.appliedRevision).toBe(`main@sha1:${sha}`);
+    expect((await readCm('team-a', 'now')).data).toEqual({ at: 'once' });
+
+    const diff = await client.assignments.diffAssignment({
+      tenant: 'team-a',
+      name: 'apps',
+      cluster: CLUSTER,
+    });
+    expect(diff.revision).toBe(`main@sha1:${sha}`);
+    expect(new Set(diff.objects.map((o) => o.action))).toEqual(new Set(['unchanged']));
+    const tree = await client.assignments.treeAssignment({
+      tenant: 'team-a',
+      name: 'apps',
+      cluster: CLUSTER,
+    });
+    expect(tree.objects.map((o) => `${o.kind}/${o.name}`)).toContain('ConfigMap/now');
+    // kstatus health: ConfigMaps exist; the Deployment's pods never become ready (no kubelet here)
+    for (const o of tree.objects)
+      expect([o.kind, o.health]).toEqual([o.kind, o.kind === 'Deployment' ? 'InProgress' : 'Current']);
+    // back to the objects the next tests count
+    await waitStatus(readyAt(await pushAndResolve({ 'apps/now.yaml': null }, 'no more now')), 'now removed');
+  });
+
   it("refuses a manifest aimed at another tenant's namespace and says why", async () => {
     const good = (await statusOf())!.appliedRevision;
     const sha = await pushAndResolve(

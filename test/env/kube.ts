@@ -295,6 +295,8 @@ export async function startKube(opts: KubeOptions = {}): Promise<KubeEnv> {
         let sum = 0;
         for (const line of res.body.split('\n')) {
           if (!line.startsWith('apiserver_request_total{') || /subresource="[^"]+"/.test(line)) continue;
+          // a server-side dry run (gitfleet diff) writes nothing
+          if (/dry_run="[^"]+"/.test(line)) continue;
           const verb = /verb="([A-Z]+)"/.exec(line)?.[1] ?? '';
           const resource = /resource="([a-z]+)"/.exec(line)?.[1] ?? '';
           if (WRITE_VERBS.has(verb) && resources.includes(resource))

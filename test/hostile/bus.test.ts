@@ -11,6 +11,9 @@ import { createAccount, createUser, type KeyPair } from '@nats-io/nkeys';
 import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream } from '@nats-io/jetstream';
 import {
+  AgentReply,
+  AgentRequest,
+  controlSubject,
   AssignmentState,
   AssignmentStatus,
   assignmentStatusSubject,
@@ -230,6 +233,67 @@ describe('the bus with authentication', () => {
     expect(beta.agentVersion).not.toBe('forged');
     expect(beta.lastHeartbeatMs).toBe(before);
     expect((await readOwn(b)).cluster).toBe('beta');
+  });
+
+  it('answers control requests on its own subject only, once each, and sends none', async () => {
+    const a = await agentOf('alpha');
+    await t.client.tenants.createTenant({ tenant: { name: 'team-c', namespaces: ['team-c'] } });
+    await t.client.repos.createRepo({
+      repo: { tenant: 'team-c', name: 'r', url: 'https://127.0.0.1:1/r.git' },
+    });
+    await t.client.assignments.createAssignment({
+      assignment: { tenant: 'team-c', name: 'ctl', repo: 'r', path: '.', clusters: ['alpha', 'beta'] },
+    });
+    // its own control subject: the hub's request arrives and one answer goes back
+    const replySubjects: string[] = [];
+    const own = a.nc.subscribe(controlSubject('alpha'), {
+      callback: (_err, msg) => {
+        replySubjects.push(msg.reply ?? '');
+        const reply = AgentReply.encode(
+          AgentReply.fromPartial({
+            revision: 'r1',
+            objects: [{ kind: 'ConfigMap', name: 'x', health: 'Current' }],
+          }),
+        ).finish();
+        msg.respond(reply);
+        // a second answer to the same request is refused (one response per request)
+        msg.respond(reply);
+      },
+    });
+    await a.nc.flush();
+    const tree = await t.client.assignments.treeAssignment({
+      tenant: 'team-c',
+      name: 'ctl',
+      cluster: 'alpha',
+    });
+    expect(tree.objects.map((o) => o.name)).toEqual(['x']);
+    await eventually(() => a.errors.some((e) => /Permissions Violation for Publish to "_INBOX\./.test(e)), {
+      timeoutMs: 5000,
+      describe: () => `errors seen: ${a.errors.join('; ')}`,
+    });
+    own.unsubscribe();
+
+    // answers on arbitrary subjects, requests to other agents, another cluster's control subject
+    const before = a.errors.length;
+    a.nc.publish(`_INBOX.forged.${replySubjects[0].split('.').at(-1)}`, 'x');
+    a.nc.publish(
+      controlSubject('beta'),
+      AgentRequest.encode({
+        kind: 'reconcile',
+        tenant: 'team-c',
+        assignment: 'ctl',
+        deadlineMs: Date.now() + 5000,
+      }).finish(),
+    );
+    await a.nc.flush();
+    await eventually(
+      () =>
+        a.errors.slice(before).some((e) => /Publish to "_INBOX\.forged/.test(e)) &&
+        a.errors.slice(before).some((e) => /Publish to "gitfleet\.control\.beta"/.test(e)),
+      { timeoutMs: 5000, describe: () => `errors seen: ${a.errors.join('; ')}` },
+    );
+    const sub = a.nc.subscribe(controlSubject('beta'));
+    expect(String(await sub.closed)).toMatch(/Permissions Violation|permission/i);
   });
 
   it('never lets a replayed or late heartbeat or status report roll the hub back', async () => {

@@ -9,7 +9,15 @@ import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { freePort, startGit, startNats, type GitEnv, type NatsEnv } from '../env/index.js';
 import { configMapYaml } from '../fixtures/manifests.js';
-import { AssignmentState, StatusReport, assignmentStatusSubject } from '../../proto/index.js';
+import { connect } from '@nats-io/transport-node';
+import {
+  AgentReply,
+  AgentRequest,
+  AssignmentState,
+  StatusReport,
+  assignmentStatusSubject,
+  controlSubject,
+} from '../../proto/index.js';
 import { busProbe, eventually, startTestHub, tempDir, type TestHub } from './hub/harness.js';
 
 const execFile = promisify(execFileCb);
@@ -215,6 +223,131 @@ describe('gitfleet CLI', () => {
       ['Ready', 'Unknown', 'Pending'],
     ]);
     expect(await ok('status')).toMatch(/edge-2\s+team-a\s+web\s+Pending/);
+  });
+
+  it('reconciles, diffs and trees an assignment through its agent, and says which cluster did not answer', async () => {
+    // a stand-in for edge-2's agent on the bus (the real agent's answers: agent-control.test.ts)
+    const nc = await connect({ servers: nats.url });
+    let answering = true;
+    nc.subscribe(controlSubject('edge-2'), {
+      callback: (_err, msg) => {
+        const req = AgentRequest.decode(msg.data);
+        if (!answering) return;
+        const revision = 'v1@sha1:0123456789abcdef0123456789abcdef01234567';
+        const reply =
+          req.kind === 'reconcile'
+            ? {
+                status: {
+                  cluster: 'edge-2',
+                  tenant: req.tenant,
+                  assignment: req.assignment,
+                  state: AssignmentState.ASSIGNMENT_STATE_READY,
+                  desiredRevision: revision,
+                  message:
+                    'applied revision v1@sha1:01234567: 1 created, 0 configured, 0 unchanged, 0 deleted',
+                },
+              }
+            : req.kind === 'diff'
+              ? {
+                  revision,
+                  diff: [
+                    {
+                      object: 'ConfigMap team-a/cm',
+                      action: 'changed',
+                      fields: ['/data/a', '/metadata/labels/x'],
+                    },
+                    { object: 'ConfigMap team-a/old', action: 'deleted' },
+                  ],
+                }
+              : {
+                  revision,
+                  objects: [
+                    {
+                      apiVersion: 'v1',
+                      kind: 'ConfigMap',
+                      namespace: 'team-a',
+                      name: 'cm',
+                      health: 'Current',
+                      message: 'exists',
+                    },
+                  ],
+                };
+        msg.respond(AgentReply.encode(AgentReply.fromPartial(reply)).finish());
+      },
+    });
+    await nc.flush();
+    try {
+      expect(await ok('reconcile', 'assignment', 'web', '--tenant', 'team-a')).toMatch(
+        /^CLUSTER\s+STATE\s+REVISION\s+MESSAGE\nedge-2\s+Ready\s+v1@sha1:01234567\s+applied revision v1@sha1:01234567: 1 created/,
+      );
+      const json = JSON.parse(await ok('-o', 'json', 'reconcile', 'assignment', 'web', '--tenant', 'team-a'));
+      expect(json.outcomes[0]).toMatchObject({
+        cluster: 'edge-2',
+        timedOut: false,
+        status: { state: 'Ready' },
+      });
+      expect(await ok('diff', 'assignment', 'web', '--tenant', 'team-a', '--cluster', 'edge-2')).toBe(
+        [
+          'revision v1@sha1:01234567 on cluster edge-2',
+          'ACTION   OBJECT                FIELDS',
+          'changed  ConfigMap team-a/cm   /data/a,/metadata/labels/x',
+          'deleted  ConfigMap team-a/old',
+          '',
+        ].join('\n'),
+      );
+      expect(await ok('tree', 'assignment', 'web', '--tenant', 'team-a', '--cluster', 'edge-2')).toMatch(
+        /KIND\s+NAMESPACE\s+NAME\s+HEALTH\s+MESSAGE\nConfigMap\s+team-a\s+cm\s+Current\s+exists/,
+      );
+
+      answering = false;
+      const silent = await gitfleet(
+        'reconcile',
+        'assignment',
+        'web',
+        '--tenant',
+        'team-a',
+        '--timeout',
+        '1s',
+      );
+      expect([silent.code, silent.stderr]).toEqual([
+        1,
+        'gitfleet: assignment team-a/web is not Ready on 1 of 1 cluster(s): edge-2\n',
+      ]);
+      expect(silent.stdout).toMatch(/edge-2\s+Unknown\s+-\s+no answer within 1s/);
+    } finally {
+      await nc.close();
+    }
+    const offline = await gitfleet('tree', 'assignment', 'web', '--tenant', 'team-a', '--cluster', 'edge-2');
+    expect([offline.code, offline.stderr]).toEqual([
+      1,
+      'gitfleet: FAILED_PRECONDITION: the agent of cluster edge-2 is not connected to the bus (or joined before control requests: join it again)\n',
+    ]);
+  });
+
+  it.each([
+    [
+      ['reconcile', 'assignment', 'web', '--tenant', 'team-a', '--timeout', 'forever'],
+      'gitfleet: --timeout: invalid duration "forever": use e.g. 30s, 5m, 1h30m\n',
+    ],
+    [
+      ['reconcile', 'assignment', 'web', '--tenant', 'team-a', '--timeout', '11m'],
+      'gitfleet: --timeout: use 1s to 10m\n',
+    ],
+    [
+      ['reconcile', 'assignment', 'web', '--tenant', 'team-a', '--cluster', 'edge-9'],
+      'gitfleet: FAILED_PRECONDITION: assignment team-a/web does not select cluster "edge-9"\n',
+    ],
+    [
+      ['diff', 'assignment', 'web', '--tenant', 'team-a'],
+      "error: required option '--cluster <c>' not specified\n(run with --help for usage)\n",
+    ],
+    [
+      ['tree', 'assignment', 'web', '--tenant', 'team-a', '--cluster', 'Edge_2'],
+      'gitfleet: INVALID_ARGUMENT: cluster: "Edge_2" is not a valid name: use lowercase letters, digits and \'-\', starting and ending with a letter or digit (DNS-1123 label, at most 63 characters)\n',
+    ],
+  ])('refuses %j with one line', async (args, stderr) => {
+    const r = await gitfleet(...args);
+    expect([r.code, r.stderr]).toEqual([1, stderr]);
   });
 
   it('follows a SemVer range and sets renderers and helm options', async () => {

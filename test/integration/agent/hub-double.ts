@@ -4,7 +4,10 @@ import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jets
 import { Kvm, type KV } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import {
+  AgentReply,
+  AgentRequest,
   AssignmentState,
+  controlSubject,
   DESIRED_BUCKET,
   DesiredSet,
   Heartbeat,
@@ -111,6 +114,18 @@ export class HubDouble {
       timeoutMs: opts.timeoutMs ?? 60_000,
       describe: () => `statuses so far:\n${this.statuses.map(describeStatus).join('\n')}`,
     });
+  }
+
+  /** A control request to the agent (as the hub sends it), its AgentReply decoded. */
+  async control(req: DeepPartial<AgentRequest> | Uint8Array, timeoutMs = 30_000): Promise<AgentReply> {
+    const data =
+      req instanceof Uint8Array
+        ? req
+        : AgentRequest.encode(
+            AgentRequest.fromPartial({ deadlineMs: Date.now() + timeoutMs, ...req }),
+          ).finish();
+    const msg = await this.nc.request(controlSubject(this.cluster), data, { timeout: timeoutMs });
+    return AgentReply.decode(msg.data);
   }
 
   async close(): Promise<void> {

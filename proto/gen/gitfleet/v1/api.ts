@@ -20,7 +20,16 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { Assignment, AssignmentRevision, AssignmentStatus, Cluster, Repo, Tenant } from "./resources.js";
+import {
+  Assignment,
+  AssignmentRevision,
+  AssignmentStatus,
+  Cluster,
+  ObjectDiff,
+  ObjectNode,
+  Repo,
+  Tenant,
+} from "./resources.js";
 
 export const protobufPackage = "gitfleet.v1";
 
@@ -204,6 +213,55 @@ export interface RollbackAssignmentRequest {
   toRevision: string;
   /** Drop the pin: the assignment follows its repo again. */
   unpin: boolean;
+}
+
+export interface ReconcileAssignmentRequest {
+  tenant: string;
+  name: string;
+  /** Only this cluster ("" = every cluster the assignment selects). */
+  cluster: string;
+  /** Re-resolve the repo first (as ResolveRepo) and publish what it resolved to. */
+  withSource: boolean;
+  /** How long to wait for the agents (default 60, at most 600). */
+  timeoutSeconds: number;
+}
+
+/** One cluster's answer to a reconcile request. */
+export interface ClusterOutcome {
+  cluster: string;
+  status:
+    | AssignmentStatus
+    | undefined;
+  /** Why the cluster could not reconcile (refused, not connected); "" when it answered. */
+  error: string;
+  /** No answer within the timeout. */
+  timedOut: boolean;
+}
+
+export interface ReconcileAssignmentResponse {
+  outcomes: ClusterOutcome[];
+}
+
+export interface DiffAssignmentRequest {
+  tenant: string;
+  name: string;
+  cluster: string;
+}
+
+export interface DiffAssignmentResponse {
+  revision: string;
+  objects: ObjectDiff[];
+}
+
+export interface TreeAssignmentRequest {
+  tenant: string;
+  name: string;
+  cluster: string;
+}
+
+export interface TreeAssignmentResponse {
+  revision: string;
+  objects: ObjectNode[];
 }
 
 /** Empty fields match everything. */
@@ -2442,6 +2500,549 @@ export const RollbackAssignmentRequest: MessageFns<RollbackAssignmentRequest> = 
   },
 };
 
+function createBaseReconcileAssignmentRequest(): ReconcileAssignmentRequest {
+  return { tenant: "", name: "", cluster: "", withSource: false, timeoutSeconds: 0 };
+}
+
+export const ReconcileAssignmentRequest: MessageFns<ReconcileAssignmentRequest> = {
+  encode(message: ReconcileAssignmentRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenant !== "") {
+      writer.uint32(10).string(message.tenant);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.cluster !== "") {
+      writer.uint32(26).string(message.cluster);
+    }
+    if (message.withSource !== false) {
+      writer.uint32(32).bool(message.withSource);
+    }
+    if (message.timeoutSeconds !== 0) {
+      writer.uint32(40).int64(message.timeoutSeconds);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReconcileAssignmentRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReconcileAssignmentRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenant = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.cluster = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.withSource = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.timeoutSeconds = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ReconcileAssignmentRequest>, I>>(base?: I): ReconcileAssignmentRequest {
+    return ReconcileAssignmentRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReconcileAssignmentRequest>, I>>(object: I): ReconcileAssignmentRequest {
+    const message = createBaseReconcileAssignmentRequest();
+    message.tenant = object.tenant ?? "";
+    message.name = object.name ?? "";
+    message.cluster = object.cluster ?? "";
+    message.withSource = object.withSource ?? false;
+    message.timeoutSeconds = object.timeoutSeconds ?? 0;
+    return message;
+  },
+};
+
+function createBaseClusterOutcome(): ClusterOutcome {
+  return { cluster: "", status: undefined, error: "", timedOut: false };
+}
+
+export const ClusterOutcome: MessageFns<ClusterOutcome> = {
+  encode(message: ClusterOutcome, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.cluster !== "") {
+      writer.uint32(10).string(message.cluster);
+    }
+    if (message.status !== undefined) {
+      AssignmentStatus.encode(message.status, writer.uint32(18).fork()).join();
+    }
+    if (message.error !== "") {
+      writer.uint32(26).string(message.error);
+    }
+    if (message.timedOut !== false) {
+      writer.uint32(32).bool(message.timedOut);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ClusterOutcome {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseClusterOutcome();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.cluster = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.status = AssignmentStatus.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.error = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.timedOut = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ClusterOutcome>, I>>(base?: I): ClusterOutcome {
+    return ClusterOutcome.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ClusterOutcome>, I>>(object: I): ClusterOutcome {
+    const message = createBaseClusterOutcome();
+    message.cluster = object.cluster ?? "";
+    message.status = (object.status !== undefined && object.status !== null)
+      ? AssignmentStatus.fromPartial(object.status)
+      : undefined;
+    message.error = object.error ?? "";
+    message.timedOut = object.timedOut ?? false;
+    return message;
+  },
+};
+
+function createBaseReconcileAssignmentResponse(): ReconcileAssignmentResponse {
+  return { outcomes: [] };
+}
+
+export const ReconcileAssignmentResponse: MessageFns<ReconcileAssignmentResponse> = {
+  encode(message: ReconcileAssignmentResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.outcomes) {
+      ClusterOutcome.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReconcileAssignmentResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReconcileAssignmentResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.outcomes.push(ClusterOutcome.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ReconcileAssignmentResponse>, I>>(base?: I): ReconcileAssignmentResponse {
+    return ReconcileAssignmentResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReconcileAssignmentResponse>, I>>(object: I): ReconcileAssignmentResponse {
+    const message = createBaseReconcileAssignmentResponse();
+    message.outcomes = object.outcomes?.map((e) => ClusterOutcome.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseDiffAssignmentRequest(): DiffAssignmentRequest {
+  return { tenant: "", name: "", cluster: "" };
+}
+
+export const DiffAssignmentRequest: MessageFns<DiffAssignmentRequest> = {
+  encode(message: DiffAssignmentRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenant !== "") {
+      writer.uint32(10).string(message.tenant);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.cluster !== "") {
+      writer.uint32(26).string(message.cluster);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DiffAssignmentRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDiffAssignmentRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenant = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.cluster = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<DiffAssignmentRequest>, I>>(base?: I): DiffAssignmentRequest {
+    return DiffAssignmentRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DiffAssignmentRequest>, I>>(object: I): DiffAssignmentRequest {
+    const message = createBaseDiffAssignmentRequest();
+    message.tenant = object.tenant ?? "";
+    message.name = object.name ?? "";
+    message.cluster = object.cluster ?? "";
+    return message;
+  },
+};
+
+function createBaseDiffAssignmentResponse(): DiffAssignmentResponse {
+  return { revision: "", objects: [] };
+}
+
+export const DiffAssignmentResponse: MessageFns<DiffAssignmentResponse> = {
+  encode(message: DiffAssignmentResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.revision !== "") {
+      writer.uint32(10).string(message.revision);
+    }
+    for (const v of message.objects) {
+      ObjectDiff.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DiffAssignmentResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDiffAssignmentResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.revision = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.objects.push(ObjectDiff.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<DiffAssignmentResponse>, I>>(base?: I): DiffAssignmentResponse {
+    return DiffAssignmentResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DiffAssignmentResponse>, I>>(object: I): DiffAssignmentResponse {
+    const message = createBaseDiffAssignmentResponse();
+    message.revision = object.revision ?? "";
+    message.objects = object.objects?.map((e) => ObjectDiff.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseTreeAssignmentRequest(): TreeAssignmentRequest {
+  return { tenant: "", name: "", cluster: "" };
+}
+
+export const TreeAssignmentRequest: MessageFns<TreeAssignmentRequest> = {
+  encode(message: TreeAssignmentRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenant !== "") {
+      writer.uint32(10).string(message.tenant);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.cluster !== "") {
+      writer.uint32(26).string(message.cluster);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TreeAssignmentRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTreeAssignmentRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenant = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.cluster = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<TreeAssignmentRequest>, I>>(base?: I): TreeAssignmentRequest {
+    return TreeAssignmentRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TreeAssignmentRequest>, I>>(object: I): TreeAssignmentRequest {
+    const message = createBaseTreeAssignmentRequest();
+    message.tenant = object.tenant ?? "";
+    message.name = object.name ?? "";
+    message.cluster = object.cluster ?? "";
+    return message;
+  },
+};
+
+function createBaseTreeAssignmentResponse(): TreeAssignmentResponse {
+  return { revision: "", objects: [] };
+}
+
+export const TreeAssignmentResponse: MessageFns<TreeAssignmentResponse> = {
+  encode(message: TreeAssignmentResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.revision !== "") {
+      writer.uint32(10).string(message.revision);
+    }
+    for (const v of message.objects) {
+      ObjectNode.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TreeAssignmentResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTreeAssignmentResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.revision = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.objects.push(ObjectNode.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<TreeAssignmentResponse>, I>>(base?: I): TreeAssignmentResponse {
+    return TreeAssignmentResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TreeAssignmentResponse>, I>>(object: I): TreeAssignmentResponse {
+    const message = createBaseTreeAssignmentResponse();
+    message.revision = object.revision ?? "";
+    message.objects = object.objects?.map((e) => ObjectNode.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 function createBaseGetStatusRequest(): GetStatusRequest {
   return { tenant: "", cluster: "", assignment: "" };
 }
@@ -3979,6 +4580,45 @@ export const AssignmentServiceService = {
     responseSerialize: (value: Assignment): Buffer => Buffer.from(Assignment.encode(value).finish()),
     responseDeserialize: (value: Buffer): Assignment => Assignment.decode(value),
   },
+  /**
+   * Asks the selected clusters' agents (or only `cluster`) to reconcile now, after re-resolving
+   * the repo when `with_source`; answers when each has reported its pass or the timeout passed.
+   */
+  reconcileAssignment: {
+    path: "/gitfleet.v1.AssignmentService/ReconcileAssignment" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ReconcileAssignmentRequest): Buffer =>
+      Buffer.from(ReconcileAssignmentRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReconcileAssignmentRequest => ReconcileAssignmentRequest.decode(value),
+    responseSerialize: (value: ReconcileAssignmentResponse): Buffer =>
+      Buffer.from(ReconcileAssignmentResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ReconcileAssignmentResponse => ReconcileAssignmentResponse.decode(value),
+  },
+  /** What applying the desired revision on one cluster would change (server-side dry-run). */
+  diffAssignment: {
+    path: "/gitfleet.v1.AssignmentService/DiffAssignment" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DiffAssignmentRequest): Buffer =>
+      Buffer.from(DiffAssignmentRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DiffAssignmentRequest => DiffAssignmentRequest.decode(value),
+    responseSerialize: (value: DiffAssignmentResponse): Buffer =>
+      Buffer.from(DiffAssignmentResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DiffAssignmentResponse => DiffAssignmentResponse.decode(value),
+  },
+  /** The assignment's inventory on one cluster, with each object's health. */
+  treeAssignment: {
+    path: "/gitfleet.v1.AssignmentService/TreeAssignment" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: TreeAssignmentRequest): Buffer =>
+      Buffer.from(TreeAssignmentRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): TreeAssignmentRequest => TreeAssignmentRequest.decode(value),
+    responseSerialize: (value: TreeAssignmentResponse): Buffer =>
+      Buffer.from(TreeAssignmentResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): TreeAssignmentResponse => TreeAssignmentResponse.decode(value),
+  },
 } as const;
 
 export interface AssignmentServiceServer extends UntypedServiceImplementation {
@@ -3998,6 +4638,15 @@ export interface AssignmentServiceServer extends UntypedServiceImplementation {
    * current one), or unpins it; its clusters get that revision even while the repo moves on.
    */
   rollbackAssignment: handleUnaryCall<RollbackAssignmentRequest, Assignment>;
+  /**
+   * Asks the selected clusters' agents (or only `cluster`) to reconcile now, after re-resolving
+   * the repo when `with_source`; answers when each has reported its pass or the timeout passed.
+   */
+  reconcileAssignment: handleUnaryCall<ReconcileAssignmentRequest, ReconcileAssignmentResponse>;
+  /** What applying the desired revision on one cluster would change (server-side dry-run). */
+  diffAssignment: handleUnaryCall<DiffAssignmentRequest, DiffAssignmentResponse>;
+  /** The assignment's inventory on one cluster, with each object's health. */
+  treeAssignment: handleUnaryCall<TreeAssignmentRequest, TreeAssignmentResponse>;
 }
 
 export interface AssignmentServiceClient extends Client {
@@ -4114,6 +4763,57 @@ export interface AssignmentServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: Assignment) => void,
+  ): ClientUnaryCall;
+  /**
+   * Asks the selected clusters' agents (or only `cluster`) to reconcile now, after re-resolving
+   * the repo when `with_source`; answers when each has reported its pass or the timeout passed.
+   */
+  reconcileAssignment(
+    request: ReconcileAssignmentRequest,
+    callback: (error: ServiceError | null, response: ReconcileAssignmentResponse) => void,
+  ): ClientUnaryCall;
+  reconcileAssignment(
+    request: ReconcileAssignmentRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ReconcileAssignmentResponse) => void,
+  ): ClientUnaryCall;
+  reconcileAssignment(
+    request: ReconcileAssignmentRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ReconcileAssignmentResponse) => void,
+  ): ClientUnaryCall;
+  /** What applying the desired revision on one cluster would change (server-side dry-run). */
+  diffAssignment(
+    request: DiffAssignmentRequest,
+    callback: (error: ServiceError | null, response: DiffAssignmentResponse) => void,
+  ): ClientUnaryCall;
+  diffAssignment(
+    request: DiffAssignmentRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DiffAssignmentResponse) => void,
+  ): ClientUnaryCall;
+  diffAssignment(
+    request: DiffAssignmentRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DiffAssignmentResponse) => void,
+  ): ClientUnaryCall;
+  /** The assignment's inventory on one cluster, with each object's health. */
+  treeAssignment(
+    request: TreeAssignmentRequest,
+    callback: (error: ServiceError | null, response: TreeAssignmentResponse) => void,
+  ): ClientUnaryCall;
+  treeAssignment(
+    request: TreeAssignmentRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: TreeAssignmentResponse) => void,
+  ): ClientUnaryCall;
+  treeAssignment(
+    request: TreeAssignmentRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: TreeAssignmentResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -6,7 +6,15 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import { AssignmentStatus, GitCredentials, HealthOptions, HelmOptions, Substitution } from "./resources.js";
+import {
+  AssignmentStatus,
+  GitCredentials,
+  HealthOptions,
+  HelmOptions,
+  ObjectDiff,
+  ObjectNode,
+  Substitution,
+} from "./resources.js";
 
 export const protobufPackage = "gitfleet.v1";
 
@@ -100,6 +108,40 @@ export interface Heartbeat {
    * cluster's, undecodable); empty once a good one took effect. The refused set is never applied.
    */
   desiredSetError: string;
+}
+
+/**
+ * Hub → agent, as a NATS request on the cluster's control subject (gitfleet.control.<cluster>):
+ * act on one assignment of this cluster now. The agent answers with an AgentReply.
+ */
+export interface AgentRequest {
+  /**
+   * "reconcile" (a pass now; the reply carries its status), "diff" (a server-side dry-run of the
+   * desired revision, nothing written) or "tree" (the inventory's objects and their health).
+   */
+  kind: string;
+  tenant: string;
+  assignment: string;
+  /** When the hub stops waiting (ms since the Unix epoch); the agent does not answer after it. */
+  deadlineMs: number;
+}
+
+/**
+ * Agent → hub: the answer to an AgentRequest. `error` is set when the request was refused or
+ * failed (then nothing else is); Secret values never appear in a diff, only field paths.
+ */
+export interface AgentReply {
+  error: string;
+  /** reconcile: the status of the pass that included the newest desired set. */
+  status:
+    | AssignmentStatus
+    | undefined;
+  /** diff: one entry per object of the desired revision, plus the inventory's objects it would prune. */
+  diff: ObjectDiff[];
+  /** tree: the inventory's objects. */
+  objects: ObjectNode[];
+  /** diff and tree: the revision they describe (desired for diff, applied for tree). */
+  revision: string;
 }
 
 function createBaseSourceRef(): SourceRef {
@@ -828,6 +870,202 @@ export const Heartbeat: MessageFns<Heartbeat> = {
     message.observedGeneration = object.observedGeneration ?? 0;
     message.sentAtMs = object.sentAtMs ?? 0;
     message.desiredSetError = object.desiredSetError ?? "";
+    return message;
+  },
+};
+
+function createBaseAgentRequest(): AgentRequest {
+  return { kind: "", tenant: "", assignment: "", deadlineMs: 0 };
+}
+
+export const AgentRequest: MessageFns<AgentRequest> = {
+  encode(message: AgentRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.kind !== "") {
+      writer.uint32(10).string(message.kind);
+    }
+    if (message.tenant !== "") {
+      writer.uint32(18).string(message.tenant);
+    }
+    if (message.assignment !== "") {
+      writer.uint32(26).string(message.assignment);
+    }
+    if (message.deadlineMs !== 0) {
+      writer.uint32(32).int64(message.deadlineMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AgentRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAgentRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.tenant = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.assignment = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.deadlineMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<AgentRequest>, I>>(base?: I): AgentRequest {
+    return AgentRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AgentRequest>, I>>(object: I): AgentRequest {
+    const message = createBaseAgentRequest();
+    message.kind = object.kind ?? "";
+    message.tenant = object.tenant ?? "";
+    message.assignment = object.assignment ?? "";
+    message.deadlineMs = object.deadlineMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseAgentReply(): AgentReply {
+  return { error: "", status: undefined, diff: [], objects: [], revision: "" };
+}
+
+export const AgentReply: MessageFns<AgentReply> = {
+  encode(message: AgentReply, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.error !== "") {
+      writer.uint32(10).string(message.error);
+    }
+    if (message.status !== undefined) {
+      AssignmentStatus.encode(message.status, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.diff) {
+      ObjectDiff.encode(v!, writer.uint32(26).fork()).join();
+    }
+    for (const v of message.objects) {
+      ObjectNode.encode(v!, writer.uint32(34).fork()).join();
+    }
+    if (message.revision !== "") {
+      writer.uint32(42).string(message.revision);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AgentReply {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAgentReply();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.error = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.status = AssignmentStatus.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.diff.push(ObjectDiff.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.objects.push(ObjectNode.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.revision = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<AgentReply>, I>>(base?: I): AgentReply {
+    return AgentReply.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AgentReply>, I>>(object: I): AgentReply {
+    const message = createBaseAgentReply();
+    message.error = object.error ?? "";
+    message.status = (object.status !== undefined && object.status !== null)
+      ? AssignmentStatus.fromPartial(object.status)
+      : undefined;
+    message.diff = object.diff?.map((e) => ObjectDiff.fromPartial(e)) || [];
+    message.objects = object.objects?.map((e) => ObjectNode.fromPartial(e)) || [];
+    message.revision = object.revision ?? "";
     return message;
   },
 };

@@ -346,6 +346,30 @@ export interface AssignmentRevision {
   current: boolean;
 }
 
+/** What a server-side dry-run apply of the desired revision would do to one object. */
+export interface ObjectDiff {
+  /** "Kind namespace/name" (or "Kind name" when cluster-scoped). */
+  object: string;
+  /** "created", "changed", "deleted" (pruned: left the revision, prune on) or "unchanged". */
+  action: string;
+  /** changed: JSON pointers (RFC 6901) of the fields that would change; never their values. */
+  fields: string[];
+}
+
+/** One object of an assignment's inventory on a cluster, with its health. */
+export interface ObjectNode {
+  apiVersion: string;
+  kind: string;
+  namespace: string;
+  name: string;
+  /**
+   * "Current", "NotFound" or "Unknown" (could not be read); until health checks land, "Current"
+   * means only that the object exists.
+   */
+  health: string;
+  message: string;
+}
+
 function createBaseTenant(): Tenant {
   return {
     name: "",
@@ -2571,6 +2595,200 @@ export const AssignmentRevision: MessageFns<AssignmentRevision> = {
     message.lastAppliedAtMs = object.lastAppliedAtMs ?? 0;
     message.clusters = object.clusters ?? 0;
     message.current = object.current ?? false;
+    return message;
+  },
+};
+
+function createBaseObjectDiff(): ObjectDiff {
+  return { object: "", action: "", fields: [] };
+}
+
+export const ObjectDiff: MessageFns<ObjectDiff> = {
+  encode(message: ObjectDiff, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.object !== "") {
+      writer.uint32(10).string(message.object);
+    }
+    if (message.action !== "") {
+      writer.uint32(18).string(message.action);
+    }
+    for (const v of message.fields) {
+      writer.uint32(26).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ObjectDiff {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseObjectDiff();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.object = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.action = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.fields.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ObjectDiff>, I>>(base?: I): ObjectDiff {
+    return ObjectDiff.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ObjectDiff>, I>>(object: I): ObjectDiff {
+    const message = createBaseObjectDiff();
+    message.object = object.object ?? "";
+    message.action = object.action ?? "";
+    message.fields = object.fields?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseObjectNode(): ObjectNode {
+  return { apiVersion: "", kind: "", namespace: "", name: "", health: "", message: "" };
+}
+
+export const ObjectNode: MessageFns<ObjectNode> = {
+  encode(message: ObjectNode, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.apiVersion !== "") {
+      writer.uint32(10).string(message.apiVersion);
+    }
+    if (message.kind !== "") {
+      writer.uint32(18).string(message.kind);
+    }
+    if (message.namespace !== "") {
+      writer.uint32(26).string(message.namespace);
+    }
+    if (message.name !== "") {
+      writer.uint32(34).string(message.name);
+    }
+    if (message.health !== "") {
+      writer.uint32(42).string(message.health);
+    }
+    if (message.message !== "") {
+      writer.uint32(50).string(message.message);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ObjectNode {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseObjectNode();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.apiVersion = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.health = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ObjectNode>, I>>(base?: I): ObjectNode {
+    return ObjectNode.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ObjectNode>, I>>(object: I): ObjectNode {
+    const message = createBaseObjectNode();
+    message.apiVersion = object.apiVersion ?? "";
+    message.kind = object.kind ?? "";
+    message.namespace = object.namespace ?? "";
+    message.name = object.name ?? "";
+    message.health = object.health ?? "";
+    message.message = object.message ?? "";
     return message;
   },
 };

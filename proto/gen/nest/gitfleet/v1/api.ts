@@ -7,7 +7,16 @@
 /* eslint-disable */
 import { GrpcMethod, GrpcStreamMethod } from "@nestjs/microservices";
 import { Observable } from "rxjs";
-import { Assignment, AssignmentRevision, AssignmentStatus, Cluster, Repo, Tenant } from "./resources.js";
+import {
+  Assignment,
+  AssignmentRevision,
+  AssignmentStatus,
+  Cluster,
+  ObjectDiff,
+  ObjectNode,
+  Repo,
+  Tenant,
+} from "./resources.js";
 
 export const protobufPackage = "gitfleet.v1";
 
@@ -191,6 +200,55 @@ export interface RollbackAssignmentRequest {
   toRevision: string;
   /** Drop the pin: the assignment follows its repo again. */
   unpin: boolean;
+}
+
+export interface ReconcileAssignmentRequest {
+  tenant: string;
+  name: string;
+  /** Only this cluster ("" = every cluster the assignment selects). */
+  cluster: string;
+  /** Re-resolve the repo first (as ResolveRepo) and publish what it resolved to. */
+  withSource: boolean;
+  /** How long to wait for the agents (default 60, at most 600). */
+  timeoutSeconds: number;
+}
+
+/** One cluster's answer to a reconcile request. */
+export interface ClusterOutcome {
+  cluster: string;
+  status:
+    | AssignmentStatus
+    | undefined;
+  /** Why the cluster could not reconcile (refused, not connected); "" when it answered. */
+  error: string;
+  /** No answer within the timeout. */
+  timedOut: boolean;
+}
+
+export interface ReconcileAssignmentResponse {
+  outcomes: ClusterOutcome[];
+}
+
+export interface DiffAssignmentRequest {
+  tenant: string;
+  name: string;
+  cluster: string;
+}
+
+export interface DiffAssignmentResponse {
+  revision: string;
+  objects: ObjectDiff[];
+}
+
+export interface TreeAssignmentRequest {
+  tenant: string;
+  name: string;
+  cluster: string;
+}
+
+export interface TreeAssignmentResponse {
+  revision: string;
+  objects: ObjectNode[];
 }
 
 /** Empty fields match everything. */
@@ -563,6 +621,21 @@ export interface AssignmentServiceClient {
    */
 
   rollbackAssignment(request: RollbackAssignmentRequest): Observable<Assignment>;
+
+  /**
+   * Asks the selected clusters' agents (or only `cluster`) to reconcile now, after re-resolving
+   * the repo when `with_source`; answers when each has reported its pass or the timeout passed.
+   */
+
+  reconcileAssignment(request: ReconcileAssignmentRequest): Observable<ReconcileAssignmentResponse>;
+
+  /** What applying the desired revision on one cluster would change (server-side dry-run). */
+
+  diffAssignment(request: DiffAssignmentRequest): Observable<DiffAssignmentResponse>;
+
+  /** The assignment's inventory on one cluster, with each object's health. */
+
+  treeAssignment(request: TreeAssignmentRequest): Observable<TreeAssignmentResponse>;
 }
 
 /** ---- assignments ----------------------------------------------------------------------------- */
@@ -599,6 +672,27 @@ export interface AssignmentServiceController {
    */
 
   rollbackAssignment(request: RollbackAssignmentRequest): Promise<Assignment> | Observable<Assignment> | Assignment;
+
+  /**
+   * Asks the selected clusters' agents (or only `cluster`) to reconcile now, after re-resolving
+   * the repo when `with_source`; answers when each has reported its pass or the timeout passed.
+   */
+
+  reconcileAssignment(
+    request: ReconcileAssignmentRequest,
+  ): Promise<ReconcileAssignmentResponse> | Observable<ReconcileAssignmentResponse> | ReconcileAssignmentResponse;
+
+  /** What applying the desired revision on one cluster would change (server-side dry-run). */
+
+  diffAssignment(
+    request: DiffAssignmentRequest,
+  ): Promise<DiffAssignmentResponse> | Observable<DiffAssignmentResponse> | DiffAssignmentResponse;
+
+  /** The assignment's inventory on one cluster, with each object's health. */
+
+  treeAssignment(
+    request: TreeAssignmentRequest,
+  ): Promise<TreeAssignmentResponse> | Observable<TreeAssignmentResponse> | TreeAssignmentResponse;
 }
 
 export function AssignmentServiceControllerMethods() {
@@ -611,6 +705,9 @@ export function AssignmentServiceControllerMethods() {
       "deleteAssignment",
       "listAssignmentHistory",
       "rollbackAssignment",
+      "reconcileAssignment",
+      "diffAssignment",
+      "treeAssignment",
     ];
     for (const method of grpcMethods) {
       const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);

@@ -345,4 +345,28 @@ export interface AssignmentRevision {
   current: boolean;
 }
 
+/** What a server-side dry-run apply of the desired revision would do to one object. */
+export interface ObjectDiff {
+  /** "Kind namespace/name" (or "Kind name" when cluster-scoped). */
+  object: string;
+  /** "created", "changed", "deleted" (pruned: left the revision, prune on) or "unchanged". */
+  action: string;
+  /** changed: JSON pointers (RFC 6901) of the fields that would change; never their values. */
+  fields: string[];
+}
+
+/** One object of an assignment's inventory on a cluster, with its health. */
+export interface ObjectNode {
+  apiVersion: string;
+  kind: string;
+  namespace: string;
+  name: string;
+  /**
+   * "Current", "NotFound" or "Unknown" (could not be read); until health checks land, "Current"
+   * means only that the object exists.
+   */
+  health: string;
+  message: string;
+}
+
 export const GITFLEET_V1_PACKAGE_NAME = "gitfleet.v1";
