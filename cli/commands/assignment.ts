@@ -19,6 +19,15 @@ const columns: Column<Assignment>[] = [
   { header: 'RENDERER', get: (a) => a.renderer || 'auto' },
   { header: 'PRUNE', get: (a) => a.prune },
   { header: 'SUSPEND', get: (a) => a.suspend },
+  {
+    header: 'DRIFT',
+    get: (a) =>
+      [
+        a.drift?.mode || 'correct',
+        ...(a.drift?.ignore ?? []).map((r) => `ignore ${r}`),
+        ...(a.force ? ['force'] : []),
+      ].join('; '),
+  },
 ];
 
 interface AssignmentFlags {
@@ -38,6 +47,9 @@ interface AssignmentFlags {
   var?: string[];
   substituteStrict?: boolean;
   decryptionSecret?: string;
+  drift?: string;
+  driftIgnore?: string[];
+  force?: boolean;
 }
 
 function assignmentSpec(name: string, o: AssignmentFlags) {
@@ -62,6 +74,12 @@ function assignmentSpec(name: string, o: AssignmentFlags) {
     substitute: substitution(o),
     // only the Secret's name: the age keys stay in the tenant's namespace on each cluster
     decryptionSecret: o.decryptionSecret ?? '',
+    // the hub checks the mode and each KIND:/pointer rule
+    drift:
+      o.drift !== undefined || o.driftIgnore?.length
+        ? { mode: o.drift ?? '', ignore: o.driftIgnore ?? [] }
+        : undefined,
+    force: Boolean(o.force),
   };
 }
 
@@ -116,6 +134,19 @@ const assignmentFlags = (c: Command) =>
     .option(
       '--decryption-secret <name>',
       "decrypt SOPS-encrypted documents with the age identities (entries '*.agekey') of this Secret in the tenant's first namespace, read as the tenant",
+    )
+    .option(
+      '--drift <mode>',
+      'correct (default: re-apply a change made by someone else at once) or report (show the drifted fields in status, write nothing over them)',
+    )
+    .option(
+      '--drift-ignore <KIND:POINTER>',
+      'a field another controller owns, never applied over nor reported, e.g. Deployment:/spec/replicas or apps/Deployment:/spec/replicas (repeat for more)',
+      collect,
+    )
+    .option(
+      '--force',
+      'recreate objects whose immutable fields changed (a Service clusterIP, a Job template) and take fields other field managers own',
     );
 
 export function registerAssignment(program: Command): void {

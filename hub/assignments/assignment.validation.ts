@@ -5,6 +5,7 @@ import {
   MAX_HELM_RELEASE_LENGTH,
   ValidationError,
   checkDnsLabel,
+  checkDriftOptions,
   checkHelmOptions,
   checkRepoPath,
   checkSecretName,
@@ -79,6 +80,9 @@ export function validateAssignment(input: Partial<Assignment>, tenant: Tenant): 
     substitute: validateSubstitution(input.substitute),
     // SOPS: a Secret in the tenant's first namespace with the age identities ('*.agekey')
     decryptionSecret: checkSecretName('assignment.decryption_secret', input.decryptionSecret ?? ''),
+    // drift: correct (default) or report, and fields another controller owns (KIND:/pointer)
+    drift: checkDriftOptions('assignment.drift', input.drift),
+    force: Boolean(input.force),
   };
 }
 

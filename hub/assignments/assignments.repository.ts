@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Assignment } from '../../proto/index.js';
 import type { ClusterIdentity } from '../desired/selector.js';
 import { fromJson, toJson, type HubDb } from '../store/database.js';
-import { assignmentFromRow, helmToJson, substitutionToJson } from '../store/rows.js';
+import { assignmentFromRow, driftToJson, helmToJson, substitutionToJson } from '../store/rows.js';
 import { HUB_DB } from '../store/store.module.js';
 
 function toRow(a: Assignment) {
@@ -22,6 +22,8 @@ function toRow(a: Assignment) {
     updated_at_ms: a.updatedAtMs,
     substitute: substitutionToJson(a.substitute),
     decryption_secret: a.decryptionSecret,
+    drift: driftToJson(a.drift),
+    force: a.force ? 1 : 0,
   };
 }
 

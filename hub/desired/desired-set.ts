@@ -130,6 +130,8 @@ export function desiredAssignment(
     substitute: mergedSubstitution(assignment, tenant, cluster),
     // only the Secret's name: the keys stay in the tenant's namespace, never on the hub
     decryptionSecret: assignment.decryptionSecret,
+    drift: assignment.drift,
+    force: assignment.force,
   };
 }
 

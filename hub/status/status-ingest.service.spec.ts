@@ -67,6 +67,7 @@ const status = (fields: Partial<AssignmentStatus> = {}): AssignmentStatus => ({
   startedAtMs: 0,
   finishedAtMs: 0,
   conditions: [],
+  drifted: [],
   ...fields,
 });
 

@@ -47,6 +47,7 @@ function report(cluster: string, name: string, fields: Partial<AssignmentStatus>
     startedAtMs: 1,
     finishedAtMs: 2,
     conditions: statusConditions(summary, { nowMs: 2 }),
+    drifted: [],
     ...fields,
   };
 }

@@ -50,6 +50,7 @@ function pending(
     startedAtMs: 0,
     finishedAtMs: 0,
     conditions: [],
+    drifted: [],
     ...fields,
   };
 }

@@ -60,6 +60,7 @@ export class StatusRepository {
       finished_at_ms: s.finishedAtMs,
       received_at_ms: receivedAtMs,
       conditions: toJson(s.conditions ?? []),
+      drifted: toJson(s.drifted ?? []),
     };
     await this.db
       .insertInto('assignment_status')

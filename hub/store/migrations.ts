@@ -320,6 +320,29 @@ export const migrations: Record<string, Migration> = {
       await db.schema.alterTable('repos').dropColumn('digest').execute();
     },
   },
+  // Drift: an assignment's drift options (JSON {mode, ignore}, '{}' = correct, nothing ignored)
+  // and force; the agent's report of drifted objects (JSON DriftedObject[]) with its status.
+  '0015_assignment_drift': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .alterTable('assignments')
+        .addColumn('drift', 'text', (c) => c.notNull().defaultTo('{}'))
+        .execute();
+      await db.schema
+        .alterTable('assignments')
+        .addColumn('force', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .alterTable('assignment_status')
+        .addColumn('drifted', 'text', (c) => c.notNull().defaultTo('[]'))
+        .execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('assignment_status').dropColumn('drifted').execute();
+      await db.schema.alterTable('assignments').dropColumn('force').execute();
+      await db.schema.alterTable('assignments').dropColumn('drift').execute();
+    },
+  },
 };
 
 /** The sealed columns of repos: 0005 sealed the first two, 0013_repo_ssh_bearer added the rest. */

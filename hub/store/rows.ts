@@ -5,6 +5,8 @@ import type {
   AssignmentStatus,
   Cluster,
   Condition,
+  DriftedObject,
+  DriftOptions,
   HelmOptions,
   Repo,
   Substitution,
@@ -102,7 +104,24 @@ export function assignmentFromRow(row: Selectable<AssignmentsTable>): Assignment
     helm: helmFromJson(row.helm),
     substitute: substitutionFromJson(row.substitute),
     decryptionSecret: row.decryption_secret,
+    drift: driftFromJson(row.drift),
+    force: Boolean(row.force),
   };
+}
+
+/** The stored DriftOptions, undefined for the defaults ('{}'), so desired sets stay as they were. */
+function driftFromJson(text: string): DriftOptions | undefined {
+  const d = fromJson<Partial<DriftOptions>>(text, {});
+  const ignore = Array.isArray(d.ignore) ? d.ignore.filter((e) => typeof e === 'string') : [];
+  const mode = typeof d.mode === 'string' && d.mode ? d.mode : 'correct';
+  return mode === 'correct' && ignore.length === 0 ? undefined : { mode, ignore };
+}
+
+/** What the drift column stores: '{}' for the defaults. */
+export function driftToJson(d: DriftOptions | undefined): string {
+  return d && (d.mode !== 'correct' || d.ignore.length > 0)
+    ? toJson({ mode: d.mode, ignore: d.ignore })
+    : '{}';
 }
 
 /** The stored Substitution, undefined when off ('{}' in rows stored before 0010_substitution). */
@@ -157,6 +176,7 @@ export function statusFromRow(row: Selectable<AssignmentStatusTable>): Assignmen
     startedAtMs: Number(row.started_at_ms),
     finishedAtMs: Number(row.finished_at_ms),
     conditions: fromJson<Condition[]>(row.conditions, []),
+    drifted: fromJson<DriftedObject[]>(row.drifted, []),
   };
 }
 

@@ -113,6 +113,10 @@ export interface AssignmentsTable {
   substitute: Generated<string>;
   /** SOPS: the Secret with the age identities ('' = none, in rows stored before 0011 too) */
   decryption_secret: Generated<string>;
+  /** JSON DriftOptions {mode, ignore} ('{}' = the defaults, in rows stored before 0015 too) */
+  drift: Generated<string>;
+  /** Recreate on immutable-field changes, take other managers' fields (0 in rows stored before) */
+  force: Generated<number>;
 }
 
 export interface AssignmentStatusTable {
@@ -135,6 +139,8 @@ export interface AssignmentStatusTable {
   received_at_ms: Generated<number>;
   /** JSON Condition[] ('[]' in rows stored before conditions existed) */
   conditions: Generated<string>;
+  /** JSON DriftedObject[] ('[]' in rows stored before 0015_assignment_drift) */
+  drifted: Generated<string>;
 }
 
 export interface ApiTokensTable {

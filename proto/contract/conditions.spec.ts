@@ -159,6 +159,7 @@ describe('withConditions', () => {
     startedAtMs: 10,
     finishedAtMs: 20,
     conditions: [],
+    drifted: [],
   };
 
   it('derives conditions for a status without any, at the time of the report', () => {

@@ -14,6 +14,7 @@ import {
   checkHelmOptions,
   checkRepoPath,
   checkSecretName,
+  checkDriftOptions,
   checkVars,
   hasControlChars,
   MAX_MERGED_VARS,
@@ -103,6 +104,8 @@ export function validateDesiredSet(set: DesiredSet, cluster: string): DesiredSet
     checkHelmOptions(`${af}.helm`, a.helm);
     // the Secret with the SOPS age identities, read in the tenant's namespace: a name, never a path
     checkSecretName(`${af}.decryption_secret`, a.decryptionSecret);
+    // drift mode and ignore rules (KIND:/pointer; never the object's identity or ownership labels)
+    checkDriftOptions(`${af}.drift`, a.drift);
     const s = a.source;
     if (!s) throw new ValidationError(`${af}.source`, 'required');
     if (s.type === 'oci') {

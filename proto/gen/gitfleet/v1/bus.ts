@@ -6,7 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import { AssignmentStatus, GitCredentials, HelmOptions, Substitution } from "./resources.js";
+import { AssignmentStatus, DriftOptions, GitCredentials, HelmOptions, Substitution } from "./resources.js";
 
 export const protobufPackage = "gitfleet.v1";
 
@@ -63,6 +63,12 @@ export interface DesiredAssignment {
     | undefined;
   /** SOPS: the Secret (in the tenant's first namespace) holding the age identities. */
   decryptionSecret: string;
+  /** Drift handling (see Assignment.drift). */
+  drift:
+    | DriftOptions
+    | undefined;
+  /** Recreate on immutable-field changes and take fields of other field managers. */
+  force: boolean;
 }
 
 /** Everything one cluster should run. The value of the cluster's key in the "desired" KV bucket. */
@@ -328,6 +334,8 @@ function createBaseDesiredAssignment(): DesiredAssignment {
     helm: undefined,
     substitute: undefined,
     decryptionSecret: "",
+    drift: undefined,
+    force: false,
   };
 }
 
@@ -368,6 +376,12 @@ export const DesiredAssignment: MessageFns<DesiredAssignment> = {
     }
     if (message.decryptionSecret !== "") {
       writer.uint32(98).string(message.decryptionSecret);
+    }
+    if (message.drift !== undefined) {
+      DriftOptions.encode(message.drift, writer.uint32(130).fork()).join();
+    }
+    if (message.force !== false) {
+      writer.uint32(136).bool(message.force);
     }
     return writer;
   },
@@ -481,6 +495,22 @@ export const DesiredAssignment: MessageFns<DesiredAssignment> = {
             message.decryptionSecret = reader.string();
             continue;
           }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.drift = DriftOptions.decode(reader, reader.uint32());
+            continue;
+          }
+          case 17: {
+            if (tag !== 136) {
+              break;
+            }
+
+            message.force = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -516,6 +546,10 @@ export const DesiredAssignment: MessageFns<DesiredAssignment> = {
       ? Substitution.fromPartial(object.substitute)
       : undefined;
     message.decryptionSecret = object.decryptionSecret ?? "";
+    message.drift = (object.drift !== undefined && object.drift !== null)
+      ? DriftOptions.fromPartial(object.drift)
+      : undefined;
+    message.force = object.force ?? false;
     return message;
   },
 };

@@ -60,6 +60,8 @@ export function desiredSetBytes(n: number): number {
         helm: undefined,
         substitute: undefined,
         decryptionSecret: '',
+        drift: undefined,
+        force: false,
       },
     ],
     publishedAtMs: Date.now(),
