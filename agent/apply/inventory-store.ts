@@ -51,7 +51,7 @@ export class InventoryStore {
       },
       data: { [INVENTORY_DATA_KEY]: encodeInventory(inv) },
     };
-    await this.client.apply(cm);
+    await this.client.apply(cm, { force: true }); // the agent's own record
   }
 
   async delete(tenant: string, assignment: string): Promise<void> {

@@ -37,3 +37,52 @@ export function kubeErrorMessage(err: unknown): string {
   }
   return err instanceof Error ? err.message : String(err);
 }
+
+/** One field another field manager owns, from a server-side apply's 409 ("conflict with ..."). */
+export interface FieldConflict {
+  /** The field as the API server names it (".spec.replicas"). */
+  field: string;
+  /** The API server's words, naming the manager ('conflict with "kubectl-edit" using v1'). */
+  message: string;
+}
+
+function statusBody(err: unknown): Record<string, unknown> | undefined {
+  if (!(err instanceof ApiException)) return undefined;
+  let body: unknown = err.body;
+  if (typeof body === 'string') {
+    try {
+      body = JSON.parse(body);
+    } catch {
+      return undefined;
+    }
+  }
+  return isPlainObject(body) ? body : undefined;
+}
+
+function causesOf(err: unknown): Array<{ field?: string; message?: string; reason?: string }> {
+  const details = statusBody(err)?.details;
+  if (!isPlainObject(details) || !Array.isArray(details.causes)) return [];
+  return details.causes.filter(isPlainObject) as Array<{ field?: string; message?: string; reason?: string }>;
+}
+
+/** The conflicting fields of a server-side apply refused with 409 (none for other errors). */
+export function conflictsOf(err: unknown): FieldConflict[] {
+  if (!isConflict(err)) return [];
+  return causesOf(err)
+    .filter((c) => c.reason === 'FieldManagerConflict' || (c.message ?? '').startsWith('conflict with'))
+    .map((c) => ({ field: c.field ?? '', message: c.message ?? '' }));
+}
+
+/**
+ * The immutable fields an update tried to change ("spec.clusterIP"), from a 422 Invalid whose
+ * causes say "field is immutable"; empty for other errors.
+ */
+export function immutableFieldsOf(err: unknown): string[] {
+  if (statusCode(err) !== 422) return [];
+  const fields = causesOf(err)
+    .filter((c) => /immutable/i.test(c.message ?? ''))
+    .map((c) => c.field ?? '');
+  if (fields.length > 0) return fields;
+  const message = statusBody(err)?.message;
+  return typeof message === 'string' && /field is immutable/i.test(message) ? [''] : [];
+}

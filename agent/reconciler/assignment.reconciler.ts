@@ -12,6 +12,7 @@ import {
   type AssignmentStatus,
   type DesiredAssignment,
   type DesiredSet,
+  type DriftedObject,
   type TenantIdentity,
 } from '../../proto/index.js';
 import { WeightedSemaphore } from '../../lib/limit.js';
@@ -20,6 +21,7 @@ import { staleObjects, unionObjects, type Inventory } from '../apply/inventory.j
 import type { InventoryStore } from '../apply/inventory-store.js';
 import { prune, type PruneResult } from '../apply/prune.js';
 import type { Applier, ApplyFailure, ApplyResult, ChangeSetEntry } from '../apply/ssa.js';
+import { driftApplyOptions, driftNote, reportedDrift } from '../apply/drift-status.js';
 import { ReconcileError, errorMessage } from '../errors.js';
 import { bytesInFlight, DEFAULT_SOURCE_LIMITS, type SourceLimits } from '../limits.js';
 import type { KubeCluster } from '../kube/kube-client.js';
@@ -80,6 +82,8 @@ interface Pass {
   renderNotes: string[];
   refs?: ObjectRef[];
   changes: ChangeSetEntry[];
+  /** Objects of the applied revision someone changed since, found by this pass. */
+  drifted: DriftedObject[];
   /** The inventory as it stands after the pass. */
   nextInventory?: Inventory;
   /** The inventory of an assignment this pass removed from the cluster. */
@@ -195,6 +199,7 @@ export class AssignmentReconciler {
       tenant: set.tenants.find((t) => t.name === tenant),
       peers: set.tenants,
       changes: [],
+      drifted: [],
       renderNotes: [],
       stepMs: {},
     };
@@ -302,8 +307,13 @@ export class AssignmentReconciler {
 
   private async reconcileApply(p: Pass): Promise<void> {
     const client = this.deps.kube.impersonate(tenantUser(p.tenant!));
-    const result: ApplyResult = await this.deps.applier.apply(client, p.objects!);
+    const result: ApplyResult = await this.deps.applier.apply(
+      client,
+      p.objects!,
+      driftApplyOptions(p.desired!, p.inventory, this.now()),
+    );
     p.changes.push(...result.changes);
+    p.drifted.push(...result.drifted);
     if (result.failures.length > 0) {
       // objects that did apply stay; the inventory keeps old and new so that nothing leaks
       const applied = result.changes.map((c) => c.ref);
@@ -461,6 +471,7 @@ export class AssignmentReconciler {
     const message = [
       `applied revision ${revision}: ${c.created} created, ${c.configured} configured, ${c.unchanged} unchanged, ${c.deleted} deleted`,
       ...p.renderNotes,
+      ...driftNote(p.drifted),
     ].join('; ');
     if (c.created + c.configured + c.deleted > 0) log.info({ revision, ...c, ms: p.stepMs }, 'applied');
     else log.debug({ revision, ...c, ms: p.stepMs }, 'no changes');
@@ -501,6 +512,7 @@ export class AssignmentReconciler {
           previous: this.deps.previous?.(p.tenantName, p.name)?.conditions,
         },
       ),
+      drifted: reportedDrift(p.drifted, this.deps.previous?.(p.tenantName, p.name), inv?.revision ?? ''),
     };
   }
 }
