@@ -8,6 +8,7 @@ import { validateDesiredSet } from '../proto/contract/desired-set.validation.js'
 import { ValidationError } from '../proto/contract/validation.js';
 import { retry } from '../lib/backoff.js';
 import type { Logger } from '../lib/log.js';
+import type { DriftWatch } from './apply/drift-watch.js';
 import { assignmentKey } from './apply/inventory.js';
 import type { InventoryStore } from './apply/inventory-store.js';
 import { DesiredSetWatcher } from './bus/desired-set-watcher.js';
@@ -45,6 +46,8 @@ export interface AgentParts {
   reconciler: (agent: Agent) => AssignmentReconciler;
   statusPublisher: StatusPublisher;
   heartbeat: Heartbeater;
+  /** The drift watches (stopped with the agent). */
+  drift?: DriftWatch;
 }
 
 export class Agent {
@@ -302,6 +305,7 @@ export class Agent {
         if (this.resyncTimer) clearInterval(this.resyncTimer);
         await this.bootstrap?.catch(() => undefined);
         await this.queue.stop();
+        await this.p.drift?.stop();
         this.watcher?.stop();
         this.p.heartbeat.stop();
         await this.p.statusPublisher.stop();

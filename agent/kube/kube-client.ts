@@ -290,24 +290,36 @@ export class KubeClient {
     namespace: string | undefined,
     opts: { labelSelector?: string; pageSize?: number } = {},
   ): Promise<LiveObject[]> {
+    return (await this.listVersioned(apiVersion, kind, namespace, opts)).items;
+  }
+
+  /** list(), with the list's resourceVersion (where a watch of the same objects starts). */
+  async listVersioned(
+    apiVersion: string,
+    kind: string,
+    namespace: string | undefined,
+    opts: { labelSelector?: string; pageSize?: number } = {},
+  ): Promise<{ items: LiveObject[]; resourceVersion: string }> {
     const path = await this.path(apiVersion, kind, namespace);
     const out: LiveObject[] = [];
     let cont: string | undefined;
+    let resourceVersion = '';
     do {
       const query: Record<string, string> = { limit: String(opts.pageSize ?? 500) };
       if (opts.labelSelector) query.labelSelector = opts.labelSelector;
       if (cont) query.continue = cont;
       const page = (await this.api.getJson(path, query)) as {
         items?: LiveObject[];
-        metadata?: { continue?: string };
+        metadata?: { continue?: string; resourceVersion?: string };
       };
+      resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
       for (const item of page.items ?? []) {
         // list items carry no apiVersion/kind
         out.push({ ...item, apiVersion, kind });
       }
       cont = page.metadata?.continue || undefined;
     } while (cont);
-    return out;
+    return { items: out, resourceVersion };
   }
 
   /**

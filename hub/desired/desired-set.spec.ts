@@ -55,6 +55,8 @@ describe('computeDesiredSet', () => {
       suspend: false,
       renderer: 'auto',
       decryptionSecret: '',
+      drift: undefined,
+      force: false,
     });
     expect(set.assignments[1]).toMatchObject({
       suspend: true,
