@@ -141,6 +141,8 @@ export class DriftWatch {
   /** "uid@resourceVersion" of objects our own applies wrote (bounded). */
   private readonly ownWrites = new Set<string>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** Per queued assignment: the "uid@resourceVersion" of its events, or "" for a deletion or gap. */
+  private readonly pending = new Map<string, Set<string>>();
   private stopped = false;
 
   constructor(private readonly opts: DriftWatchOptions) {}
@@ -176,15 +178,15 @@ export class DriftWatch {
   /** An event of a watched object: queue its owner unless it is our own write. */
   changed(type: string, object: LiveObject): void {
     const meta = object.metadata ?? {};
-    const own = `${String(meta.uid)}@${String(meta.resourceVersion)}`;
-    if (type !== 'DELETED' && this.ownWrites.delete(own)) return;
     const owner = this.owners.get(refKey(this.refOf(object)));
     if (!owner) return;
     this.opts.log.debug(
       { event: type, object: refKey(this.refOf(object)), assignment: owner },
       'applied object changed',
     );
-    this.queue(owner);
+    // whether it is our own write is decided when the debounce ends: the watch may deliver the
+    // event before the apply's own response has arrived
+    this.queue(owner, type === 'DELETED' ? '' : `${String(meta.uid)}@${String(meta.resourceVersion)}`);
   }
 
   /** After a gap in a watch: every owner of an object in it may have missed a change. */
@@ -194,13 +196,14 @@ export class DriftWatch {
       const [, kind, namespace] = ref.split('/');
       if (kind === stream.kind && namespace === stream.namespace) owners.add(owner);
     }
-    for (const owner of owners) this.queue(owner);
+    for (const owner of owners) this.queue(owner, '');
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
+    this.pending.clear();
     const streams = [...this.streams.values()];
     this.streams.clear();
     await Promise.all(streams.map((s) => s.stop()));
@@ -215,11 +218,20 @@ export class DriftWatch {
     };
   }
 
-  private queue(key: string): void {
-    if (this.stopped || this.timers.has(key)) return;
+  private queue(key: string, event: string): void {
+    if (this.stopped) return;
+    let events = this.pending.get(key);
+    if (!events) this.pending.set(key, (events = new Set()));
+    events.add(event);
+    if (this.timers.has(key)) return;
     const t = setTimeout(() => {
       this.timers.delete(key);
-      if (!this.stopped) this.opts.onDrift(key);
+      const seen = [...(this.pending.get(key) ?? [])];
+      this.pending.delete(key);
+      // only our own writes: nothing drifted
+      const foreign = seen.filter((e) => e === '' || !this.ownWrites.has(e));
+      for (const e of seen) this.ownWrites.delete(e);
+      if (!this.stopped && foreign.length > 0) this.opts.onDrift(key);
     }, this.opts.debounceMs ?? 250);
     t.unref?.();
     this.timers.set(key, t);

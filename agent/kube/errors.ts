@@ -73,16 +73,21 @@ export function conflictsOf(err: unknown): FieldConflict[] {
     .map((c) => ({ field: c.field ?? '', message: c.message ?? '' }));
 }
 
+// how the API server words a change it never allows: "field is immutable" (a Job's template),
+// "may not change once set" (a Service's clusterIPs), "updates to statefulset spec for fields
+// other than ... are forbidden"
+const IMMUTABLE = /immutable|may not change once set|updates to .* are forbidden/i;
+
 /**
- * The immutable fields an update tried to change ("spec.clusterIP"), from a 422 Invalid whose
- * causes say "field is immutable"; empty for other errors.
+ * The immutable fields an update tried to change ("spec.clusterIPs[0]"), from a 422 Invalid
+ * whose causes say so; empty for other errors.
  */
 export function immutableFieldsOf(err: unknown): string[] {
   if (statusCode(err) !== 422) return [];
   const fields = causesOf(err)
-    .filter((c) => /immutable/i.test(c.message ?? ''))
+    .filter((c) => IMMUTABLE.test(c.message ?? ''))
     .map((c) => c.field ?? '');
   if (fields.length > 0) return fields;
   const message = statusBody(err)?.message;
-  return typeof message === 'string' && /field is immutable/i.test(message) ? [''] : [];
+  return typeof message === 'string' && IMMUTABLE.test(message) ? [''] : [];
 }
