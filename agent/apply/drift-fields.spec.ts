@@ -108,9 +108,21 @@ describe('driftedFields', () => {
       stringData: { k: 'v' },
     };
     expect(
-      driftedFields(desired, { metadata: { name: 's' }, data: { k: Buffer.from('v').toString('base64') } }),
+      driftedFields(desired, {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 's' },
+        data: { k: Buffer.from('v').toString('base64') },
+      }),
     ).toEqual([]);
-    expect(driftedFields(desired, { metadata: { name: 's' }, data: { k: 'eA==' } })).toEqual(['/data/k']);
+    expect(
+      driftedFields(desired, {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 's' },
+        data: { k: 'eA==' },
+      }),
+    ).toEqual(['/data/k']);
   });
 
   it('sees no drift where hasDrifted sees none', () => {
