@@ -4,10 +4,11 @@
 //
 // - One watch per (identity, kind, namespace) that holds applied objects, with the label selector
 //   of the tenant's ownership label: never cluster-wide for a namespaced kind.
-// - Namespaced kinds are watched as the tenant (the identity that applied them: its role, "admin"
-//   by default, may list and watch in its namespaces, and a watch then never shows the agent more
-//   than the tenant could read). Cluster-scoped kinds are watched as the agent: a tenant granted a
-//   cluster-scoped kind may apply it but usually may not list it cluster-wide.
+// - Watches run as the tenant, the identity that applied the objects: its role ("admin" by
+//   default) may list and watch in its namespaces, and a watch never shows the agent more than the
+//   tenant could read. The agent's own RBAC (deploy/agent/rbac.yaml) stays as small as it is. A
+//   cluster-scoped kind is watched cluster-wide (by label) only if the operator granted the tenant
+//   list and watch on it; if not (403), that is logged once and its drift is found at resync.
 // - Which assignment owns an object comes from the inventories (followed through
 //   InventoryStore.onChange), not from labels alone: an object that only carries our labels is
 //   not ours.
@@ -73,6 +74,7 @@ class WatchStream {
     const first = this.opts.retryFirstMs ?? 500;
     let delay = first;
     let gap = false; // events may have been missed: queue every owner after the next list
+    let forbidden = false;
     while (!signal.aborted) {
       try {
         if (!this.resourceVersion) {
@@ -106,6 +108,16 @@ class WatchStream {
         if (signal.aborted) break;
         if (err instanceof GoneError || statusCode(err) === 410) {
           this.opts.log.debug({ watch: this.what }, 'watch expired (410 Gone); relisting');
+        } else if (statusCode(err) === 403) {
+          // RBAC will not change soon: say it once, try again rarely
+          if (!forbidden) {
+            this.opts.log.warn(
+              { watch: this.what, err: kubeErrorMessage(err) },
+              'the tenant may not watch these objects; their drift is found at resync (grant list and watch to watch them)',
+            );
+          }
+          forbidden = true;
+          await sleep(10 * (this.opts.retryMaxMs ?? 30_000), signal);
         } else {
           this.opts.log.warn(
             { watch: this.what, err: kubeErrorMessage(err), retryInMs: delay },
@@ -244,8 +256,7 @@ export class DriftWatch {
     for (const [key, inv] of this.inventories) {
       for (const ref of inv.objects) {
         this.owners.set(refKey(ref), key);
-        // cluster-scoped kinds as the agent, namespaced ones as the tenant that applied them
-        const identity = ref.namespace ? inv.serviceAccount : 'agent';
+        const identity = inv.serviceAccount;
         if (!identity) continue;
         const k = [identity, ref.apiVersion, ref.kind, ref.namespace, inv.tenant].join('\0');
         if (!wanted.has(k)) wanted.set(k, { identity, tenant: inv.tenant, ref });
@@ -259,8 +270,7 @@ export class DriftWatch {
     }
     for (const [k, w] of wanted) {
       if (this.streams.has(k)) continue;
-      const client =
-        w.identity === 'agent' ? this.opts.kube.asAgent() : this.opts.kube.impersonate(w.identity);
+      const client = this.opts.kube.impersonate(w.identity);
       this.streams.set(
         k,
         new WatchStream(
