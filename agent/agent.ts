@@ -8,6 +8,7 @@ import { validateDesiredSet } from '../proto/contract/desired-set.validation.js'
 import { ValidationError } from '../proto/contract/validation.js';
 import { retry } from '../lib/backoff.js';
 import type { Logger } from '../lib/log.js';
+import type { DriftWatch } from './apply/drift-watch.js';
 import { assignmentKey } from './apply/inventory.js';
 import type { InventoryStore } from './apply/inventory-store.js';
 import { DesiredSetWatcher } from './bus/desired-set-watcher.js';
@@ -49,6 +50,8 @@ export interface AgentParts {
   heartbeat: Heartbeater;
   /** What the agent does for the hub's control requests (reconcile now, diff, tree); none: no answers. */
   control?: (agent: Agent) => ControlHandlers;
+  /** The drift watches (stopped with the agent). */
+  drift?: DriftWatch;
 }
 
 export class Agent {
@@ -353,6 +356,7 @@ export class Agent {
         await this.bootstrap?.catch(() => undefined);
         this.control?.stop();
         await this.queue.stop();
+        await this.p.drift?.stop();
         this.watcher?.stop();
         this.p.heartbeat.stop();
         await this.p.statusPublisher.stop();

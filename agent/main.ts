@@ -5,6 +5,7 @@ import { scrubSecrets } from '../lib/redact.js';
 import { createLogger, type Logger } from '../lib/log.js';
 import { Agent, type AgentEvents } from './agent.js';
 import { InventoryStore } from './apply/inventory-store.js';
+import { DriftWatch } from './apply/drift-watch.js';
 import { Applier } from './apply/ssa.js';
 import { BusCredentialsStore, obtainBusCredentials } from './bus/bus-credentials.js';
 import type { BusSettings } from './bus/hub-connection.js';
@@ -36,7 +37,9 @@ export interface RunningAgent {
   desired(): DesiredSet;
   /** Resolves after the current queue of reconciles is done (for tests and tools). */
   idle(): Promise<void>;
-  /** Idempotent: stops timers and the watch, waits for reconciles in flight, drains NATS. */
+  /** The drift watches open now, "identity apiVersion kind namespace tenant" each (for tests). */
+  driftWatches(): string[];
+  /** Idempotent: stops timers, the desired-set and drift watches, waits for reconciles, drains NATS. */
   stop(): Promise<void>;
 }
 
@@ -76,8 +79,17 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   });
   const bus = await busSettings(cfg, agentClient, log);
   const resyncMs = cfg.resyncSeconds * 1000;
-  const applier = new Applier({ discovery: kube.discovery, log, concurrency: cfg.applyConcurrency });
+  const self: { agent?: Agent; reconciler?: AssignmentReconciler } = {};
+  // drift: watches of what the inventories hold queue the owner of a changed object at once
+  const drift = new DriftWatch({ kube, log, onDrift: (key) => self.agent?.queue.add(key) });
+  const applier = new Applier({
+    discovery: kube.discovery,
+    log,
+    concurrency: cfg.applyConcurrency,
+    onWrite: (live) => drift.wrote(live),
+  });
   const inventories = new InventoryStore(agentClient, cfg.namespace);
+  inventories.onChange((tenant, assignment, inv) => drift.track(tenant, assignment, inv));
   const tenants = new TenantOnboarding({
     client: agentClient,
     applier,
@@ -98,7 +110,6 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     maxFiles: cfg.limits.maxFiles,
   });
   const statusPublisher = new StatusPublisher({ cluster: cfg.cluster, log });
-  const self: { agent?: Agent; reconciler?: AssignmentReconciler } = {};
   const heartbeat = new Heartbeater({
     cluster: cfg.cluster,
     agentVersion: agentVersion(),
@@ -120,6 +131,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     tenants,
     statusPublisher,
     heartbeat,
+    drift,
     reconciler: (a) =>
       (self.reconciler = new AssignmentReconciler({
         cluster: cfg.cluster,
@@ -170,6 +182,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     statuses: () => a.latestStatuses(),
     desired: () => a.current(),
     idle: () => a.queue.idle(),
+    driftWatches: () => drift.describe(),
     stop: async () => {
       await a.stop();
       events.stop();

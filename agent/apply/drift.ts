@@ -41,7 +41,7 @@ export function hasDrifted(desired: ManifestObject, live: Record<string, unknown
 }
 
 /** The desired object as the API server would store it, for comparison. */
-function comparable(desired: ManifestObject): Record<string, unknown> {
+export function comparable(desired: ManifestObject): Record<string, unknown> {
   const out: Record<string, unknown> = { ...desired };
   // status is ignored by apply for kinds with a status subresource
   delete out.status;

@@ -16,11 +16,21 @@ import {
   type Inventory,
 } from './inventory.js';
 
+/** Told each inventory as a pass leaves it (undefined: the assignment's inventory is gone). */
+export type InventoryListener = (tenant: string, assignment: string, inv: Inventory | undefined) => void;
+
 export class InventoryStore {
+  private listener: InventoryListener | undefined;
+
   constructor(
     private readonly client: KubeClient,
     private readonly namespace: string,
   ) {}
+
+  /** The drift watch follows the inventories through this (one listener). */
+  onChange(listener: InventoryListener): void {
+    this.listener = listener;
+  }
 
   async get(tenant: string, assignment: string): Promise<Inventory | undefined> {
     const cm = await this.client.get({
@@ -34,6 +44,11 @@ export class InventoryStore {
 
   /** Writes the inventory unless it equals `previous` (no write when nothing changed). */
   async save(inv: Inventory, previous?: Inventory): Promise<void> {
+    await this.write(inv, previous);
+    this.listener?.(inv.tenant, inv.assignment, inv);
+  }
+
+  private async write(inv: Inventory, previous?: Inventory): Promise<void> {
     if (sameInventory(previous, inv)) return;
     const cm: ManifestObject = {
       apiVersion: 'v1',
@@ -51,7 +66,7 @@ export class InventoryStore {
       },
       data: { [INVENTORY_DATA_KEY]: encodeInventory(inv) },
     };
-    await this.client.apply(cm);
+    await this.client.apply(cm, { force: true }); // the agent's own record
   }
 
   async delete(tenant: string, assignment: string): Promise<void> {
@@ -61,6 +76,7 @@ export class InventoryStore {
       namespace: this.namespace,
       name: inventoryName(tenant, assignment),
     });
+    this.listener?.(tenant, assignment, undefined);
   }
 
   /** Every inventory on this cluster. Unreadable ones are skipped, never guessed. */

@@ -80,18 +80,21 @@ export class BusCredentialsStore {
   async save(c: BusCredentials): Promise<void> {
     await ensureAgentNamespace(this.client, this.namespace);
     const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
-    await this.client.apply({
-      apiVersion: 'v1',
-      kind: 'Secret',
-      type: 'Opaque',
-      metadata: { name: this.name, namespace: this.namespace, labels: { [LABEL_MANAGED_BY]: MANAGED_BY } },
-      data: {
-        [KEYS.creds]: b64(c.creds),
-        [KEYS.natsUrls]: b64(c.natsUrls.join(',')),
-        [KEYS.inboxPrefix]: b64(c.inboxPrefix),
-        [KEYS.joinTokenId]: b64(c.joinTokenId),
+    await this.client.apply(
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        type: 'Opaque',
+        metadata: { name: this.name, namespace: this.namespace, labels: { [LABEL_MANAGED_BY]: MANAGED_BY } },
+        data: {
+          [KEYS.creds]: b64(c.creds),
+          [KEYS.natsUrls]: b64(c.natsUrls.join(',')),
+          [KEYS.inboxPrefix]: b64(c.inboxPrefix),
+          [KEYS.joinTokenId]: b64(c.joinTokenId),
+        },
       },
-    });
+      { force: true }, // the agent's own state: nobody else's fields to respect
+    );
   }
 }
 

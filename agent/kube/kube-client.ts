@@ -73,6 +73,60 @@ class ObjectApi extends KubernetesObjectApi {
     return JSON.parse(text);
   }
 
+  /**
+   * A streaming GET (a watch): calls `onLine` with every line of the body until the server ends
+   * it or `signal` aborts. Its own connection (the request's agent, not the shared keep-alive
+   * pool), so long watches never hold the sockets applies need.
+   */
+  async stream(
+    path: string,
+    query: Record<string, string>,
+    signal: AbortSignal,
+    onLine: (line: string) => void,
+  ): Promise<void> {
+    const ctx = this.configuration.baseServer.makeRequestContext(path, HttpMethod.GET);
+    ctx.setHeaderParam('Accept', 'application/json');
+    for (const [k, v] of Object.entries(query)) ctx.setQueryParam(k, v);
+    await this.configuration.authMethods.default?.applySecurityAuthentication(ctx);
+    const url = new URL(ctx.getUrl());
+    const mod = url.protocol === 'https:' ? https : http;
+    await new Promise<void>((resolve, reject) => {
+      if (signal.aborted) return resolve();
+      const req = mod.request(
+        url,
+        { method: 'GET', headers: ctx.getHeaders(), agent: ctx.getAgent(), signal },
+        (res) => {
+          let buf = '';
+          const status = res.statusCode ?? 0;
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            buf += chunk;
+            if (status !== 200) return;
+            let nl: number;
+            while ((nl = buf.indexOf('\n')) >= 0) {
+              const line = buf.slice(0, nl).trim();
+              buf = buf.slice(nl + 1);
+              if (!line) continue;
+              try {
+                onLine(line);
+              } catch (err) {
+                req.destroy(err as Error);
+                return;
+              }
+            }
+          });
+          res.on('error', (err) => (signal.aborted ? resolve() : reject(err)));
+          res.on('end', () => {
+            if (status === 200) resolve();
+            else reject(new ApiException(status, 'Unsuccessful HTTP Request', buf, {}));
+          });
+        },
+      );
+      req.on('error', (err) => (signal.aborted ? resolve() : reject(err)));
+      req.end();
+    });
+  }
+
   getJson(path: string, query: Record<string, string> = {}): Promise<unknown> {
     return this.requestJson(HttpMethod.GET, path, query);
   }
@@ -202,13 +256,15 @@ export class KubeClient {
   ) {}
 
   /**
-   * Server-side apply with gitfleet's field manager, taking over conflicting fields (force): the
-   * PATCH that KubernetesObjectApi.patch(obj, undefined, dryRun, FIELD_MANAGER, true,
-   * PatchStrategy.ServerSideApply) sends, with the object as plain JSON (see requestJson).
+   * Server-side apply with gitfleet's field manager: the PATCH that KubernetesObjectApi.patch(obj,
+   * undefined, dryRun, FIELD_MANAGER, force, PatchStrategy.ServerSideApply) sends, with the object
+   * as plain JSON (see requestJson). Without `force`, a field another manager owns with another
+   * value fails the apply with 409 and the conflicting fields (conflictsOf); fields our own manager
+   * owns never conflict.
    */
-  async apply(obj: ManifestObject, opts: { dryRun?: boolean } = {}): Promise<LiveObject> {
+  async apply(obj: ManifestObject, opts: { dryRun?: boolean; force?: boolean } = {}): Promise<LiveObject> {
     const path = await this.path(obj.apiVersion, obj.kind, obj.metadata.namespace, obj.metadata.name);
-    const query: Record<string, string> = { fieldManager: FIELD_MANAGER, force: 'true' };
+    const query: Record<string, string> = { fieldManager: FIELD_MANAGER, force: String(opts.force ?? false) };
     if (opts.dryRun) query.dryRun = 'All';
     return (await this.api.requestJson(HttpMethod.PATCH, path, query, {
       json: JSON.stringify(obj),
@@ -242,24 +298,59 @@ export class KubeClient {
     namespace: string | undefined,
     opts: { labelSelector?: string; pageSize?: number } = {},
   ): Promise<LiveObject[]> {
+    return (await this.listVersioned(apiVersion, kind, namespace, opts)).items;
+  }
+
+  /** list(), with the list's resourceVersion (where a watch of the same objects starts). */
+  async listVersioned(
+    apiVersion: string,
+    kind: string,
+    namespace: string | undefined,
+    opts: { labelSelector?: string; pageSize?: number } = {},
+  ): Promise<{ items: LiveObject[]; resourceVersion: string }> {
     const path = await this.path(apiVersion, kind, namespace);
     const out: LiveObject[] = [];
     let cont: string | undefined;
+    let resourceVersion = '';
     do {
       const query: Record<string, string> = { limit: String(opts.pageSize ?? 500) };
       if (opts.labelSelector) query.labelSelector = opts.labelSelector;
       if (cont) query.continue = cont;
       const page = (await this.api.getJson(path, query)) as {
         items?: LiveObject[];
-        metadata?: { continue?: string };
+        metadata?: { continue?: string; resourceVersion?: string };
       };
+      resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
       for (const item of page.items ?? []) {
         // list items carry no apiVersion/kind
         out.push({ ...item, apiVersion, kind });
       }
       cont = page.metadata?.continue || undefined;
     } while (cont);
-    return out;
+    return { items: out, resourceVersion };
+  }
+
+  /**
+   * Watches one kind (in one namespace) from `resourceVersion` until the server ends the stream,
+   * `signal` aborts (then it resolves) or the request fails (then it rejects, with an
+   * ApiException for an HTTP error). Events arrive in order; `list` items' apiVersion/kind are
+   * filled in as in list().
+   */
+  async watch(
+    apiVersion: string,
+    kind: string,
+    namespace: string | undefined,
+    query: Record<string, string>,
+    onEvent: (type: string, object: LiveObject) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const path = await this.path(apiVersion, kind, namespace);
+    await this.api.stream(path, { ...query, watch: '1' }, signal, (line) => {
+      const e = JSON.parse(line) as { type?: string; object?: LiveObject };
+      if (!e.type || !e.object) return;
+      if (e.type !== 'ERROR') e.object = { ...e.object, apiVersion, kind };
+      onEvent(e.type, e.object);
+    });
   }
 
   /** Deletes an object; false when it was already gone. */

@@ -12,6 +12,7 @@ import {
   type AssignmentStatus,
   type DesiredAssignment,
   type DesiredSet,
+  type DriftedObject,
   type TenantIdentity,
 } from '../../proto/index.js';
 import { WeightedSemaphore } from '../../lib/limit.js';
@@ -20,6 +21,7 @@ import { staleObjects, unionObjects, type Inventory } from '../apply/inventory.j
 import type { InventoryStore } from '../apply/inventory-store.js';
 import { prune, type PruneResult } from '../apply/prune.js';
 import type { Applier, ApplyFailure, ApplyResult, ChangeSetEntry } from '../apply/ssa.js';
+import { driftApplyOptions, driftNote, reportedDrift } from '../apply/drift-status.js';
 import { ReconcileError, errorMessage } from '../errors.js';
 import { HealthWaits, reconcileHealth, type HealthOutcome } from '../health/health-wait.js';
 import { bytesInFlight, DEFAULT_SOURCE_LIMITS, type SourceLimits } from '../limits.js';
@@ -84,6 +86,8 @@ interface Pass {
   renderNotes: string[];
   refs?: ObjectRef[];
   changes: ChangeSetEntry[];
+  /** Objects of the applied revision someone changed since, found by this pass. */
+  drifted: DriftedObject[];
   /** The inventory as it stands after the pass. */
   nextInventory?: Inventory;
   /** The inventory of an assignment this pass removed from the cluster. */
@@ -242,6 +246,7 @@ export class AssignmentReconciler {
       tenant: set.tenants.find((t) => t.name === tenant),
       peers: set.tenants,
       changes: [],
+      drifted: [],
       renderNotes: [],
       stepMs: {},
     };
@@ -349,8 +354,13 @@ export class AssignmentReconciler {
 
   private async reconcileApply(p: Pass): Promise<void> {
     const client = this.deps.kube.impersonate(tenantUser(p.tenant!));
-    const result: ApplyResult = await this.deps.applier.apply(client, p.objects!);
+    const result: ApplyResult = await this.deps.applier.apply(
+      client,
+      p.objects!,
+      driftApplyOptions(p.desired!, p.inventory, this.now()),
+    );
     p.changes.push(...result.changes);
+    p.drifted.push(...result.drifted);
     if (result.failures.length > 0) {
       // objects that did apply stay; the inventory keeps old and new so that nothing leaks
       const applied = result.changes.map((c) => c.ref);
@@ -542,6 +552,7 @@ export class AssignmentReconciler {
       `applied revision ${revision}: ${c.created} created, ${c.configured} configured, ${c.unchanged} unchanged, ${c.deleted} deleted`,
       ...(p.health ? [p.health.summary] : []),
       ...p.renderNotes,
+      ...driftNote(p.drifted),
     ].join('; ');
     if (p.health?.pending) {
       log.debug({ revision, notReady: p.health.notReady.length }, 'waiting for health');
@@ -599,6 +610,7 @@ export class AssignmentReconciler {
       // the agent sets it when it schedules a retry (it owns the queue and its backoff)
       nextRetryAtMs: 0,
       waitingFor: p.waiting?.waitingFor ?? [],
+      drifted: reportedDrift(p.drifted, this.deps.previous?.(p.tenantName, p.name), inv?.revision ?? ''),
     };
   }
 }

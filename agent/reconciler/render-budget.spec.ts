@@ -67,7 +67,7 @@ async function reconcileFour(repo: string, limits: SourceLimits) {
       applying--;
       holding -= bytes;
       applied.push(objects[0].object.metadata.labels!['gitfleet.dev/assignment']);
-      return { changes: [], failures: [] };
+      return { changes: [], failures: [], drifted: [] };
     },
   };
   const client = {};

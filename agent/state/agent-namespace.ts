@@ -5,9 +5,12 @@ import type { KubeClient } from '../kube/kube-client.js';
 
 export async function ensureAgentNamespace(client: KubeClient, namespace: string): Promise<void> {
   if (await client.get({ apiVersion: 'v1', kind: 'Namespace', namespace: '', name: namespace })) return;
-  await client.apply({
-    apiVersion: 'v1',
-    kind: 'Namespace',
-    metadata: { name: namespace, labels: { [LABEL_MANAGED_BY]: MANAGED_BY } },
-  });
+  await client.apply(
+    {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: namespace, labels: { [LABEL_MANAGED_BY]: MANAGED_BY } },
+    },
+    { force: true },
+  );
 }

@@ -55,17 +55,20 @@ export class DesiredSetStore {
       });
       return;
     }
-    await this.client.apply({
-      apiVersion: 'v1',
-      kind: 'Secret',
-      type: 'Opaque',
-      metadata: {
-        name: this.name,
-        namespace: this.namespace,
-        labels: { [LABEL_MANAGED_BY]: MANAGED_BY },
-        annotations: { 'gitfleet.dev/generation': String(set.generation) },
+    await this.client.apply(
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        type: 'Opaque',
+        metadata: {
+          name: this.name,
+          namespace: this.namespace,
+          labels: { [LABEL_MANAGED_BY]: MANAGED_BY },
+          annotations: { 'gitfleet.dev/generation': String(set.generation) },
+        },
+        data: { [DESIRED_SET_DATA_KEY]: Buffer.from(DesiredSet.encode(set).finish()).toString('base64') },
       },
-      data: { [DESIRED_SET_DATA_KEY]: Buffer.from(DesiredSet.encode(set).finish()).toString('base64') },
-    });
+      { force: true }, // the agent's own state
+    );
   }
 }

@@ -99,7 +99,7 @@ export class TenantOnboarding {
   private async onboard(t: TenantIdentity, spec: string): Promise<void> {
     await this.refuseForeignNamespaces(t);
     const items = tenantObjects(t).map((object) => ({ object, file: `tenant ${t.name}` }));
-    const result = await this.opts.applier.apply(this.opts.client, items);
+    const result = await this.opts.applier.apply(this.opts.client, items, { force: true });
     if (result.failures.length > 0) {
       this.done.delete(t.name);
       const first = result.failures[0].message;

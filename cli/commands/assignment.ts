@@ -25,6 +25,15 @@ const columns: Column<Assignment>[] = [
   { header: 'PINNED', get: (a) => pinNote(a) || '-' },
   { header: 'DEPENDS ON', get: (a) => (a.dependsOn?.length ? a.dependsOn.join(',') : '-') },
   { header: 'RETRY', get: (a) => (a.retryIntervalSeconds ? `${a.retryIntervalSeconds}s` : 'default') },
+  {
+    header: 'DRIFT',
+    get: (a) =>
+      [
+        a.drift?.mode || 'correct',
+        ...(a.drift?.ignore ?? []).map((r) => `ignore ${r}`),
+        ...(a.force ? ['force'] : []),
+      ].join('; '),
+  },
 ];
 
 /** "wait,2 checks,1 expr,5m" or "-" when Ready means applied only. */
@@ -62,6 +71,9 @@ interface AssignmentFlags {
   healthExpr?: string[];
   dependsOn?: string[];
   retryInterval?: string;
+  drift?: string;
+  driftIgnore?: string[];
+  force?: boolean;
 }
 
 function assignmentSpec(name: string, o: AssignmentFlags) {
@@ -90,6 +102,12 @@ function assignmentSpec(name: string, o: AssignmentFlags) {
     // names of the same tenant's assignments; the hub refuses unknown ones and cycles
     dependsOn: o.dependsOn ?? [],
     retryIntervalSeconds: o.retryInterval === undefined ? 0 : retryInterval(o.retryInterval),
+    // the hub checks the mode and each KIND:/pointer rule
+    drift:
+      o.drift !== undefined || o.driftIgnore?.length
+        ? { mode: o.drift ?? '', ignore: o.driftIgnore ?? [] }
+        : undefined,
+    force: Boolean(o.force),
   };
 }
 
@@ -134,6 +152,9 @@ export const ASSIGNMENT_UPDATE_FIELDS: FieldTable = {
   decryptionSecret: ['decryption_secret'],
   dependsOn: ['depends_on'],
   retryInterval: ['retry_interval_seconds'],
+  drift: ['drift.mode'],
+  driftIgnore: ['drift.ignore'],
+  force: ['force'],
   wait: ['health.wait'],
   healthCheck: ['health.checks'],
   timeout: ['health.timeout_seconds'],
@@ -176,6 +197,8 @@ export function assignmentUpdate(name: string, o: Partial<AssignmentFlags>, cmd:
       decryptionSecret: o.decryptionSecret ?? '',
       dependsOn: o.dependsOn ?? [],
       retryIntervalSeconds: o.retryInterval === undefined ? 0 : retryInterval(o.retryInterval),
+      drift: { mode: o.drift ?? '', ignore: o.driftIgnore ?? [] },
+      force: o.force ?? false,
       health: healthOptions(o) ?? { wait: false, checks: [], timeoutSeconds: 0, exprs: [] },
     },
   };
@@ -276,12 +299,26 @@ const assignmentFlags = (update: boolean) => (c: Command) => {
     .option(
       '--retry-interval <dur>',
       'first wait after a failed apply, doubled per failure up to 5m or twice the agent resync (default 1s)',
+    )
+    .option(
+      '--drift <mode>',
+      'correct (default: re-apply a change made by someone else at once) or report (show the drifted fields in status, write nothing over them)',
+    )
+    .option(
+      '--drift-ignore <KIND:POINTER>',
+      'a field another controller owns, never applied over nor reported, e.g. Deployment:/spec/replicas or apps/Deployment:/spec/replicas (repeat for more)',
+      collect,
+    )
+    .option(
+      '--force',
+      'recreate objects whose immutable fields changed (a Service clusterIP, a Job template) and take fields other field managers own',
     );
   // after their positive flags: commander gives a --no-X defined first a default of true
   return update
     ? all
         .option('--no-substitute', 'stop substituting variables (and forget them)')
         .option('--no-substitute-strict', 'leave unset variables empty')
+        .option('--no-force', 'fail on immutable-field changes and fields of other managers again')
         .option('--no-wait', 'Ready once applied again (objects named by --health-check are still checked)')
     : all;
 };

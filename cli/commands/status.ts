@@ -30,6 +30,7 @@ const columns: Column<AssignmentStatus>[] = [
         : '',
   },
   { header: 'AGE', get: (s) => age(s.finishedAtMs || s.startedAtMs) },
+  { header: 'DRIFTED', get: (s) => driftedSummary(s) },
   { header: 'MESSAGE', get: (s) => [s.message.split('\n')[0], retryNote(s)].filter(Boolean).join('; ') },
 ];
 
@@ -43,6 +44,17 @@ export function retryNote(s: Pick<AssignmentStatus, 'nextRetryAtMs'>, now = Date
 /** Status objects as printed by -o json|yaml: the state by name, the conditions as the hub sent them. */
 function forOutput(s: AssignmentStatus): Record<string, unknown> {
   return { ...s, state: stateName(s.state) };
+}
+
+/** "-", or how many objects drifted and whether they were corrected ("2 corrected", "1 reported"). */
+function driftedSummary(s: AssignmentStatus): string {
+  const drifted = s.drifted ?? [];
+  if (drifted.length === 0) return '-';
+  const corrected = drifted.filter((d) => d.corrected).length;
+  const reported = drifted.length - corrected;
+  return [corrected ? `${corrected} corrected` : '', reported ? `${reported} reported` : '']
+    .filter(Boolean)
+    .join(', ');
 }
 
 interface StatusFlags {

@@ -28,7 +28,69 @@ describe('validateAssignment', () => {
       decryptionSecret: '',
       dependsOn: [],
       retryIntervalSeconds: 0,
+      force: false,
     });
+  });
+
+  it('keeps drift options and force, dropping the defaults', () => {
+    const base = { name: 'web', repo: 'app', clusters: ['c1'] };
+    expect(
+      validateAssignment({ ...base, drift: { mode: 'correct', ignore: [] } }, tenant).drift,
+    ).toBeUndefined();
+    const a = validateAssignment(
+      {
+        ...base,
+        force: true,
+        drift: {
+          mode: 'report',
+          ignore: [
+            'Deployment:/spec/replicas',
+            'apps/Deployment:/spec/replicas',
+            'Deployment:/spec/replicas',
+          ],
+        },
+      },
+      tenant,
+    );
+    expect(a.drift).toEqual({
+      mode: 'report',
+      ignore: ['Deployment:/spec/replicas', 'apps/Deployment:/spec/replicas'],
+    });
+    expect(a.force).toBe(true);
+    expect(
+      validateAssignment({ ...base, drift: { mode: '', ignore: ['ConfigMap:/data/a~1b'] } }, tenant).drift,
+    ).toEqual({ mode: 'correct', ignore: ['ConfigMap:/data/a~1b'] });
+  });
+
+  it.each([
+    [{ mode: 'fix', ignore: [] }, 'assignment.drift.mode: "fix" is not a drift mode: use "correct"'],
+    [{ mode: '', ignore: [':/spec/replicas'] }, 'assignment.drift.ignore[0]: "" is not a kind'],
+    [{ mode: '', ignore: ['Deployment'] }, 'assignment.drift.ignore[0]: "Deployment" has no \':\''],
+    [
+      { mode: '', ignore: ['deployment:/spec/replicas'] },
+      'assignment.drift.ignore[0]: "deployment" is not a kind',
+    ],
+    [
+      { mode: '', ignore: ['Apps_/Deployment:/spec'] },
+      'assignment.drift.ignore[0]: "Apps_" is not an API group',
+    ],
+    [{ mode: '', ignore: ['Deployment:spec/replicas'] }, 'is not a JSON pointer to a field'],
+    [{ mode: '', ignore: ['Deployment:/'] }, 'is not a JSON pointer to a field'],
+    [{ mode: '', ignore: ['Deployment:/spec//replicas'] }, 'has an empty key'],
+    [{ mode: '', ignore: ['Deployment:/spec/~2'] }, '\'~\' must be written "~0"'],
+    [{ mode: '', ignore: ['Deployment:/metadata/name'] }, 'cannot be ignored'],
+    [{ mode: '', ignore: ['Deployment:/metadata/labels/gitfleet.dev~1tenant'] }, 'cannot be ignored'],
+    [{ mode: '', ignore: ['Deployment:/kind'] }, 'cannot be ignored'],
+    [{ mode: '', ignore: ['Deployment:/spec/\u0000'] }, 'control characters'],
+    [{ mode: '', ignore: [`Deployment:/${'a'.repeat(300)}`] }, 'characters long (at most 256)'],
+    [
+      { mode: '', ignore: Array.from({ length: 33 }, (_, i) => `ConfigMap:/data/k${i}`) },
+      '33 rules (at most 32)',
+    ],
+  ])('refuses drift options %j', (drift, message) => {
+    expect(() => validateAssignment({ name: 'web', repo: 'app', clusters: ['c1'], drift }, tenant)).toThrow(
+      message,
+    );
   });
 
   it('keeps explicit settings', () => {

@@ -5,6 +5,7 @@ import {
   MAX_HELM_RELEASE_LENGTH,
   ValidationError,
   checkDnsLabel,
+  checkDriftOptions,
   checkHelmOptions,
   checkRepoPath,
   checkSecretName,
@@ -90,6 +91,9 @@ export function validateAssignment(input: Partial<Assignment>, tenant: Tenant): 
     // names of the same tenant's assignments; that they exist and close no cycle the service checks
     dependsOn: checkDependsOn('assignment.depends_on', input.dependsOn, name),
     retryIntervalSeconds: checkRetryInterval('assignment.retry_interval_seconds', input.retryIntervalSeconds),
+    // drift: correct (default) or report, and fields another controller owns (KIND:/pointer)
+    drift: checkDriftOptions('assignment.drift', input.drift),
+    force: Boolean(input.force),
   };
 }
 

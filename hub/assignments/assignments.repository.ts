@@ -2,7 +2,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Assignment } from '../../proto/index.js';
 import type { ClusterIdentity } from '../desired/selector.js';
 import { fromJson, toJson, type HubDb } from '../store/database.js';
-import { assignmentFromRow, healthToJson, helmToJson, substitutionToJson } from '../store/rows.js';
+import {
+  assignmentFromRow,
+  driftToJson,
+  healthToJson,
+  helmToJson,
+  substitutionToJson,
+} from '../store/rows.js';
 import { HUB_DB } from '../store/store.module.js';
 
 function toRow(a: Assignment) {
@@ -26,6 +32,8 @@ function toRow(a: Assignment) {
     pinned_revision: a.pinnedRevision,
     depends_on: toJson(a.dependsOn),
     retry_interval_seconds: a.retryIntervalSeconds,
+    drift: driftToJson(a.drift),
+    force: a.force ? 1 : 0,
   };
 }
 

@@ -57,6 +57,8 @@ describe('computeDesiredSet', () => {
       decryptionSecret: '',
       dependsOn: [],
       retryIntervalSeconds: 0,
+      drift: undefined,
+      force: false,
     });
     expect(set.assignments[1]).toMatchObject({
       suspend: true,

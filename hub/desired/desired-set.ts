@@ -136,6 +136,8 @@ export function desiredAssignment(
     // the agent waits, on this cluster, until these are Ready here; and backs off from this base
     dependsOn: [...(assignment.dependsOn ?? [])],
     retryIntervalSeconds: assignment.retryIntervalSeconds ?? 0,
+    drift: assignment.drift,
+    force: assignment.force,
   };
 }
 

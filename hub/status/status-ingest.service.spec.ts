@@ -71,6 +71,7 @@ const status = (fields: Partial<AssignmentStatus> = {}): AssignmentStatus => ({
   notReady: [],
   nextRetryAtMs: 0,
   waitingFor: [],
+  drifted: [],
   ...fields,
 });
 

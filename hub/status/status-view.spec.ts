@@ -51,6 +51,7 @@ function report(cluster: string, name: string, fields: Partial<AssignmentStatus>
     notReady: [],
     nextRetryAtMs: 0,
     waitingFor: [],
+    drifted: [],
     ...fields,
   };
 }

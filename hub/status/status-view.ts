@@ -54,6 +54,7 @@ function pending(
     pinned: false,
     nextRetryAtMs: 0,
     waitingFor: [],
+    drifted: [],
     ...fields,
   };
 }

@@ -71,6 +71,7 @@ export class StatusRepository {
       ),
       next_retry_at_ms: s.nextRetryAtMs ?? 0,
       waiting_for: toJson(s.waitingFor ?? []),
+      drifted: toJson(s.drifted ?? []),
     };
     await this.db
       .insertInto('assignment_status')

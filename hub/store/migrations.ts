@@ -338,6 +338,29 @@ export const migrations: Record<string, Migration> = {
       await db.schema.alterTable('assignments').dropColumn('health').execute();
     },
   },
+  // Drift: an assignment's drift options (JSON {mode, ignore}, '{}' = correct, nothing ignored)
+  // and force; the agent's report of drifted objects (JSON DriftedObject[]) with its status.
+  '0015_assignment_drift': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .alterTable('assignments')
+        .addColumn('drift', 'text', (c) => c.notNull().defaultTo('{}'))
+        .execute();
+      await db.schema
+        .alterTable('assignments')
+        .addColumn('force', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .alterTable('assignment_status')
+        .addColumn('drifted', 'text', (c) => c.notNull().defaultTo('[]'))
+        .execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('assignment_status').dropColumn('drifted').execute();
+      await db.schema.alterTable('assignments').dropColumn('force').execute();
+      await db.schema.alterTable('assignments').dropColumn('drift').execute();
+    },
+  },
   // Order and retries: an assignment's dependencies (JSON string[] of names of the same tenant)
   // and the base of its failure backoff (0 = the agent's default); a status's next retry time and
   // what it waits for (JSON string[] of "tenant/name"). Rows stored before read as none.

@@ -6,6 +6,8 @@ import type {
   Cluster,
   Condition,
   HealthOptions,
+  DriftedObject,
+  DriftOptions,
   HelmOptions,
   Repo,
   Substitution,
@@ -103,6 +105,8 @@ export function assignmentFromRow(row: Selectable<AssignmentsTable>): Assignment
     helm: helmFromJson(row.helm),
     substitute: substitutionFromJson(row.substitute),
     decryptionSecret: row.decryption_secret,
+    drift: driftFromJson(row.drift),
+    force: Boolean(row.force),
     dependsOn: stringsFromJson(row.depends_on),
     retryIntervalSeconds: Number(row.retry_interval_seconds ?? 0),
     health: healthFromJson(row.health),
@@ -135,6 +139,21 @@ export function healthToJson(h: HealthOptions | undefined): string {
 function stringsFromJson(text: string | undefined): string[] {
   const raw = fromJson<unknown>(text ?? '[]', []);
   return Array.isArray(raw) ? raw.filter((s): s is string => typeof s === 'string') : [];
+}
+
+/** The stored DriftOptions, undefined for the defaults ('{}'), so desired sets stay as they were. */
+function driftFromJson(text: string): DriftOptions | undefined {
+  const d = fromJson<Partial<DriftOptions>>(text, {});
+  const ignore = Array.isArray(d.ignore) ? d.ignore.filter((e) => typeof e === 'string') : [];
+  const mode = typeof d.mode === 'string' && d.mode ? d.mode : 'correct';
+  return mode === 'correct' && ignore.length === 0 ? undefined : { mode, ignore };
+}
+
+/** What the drift column stores: '{}' for the defaults. */
+export function driftToJson(d: DriftOptions | undefined): string {
+  return d && (d.mode !== 'correct' || d.ignore.length > 0)
+    ? toJson({ mode: d.mode, ignore: d.ignore })
+    : '{}';
 }
 
 /** The stored Substitution, undefined when off ('{}' in rows stored before 0010_substitution). */
@@ -193,6 +212,7 @@ export function statusFromRow(row: Selectable<AssignmentStatusTable>): Assignmen
     pinned: false, // the status view sets it from the assignment
     nextRetryAtMs: Number(row.next_retry_at_ms ?? 0),
     waitingFor: stringsFromJson(row.waiting_for),
+    drifted: fromJson<DriftedObject[]>(row.drifted, []),
   };
 }
 

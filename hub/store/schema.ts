@@ -113,6 +113,10 @@ export interface AssignmentsTable {
   substitute: Generated<string>;
   /** SOPS: the Secret with the age identities ('' = none, in rows stored before 0011 too) */
   decryption_secret: Generated<string>;
+  /** JSON DriftOptions {mode, ignore} ('{}' = the defaults, in rows stored before 0015 too) */
+  drift: Generated<string>;
+  /** Recreate on immutable-field changes, take other managers' fields (0 in rows stored before) */
+  force: Generated<number>;
   /** JSON string[]: names of the same tenant's assignments ('[]' in rows stored before 0016) */
   depends_on: Generated<string>;
   /** base of the failure backoff in seconds (0 = the agent's default) */
@@ -159,6 +163,8 @@ export interface AssignmentStatusTable {
   next_retry_at_ms: Generated<number>;
   /** JSON string[] of "tenant/name" ('[]' in rows stored before 0016) */
   waiting_for: Generated<string>;
+  /** JSON DriftedObject[] ('[]' in rows stored before 0015_assignment_drift) */
+  drifted: Generated<string>;
 }
 
 export interface ApiTokensTable {

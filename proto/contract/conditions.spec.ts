@@ -163,6 +163,7 @@ describe('withConditions', () => {
     conditions: [],
     nextRetryAtMs: 0,
     waitingFor: [],
+    drifted: [],
   };
 
   it('derives conditions for a status without any, at the time of the report', () => {

@@ -14,6 +14,7 @@ import {
   checkHelmOptions,
   checkRepoPath,
   checkSecretName,
+  checkDriftOptions,
   checkVars,
   checkDependsOn,
   checkRetryInterval,
@@ -111,6 +112,8 @@ export function validateDesiredSet(set: DesiredSet, cluster: string): DesiredSet
     // names of the same tenant's assignments; a cycle is the reconciler's to report, per assignment
     checkDependsOn(`${af}.depends_on`, a.dependsOn, a.name);
     checkRetryInterval(`${af}.retry_interval_seconds`, a.retryIntervalSeconds);
+    // drift mode and ignore rules (KIND:/pointer; never the object's identity or ownership labels)
+    checkDriftOptions(`${af}.drift`, a.drift);
     const s = a.source;
     if (!s) throw new ValidationError(`${af}.source`, 'required');
     if (s.type === 'oci') {

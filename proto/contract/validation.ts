@@ -421,3 +421,116 @@ export function checkRetryInterval(field: string, seconds: number | undefined): 
   }
   return s;
 }
+
+// ---- drift ----------------------------------------------------------------------------------
+
+/** What the agent does with drift: re-apply at once, or only report it. */
+export const DRIFT_MODES = ['correct', 'report'] as const;
+export type DriftMode = (typeof DRIFT_MODES)[number];
+/** Most ignore rules an assignment may hold, and the longest one. */
+export const MAX_DRIFT_IGNORE = 32;
+export const MAX_DRIFT_IGNORE_LENGTH = 256;
+
+/** One parsed `--drift-ignore` rule: `[group/]Kind:/json/pointer`. */
+export interface DriftIgnoreRule {
+  /** The API group ('' for the core group), or undefined when the rule names only the kind. */
+  group?: string;
+  kind: string;
+  /** The JSON pointer as given (RFC 6901). */
+  pointer: string;
+  /** The pointer's unescaped reference tokens ("~1" → "/", "~0" → "~"). */
+  path: string[];
+}
+
+const KIND = /^[A-Z][A-Za-z0-9]{0,62}$/;
+// fields that say what the object is and who owns it: ignoring them would make the object another
+// object or hide it from the agent's watches and inventory
+const UNIGNORABLE = ['/apiVersion', '/kind', '/metadata/name', '/metadata/namespace', '/metadata/uid'];
+
+/**
+ * Parses one drift-ignore rule, `Kind:/pointer` or `group/Kind:/pointer` (e.g.
+ * `Deployment:/spec/replicas`, `apps/Deployment:/spec/replicas`), or throws a ValidationError
+ * naming `field` and what to write instead.
+ */
+export function parseDriftIgnore(field: string, entry: string): DriftIgnoreRule {
+  const usage = 'write KIND:/json/pointer or GROUP/KIND:/json/pointer, e.g. "apps/Deployment:/spec/replicas"';
+  if (entry.length > MAX_DRIFT_IGNORE_LENGTH)
+    throw new ValidationError(
+      field,
+      `is ${entry.length} characters long (at most ${MAX_DRIFT_IGNORE_LENGTH})`,
+    );
+  if (hasControlChars(entry)) throw new ValidationError(field, 'must not contain control characters');
+  const colon = entry.indexOf(':');
+  if (colon < 0)
+    throw new ValidationError(field, `${quote(entry)} has no ':' between the kind and the pointer: ${usage}`);
+  const target = entry.slice(0, colon);
+  const pointer = entry.slice(colon + 1);
+  const slash = target.lastIndexOf('/');
+  const group = slash < 0 ? undefined : target.slice(0, slash);
+  const kind = slash < 0 ? target : target.slice(slash + 1);
+  if (group !== undefined && group !== '' && !isDnsSubdomain(group))
+    throw new ValidationError(
+      field,
+      `${quote(group)} is not an API group (a DNS subdomain such as "apps"): ${usage}`,
+    );
+  if (!KIND.test(kind))
+    throw new ValidationError(
+      field,
+      `${quote(kind)} is not a kind (CamelCase such as "Deployment"): ${usage}`,
+    );
+  if (!pointer.startsWith('/') || pointer === '/')
+    throw new ValidationError(
+      field,
+      `${quote(pointer)} is not a JSON pointer to a field (it starts with '/', as "/spec/replicas"): ${usage}`,
+    );
+  const path = pointer
+    .slice(1)
+    .split('/')
+    .map((token) => {
+      if (/~[^01]|~$/.test(token))
+        throw new ValidationError(
+          field,
+          `${quote(pointer)}: '~' must be written "~0" and '/' inside a key "~1" (RFC 6901)`,
+        );
+      return token.replace(/~1/g, '/').replace(/~0/g, '~');
+    });
+  if (path.some((t) => t === ''))
+    throw new ValidationError(field, `${quote(pointer)} has an empty key ('//' or a trailing '/')`);
+  const identity = UNIGNORABLE.find((u) => pointer === u || pointer.startsWith(`${u}/`));
+  const whole = pointer === '/metadata' || pointer === '/metadata/labels';
+  const ownership =
+    path[0] === 'metadata' && path[1] === 'labels' && (path[2] ?? '').startsWith('gitfleet.dev/');
+  if (identity || whole || ownership)
+    throw new ValidationError(
+      field,
+      `${quote(pointer)} says which object this is or that gitfleet owns it, and cannot be ignored: name a field such as "/spec/replicas"`,
+    );
+  return { ...(group !== undefined ? { group } : {}), kind, pointer, path };
+}
+
+/**
+ * Checks an assignment's drift options; undefined for the defaults (mode "correct", no ignore
+ * rules), so assignments without them keep their desired sets byte for byte.
+ */
+export function checkDriftOptions(
+  field: string,
+  drift: { mode?: string; ignore?: string[] } | null | undefined,
+): { mode: string; ignore: string[] } | undefined {
+  if (!drift) return undefined;
+  const mode = drift.mode || 'correct';
+  if (!(DRIFT_MODES as readonly string[]).includes(mode))
+    throw new ValidationError(
+      `${field}.mode`,
+      `${quote(mode)} is not a drift mode: use "correct" (re-apply at once) or "report" (show it in status, write nothing)`,
+    );
+  const given = drift.ignore ?? [];
+  if (given.length > MAX_DRIFT_IGNORE)
+    throw new ValidationError(`${field}.ignore`, `${given.length} rules (at most ${MAX_DRIFT_IGNORE})`);
+  const ignore: string[] = [];
+  given.forEach((entry, i) => {
+    parseDriftIgnore(`${field}.ignore[${i}]`, entry);
+    if (!ignore.includes(entry)) ignore.push(entry);
+  });
+  if (mode === 'correct' && ignore.length === 0) return undefined;
+  return { mode, ignore };
+}

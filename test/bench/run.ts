@@ -26,8 +26,9 @@ import { commit } from './scenarios/commit.scenario.js';
 import { fanout } from './scenarios/fanout.scenario.js';
 import { render } from './scenarios/render.scenario.js';
 import { steady } from './scenarios/steady.scenario.js';
+import { drift } from './scenarios/drift.scenario.js';
 
-const SCENARIOS: Scenario[] = [fanout, apply, commit, assignments, steady, cli, render];
+const SCENARIOS: Scenario[] = [fanout, apply, commit, assignments, steady, drift, cli, render];
 
 interface Args {
   quick: boolean;

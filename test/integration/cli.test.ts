@@ -563,6 +563,36 @@ describe('gitfleet CLI', () => {
     );
     await ok('assignment', 'delete', 'later', '--tenant', 'team-a');
 
+    // drift flags: stored and shown; a bad rule is one line naming the field and what to write
+    const drift = ['--drift', 'report', '--drift-ignore', 'apps/Deployment:/spec/replicas', '--force'];
+    await gitfleet('assignment', 'create', 'drifty', ...args, '--selector', 'env=staging', ...drift);
+    const shown = JSON.parse(await ok('-o', 'json', 'assignment', 'get', 'drifty', '--tenant', 'team-a')) as {
+      drift?: unknown;
+      force?: boolean;
+    };
+    expect(shown).toMatchObject({
+      drift: { mode: 'report', ignore: ['apps/Deployment:/spec/replicas'] },
+      force: true,
+    });
+    expect(await ok('assignment', 'get', 'drifty', '--tenant', 'team-a')).toContain(
+      'report; ignore apps/Deployment:/spec/replicas; force',
+    );
+    await ok('assignment', 'delete', 'drifty', '--tenant', 'team-a');
+    const badRule = await gitfleet(
+      'assignment',
+      'create',
+      'x',
+      ...args,
+      '--selector',
+      'env=staging',
+      '--drift-ignore',
+      'replicas',
+    );
+    expect([badRule.code, badRule.stderr]).toEqual([
+      1,
+      'gitfleet: INVALID_ARGUMENT: assignment.drift.ignore[0]: "replicas" has no \':\' between the kind and the pointer: write KIND:/json/pointer or GROUP/KIND:/json/pointer, e.g. "apps/Deployment:/spec/replicas"\n',
+    ]);
+
     const port = await freePort();
     const down = await gitfleet('--hub', `127.0.0.1:${port}`, 'tenant', 'list');
     expect(down.code).not.toBe(0);

@@ -380,6 +380,72 @@ describe('hub API', () => {
     }
   });
 
+  it('stores drift options and force and publishes them; refuses hostile ignore rules', async () => {
+    const { assignments } = t!.client;
+    const bus = await busProbe(nats!.url);
+    try {
+      const before = (await bus.desired('c1'))?.set.generation ?? 0;
+      const drift = { mode: 'report', ignore: ['apps/Deployment:/spec/replicas', 'ConfigMap:/data/a~1b'] };
+      const created = await assignments.createAssignment({
+        assignment: { tenant: 'team-a', name: 'drifty', repo: 'app', clusters: ['c1'], drift, force: true },
+      });
+      expect(created).toMatchObject({ drift, force: true });
+      expect(await assignments.getAssignment({ tenant: 'team-a', name: 'drifty' })).toEqual(created);
+      const published = await eventually(async () => {
+        const d = await bus.desired('c1');
+        return d && d.set.generation > before
+          ? d.set.assignments.find((a) => a.name === 'drifty')
+          : undefined;
+      });
+      expect(published).toMatchObject({ drift, force: true });
+      // the defaults are stored and published as none
+      const plain = await assignments.updateAssignment({
+        assignment: { ...created, drift: { mode: 'correct', ignore: [] }, force: false },
+      });
+      expect(plain.drift).toBeUndefined();
+      expect(plain.force).toBe(false);
+
+      const generation = (await bus.desired('c1'))!.set.generation;
+      const attempt = async (d: { mode: string; ignore: string[] }) => {
+        const err = await grpcError(
+          assignments.createAssignment({
+            assignment: { tenant: 'team-a', name: 'evil', repo: 'app', clusters: ['c1'], drift: d },
+          }),
+        );
+        return [err.code, err.details];
+      };
+      expect(await attempt({ mode: 'fight', ignore: [] })).toEqual([
+        Code.INVALID_ARGUMENT,
+        'assignment.drift.mode: "fight" is not a drift mode: use "correct" (re-apply at once) or "report" (show it in status, write nothing)',
+      ]);
+      expect(await attempt({ mode: '', ignore: ['Deployment/spec/replicas'] })).toEqual([
+        Code.INVALID_ARGUMENT,
+        'assignment.drift.ignore[0]: "Deployment/spec/replicas" has no \':\' between the kind and the pointer: write KIND:/json/pointer or GROUP/KIND:/json/pointer, e.g. "apps/Deployment:/spec/replicas"',
+      ]);
+      expect(await attempt({ mode: '', ignore: ['Deployment:spec.replicas'] })).toEqual([
+        Code.INVALID_ARGUMENT,
+        'assignment.drift.ignore[0]: "spec.replicas" is not a JSON pointer to a field (it starts with \'/\', as "/spec/replicas"): write KIND:/json/pointer or GROUP/KIND:/json/pointer, e.g. "apps/Deployment:/spec/replicas"',
+      ]);
+      expect(
+        await attempt({ mode: '', ignore: ['Deployment:/metadata/labels/gitfleet.dev~1tenant'] }),
+      ).toEqual([
+        Code.INVALID_ARGUMENT,
+        'assignment.drift.ignore[0]: "/metadata/labels/gitfleet.dev~1tenant" says which object this is or that gitfleet owns it, and cannot be ignored: name a field such as "/spec/replicas"',
+      ]);
+      expect(await attempt({ mode: '', ignore: ['Deploy ment:/spec\n'] })).toEqual([
+        Code.INVALID_ARGUMENT,
+        'assignment.drift.ignore[0]: must not contain control characters',
+      ]);
+      expect((await grpcError(assignments.getAssignment({ tenant: 'team-a', name: 'evil' }))).code).toBe(
+        Code.NOT_FOUND,
+      );
+      expect((await bus.desired('c1'))!.set.generation).toBe(generation);
+    } finally {
+      await assignments.deleteAssignment({ tenant: 'team-a', name: 'drifty' }).catch(() => undefined);
+      await bus.close();
+    }
+  });
+
   it('stores health options and publishes them in the desired set; refuses hostile ones', async () => {
     const { assignments } = t!.client;
     const bus = await busProbe(nats!.url);

@@ -166,6 +166,7 @@ describe('status', () => {
         changes: { created: 1 },
         objects: 1,
         finishedAtMs: Date.now(),
+        drifted: [{ object: 'ConfigMap/team-a/cfg', fields: ['/data/a'], corrected: true, detectedAtMs: 5 }],
         conditions: [
           {
             type: ConditionType.Ready,
@@ -187,6 +188,8 @@ describe('status', () => {
         appliedRevision: revision,
         changes: { created: 1, configured: 0, unchanged: 0, deleted: 0 },
         objects: 1,
+        // the agent's drift report is stored and returned with the status
+        drifted: [{ object: 'ConfigMap/team-a/cfg', fields: ['/data/a'], corrected: true, detectedAtMs: 5 }],
       });
       expect(w.seen.some((s) => s.assignment === 'nope')).toBe(false);
       // the agent's conditions are stored and returned as it sent them

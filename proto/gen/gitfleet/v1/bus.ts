@@ -8,6 +8,7 @@
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import {
   AssignmentStatus,
+  DriftOptions,
   GitCredentials,
   HealthOptions,
   HelmOptions,
@@ -79,6 +80,12 @@ export interface DesiredAssignment {
   dependsOn: string[];
   /** Base of the failure backoff in seconds (0 = the agent's default). */
   retryIntervalSeconds: number;
+  /** Drift handling (see Assignment.drift). */
+  drift:
+    | DriftOptions
+    | undefined;
+  /** Recreate on immutable-field changes and take fields of other field managers. */
+  force: boolean;
 }
 
 /** Everything one cluster should run. The value of the cluster's key in the "desired" KV bucket. */
@@ -381,6 +388,8 @@ function createBaseDesiredAssignment(): DesiredAssignment {
     health: undefined,
     dependsOn: [],
     retryIntervalSeconds: 0,
+    drift: undefined,
+    force: false,
   };
 }
 
@@ -430,6 +439,12 @@ export const DesiredAssignment: MessageFns<DesiredAssignment> = {
     }
     if (message.retryIntervalSeconds !== 0) {
       writer.uint32(120).int64(message.retryIntervalSeconds);
+    }
+    if (message.drift !== undefined) {
+      DriftOptions.encode(message.drift, writer.uint32(130).fork()).join();
+    }
+    if (message.force !== false) {
+      writer.uint32(136).bool(message.force);
     }
     return writer;
   },
@@ -567,6 +582,22 @@ export const DesiredAssignment: MessageFns<DesiredAssignment> = {
             message.retryIntervalSeconds = longToNumber(reader.int64());
             continue;
           }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.drift = DriftOptions.decode(reader, reader.uint32());
+            continue;
+          }
+          case 17: {
+            if (tag !== 136) {
+              break;
+            }
+
+            message.force = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -607,6 +638,10 @@ export const DesiredAssignment: MessageFns<DesiredAssignment> = {
       : undefined;
     message.dependsOn = object.dependsOn?.map((e) => e) || [];
     message.retryIntervalSeconds = object.retryIntervalSeconds ?? 0;
+    message.drift = (object.drift !== undefined && object.drift !== null)
+      ? DriftOptions.fromPartial(object.drift)
+      : undefined;
+    message.force = object.force ?? false;
     return message;
   },
 };

@@ -178,6 +178,12 @@ export interface Assignment {
    * decrypt SOPS-encrypted files of this assignment (read with the tenant's identity).
    */
   decryptionSecret: string;
+  /** Drift handling: correct (default) or report, and fields never applied over nor reported. */
+  drift:
+    | DriftOptions
+    | undefined;
+  /** Recreate objects whose immutable fields changed, and take fields other field managers own. */
+  force: boolean;
   /**
    * Names of assignments of the same tenant that must be Ready on a cluster before this one is
    * applied there (as Flux's dependsOn). The hub refuses unknown names and cycles.
@@ -236,6 +242,20 @@ export interface HealthExpr {
   current: string;
   inProgress: string;
   failed: string;
+}
+
+/** What the agent does when a live object differs from what it applied. */
+export interface DriftOptions {
+  /**
+   * "correct" (default, also ""): re-apply at once; "report": show the drifted fields in status,
+   * write nothing over them.
+   */
+  mode: string;
+  /**
+   * "KIND:JSONPOINTER" or "group/KIND:JSONPOINTER" (e.g. "Deployment:/spec/replicas"): a field
+   * another controller owns; never applied over (the live value is kept) and never reported.
+   */
+  ignore: string[];
 }
 
 /** `helm template` options of an assignment whose path holds a chart. */
@@ -321,6 +341,11 @@ export interface AssignmentStatus {
    * (proto/contract/conditions.ts); the summary state stays for tables and older readers.
    */
   conditions: Condition[];
+  /**
+   * Objects whose live state differed from the applied revision: which fields, and whether the
+   * agent corrected them (mode "correct") or only reports them (mode "report").
+   */
+  drifted: DriftedObject[];
   /** After a failed pass: when the agent retries (0 = no retry scheduled). */
   nextRetryAtMs: number;
   /** Dependencies ("tenant/name") this assignment waits for on this cluster (reason DependencyNotReady). */
@@ -368,6 +393,16 @@ export interface ObjectNode {
    */
   health: string;
   message: string;
+}
+
+/** One object that drifted from the applied revision. */
+export interface DriftedObject {
+  /** "Kind/namespace/name" (or "Kind/name" when cluster-scoped). */
+  object: string;
+  /** JSON pointers of the fields that differ ("/spec/replicas"); "(deleted)" when it is gone. */
+  fields: string[];
+  corrected: boolean;
+  detectedAtMs: number;
 }
 
 function createBaseTenant(): Tenant {
@@ -1210,6 +1245,8 @@ function createBaseAssignment(): Assignment {
     helm: undefined,
     substitute: undefined,
     decryptionSecret: "",
+    drift: undefined,
+    force: false,
     dependsOn: [],
     retryIntervalSeconds: 0,
     pinnedRevision: "",
@@ -1266,6 +1303,12 @@ export const Assignment: MessageFns<Assignment> = {
     }
     if (message.decryptionSecret !== "") {
       writer.uint32(130).string(message.decryptionSecret);
+    }
+    if (message.drift !== undefined) {
+      DriftOptions.encode(message.drift, writer.uint32(162).fork()).join();
+    }
+    if (message.force !== false) {
+      writer.uint32(168).bool(message.force);
     }
     for (const v of message.dependsOn) {
       writer.uint32(146).string(v!);
@@ -1426,6 +1469,22 @@ export const Assignment: MessageFns<Assignment> = {
             message.decryptionSecret = reader.string();
             continue;
           }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.drift = DriftOptions.decode(reader, reader.uint32());
+            continue;
+          }
+          case 21: {
+            if (tag !== 168) {
+              break;
+            }
+
+            message.force = reader.bool();
+            continue;
+          }
           case 18: {
             if (tag !== 146) {
               break;
@@ -1503,6 +1562,10 @@ export const Assignment: MessageFns<Assignment> = {
       ? Substitution.fromPartial(object.substitute)
       : undefined;
     message.decryptionSecret = object.decryptionSecret ?? "";
+    message.drift = (object.drift !== undefined && object.drift !== null)
+      ? DriftOptions.fromPartial(object.drift)
+      : undefined;
+    message.force = object.force ?? false;
     message.dependsOn = object.dependsOn?.map((e) => e) || [];
     message.retryIntervalSeconds = object.retryIntervalSeconds ?? 0;
     message.pinnedRevision = object.pinnedRevision ?? "";
@@ -1770,6 +1833,73 @@ export const HealthExpr: MessageFns<HealthExpr> = {
     message.current = object.current ?? "";
     message.inProgress = object.inProgress ?? "";
     message.failed = object.failed ?? "";
+    return message;
+  },
+};
+
+function createBaseDriftOptions(): DriftOptions {
+  return { mode: "", ignore: [] };
+}
+
+export const DriftOptions: MessageFns<DriftOptions> = {
+  encode(message: DriftOptions, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.mode !== "") {
+      writer.uint32(10).string(message.mode);
+    }
+    for (const v of message.ignore) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DriftOptions {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDriftOptions();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.mode = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.ignore.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<DriftOptions>, I>>(base?: I): DriftOptions {
+    return DriftOptions.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DriftOptions>, I>>(object: I): DriftOptions {
+    const message = createBaseDriftOptions();
+    message.mode = object.mode ?? "";
+    message.ignore = object.ignore?.map((e) => e) || [];
     return message;
   },
 };
@@ -2232,6 +2362,7 @@ function createBaseAssignmentStatus(): AssignmentStatus {
     startedAtMs: 0,
     finishedAtMs: 0,
     conditions: [],
+    drifted: [],
     nextRetryAtMs: 0,
     waitingFor: [],
     notReady: [],
@@ -2282,6 +2413,9 @@ export const AssignmentStatus: MessageFns<AssignmentStatus> = {
     }
     for (const v of message.conditions) {
       Condition.encode(v!, writer.uint32(114).fork()).join();
+    }
+    for (const v of message.drifted) {
+      DriftedObject.encode(v!, writer.uint32(138).fork()).join();
     }
     if (message.nextRetryAtMs !== 0) {
       writer.uint32(120).int64(message.nextRetryAtMs);
@@ -2423,6 +2557,14 @@ export const AssignmentStatus: MessageFns<AssignmentStatus> = {
             message.conditions.push(Condition.decode(reader, reader.uint32()));
             continue;
           }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.drifted.push(DriftedObject.decode(reader, reader.uint32()));
+            continue;
+          }
           case 15: {
             if (tag !== 120) {
               break;
@@ -2488,6 +2630,7 @@ export const AssignmentStatus: MessageFns<AssignmentStatus> = {
     message.startedAtMs = object.startedAtMs ?? 0;
     message.finishedAtMs = object.finishedAtMs ?? 0;
     message.conditions = object.conditions?.map((e) => Condition.fromPartial(e)) || [];
+    message.drifted = object.drifted?.map((e) => DriftedObject.fromPartial(e)) || [];
     message.nextRetryAtMs = object.nextRetryAtMs ?? 0;
     message.waitingFor = object.waitingFor?.map((e) => e) || [];
     message.notReady = object.notReady?.map((e) => e) || [];
@@ -2789,6 +2932,97 @@ export const ObjectNode: MessageFns<ObjectNode> = {
     message.name = object.name ?? "";
     message.health = object.health ?? "";
     message.message = object.message ?? "";
+    return message;
+  },
+};
+
+function createBaseDriftedObject(): DriftedObject {
+  return { object: "", fields: [], corrected: false, detectedAtMs: 0 };
+}
+
+export const DriftedObject: MessageFns<DriftedObject> = {
+  encode(message: DriftedObject, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.object !== "") {
+      writer.uint32(10).string(message.object);
+    }
+    for (const v of message.fields) {
+      writer.uint32(18).string(v!);
+    }
+    if (message.corrected !== false) {
+      writer.uint32(24).bool(message.corrected);
+    }
+    if (message.detectedAtMs !== 0) {
+      writer.uint32(32).int64(message.detectedAtMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DriftedObject {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDriftedObject();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.object = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.fields.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.corrected = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.detectedAtMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<DriftedObject>, I>>(base?: I): DriftedObject {
+    return DriftedObject.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DriftedObject>, I>>(object: I): DriftedObject {
+    const message = createBaseDriftedObject();
+    message.object = object.object ?? "";
+    message.fields = object.fields?.map((e) => e) || [];
+    message.corrected = object.corrected ?? false;
+    message.detectedAtMs = object.detectedAtMs ?? 0;
     return message;
   },
 };

@@ -63,6 +63,8 @@ export function desiredSetBytes(n: number): number {
         health: undefined,
         dependsOn: [],
         retryIntervalSeconds: 0,
+        drift: undefined,
+        force: false,
       },
     ],
     publishedAtMs: Date.now(),

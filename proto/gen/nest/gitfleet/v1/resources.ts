@@ -177,6 +177,12 @@ export interface Assignment {
    * decrypt SOPS-encrypted files of this assignment (read with the tenant's identity).
    */
   decryptionSecret: string;
+  /** Drift handling: correct (default) or report, and fields never applied over nor reported. */
+  drift:
+    | DriftOptions
+    | undefined;
+  /** Recreate objects whose immutable fields changed, and take fields other field managers own. */
+  force: boolean;
   /**
    * Names of assignments of the same tenant that must be Ready on a cluster before this one is
    * applied there (as Flux's dependsOn). The hub refuses unknown names and cycles.
@@ -235,6 +241,20 @@ export interface HealthExpr {
   current: string;
   inProgress: string;
   failed: string;
+}
+
+/** What the agent does when a live object differs from what it applied. */
+export interface DriftOptions {
+  /**
+   * "correct" (default, also ""): re-apply at once; "report": show the drifted fields in status,
+   * write nothing over them.
+   */
+  mode: string;
+  /**
+   * "KIND:JSONPOINTER" or "group/KIND:JSONPOINTER" (e.g. "Deployment:/spec/replicas"): a field
+   * another controller owns; never applied over (the live value is kept) and never reported.
+   */
+  ignore: string[];
 }
 
 /** `helm template` options of an assignment whose path holds a chart. */
@@ -320,6 +340,11 @@ export interface AssignmentStatus {
    * (proto/contract/conditions.ts); the summary state stays for tables and older readers.
    */
   conditions: Condition[];
+  /**
+   * Objects whose live state differed from the applied revision: which fields, and whether the
+   * agent corrected them (mode "correct") or only reports them (mode "report").
+   */
+  drifted: DriftedObject[];
   /** After a failed pass: when the agent retries (0 = no retry scheduled). */
   nextRetryAtMs: number;
   /** Dependencies ("tenant/name") this assignment waits for on this cluster (reason DependencyNotReady). */
@@ -367,6 +392,16 @@ export interface ObjectNode {
    */
   health: string;
   message: string;
+}
+
+/** One object that drifted from the applied revision. */
+export interface DriftedObject {
+  /** "Kind/namespace/name" (or "Kind/name" when cluster-scoped). */
+  object: string;
+  /** JSON pointers of the fields that differ ("/spec/replicas"); "(deleted)" when it is gone. */
+  fields: string[];
+  corrected: boolean;
+  detectedAtMs: number;
 }
 
 export const GITFLEET_V1_PACKAGE_NAME = "gitfleet.v1";
