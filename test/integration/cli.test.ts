@@ -489,7 +489,7 @@ describe('gitfleet CLI', () => {
     const after = parse(await ok('-o', 'yaml', 'assignment', 'get', 'after', '--tenant', 'team-a'));
     expect(after).toMatchObject({ dependsOn: ['chart'], retryIntervalSeconds: 30 });
     expect(await ok('assignment', 'get', 'after', '--tenant', 'team-a')).toMatch(
-      /DEPENDS ON\s+RETRY\n.*after.*chart\s+30s\n/,
+      /DEPENDS ON\s+RETRY\s+DRIFT\n.*after.*chart\s+30s\s+correct\n/,
     );
     const cycle = await gitfleet('assignment', 'update', 'chart', ...args, '--depends-on', 'after');
     expect([cycle.code, cycle.stderr]).toEqual([
@@ -702,6 +702,13 @@ describe('gitfleet CLI', () => {
         { health: { wait: true, checks: ['Deployment/team-a/web'], timeoutSeconds: 60, exprs: [] } },
       ],
       [['--retry-interval', '45s'], { retryIntervalSeconds: 45 }],
+      [['--drift', 'report'], { drift: { mode: 'report', ignore: [] } }],
+      [
+        ['--drift-ignore', 'Deployment:/spec/replicas'],
+        { drift: { mode: 'report', ignore: ['Deployment:/spec/replicas'] } },
+      ],
+      [['--force'], { force: true }],
+      [['--no-force'], { force: false }],
       [
         ['--no-wait'],
         { health: { wait: false, checks: ['Deployment/team-a/web'], timeoutSeconds: 60, exprs: [] } },
@@ -717,7 +724,7 @@ describe('gitfleet CLI', () => {
     const nothing = await gitfleet('assignment', 'update', 'flags', '--tenant', 'team-a');
     expect([nothing.code, nothing.stderr]).toEqual([
       1,
-      'gitfleet: nothing to change: give at least one of --repo, --path, --cluster, --selector, --namespace, --prune, --suspend, --renderer, --helm, --helm-release, --values-file, --set, --substitute, --var, --substitute-strict, --decryption-secret, --depends-on, --retry-interval, --wait, --health-check, --timeout, --health-expr\n',
+      'gitfleet: nothing to change: give at least one of --repo, --path, --cluster, --selector, --namespace, --prune, --suspend, --renderer, --helm, --helm-release, --values-file, --set, --substitute, --var, --substitute-strict, --decryption-secret, --depends-on, --retry-interval, --drift, --drift-ignore, --force, --wait, --health-check, --timeout, --health-expr\n',
     ]);
     const bad = await gitfleet(
       'assignment',

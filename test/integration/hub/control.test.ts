@@ -59,6 +59,8 @@ describe('assignment control', () => {
     health: { wait: true, checks: ['Deployment/team-a/web'], timeoutSeconds: 120, exprs: [] },
     dependsOn: [],
     retryIntervalSeconds: 30,
+    drift: { mode: 'report', ignore: ['Deployment:/spec/replicas'] },
+    force: true,
     pinnedRevision: '',
     createdAtMs: 0,
     updatedAtMs: 0,
@@ -155,6 +157,12 @@ describe('assignment control', () => {
       ],
       ['decryption_secret', { decryptionSecret: 'sops2' }, { decryptionSecret: 'sops2' }],
       ['retry_interval_seconds', { retryIntervalSeconds: 60 }, { retryIntervalSeconds: 60 }],
+      ['force', { force: false }, { force: false }],
+      [
+        'drift.ignore',
+        { drift: { mode: '', ignore: ['apps/Deployment:/spec/replicas'] } },
+        { drift: { mode: 'report', ignore: ['apps/Deployment:/spec/replicas'] } },
+      ],
       [
         'health.wait',
         { health: { wait: false, checks: [], timeoutSeconds: 0, exprs: [] } },

@@ -107,6 +107,7 @@ describe('desired sets', () => {
         decryptionSecret: '',
         dependsOn: [],
         retryIntervalSeconds: 0,
+        force: false,
       },
     ]);
     expect((await t!.client.clusters.getCluster({ name: 'edge-1' })).desiredGeneration).toBe(2);
