@@ -9,10 +9,11 @@ type OnEvent = (type: string, object: LiveObject) => void;
 /** A client whose watches the test drives: each watch call waits for the test to end it. */
 class FakeClient {
   lists = 0;
+  items: LiveObject[] = [];
   watches: Array<{ query: Record<string, string>; onEvent: OnEvent; end: (err?: unknown) => void }> = [];
   listVersioned() {
     this.lists++;
-    return Promise.resolve({ items: [], resourceVersion: `${this.lists}00` });
+    return Promise.resolve({ items: this.items, resourceVersion: `${this.lists}00` });
   }
   watch(
     _apiVersion: string,
@@ -131,6 +132,38 @@ describe('DriftWatch', () => {
     expect(client.watches).toHaveLength(4);
     await drift.stop();
     expect(drift.watches).toBe(0);
+  });
+
+  it('queues nothing when only the status or bookkeeping metadata changed (a controller reporting)', async () => {
+    const { client, queued, drift } = setup();
+    const deployment = (rv: string, status: Record<string, unknown>, replicas = 2): LiveObject => ({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: {
+        name: 'web',
+        namespace: 'team-a',
+        uid: 'd1',
+        resourceVersion: rv,
+        generation: Number(rv),
+        managedFields: [{ manager: 'kube-controller-manager', subresource: 'status', time: rv }],
+      },
+      spec: { replicas },
+      status,
+    });
+    const ref = { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'team-a', name: 'web' };
+    client.items = [deployment('10', {})];
+    drift.track('team-a', 'web', { ...inventory, objects: [ref] });
+    await tick();
+    const w = client.watches[0];
+    w.onEvent('MODIFIED', deployment('11', { replicas: 2, readyReplicas: 0 }));
+    w.onEvent('MODIFIED', deployment('12', { replicas: 2, readyReplicas: 1 }));
+    await tick(50);
+    expect(queued).toEqual([]);
+    // someone scaled it: drift
+    w.onEvent('MODIFIED', deployment('13', { replicas: 2 }, 5));
+    await tick(50);
+    expect(queued).toEqual(['team-a/web']);
+    await drift.stop();
   });
 
   it('stops the watches no inventory needs any more', async () => {
