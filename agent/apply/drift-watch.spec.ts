@@ -9,10 +9,12 @@ type OnEvent = (type: string, object: LiveObject) => void;
 /** A client whose watches the test drives: each watch call waits for the test to end it. */
 class FakeClient {
   lists = 0;
+  /** What a list returns: by default the object as our apply wrote it (setup). */
+  items: LiveObject[] = [cm('99')];
   watches: Array<{ query: Record<string, string>; onEvent: OnEvent; end: (err?: unknown) => void }> = [];
   listVersioned() {
     this.lists++;
-    return Promise.resolve({ items: [], resourceVersion: `${this.lists}00` });
+    return Promise.resolve({ items: this.items, resourceVersion: `${this.lists}00` });
   }
   watch(
     _apiVersion: string,
@@ -70,6 +72,7 @@ function setup() {
     retryFirstMs: 10,
     retryMaxMs: 20,
   });
+  drift.wrote(cm('99'));
   return { client, users, queued, drift };
 }
 
@@ -131,6 +134,26 @@ describe('DriftWatch', () => {
     expect(client.watches).toHaveLength(4);
     await drift.stop();
     expect(drift.watches).toBe(0);
+  });
+
+  it('queues the owner when the first list shows a change made between the apply and the watch', async () => {
+    for (const [items, why] of [
+      [[cm('120')], 'changed by someone else'],
+      [[], 'deleted'],
+    ] as const) {
+      const { client, queued, drift } = setup();
+      client.items = [...items];
+      drift.track('team-a', 'web', inventory);
+      await tick(50);
+      expect([why, queued]).toEqual([why, ['team-a/web']]);
+      await drift.stop();
+    }
+    // as our apply left it: nothing to do
+    const { queued, drift } = setup();
+    drift.track('team-a', 'web', inventory);
+    await tick(50);
+    expect(queued).toEqual([]);
+    await drift.stop();
   });
 
   it('stops the watches no inventory needs any more', async () => {
