@@ -75,6 +75,7 @@ class WatchStream {
     const first = this.opts.retryFirstMs ?? 500;
     let delay = first;
     let gap = false; // events may have been missed: queue every owner after the next list
+    let listed = false;
     let forbidden = false;
     while (!signal.aborted) {
       try {
@@ -89,7 +90,9 @@ class WatchStream {
           );
           this.resourceVersion = list.resourceVersion;
           this.owner.listed(this, list.items, gap);
+          if (!gap && !listed) this.owner.firstListed(this, list.items);
           gap = false;
+          listed = true;
         }
         await this.client.watch(
           this.apiVersion,
@@ -229,6 +232,27 @@ export class DriftWatch {
       if (kind === stream.kind && namespace === stream.namespace) owners.add(owner);
     }
     for (const owner of owners) this.queue(owner, '');
+  }
+
+  /**
+   * The first list of a new watch: a change made between the apply and this list shows in no
+   * event. Queues the owners of listed objects at a version our applies did not write, and of
+   * objects of the inventories the list lacks (deleted meanwhile). A pass that finds nothing
+   * drifted writes nothing.
+   */
+  firstListed(stream: WatchStream, items: LiveObject[]): void {
+    const seen = new Set<string>();
+    for (const item of items) {
+      const ref = refKey(this.refOf(item));
+      seen.add(ref);
+      const owner = this.owners.get(ref);
+      const version = `${String(item.metadata?.uid)}@${String(item.metadata?.resourceVersion)}`;
+      if (owner && !this.ownWrites.has(version)) this.queue(owner, '');
+    }
+    for (const [ref, owner] of this.owners) {
+      const [, kind, namespace] = ref.split('/');
+      if (kind === stream.kind && namespace === stream.namespace && !seen.has(ref)) this.queue(owner, '');
+    }
   }
 
   async stop(): Promise<void> {
