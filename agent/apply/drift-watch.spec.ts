@@ -9,10 +9,12 @@ type OnEvent = (type: string, object: LiveObject) => void;
 /** A client whose watches the test drives: each watch call waits for the test to end it. */
 class FakeClient {
   lists = 0;
+  /** What a list returns: by default the object as our apply wrote it (setup). */
+  items: LiveObject[] = [cm('99')];
   watches: Array<{ query: Record<string, string>; onEvent: OnEvent; end: (err?: unknown) => void }> = [];
   listVersioned() {
     this.lists++;
-    return Promise.resolve({ items: [], resourceVersion: `${this.lists}00` });
+    return Promise.resolve({ items: this.items, resourceVersion: `${this.lists}00` });
   }
   watch(
     _apiVersion: string,
@@ -48,10 +50,12 @@ const inventory: Inventory = {
   serviceAccount: 'system:serviceaccount:team-a:gitfleet-reconciler',
   objects: [{ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'team-a', name: 'settings' }],
 };
-const cm = (rv: string, uid = 'u1'): LiveObject => ({
+/** The ConfigMap at resourceVersion `rv`, holding `value` (a change of value is drift; of rv alone, not). */
+const cm = (rv: string, uid = 'u1', value = 'a'): LiveObject => ({
   apiVersion: 'v1',
   kind: 'ConfigMap',
   metadata: { name: 'settings', namespace: 'team-a', uid, resourceVersion: rv },
+  data: { value },
 });
 const tick = (ms = 0) => new Promise((r) => setTimeout(r, ms));
 
@@ -70,6 +74,7 @@ function setup() {
     retryFirstMs: 10,
     retryMaxMs: 20,
   });
+  drift.wrote(cm('99'));
   return { client, users, queued, drift };
 }
 
@@ -85,19 +90,19 @@ describe('DriftWatch', () => {
       allowWatchBookmarks: 'true',
     });
     const w = client.watches[0];
-    w.onEvent('MODIFIED', cm('101'));
-    w.onEvent('MODIFIED', cm('102'));
+    w.onEvent('MODIFIED', cm('101', 'u1', 'b'));
+    w.onEvent('MODIFIED', cm('102', 'u1', 'c'));
     await tick(50);
     expect(queued).toEqual(['team-a/web']); // debounced
 
-    drift.wrote(cm('103'));
-    w.onEvent('MODIFIED', cm('103'));
+    drift.wrote(cm('103', 'u1', 'a'));
+    w.onEvent('MODIFIED', cm('103', 'u1', 'a'));
     await tick(50);
     expect(queued).toEqual(['team-a/web']); // our own write
 
     // the event may come before the apply's response: decided when the debounce ends
-    w.onEvent('MODIFIED', cm('104'));
-    drift.wrote(cm('104'));
+    w.onEvent('MODIFIED', cm('104', 'u1', 'd'));
+    drift.wrote(cm('104', 'u1', 'd'));
     await tick(50);
     expect(queued).toEqual(['team-a/web']);
 
@@ -131,6 +136,59 @@ describe('DriftWatch', () => {
     expect(client.watches).toHaveLength(4);
     await drift.stop();
     expect(drift.watches).toBe(0);
+  });
+
+  it('queues nothing when only the status or bookkeeping metadata changed (a controller reporting)', async () => {
+    const { client, queued, drift } = setup();
+    const deployment = (rv: string, status: Record<string, unknown>, replicas = 2): LiveObject => ({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: {
+        name: 'web',
+        namespace: 'team-a',
+        uid: 'd1',
+        resourceVersion: rv,
+        generation: Number(rv),
+        managedFields: [{ manager: 'kube-controller-manager', subresource: 'status', time: rv }],
+      },
+      spec: { replicas },
+      status,
+    });
+    const ref = { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'team-a', name: 'web' };
+    client.items = [deployment('10', {})];
+    drift.wrote(deployment('10', {})); // as our apply left it
+    drift.track('team-a', 'web', { ...inventory, objects: [ref] });
+    await tick();
+    const w = client.watches[0];
+    w.onEvent('MODIFIED', deployment('11', { replicas: 2, readyReplicas: 0 }));
+    w.onEvent('MODIFIED', deployment('12', { replicas: 2, readyReplicas: 1 }));
+    await tick(50);
+    expect(queued).toEqual([]);
+    // someone scaled it: drift
+    w.onEvent('MODIFIED', deployment('13', { replicas: 2 }, 5));
+    await tick(50);
+    expect(queued).toEqual(['team-a/web']);
+    await drift.stop();
+  });
+
+  it('queues the owner when the first list shows a change made between the apply and the watch', async () => {
+    for (const [items, why] of [
+      [[cm('120')], 'changed by someone else'],
+      [[], 'deleted'],
+    ] as const) {
+      const { client, queued, drift } = setup();
+      client.items = [...items];
+      drift.track('team-a', 'web', inventory);
+      await tick(50);
+      expect([why, queued]).toEqual([why, ['team-a/web']]);
+      await drift.stop();
+    }
+    // as our apply left it: nothing to do
+    const { queued, drift } = setup();
+    drift.track('team-a', 'web', inventory);
+    await tick(50);
+    expect(queued).toEqual([]);
+    await drift.stop();
   });
 
   it('stops the watches no inventory needs any more', async () => {

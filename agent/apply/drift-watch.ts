@@ -18,6 +18,7 @@
 //   Gone" or a failure relists (then every owner in that watch is queued: changes may have been
 //   missed), after a backoff doubling up to 30 s. The agent's resync stays the safety net.
 // - A watch whose kind and namespace no inventory holds any more is stopped; stop() ends all.
+import { createHash } from 'node:crypto';
 import { LABEL_TENANT } from '../../proto/index.js';
 import { sleep } from '../../lib/backoff.js';
 import type { Logger } from '../../lib/log.js';
@@ -74,6 +75,7 @@ class WatchStream {
     const first = this.opts.retryFirstMs ?? 500;
     let delay = first;
     let gap = false; // events may have been missed: queue every owner after the next list
+    let listed = false;
     let forbidden = false;
     while (!signal.aborted) {
       try {
@@ -87,8 +89,10 @@ class WatchStream {
             },
           );
           this.resourceVersion = list.resourceVersion;
-          if (gap) this.owner.relisted(this, list.items);
+          this.owner.listed(this, list.items, gap);
+          if (!gap && !listed) this.owner.firstListed(this, list.items);
           gap = false;
+          listed = true;
         }
         await this.client.watch(
           this.apiVersion,
@@ -155,6 +159,8 @@ export class DriftWatch {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   /** Per queued assignment: the "uid@resourceVersion" of its events, or "" for a deletion or gap. */
   private readonly pending = new Map<string, Set<string>>();
+  /** refKey → content of the object as last seen (contentOf), for the objects of the inventories. */
+  private readonly seen = new Map<string, string>();
   private stopped = false;
 
   constructor(private readonly opts: DriftWatchOptions) {}
@@ -190,8 +196,17 @@ export class DriftWatch {
   /** An event of a watched object: queue its owner unless it is our own write. */
   changed(type: string, object: LiveObject): void {
     const meta = object.metadata ?? {};
-    const owner = this.owners.get(refKey(this.refOf(object)));
+    const ref = refKey(this.refOf(object));
+    const owner = this.owners.get(ref);
     if (!owner) return;
+    if (type === 'DELETED') this.seen.delete(ref);
+    else {
+      const content = contentOf(object);
+      const before = this.seen.get(ref);
+      this.seen.set(ref, content);
+      // only its status (or bookkeeping) changed: not drift
+      if (type === 'MODIFIED' && before === content) return;
+    }
     this.opts.log.debug(
       { event: type, object: refKey(this.refOf(object)), assignment: owner },
       'applied object changed',
@@ -201,14 +216,43 @@ export class DriftWatch {
     this.queue(owner, type === 'DELETED' ? '' : `${String(meta.uid)}@${String(meta.resourceVersion)}`);
   }
 
-  /** After a gap in a watch: every owner of an object in it may have missed a change. */
-  relisted(stream: WatchStream, _items: LiveObject[]): void {
+  /**
+   * A (re)list of a watch: each owned object's content is remembered (a later status-only change is
+   * not drift); after a gap, every owner of an object in it may have missed a change: queue them.
+   */
+  listed(stream: WatchStream, items: LiveObject[], gap: boolean): void {
+    for (const item of items) {
+      const ref = refKey(this.refOf(item));
+      if (this.owners.has(ref)) this.seen.set(ref, contentOf(item));
+    }
+    if (!gap) return;
     const owners = new Set<string>();
     for (const [ref, owner] of this.owners) {
       const [, kind, namespace] = ref.split('/');
       if (kind === stream.kind && namespace === stream.namespace) owners.add(owner);
     }
     for (const owner of owners) this.queue(owner, '');
+  }
+
+  /**
+   * The first list of a new watch: a change made between the apply and this list shows in no
+   * event. Queues the owners of listed objects at a version our applies did not write, and of
+   * objects of the inventories the list lacks (deleted meanwhile). A pass that finds nothing
+   * drifted writes nothing.
+   */
+  firstListed(stream: WatchStream, items: LiveObject[]): void {
+    const seen = new Set<string>();
+    for (const item of items) {
+      const ref = refKey(this.refOf(item));
+      seen.add(ref);
+      const owner = this.owners.get(ref);
+      const version = `${String(item.metadata?.uid)}@${String(item.metadata?.resourceVersion)}`;
+      if (owner && !this.ownWrites.has(version)) this.queue(owner, '');
+    }
+    for (const [ref, owner] of this.owners) {
+      const [, kind, namespace] = ref.split('/');
+      if (kind === stream.kind && namespace === stream.namespace && !seen.has(ref)) this.queue(owner, '');
+    }
   }
 
   async stop(): Promise<void> {
@@ -252,16 +296,19 @@ export class DriftWatch {
   /** Makes the open watches those the inventories need now. */
   private resync(): void {
     this.owners.clear();
+    const owned = new Set<string>();
     const wanted = new Map<string, { identity: string; tenant: string; ref: ObjectRef }>();
     for (const [key, inv] of this.inventories) {
       for (const ref of inv.objects) {
         this.owners.set(refKey(ref), key);
+        owned.add(refKey(ref));
         const identity = inv.serviceAccount;
         if (!identity) continue;
         const k = [identity, ref.apiVersion, ref.kind, ref.namespace, inv.tenant].join('\0');
         if (!wanted.has(k)) wanted.set(k, { identity, tenant: inv.tenant, ref });
       }
     }
+    for (const ref of this.seen.keys()) if (!owned.has(ref)) this.seen.delete(ref);
     for (const [k, s] of this.streams) {
       if (!wanted.has(k)) {
         this.streams.delete(k);
@@ -286,4 +333,22 @@ export class DriftWatch {
     }
     this.opts.log.debug({ watches: this.streams.size }, 'drift watches');
   }
+}
+
+/**
+ * What an applied object holds apart from its status and the metadata the server keeps on every
+ * write (resourceVersion, managedFields, generation), as a digest: equal before and after an
+ * event that changed only those.
+ */
+export function contentOf(object: LiveObject): string {
+  const { status: _status, metadata, ...rest } = object as Record<string, unknown>;
+  const {
+    resourceVersion: _rv,
+    managedFields: _mf,
+    generation: _g,
+    ...meta
+  } = (metadata ?? {}) as Record<string, unknown>;
+  return createHash('sha256')
+    .update(JSON.stringify({ ...rest, metadata: meta }))
+    .digest('base64');
 }
