@@ -16,7 +16,7 @@ import { ControlResponder, type ControlHandlers } from './control/control-respon
 import { HubConnection, type BusSettings } from './bus/hub-connection.js';
 import { errorMessage } from './errors.js';
 import type { KubeCluster } from './kube/kube-client.js';
-import { WorkQueue, type Outcome } from './queue/work-queue.js';
+import { WorkQueue, type Outcome, type RunCause } from './queue/work-queue.js';
 import { dependentsToWake } from './reconciler/dependencies.js';
 import type { AssignmentReconciler } from './reconciler/assignment.reconciler.js';
 import { ensureAgentNamespace } from './state/agent-namespace.js';
@@ -80,7 +80,7 @@ export class Agent {
     this.queue = new WorkQueue({
       concurrency: p.concurrency,
       resyncMs: p.resyncMs,
-      process: (key) => this.process(key),
+      process: (key, cause) => this.process(key, cause),
       onError: (key, err) => p.log.error({ key, err: errorMessage(err) }, 'reconcile crashed'),
     });
     this.hub = new HubConnection({
@@ -300,8 +300,8 @@ export class Agent {
     }
   }
 
-  private async process(key: string): Promise<Outcome> {
-    const { outcome, status } = await this.reconciler.reconcile(key);
+  private async process(key: string, cause: RunCause): Promise<Outcome> {
+    const { outcome, status } = await this.reconciler.reconcile(key, cause);
     if (outcome === 'retry') {
       // the backoff of this assignment (its retry interval as base), said in its status
       const a = this.findDesired(key);

@@ -19,8 +19,13 @@ export interface HealthOutcome {
   summary: string;
 }
 
-function seconds(ms: number): string {
-  return `${Math.max(0, Math.ceil(ms / 1000))}s`;
+/** "4m12s", "3s", "1h0m5s": a time left or a timeout as Go (and so Flux) writes durations, whole seconds up. */
+export function duration(ms: number): string {
+  const total = Math.max(0, Math.ceil(ms / 1000));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  return h > 0 ? `${h}h${m}m${s}s` : m > 0 ? `${m}m${s}s` : `${s}s`;
 }
 
 function listed(v: HealthVerdict): string {
@@ -86,13 +91,13 @@ export async function reconcileHealth(i: HealthStepInput): Promise<HealthOutcome
   if (waited >= timeoutMs) {
     throw new ReconcileError(
       Reason.HealthCheckFailed,
-      `health check timed out after ${seconds(timeoutMs)}: ${verdict.notReadyCount} of ${verdict.checked} object(s) not healthy: ${listed(verdict)}`,
+      `health check timed out after ${duration(timeoutMs)}: ${verdict.notReadyCount} of ${verdict.checked} object(s) not healthy: ${listed(verdict)}`,
       { notReady: verdict.notReady },
     );
   }
   return {
     pending: true,
     notReady: verdict.notReady,
-    summary: `waiting for ${verdict.notReadyCount} of ${verdict.checked} object(s) to be healthy (timeout in ${seconds(timeoutMs - waited)}): ${listed(verdict)}`,
+    summary: `waiting for ${verdict.notReadyCount} of ${verdict.checked} object(s) to be healthy (timeout in ${duration(timeoutMs - waited)}): ${listed(verdict)}`,
   };
 }

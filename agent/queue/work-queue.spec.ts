@@ -1,21 +1,21 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { deferred } from '../../lib/limit.js';
-import { WorkQueue, type Outcome } from './work-queue.js';
+import { WorkQueue, type Outcome, type RunCause } from './work-queue.js';
 
 /** A process function whose runs the test finishes by hand. */
 function controlled() {
-  const runs: Array<{ key: string; done: (o: Outcome) => void }> = [];
+  const runs: Array<{ key: string; poll: boolean; done: (o: Outcome) => void }> = [];
   let active = 0;
   let maxActive = 0;
   const perKey = new Map<string, number>();
   let maxPerKey = 0;
-  const process = async (key: string): Promise<Outcome> => {
+  const process = async (key: string, cause: RunCause): Promise<Outcome> => {
     active++;
     maxActive = Math.max(maxActive, active);
     perKey.set(key, (perKey.get(key) ?? 0) + 1);
     maxPerKey = Math.max(maxPerKey, perKey.get(key)!);
     const d = deferred<Outcome>();
-    runs.push({ key, done: d.resolve });
+    runs.push({ key, poll: cause.poll, done: d.resolve });
     const o = await d.promise;
     active--;
     perKey.set(key, perKey.get(key)! - 1);
@@ -241,5 +241,35 @@ describe('WorkQueue', () => {
     q.add('b');
     await jest.advanceTimersByTimeAsync(5000);
     expect(c.runs).toHaveLength(1);
+  });
+
+  it("tells a run brought back by the poll timer from any other: only a 'poll' requeue nothing else added", async () => {
+    const c = controlled();
+    const q = new WorkQueue({ process: c.process, concurrency: 1, resyncMs: 60_000, pollMs: 2000 });
+    q.add('k');
+    await flush();
+    expect(c.runs[0].poll).toBe(false);
+    c.runs[0].done('poll');
+    await jest.advanceTimersByTimeAsync(2000);
+    expect(c.runs[1].poll).toBe(true); // the poll timer's run
+    c.runs[1].done('poll');
+    await flush();
+    q.add('k'); // e.g. a drift event or a new desired set before the timer fires
+    await flush();
+    expect(c.runs[2].poll).toBe(false);
+    q.add('k'); // added while it runs: the run after it is not a poll either
+    c.runs[2].done('poll');
+    await flush();
+    expect(c.runs[3].poll).toBe(false);
+    c.runs[3].done('ok');
+    await jest.advanceTimersByTimeAsync(70_000); // the resync
+    expect(c.runs[4].poll).toBe(false);
+    c.runs[4].done('poll');
+    await flush();
+    q.addAfter('k', 500); // a caller's own schedule replaces the poll's
+    await jest.advanceTimersByTimeAsync(500);
+    expect(c.runs[5].poll).toBe(false);
+    c.runs[5].done('forget');
+    await q.stop();
   });
 });

@@ -18,8 +18,17 @@ export type Outcome =
   /** Failed; run again after exactly this delay (the caller took it from retryDelayMs). */
   | { retryAfterMs: number };
 
+/** Why a run happens. */
+export interface RunCause {
+  /**
+   * The key's previous run ended 'poll' and nothing added the key since: only the poll timer
+   * brought it back (any add, addAfter or a run that was dirty clears it).
+   */
+  poll: boolean;
+}
+
 export interface WorkQueueOptions {
-  process: (key: string) => Promise<Outcome>;
+  process: (key: string, cause: RunCause) => Promise<Outcome>;
   concurrency: number;
   resyncMs: number;
   /** Fraction of resyncMs added at random to each requeue (default 0.1). */
@@ -41,6 +50,8 @@ export class WorkQueue {
   private readonly dirty = new Set<string>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly failures = new Map<string, number>();
+  /** Keys whose next run is the poll timer's (see RunCause.poll). */
+  private readonly polls = new Set<string>();
   private readonly inflight = new Set<Promise<void>>();
   private idleWaiters: Array<() => void> = [];
   private stopped = false;
@@ -49,6 +60,11 @@ export class WorkQueue {
 
   /** Runs the key as soon as a worker is free (or right after its current run). */
   add(key: string): void {
+    this.polls.delete(key);
+    this.enqueue(key);
+  }
+
+  private enqueue(key: string): void {
     if (this.stopped) return;
     this.clearTimer(key);
     if (this.processing.has(key)) {
@@ -64,11 +80,16 @@ export class WorkQueue {
 
   /** Runs the key after `ms` unless it is added earlier. */
   addAfter(key: string, ms: number): void {
+    this.polls.delete(key);
+    this.schedule(key, ms);
+  }
+
+  private schedule(key: string, ms: number): void {
     if (this.stopped) return;
     this.clearTimer(key);
     const t = setTimeout(() => {
       this.timers.delete(key);
-      this.add(key);
+      this.enqueue(key);
     }, ms);
     t.unref?.();
     this.timers.set(key, t);
@@ -77,6 +98,7 @@ export class WorkQueue {
   /** Drops pending work and backoff state for a key (a run in flight finishes). */
   forget(key: string): void {
     this.clearTimer(key);
+    this.polls.delete(key);
     this.failures.delete(key);
     this.dirty.delete(key);
     if (this.queued.delete(key)) {
@@ -107,6 +129,7 @@ export class WorkQueue {
     this.ready.length = 0;
     this.queued.clear();
     this.dirty.clear();
+    this.polls.clear();
     await Promise.all([...this.inflight]);
   }
 
@@ -154,7 +177,7 @@ export class WorkQueue {
       const key = this.ready.shift()!;
       this.queued.delete(key);
       this.processing.add(key);
-      const p = this.run(key).finally(() => this.inflight.delete(p));
+      const p = this.run(key, { poll: this.polls.delete(key) }).finally(() => this.inflight.delete(p));
       this.inflight.add(p);
     }
     if (this.ready.length === 0 && this.processing.size === 0) {
@@ -164,10 +187,10 @@ export class WorkQueue {
     }
   }
 
-  private async run(key: string): Promise<void> {
+  private async run(key: string, cause: RunCause): Promise<void> {
     let outcome: Outcome;
     try {
-      outcome = await this.opts.process(key);
+      outcome = await this.opts.process(key, cause);
     } catch (err) {
       this.opts.onError?.(key, err);
       outcome = 'retry';
@@ -202,7 +225,8 @@ export class WorkQueue {
       }
       case 'poll':
         this.failures.delete(key);
-        this.addAfter(key, this.opts.pollMs ?? 2000);
+        this.schedule(key, this.opts.pollMs ?? 2000);
+        this.polls.add(key);
         break;
       case 'forget':
         this.failures.delete(key);

@@ -218,4 +218,51 @@ describe('AssignmentReconciler', () => {
       lastTransitionTimeMs: 1000,
     });
   });
+
+  describe("a 'poll' while waiting for health", () => {
+    const refuse = (what: string) => () => Promise.reject(new Error(`${what} must not run`));
+    const polling = () =>
+      new AssignmentReconciler({
+        cluster: 'c1',
+        kube: fakeKube(),
+        inventories: inventories as unknown as InventoryStore,
+        git: { fetch: refuse('the source') } as unknown as GitSource,
+        applier: { apply: refuse('apply') } as unknown as Applier,
+        tenants: { ensure: refuse('tenant setup') } as unknown as TenantOnboarding,
+        desired: () => desired,
+        previous: () => previous,
+        log: createLogger('test', 'silent'),
+        now: () => clock,
+      });
+
+    beforeEach(() => {
+      desired = DesiredSet.fromPartial({
+        cluster: 'c1',
+        generation: 4,
+        tenants: [{ name: 'team-a', namespaces: ['team-a'], serviceAccount: 'gitfleet-reconciler' }],
+        assignments: [web({ health: { wait: true, checks: [], timeoutSeconds: 0, exprs: [] } })],
+      });
+    });
+
+    it('of the revision in the inventory only reads health again: no source, tenant setup or apply', async () => {
+      inventories.stored = inventory({ revision: 'main@sha1:abc' });
+      const { outcome, status } = await polling().reconcile('team-a/web', { poll: true });
+      expect(outcome).toBe('ok');
+      expect(status?.state).toBe(AssignmentState.ASSIGNMENT_STATE_READY);
+      expect(status?.message).toMatch(
+        /^applied revision .*abc \(health re-checked, nothing re-applied\); 2 object\(s\) healthy$/,
+      );
+      expect(status?.changes).toEqual({ created: 0, configured: 0, unchanged: 0, deleted: 0 });
+      expect(inventories.saved).toEqual([]);
+    });
+
+    it('runs the full pass for anything else: not a poll, or another revision in the inventory', async () => {
+      inventories.stored = inventory({ revision: 'main@sha1:abc' });
+      const notPoll = await polling().reconcile('team-a/web', { poll: false });
+      expect(notPoll.status?.message).toBe('tenant: tenant setup must not run');
+      inventories.stored = inventory({ revision: 'main@sha1:old' });
+      const newRevision = await polling().reconcile('team-a/web', { poll: true });
+      expect(newRevision.status?.message).toBe('tenant: tenant setup must not run');
+    });
+  });
 });

@@ -28,7 +28,7 @@ import { bytesInFlight, DEFAULT_SOURCE_LIMITS, type SourceLimits } from '../limi
 import type { KubeCluster } from '../kube/kube-client.js';
 import { refOf, type ObjectRef } from '../kube/objects.js';
 import { checkTenantPolicy } from '../policy/tenant-policy.js';
-import type { Outcome } from '../queue/work-queue.js';
+import type { Outcome, RunCause } from '../queue/work-queue.js';
 import { finalizeObjects, type RenderedObject } from '../render/plain/plain-renderer.js';
 import { DEFAULT_RENDER_TOOLS, planRender, type RenderTools } from '../render/renderer.js';
 import { decryptRender } from '../render/sops/sops-decryptor.js';
@@ -98,6 +98,8 @@ interface Pass {
   stepMs: Record<string, number>;
   /** The health step's answer (undefined: the assignment does not wait for health). */
   health?: HealthOutcome;
+  /** A poll while waiting for health: only the health step ran (see recheckHealthOnly). */
+  healthOnly?: boolean;
 }
 
 /** What preview() hands over: the rendered desired revision of one assignment. */
@@ -110,6 +112,9 @@ export interface PreviewPass {
 
 /** The steps a preview runs: everything before the first write. */
 const PREVIEW_STEPS: ReadonlySet<string> = new Set(['source', 'render', 'policy']);
+
+/** The step a poll while waiting for health runs. */
+const HEALTH_STEPS: ReadonlySet<string> = new Set(['health']);
 
 export function splitKey(key: string): { tenant: string; name: string } {
   const i = key.indexOf('/');
@@ -163,7 +168,7 @@ export class AssignmentReconciler {
     return (this.deps.now ?? Date.now)();
   }
 
-  async reconcile(key: string): Promise<ReconcileResult> {
+  async reconcile(key: string, cause: RunCause = { poll: false }): Promise<ReconcileResult> {
     const pass = this.load(key);
     const log = this.deps.log.child({ tenant: pass.tenantName, assignment: pass.name });
     try {
@@ -171,6 +176,8 @@ export class AssignmentReconciler {
       if (!pass.desired) {
         if (!pass.inventory) return { outcome: 'forget' }; // never applied here: nothing to report
         await this.reconcileDelete(pass, log);
+      } else if (!pass.desired.suspend && !pass.waiting && cause.poll && this.appliedAsDesired(pass)) {
+        await this.recheckHealthOnly(pass);
       } else if (!pass.desired.suspend && !pass.waiting) {
         if (pass.desired.source?.revision !== pass.inventory?.revision) {
           this.deps.onProgress?.(
@@ -215,6 +222,28 @@ export class AssignmentReconciler {
       pass.releaseBudget?.();
       pass.checkout?.release();
     }
+  }
+
+  /** The inventory holds the desired revision: a pass applied all of it (the inventory step is after apply and prune). */
+  private appliedAsDesired(p: Pass): boolean {
+    const revision = p.desired?.source?.revision ?? '';
+    return revision !== '' && p.inventory?.revision === revision && p.tenant !== undefined;
+  }
+
+  /**
+   * A poll while waiting for health (RunCause.poll: the previous pass ended 'poll', which it does
+   * only after applying the revision completely, and nothing — a new desired set, a drift event, a
+   * control request — added the assignment since): the revision in the inventory is the desired
+   * one, so only the health of its objects is read again. No source, render or apply; anything
+   * else runs the full pass.
+   */
+  private async recheckHealthOnly(p: Pass): Promise<void> {
+    p.healthOnly = true;
+    p.refs = p.inventory!.objects;
+    // not looked at again: what the last pass found not corrected is still what is known
+    const previous = this.deps.previous?.(p.tenantName, p.name);
+    p.drifted.push(...(previous?.drifted ?? []).filter((d) => !d.corrected));
+    await this.runSteps(p, HEALTH_STEPS);
   }
 
   private async runSteps(pass: Pass, only?: ReadonlySet<string>): Promise<void> {
@@ -549,7 +578,9 @@ export class AssignmentReconciler {
     const c = countChanges(p.changes);
     const revision = shortRevision(p.desired?.source?.revision ?? '');
     const message = [
-      `applied revision ${revision}: ${c.created} created, ${c.configured} configured, ${c.unchanged} unchanged, ${c.deleted} deleted`,
+      p.healthOnly
+        ? `applied revision ${revision} (health re-checked, nothing re-applied)`
+        : `applied revision ${revision}: ${c.created} created, ${c.configured} configured, ${c.unchanged} unchanged, ${c.deleted} deleted`,
       ...(p.health ? [p.health.summary] : []),
       ...p.renderNotes,
       ...driftNote(p.drifted),

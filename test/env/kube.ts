@@ -39,10 +39,16 @@ export interface KubeEnv {
    * resources, status and other subresources excluded, from its /metrics counters.
    */
   writeRequests(resources: readonly string[]): Promise<number>;
+  /**
+   * Reads of one object (GET) of these resources, counted as writeRequests; the reads of namespaced
+   * `customResources` (plurals) too, which the API server's metrics count as LISTs in a namespace
+   * (their scope label is "namespace"), so a LIST in one namespace of those counts as well.
+   */
+  readRequests(resources: readonly string[], customResources?: readonly string[]): Promise<number>;
   stop(): Promise<void>;
 }
 
-const WRITE_VERBS = new Set([
+const WRITE_VERBS: ReadonlySet<string> = new Set([
   'APPLY',
   'PATCH',
   'POST',
@@ -274,6 +280,25 @@ export async function startKube(opts: KubeOptions = {}): Promise<KubeEnv> {
       );
     }
 
+    /** Requests on these resources that `counts`, status and other subresources excluded. */
+    const countRequests = async (
+      resources: readonly string[],
+      counts: (line: string, verb: string) => boolean,
+    ) => {
+      const res = await httpsGet(`${server}/metrics`, caData, adminToken);
+      let sum = 0;
+      for (const line of res.body.split('\n')) {
+        if (!line.startsWith('apiserver_request_total{') || /subresource="[^"]+"/.test(line)) continue;
+        // a server-side dry run (gitfleet diff) writes nothing
+        if (/dry_run="[^"]+"/.test(line)) continue;
+        const verb = /verb="([A-Z]+)"/.exec(line)?.[1] ?? '';
+        const resource = /resource="([a-z]+)"/.exec(line)?.[1] ?? '';
+        if (counts(line, verb) && resources.includes(resource))
+          sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+      }
+      return sum;
+    };
+
     return {
       server,
       adminToken,
@@ -290,20 +315,13 @@ export async function startKube(opts: KubeOptions = {}): Promise<KubeEnv> {
         writeFileSync(path, kubeconfigYaml(server, caData, name, token), { mode: 0o600 });
         return path;
       },
-      async writeRequests(resources) {
-        const res = await httpsGet(`${server}/metrics`, caData, adminToken);
-        let sum = 0;
-        for (const line of res.body.split('\n')) {
-          if (!line.startsWith('apiserver_request_total{') || /subresource="[^"]+"/.test(line)) continue;
-          // a server-side dry run (gitfleet diff) writes nothing
-          if (/dry_run="[^"]+"/.test(line)) continue;
-          const verb = /verb="([A-Z]+)"/.exec(line)?.[1] ?? '';
-          const resource = /resource="([a-z]+)"/.exec(line)?.[1] ?? '';
-          if (WRITE_VERBS.has(verb) && resources.includes(resource))
-            sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-        }
-        return sum;
-      },
+      writeRequests: (resources) => countRequests(resources, (_, verb) => WRITE_VERBS.has(verb)),
+      readRequests: async (resources, customResources = []) =>
+        (await countRequests(resources, (_, verb) => verb === 'GET')) +
+        (await countRequests(
+          customResources,
+          (line, verb) => verb === 'LIST' && line.includes('scope="namespace"'),
+        )),
       stop: stopAll,
     };
   } catch (err) {
