@@ -48,7 +48,7 @@ describe('validateRepo', () => {
   it('checks a huge range by its length before semver parses it', () => {
     const start = Date.now();
     expect(() => validateRepo({ ...base, semver: '1'.repeat(10_000_000) })).toThrow('at most 256');
-    expect(Date.now() - start).toBeLessThan(500);
+    expect(Date.now() - start).toBeLessThan(3000); // a hang guard: semver on 10 MB would take far longer
   });
 
   it('keeps credentials for http(s) URLs', () => {

@@ -375,8 +375,9 @@ describe('validateDesiredSet', () => {
         }),
     );
     fc.assert(
+      // a hang (a runaway pattern or loop) shows as jest's timeout: no wall-clock bound per input,
+      // which a busy machine would break
       fc.property(bytes, (data) => {
-        const started = performance.now();
         let decoded: DesiredSet | undefined;
         try {
           decoded = DesiredSet.decode(data);
@@ -390,7 +391,6 @@ describe('validateDesiredSet', () => {
             expect(err).toBeInstanceOf(ValidationError);
           }
         }
-        expect(performance.now() - started).toBeLessThan(200);
       }),
       fuzzParams(300),
     );

@@ -71,7 +71,7 @@ describe('checkGitUrl', () => {
     const url = `https://host/${'a'.repeat(100_000)}`;
     const started = performance.now();
     const err = errorOf(() => checkGitUrl('repo.url', url));
-    expect(performance.now() - started).toBeLessThan(50);
+    expect(performance.now() - started).toBeLessThan(1000); // a hang guard: linear is about 1 ms, backtracking takes minutes
     expect(err.message).toBe(`repo.url: is ${url.length} characters long (at most ${MAX_URL_LENGTH})`);
   });
 });
@@ -85,7 +85,7 @@ describe('checkDnsLabel', () => {
     const name = 'x'.repeat(1 << 20);
     const started = performance.now();
     const err = errorOf(() => checkDnsLabel('tenant.name', name));
-    expect(performance.now() - started).toBeLessThan(50);
+    expect(performance.now() - started).toBeLessThan(1000); // a hang guard: linear is about 1 ms, backtracking takes minutes
     expect(err.message.length).toBeLessThan(300);
     expect(err.message).toContain(`${JSON.stringify('x'.repeat(64))}… (1048576 characters)`);
   });
@@ -209,7 +209,7 @@ describe('helm options', () => {
   it('check a huge key quickly and quote at most 64 characters of it', () => {
     const start = Date.now();
     const err = errorOf(() => check({ set: [`${'a.'.repeat(400)}!=x`] }));
-    expect(Date.now() - start).toBeLessThan(200);
+    expect(Date.now() - start).toBeLessThan(2000);
     expect(err.message).toMatch(/^h\.set\[0\]: key ".{64}"… \(801 characters\)/);
   });
 });

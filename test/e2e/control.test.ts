@@ -12,13 +12,20 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
-import { AppsV1Api, CoreV1Api, type V1ConfigMap, type V1Pod } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, type V1ConfigMap } from '@kubernetes/client-node';
 import type { ClientReadableStream } from '@grpc/grpc-js';
 import { initBus, startHub, type BusInitResult, type RunningHub } from '../../hub/main.js';
 import { createHubClient, type HubClient } from '../../cli/client/hub-client.js';
 import { testAdminToken } from '../integration/hub/harness.js';
 import { AssignmentState, Reason, shortRevision, type AssignmentStatus } from '../../proto/index.js';
-import { eventually, startServers, type GitRepo, type KubeEnv, type Servers } from '../env/index.js';
+import {
+  eventually,
+  makePodsReady,
+  startServers,
+  type GitRepo,
+  type KubeEnv,
+  type Servers,
+} from '../env/index.js';
 import { configMapYaml, deploymentYaml } from '../fixtures/manifests.js';
 
 const execFile = promisify(execFileCb);
@@ -116,33 +123,6 @@ describe('gitfleet end to end: health, drift and rollback', () => {
     };
     return out.revision;
   };
-
-  /** What a kubelet would write: every pod of the app Running and Ready. */
-  async function makePodsReady(app: string): Promise<number> {
-    const pods = await eventually(
-      async () => {
-        const list = await core.listNamespacedPod({ namespace: TENANT, labelSelector: `app=${app}` });
-        return list.items.length > 0 ? list.items : undefined;
-      },
-      { timeoutMs: 60_000 },
-    );
-    for (const pod of pods) {
-      const now = new Date();
-      const body: V1Pod = {
-        ...pod,
-        status: {
-          phase: 'Running',
-          startTime: now,
-          conditions: [
-            { type: 'Ready', status: 'True', lastTransitionTime: now },
-            { type: 'ContainersReady', status: 'True', lastTransitionTime: now },
-          ],
-        },
-      };
-      await core.replaceNamespacedPodStatus({ name: pod.metadata!.name!, namespace: TENANT, body });
-    }
-    return pods.length;
-  }
 
   beforeAll(async () => {
     if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` first (npm test does)`);
@@ -339,7 +319,7 @@ describe('gitfleet end to end: health, drift and rollback', () => {
         ),
       );
 
-      expect(await makePodsReady('api')).toBe(1);
+      expect(await makePodsReady(core, TENANT, 'api')).toBe(1);
       await streamed('api', readyAt(rev), 'Ready once its pods are ready', before);
       const ready = await printedStatus('api');
       expect(ready).toMatchObject({ state: 'Ready', reason: Reason.ReconciliationSucceeded, notReady: [] });

@@ -2,7 +2,7 @@
 // free ports, started per suite and always stopped in afterAll. `npm run setup` installs and
 // builds what they need.
 export { startNats, type NatsEnv, type NatsOptions } from './nats.js';
-export { startKube, type KubeEnv, type KubeOptions } from './kube.js';
+export { makePodsReady, startKube, type KubeEnv, type KubeOptions } from './kube.js';
 export { startGit, type GitEnv, type GitRepo } from './git.js';
 export { startSshGit, type SshGitEnv, type SshKeyPair } from './ssh.js';
 export { startRegistry, type RegistryEnv } from './registry.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:https';
 import { readFileSync } from 'node:fs';
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig, type CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import {
   eventually,
   freePort,
@@ -328,4 +328,39 @@ export async function startKube(opts: KubeOptions = {}): Promise<KubeEnv> {
     await stopAll();
     throw err;
   }
+}
+
+/**
+ * What a kubelet would write (there is none here): every pod labelled `app=<app>` in `namespace`,
+ * once there are at least `count`, Running and Ready. Returns how many pods it marked.
+ */
+export async function makePodsReady(
+  core: CoreV1Api,
+  namespace: string,
+  app: string,
+  o: { count?: number; timeoutMs?: number } = {},
+): Promise<number> {
+  const pods = await eventually(
+    async () => {
+      const list = await core.listNamespacedPod({ namespace, labelSelector: `app=${app}` });
+      return list.items.length >= (o.count ?? 1) ? list.items : undefined;
+    },
+    { timeoutMs: o.timeoutMs ?? 60_000, describe: () => `no pods of app=${app} in ${namespace}` },
+  );
+  for (const pod of pods) {
+    const now = new Date();
+    const body: V1Pod = {
+      ...pod,
+      status: {
+        phase: 'Running',
+        startTime: now,
+        conditions: [
+          { type: 'Ready', status: 'True', lastTransitionTime: now },
+          { type: 'ContainersReady', status: 'True', lastTransitionTime: now },
+        ],
+      },
+    };
+    await core.replaceNamespacedPodStatus({ name: pod.metadata!.name!, namespace, body });
+  }
+  return pods.length;
 }

@@ -10,7 +10,6 @@ import {
   BatchV1Api,
   CustomObjectsApi,
   RbacAuthorizationV1Api,
-  type V1Pod,
 } from '@kubernetes/client-node';
 import {
   AssignmentState,
@@ -21,7 +20,7 @@ import {
   type DesiredAssignment,
   type DesiredSet,
 } from '../../../proto/index.js';
-import { eventually } from '../../env/index.js';
+import { eventually, makePodsReady } from '../../env/index.js';
 import { AgentHarness, tenants } from './agent-harness.js';
 
 /** A namespaced CRD of example.com, with a status subresource (the agent's apply never writes status). */
@@ -156,30 +155,6 @@ describe('agent: health', () => {
       { after },
     );
 
-  /** What a kubelet would write: every pod of the app (once there are `count`) Running and Ready. */
-  async function makePodsReady(app: string, count = 1): Promise<number> {
-    const pods = await eventually(async () => {
-      const list = await h.core.listNamespacedPod({ namespace: 'team-a', labelSelector: `app=${app}` });
-      return list.items.length >= count ? list.items : undefined;
-    });
-    for (const pod of pods) {
-      const now = new Date();
-      const body: V1Pod = {
-        ...pod,
-        status: {
-          phase: 'Running',
-          startTime: now,
-          conditions: [
-            { type: 'Ready', status: 'True', lastTransitionTime: now },
-            { type: 'ContainersReady', status: 'True', lastTransitionTime: now },
-          ],
-        },
-      };
-      await h.core.replaceNamespacedPodStatus({ name: pod.metadata!.name!, namespace: 'team-a', body });
-    }
-    return pods.length;
-  }
-
   it('waits for a Deployment (Progressing, naming it), then is Ready once its pods are ready', async () => {
     const commit = await h.repo.commit({ 'api/deploy.yaml': deployment('api', 1) });
     const before = h.hub.statuses.length;
@@ -196,7 +171,7 @@ describe('agent: health', () => {
       /waiting for 1 of 1 object\(s\) to be healthy \(timeout in (1m\d+s|2m0s)\): Deployment\/team-a\/api: /,
     );
 
-    expect(await makePodsReady('api')).toBe(1);
+    expect(await makePodsReady(h.core, 'team-a', 'api')).toBe(1);
     const ready = await statusOf('api', commit, AssignmentState.ASSIGNMENT_STATE_READY, before);
     expect(ready.reason).toBe(Reason.ReconciliationSucceeded);
     expect(ready.message).toContain('1 object(s) healthy');
@@ -227,7 +202,7 @@ describe('agent: health', () => {
 
     // later passes check again: once its pods are ready it is Ready, without a new revision
     const failedAt = h.hub.statuses.length;
-    expect(await makePodsReady('stuck', 2)).toBe(2);
+    expect(await makePodsReady(h.core, 'team-a', 'stuck', { count: 2 })).toBe(2);
     const ready = await statusOf('stuck', commit, AssignmentState.ASSIGNMENT_STATE_READY, failedAt);
     expect(ready.reason).toBe(Reason.ReconciliationSucceeded);
     expect(ready.message).toMatch(/; 1 object\(s\) healthy$/);
