@@ -81,7 +81,12 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   const resyncMs = cfg.resyncSeconds * 1000;
   const self: { agent?: Agent; reconciler?: AssignmentReconciler } = {};
   // drift: watches of what the inventories hold queue the owner of a changed object at once
-  const drift = new DriftWatch({ kube, log, onDrift: (key) => self.agent?.queue.add(key) });
+  const drift = new DriftWatch({
+    kube,
+    log,
+    onDrift: (key) => self.agent?.queue.add(key),
+    busy: (key) => self.agent?.queue.isProcessing(key) ?? false,
+  });
   const applier = new Applier({
     discovery: kube.discovery,
     log,

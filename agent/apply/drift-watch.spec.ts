@@ -59,7 +59,7 @@ const cm = (rv: string, uid = 'u1', value = 'a'): LiveObject => ({
 });
 const tick = (ms = 0) => new Promise((r) => setTimeout(r, ms));
 
-function setup() {
+function setup(busy?: (key: string) => boolean) {
   const client = new FakeClient();
   const users: string[] = [];
   const kube = {
@@ -70,6 +70,7 @@ function setup() {
     kube,
     log: createLogger('test', 'silent'),
     onDrift: (key) => queued.push(key),
+    busy,
     debounceMs: 20,
     retryFirstMs: 10,
     retryMaxMs: 20,
@@ -173,7 +174,7 @@ describe('DriftWatch', () => {
 
   it('queues the owner when the first list shows a change made between the apply and the watch', async () => {
     for (const [items, why] of [
-      [[cm('120')], 'changed by someone else'],
+      [[cm('120', 'u1', 'foreign')], 'changed by someone else'],
       [[], 'deleted'],
     ] as const) {
       const { client, queued, drift } = setup();
@@ -188,6 +189,30 @@ describe('DriftWatch', () => {
     drift.track('team-a', 'web', inventory);
     await tick(50);
     expect(queued).toEqual([]);
+    await drift.stop();
+  });
+
+  it('decides after a running pass of the owner: its own writes may be known only when it is done', async () => {
+    let running = true;
+    const { client, queued, drift } = setup(() => running);
+    drift.track('team-a', 'web', inventory);
+    await tick();
+    // the event of our own apply, long before the apply's response
+    client.watches[0].onEvent('MODIFIED', cm('110', 'u1', 'new'));
+    await tick(80);
+    expect(queued).toEqual([]);
+    drift.wrote(cm('110', 'u1', 'new'));
+    running = false;
+    await tick(50);
+    expect(queued).toEqual([]);
+    // a foreign change while a pass runs still queues once it is done
+    running = true;
+    client.watches[0].onEvent('MODIFIED', cm('111', 'u1', 'foreign'));
+    await tick(50);
+    expect(queued).toEqual([]);
+    running = false;
+    await tick(50);
+    expect(queued).toEqual(['team-a/web']);
     await drift.stop();
   });
 

@@ -32,6 +32,11 @@ export interface DriftWatchOptions {
   log: Logger;
   /** Queues an assignment (its key, "tenant/name") one of whose objects changed. */
   onDrift(key: string): void;
+  /**
+   * Whether a pass of the assignment is running: its own writes may not all be known yet (a watch
+   * event can come long before the apply's response), so the decision waits until it is done.
+   */
+  busy?: (key: string) => boolean;
   /** Changes to one assignment within this window queue it once (default 250 ms). */
   debounceMs?: number;
   /** Backoff of a failed watch (default 500 ms doubling to 30 s). */
@@ -156,6 +161,8 @@ export class DriftWatch {
   private readonly streams = new Map<string, WatchStream>();
   /** "uid@resourceVersion" of objects our own applies wrote (bounded). */
   private readonly ownWrites = new Set<string>();
+  /** refKey → content (contentOf) of each object as our applies last wrote it (bounded). */
+  private readonly ownContent = new Map<string, string>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   /** Per queued assignment: the "uid@resourceVersion" of its events, or "" for a deletion or gap. */
   private readonly pending = new Map<string, Set<string>>();
@@ -191,6 +198,8 @@ export class DriftWatch {
     if (typeof uid !== 'string' || !rv) return;
     if (this.ownWrites.size >= 10_000) this.ownWrites.clear();
     this.ownWrites.add(`${uid}@${rv}`);
+    if (this.ownContent.size >= 10_000) this.ownContent.clear();
+    this.ownContent.set(refKey(this.refOf(live)), contentOf(live));
   }
 
   /** An event of a watched object: queue its owner unless it is our own write. */
@@ -247,7 +256,9 @@ export class DriftWatch {
       seen.add(ref);
       const owner = this.owners.get(ref);
       const version = `${String(item.metadata?.uid)}@${String(item.metadata?.resourceVersion)}`;
-      if (owner && !this.ownWrites.has(version)) this.queue(owner, '');
+      // a newer version than ours whose content is what we wrote: only its status moved on
+      const ours = this.ownWrites.has(version) || this.ownContent.get(ref) === contentOf(item);
+      if (owner && !ours) this.queue(owner, '');
     }
     for (const [ref, owner] of this.owners) {
       const [, kind, namespace] = ref.split('/');
@@ -280,17 +291,28 @@ export class DriftWatch {
     if (!events) this.pending.set(key, (events = new Set()));
     events.add(event);
     if (this.timers.has(key)) return;
-    const t = setTimeout(() => {
-      this.timers.delete(key);
-      const seen = [...(this.pending.get(key) ?? [])];
-      this.pending.delete(key);
-      // only our own writes: nothing drifted
-      const foreign = seen.filter((e) => e === '' || !this.ownWrites.has(e));
-      for (const e of seen) this.ownWrites.delete(e);
-      if (!this.stopped && foreign.length > 0) this.opts.onDrift(key);
-    }, this.opts.debounceMs ?? 250);
+    const t = setTimeout(() => this.decide(key), this.opts.debounceMs ?? 250);
     t.unref?.();
     this.timers.set(key, t);
+  }
+
+  /** The debounce of an assignment ended: queue it if anything but our own writes changed. */
+  private decide(key: string): void {
+    this.timers.delete(key);
+    if (this.stopped) return;
+    if (this.opts.busy?.(key)) {
+      // its pass may still be waiting for the responses of writes the watch already showed
+      const t = setTimeout(() => this.decide(key), this.opts.debounceMs ?? 250);
+      t.unref?.();
+      this.timers.set(key, t);
+      return;
+    }
+    const seen = [...(this.pending.get(key) ?? [])];
+    this.pending.delete(key);
+    // only our own writes: nothing drifted
+    const foreign = seen.filter((e) => e === '' || !this.ownWrites.has(e));
+    for (const e of seen) this.ownWrites.delete(e);
+    if (foreign.length > 0) this.opts.onDrift(key);
   }
 
   /** Makes the open watches those the inventories need now. */

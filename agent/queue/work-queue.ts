@@ -107,6 +107,11 @@ export class WorkQueue {
     }
   }
 
+  /** Whether a run of the key is in progress now. */
+  isProcessing(key: string): boolean {
+    return this.processing.has(key);
+  }
+
   has(key: string): boolean {
     return this.queued.has(key) || this.processing.has(key) || this.timers.has(key);
   }
