@@ -99,6 +99,11 @@ export function registerServerCommands(program: Command): void {
       'NATS URL(s) the hub gives joining agents (default: --nats; e.g. an address reachable from the clusters)',
       process.env.GITFLEET_AGENT_NATS,
     )
+    .option(
+      '--cluster-offline-after <duration>',
+      'a cluster whose agent sent no heartbeat for this long is Offline in `cluster list` and `status` (default 90s; env GITFLEET_CLUSTER_OFFLINE_AFTER)',
+      process.env.GITFLEET_CLUSTER_OFFLINE_AFTER,
+    )
     .action(
       async (o: {
         listen: string;
@@ -115,7 +120,17 @@ export function registerServerCommands(program: Command): void {
         secretKeyFile?: string;
         oldSecretKeyFile?: string;
         adoptBus: boolean;
+        clusterOfflineAfter?: string;
       }) => {
+        let clusterOfflineAfterSeconds: number | undefined;
+        if (o.clusterOfflineAfter !== undefined) {
+          try {
+            clusterOfflineAfterSeconds = parseDuration(o.clusterOfflineAfter);
+          } catch (err) {
+            throw new Error(`--cluster-offline-after: ${(err as Error).message}`);
+          }
+          // 0 would mark every cluster Offline at once: the hub's config check says so
+        }
         const { startHub } = await import('../hub/main.js');
         const hub = await startHub({
           listen: o.listen,
@@ -132,6 +147,7 @@ export function registerServerCommands(program: Command): void {
           natsCredsFile: o.natsCreds,
           busKeysFile: o.busKeys,
           agentNatsUrl: o.agentNats,
+          clusterOfflineAfterSeconds,
         });
         process.stderr.write(hubStartupLine(hub.address, o.nats, o.db, o.tlsCert ? 'TLS' : 'plaintext'));
         await runUntilSignal(() => hub.close());

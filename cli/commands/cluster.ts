@@ -9,6 +9,7 @@ const columns: Column<Cluster>[] = [
   { header: 'NAME', get: (c) => c.name },
   { header: 'LABELS', get: (c) => labels(c.labels) },
   { header: 'AGENT', get: (c) => c.agentVersion || '-' },
+  { header: 'STATE', get: (c) => c.state || '-' },
   { header: 'HEARTBEAT', get: (c) => age(c.lastHeartbeatMs) },
   { header: 'GENERATION', get: (c) => `${c.observedGeneration}/${c.desiredGeneration}` },
   { header: 'JOINED', get: (c) => (c.joinedAtMs ? `${age(c.joinedAtMs)} ago` : '-') },

@@ -11,8 +11,9 @@ export function stateName(state: AssignmentState): string {
   return word.charAt(0).toUpperCase() + word.slice(1);
 }
 
-const columns: Column<AssignmentStatus>[] = [
-  { header: 'CLUSTER', get: (s) => s.cluster },
+/** The table's columns; a cluster in `offline` (its heartbeats stopped) is shown as such. */
+const statusColumns = (offline: ReadonlySet<string> = new Set()): Column<AssignmentStatus>[] => [
+  { header: 'CLUSTER', get: (s) => s.cluster + (offline.has(s.cluster) ? ' (offline)' : '') },
   { header: 'TENANT', get: (s) => s.tenant },
   { header: 'ASSIGNMENT', get: (s) => s.assignment },
   { header: 'STATE', get: (s) => stateName(s.state) },
@@ -33,6 +34,7 @@ const columns: Column<AssignmentStatus>[] = [
   { header: 'DRIFTED', get: (s) => driftedSummary(s) },
   { header: 'MESSAGE', get: (s) => [s.message.split('\n')[0], retryNote(s)].filter(Boolean).join('; ') },
 ];
+const columns = statusColumns();
 
 /** "retry in 40s" while the agent has a retry of a failed pass scheduled ("" when none is). */
 export function retryNote(s: Pick<AssignmentStatus, 'nextRetryAtMs'>, now = Date.now()): string {
@@ -77,7 +79,8 @@ export function registerStatus(program: Command): void {
         const filter = { tenant: o.tenant ?? '', cluster: o.cluster ?? '', assignment: o.assignment ?? '' };
         if (!o.watch) {
           const res = await hub.status.getStatus(filter);
-          if (format === 'table') print(format, res.statuses, columns);
+          const offline = new Set(res.clusters.filter((c) => c.state === 'Offline').map((c) => c.name));
+          if (format === 'table') print(format, res.statuses, statusColumns(offline));
           else print(format, res.statuses.map(forOutput), [], 'statuses');
           return;
         }

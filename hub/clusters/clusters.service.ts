@@ -3,10 +3,12 @@ import type { Cluster } from '../../proto/index.js';
 import type { Logger } from '../../lib/log.js';
 import { AlreadyExistsError, NotFoundError } from '../common/errors.js';
 import { checkDnsLabel, checkLabels } from '../common/names.js';
-import { HUB_LOGGER } from '../config/config.module.js';
+import { HUB_CONFIG, HUB_LOGGER } from '../config/config.module.js';
+import type { ResolvedHubConfig } from '../config/hub-config.js';
 import { matchesSelector } from '../desired/selector.js';
 import { DesiredService } from '../desired/desired.service.js';
 import { isUniqueViolation } from '../store/database.js';
+import { withLiveness } from './cluster-liveness.js';
 import { validateCluster } from './cluster.validation.js';
 import { ClustersRepository } from './clusters.repository.js';
 import { JoinService } from './join.service.js';
@@ -20,6 +22,7 @@ export class ClustersService {
     @Inject(DesiredService) private readonly desired: DesiredService,
     @Inject(JoinService) private readonly join: JoinService,
     @Inject(HUB_LOGGER) log: Logger,
+    @Inject(HUB_CONFIG) private readonly config: Pick<ResolvedHubConfig, 'clusterOfflineAfterSeconds'>,
   ) {
     this.log = log.child({ module: 'clusters' });
   }
@@ -32,6 +35,7 @@ export class ClustersService {
         ...spec,
         agentVersion: '',
         lastHeartbeatMs: 0,
+        state: '',
         desiredGeneration: 0,
         observedGeneration: 0,
         createdAtMs: Date.now(),
@@ -53,12 +57,19 @@ export class ClustersService {
     checkDnsLabel('name', name);
     const cluster = await this.clusters.get(name);
     if (!cluster) throw new NotFoundError('cluster', name);
-    return cluster;
+    return this.live(cluster);
+  }
+
+  /** The cluster with its liveness (Online, Offline, Unknown) as of now. */
+  private live(c: Cluster): Cluster {
+    return withLiveness(c, Date.now(), this.config.clusterOfflineAfterSeconds * 1000);
   }
 
   async list(selector: Record<string, string> | undefined): Promise<Cluster[]> {
     const wanted = checkLabels('selector', selector);
-    return (await this.clusters.list()).filter((c) => matchesSelector(c.labels, wanted));
+    return (await this.clusters.list())
+      .filter((c) => matchesSelector(c.labels, wanted))
+      .map((c) => this.live(c));
   }
 
   /** Replaces the labels; the cluster's desired set follows the selectors that now match. */

@@ -22,6 +22,7 @@ describe('parseHubConfig', () => {
       oldSecretKeys: [],
       adoptBus: false,
       busCheckIntervalSeconds: 15,
+      clusterOfflineAfterSeconds: 90,
       busAuth: undefined,
       agentNatsServers: ['nats://127.0.0.1:4222'],
     });
@@ -85,6 +86,10 @@ describe('parseHubConfig', () => {
       );
       expect(() => parseHubConfig({ ...ok, oldSecretKeyFile: loose })).toThrow('give secretKeyFile as well');
       expect(() => parseHubConfig({ ...ok, busCheckIntervalSeconds: 0 })).toThrow('busCheckIntervalSeconds');
+      for (const bad of [0, -5, Number.NaN, '90' as unknown as number])
+        expect(() => parseHubConfig({ ...ok, clusterOfflineAfterSeconds: bad })).toThrow(
+          'clusterOfflineAfterSeconds: must be a positive number of seconds',
+        );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -47,6 +47,8 @@ export interface HubConfig {
   adoptBus?: boolean;
   /** How often the hub checks that its bucket and stream still exist (default 15 s). */
   busCheckIntervalSeconds?: number;
+  /** A cluster without a heartbeat for this long is Offline (default 90 s: three of the agent's). */
+  clusterOfflineAfterSeconds?: number;
   /**
    * The hub's NATS credentials (`gitfleet bus init --dir D` writes D/hub.creds). Absent: the bus
    * is not authenticated, agents join with nothing, and any NATS client can read every desired set.
@@ -89,6 +91,7 @@ export interface ResolvedHubConfig {
   oldSecretKeys: Buffer[];
   adoptBus: boolean;
   busCheckIntervalSeconds: number;
+  clusterOfflineAfterSeconds: number;
   /** Undefined: an unauthenticated bus. */
   busAuth: BusAuthConfig | undefined;
   /** What joining agents are told to connect to. */
@@ -115,6 +118,8 @@ export type SecretKeySource =
   | { kind: 'none' };
 
 export const DEFAULT_BUS_CHECK_INTERVAL_SECONDS = 15;
+/** Three of the agent's default 30 s heartbeats. */
+export const DEFAULT_CLUSTER_OFFLINE_AFTER_SECONDS = 90;
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -256,6 +261,9 @@ export function parseHubConfig(config: HubConfig): ResolvedHubConfig {
     busCheckIntervalSeconds:
       positiveSeconds('busCheckIntervalSeconds', config.busCheckIntervalSeconds) ??
       DEFAULT_BUS_CHECK_INTERVAL_SECONDS,
+    clusterOfflineAfterSeconds:
+      positiveSeconds('clusterOfflineAfterSeconds', config.clusterOfflineAfterSeconds) ??
+      DEFAULT_CLUSTER_OFFLINE_AFTER_SECONDS,
     busAuth: parseBusAuth(config),
     agentNatsServers:
       config.agentNatsUrl === undefined

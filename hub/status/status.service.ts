@@ -6,6 +6,9 @@ import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { merge, Observable, Subject } from 'rxjs';
 import type { AssignmentStatus, Cluster } from '../../proto/index.js';
 import type { GetStatusResponse } from '../../proto/api.js';
+import { withLiveness } from '../clusters/cluster-liveness.js';
+import { HUB_CONFIG } from '../config/config.module.js';
+import type { ResolvedHubConfig } from '../config/hub-config.js';
 import { DesiredService } from '../desired/desired.service.js';
 import { StatusIngestService } from './status-ingest.service.js';
 import { buildStatusView, statusKey, type StatusFilter } from './status-view.js';
@@ -27,6 +30,7 @@ export class StatusService implements OnModuleDestroy {
     @Inject(StatusRepository) private readonly store: StatusRepository,
     @Inject(DesiredService) private readonly desired: DesiredService,
     @Inject(StatusIngestService) ingest: StatusIngestService,
+    @Inject(HUB_CONFIG) private readonly config: Pick<ResolvedHubConfig, 'clusterOfflineAfterSeconds'>,
   ) {
     this.hintSubscription = merge(ingest.changed$, desired.changed$).subscribe((names) =>
       this.hints.next(names),
@@ -47,7 +51,9 @@ export class StatusService implements OnModuleDestroy {
       const used = new Set(statuses.map((s) => s.cluster));
       matching = clusters.filter((c) => used.has(c.name));
     }
-    return { statuses, clusters: matching };
+    const now = Date.now();
+    const offlineAfterMs = this.config.clusterOfflineAfterSeconds * 1000;
+    return { statuses, clusters: matching.map((c) => withLiveness(c, now, offlineAfterMs)) };
   }
 
   /** The current matching statuses, then every change, until the subscriber unsubscribes. */

@@ -84,6 +84,8 @@ export function clusterFromRow(row: Selectable<ClustersTable>): Cluster {
     agentPublicKey: row.agent_public_key,
     joinedAtMs: Number(row.joined_at_ms),
     desiredSetError: row.desired_set_error,
+    // liveness is not stored: the services compute it when a cluster is read (cluster-liveness.ts)
+    state: '',
   };
 }
 

@@ -128,6 +128,11 @@ export interface Cluster {
   joinedAtMs: number;
   /** Why the agent refused the last desired set it received ("" when it accepted it). */
   desiredSetError: string;
+  /**
+   * Output only: "Online" (a heartbeat within the hub's --cluster-offline-after), "Offline" (none
+   * since), or "Unknown" (no agent has sent one yet).
+   */
+  state: string;
 }
 
 export interface Cluster_LabelsEntry {
@@ -987,6 +992,7 @@ function createBaseCluster(): Cluster {
     agentPublicKey: "",
     joinedAtMs: 0,
     desiredSetError: "",
+    state: "",
   };
 }
 
@@ -1021,6 +1027,9 @@ export const Cluster: MessageFns<Cluster> = {
     }
     if (message.desiredSetError !== "") {
       writer.uint32(82).string(message.desiredSetError);
+    }
+    if (message.state !== "") {
+      writer.uint32(90).string(message.state);
     }
     return writer;
   },
@@ -1121,6 +1130,14 @@ export const Cluster: MessageFns<Cluster> = {
             message.desiredSetError = reader.string();
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1156,6 +1173,7 @@ export const Cluster: MessageFns<Cluster> = {
     message.agentPublicKey = object.agentPublicKey ?? "";
     message.joinedAtMs = object.joinedAtMs ?? 0;
     message.desiredSetError = object.desiredSetError ?? "";
+    message.state = object.state ?? "";
     return message;
   },
 };

@@ -127,6 +127,11 @@ export interface Cluster {
   joinedAtMs: number;
   /** Why the agent refused the last desired set it received ("" when it accepted it). */
   desiredSetError: string;
+  /**
+   * Output only: "Online" (a heartbeat within the hub's --cluster-offline-after), "Offline" (none
+   * since), or "Unknown" (no agent has sent one yet).
+   */
+  state: string;
 }
 
 export interface Cluster_LabelsEntry {
