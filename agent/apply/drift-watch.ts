@@ -94,8 +94,7 @@ class WatchStream {
             },
           );
           this.resourceVersion = list.resourceVersion;
-          this.owner.listed(this, list.items, gap);
-          if (!gap && !listed) this.owner.firstListed(this, list.items);
+          this.owner.listed(this, list.items, !gap && !listed);
           gap = false;
           listed = true;
         }
@@ -226,43 +225,31 @@ export class DriftWatch {
   }
 
   /**
-   * A (re)list of a watch: each owned object's content is remembered (a later status-only change is
-   * not drift); after a gap, every owner of an object in it may have missed a change: queue them.
-   */
-  listed(stream: WatchStream, items: LiveObject[], gap: boolean): void {
-    for (const item of items) {
-      const ref = refKey(this.refOf(item));
-      if (this.owners.has(ref)) this.seen.set(ref, contentOf(item));
-    }
-    if (!gap) return;
-    const owners = new Set<string>();
-    for (const [ref, owner] of this.owners) {
-      const [, kind, namespace] = ref.split('/');
-      if (kind === stream.kind && namespace === stream.namespace) owners.add(owner);
-    }
-    for (const owner of owners) this.queue(owner, '');
-  }
-
-  /**
-   * The first list of a new watch: a change made between the apply and this list shows in no
-   * event. Queues the owners of listed objects at a version our applies did not write, and of
-   * objects of the inventories the list lacks (deleted meanwhile). A pass that finds nothing
+   * A list of a watch. Each owned object's content is remembered (a later status-only change is not
+   * drift). On the first list of a new watch, a change made between the apply and the list shows
+   * in no event: the owners of listed objects whose content is not what our applies wrote, and of
+   * inventory objects the list lacks (deleted meanwhile), are queued. After a gap every owner of an
+   * object in the watch may have missed a change: all are queued. A pass that finds nothing
    * drifted writes nothing.
    */
-  firstListed(stream: WatchStream, items: LiveObject[]): void {
-    const seen = new Set<string>();
+  listed(stream: WatchStream, items: LiveObject[], first: boolean): void {
+    const present = new Set<string>();
     for (const item of items) {
       const ref = refKey(this.refOf(item));
-      seen.add(ref);
+      present.add(ref);
       const owner = this.owners.get(ref);
+      if (!owner) continue;
+      const content = contentOf(item);
+      this.seen.set(ref, content);
+      if (!first) continue;
       const version = `${String(item.metadata?.uid)}@${String(item.metadata?.resourceVersion)}`;
       // a newer version than ours whose content is what we wrote: only its status moved on
-      const ours = this.ownWrites.has(version) || this.ownContent.get(ref) === contentOf(item);
-      if (owner && !ours) this.queue(owner, '');
+      if (!this.ownWrites.has(version) && this.ownContent.get(ref) !== content) this.queue(owner, '');
     }
     for (const [ref, owner] of this.owners) {
       const [, kind, namespace] = ref.split('/');
-      if (kind === stream.kind && namespace === stream.namespace && !seen.has(ref)) this.queue(owner, '');
+      if (kind !== stream.kind || namespace !== stream.namespace) continue;
+      if (!first || !present.has(ref)) this.queue(owner, '');
     }
   }
 

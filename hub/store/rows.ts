@@ -119,11 +119,9 @@ export function assignmentFromRow(row: Selectable<AssignmentsTable>): Assignment
 /** The stored health options, or undefined for none ('{}'): desired sets stay as they were. */
 function healthFromJson(json: string): HealthOptions | undefined {
   const h = fromJson<Partial<HealthOptions> | null>(json, {}) ?? {};
-  const strings = (v: unknown) =>
-    Array.isArray(v) ? v.filter((e): e is string => typeof e === 'string') : [];
   const health: HealthOptions = {
     wait: Boolean(h.wait),
-    checks: strings(h.checks),
+    checks: stringsOf(h.checks),
     timeoutSeconds: Number(h.timeoutSeconds) || 0,
     exprs: Array.isArray(h.exprs) ? h.exprs : [],
   };
@@ -137,16 +135,20 @@ export function healthToJson(h: HealthOptions | undefined): string {
     : '{}';
 }
 
+/** The strings of a stored list (anything that is not a list reads as none, non-strings are dropped). */
+function stringsOf(v: unknown): string[] {
+  return Array.isArray(v) ? v.filter((e): e is string => typeof e === 'string') : [];
+}
+
 /** A stored JSON string[] ('[]' in rows stored before the column; anything else reads as none). */
 function stringsFromJson(text: string | undefined): string[] {
-  const raw = fromJson<unknown>(text ?? '[]', []);
-  return Array.isArray(raw) ? raw.filter((s): s is string => typeof s === 'string') : [];
+  return stringsOf(fromJson<unknown>(text ?? '[]', []));
 }
 
 /** The stored DriftOptions, undefined for the defaults ('{}'), so desired sets stay as they were. */
 function driftFromJson(text: string): DriftOptions | undefined {
   const d = fromJson<Partial<DriftOptions>>(text, {});
-  const ignore = Array.isArray(d.ignore) ? d.ignore.filter((e) => typeof e === 'string') : [];
+  const ignore = stringsOf(d.ignore);
   const mode = typeof d.mode === 'string' && d.mode ? d.mode : 'correct';
   return mode === 'correct' && ignore.length === 0 ? undefined : { mode, ignore };
 }
@@ -176,8 +178,8 @@ function helmFromJson(json: string): HelmOptions | undefined {
   const h = (raw && typeof raw === 'object' ? raw : {}) as Partial<HelmOptions>;
   const helm: HelmOptions = {
     releaseName: typeof h.releaseName === 'string' ? h.releaseName : '',
-    valuesFiles: Array.isArray(h.valuesFiles) ? h.valuesFiles.filter((f) => typeof f === 'string') : [],
-    set: Array.isArray(h.set) ? h.set.filter((e) => typeof e === 'string') : [],
+    valuesFiles: stringsOf(h.valuesFiles),
+    set: stringsOf(h.set),
   };
   return helm.releaseName || helm.valuesFiles.length || helm.set.length ? helm : undefined;
 }
@@ -210,7 +212,7 @@ export function statusFromRow(row: Selectable<AssignmentStatusTable>): Assignmen
     startedAtMs: Number(row.started_at_ms),
     finishedAtMs: Number(row.finished_at_ms),
     conditions: fromJson<Condition[]>(row.conditions, []),
-    notReady: fromJson<string[]>(row.not_ready, []),
+    notReady: stringsFromJson(row.not_ready),
     pinned: false, // the status view sets it from the assignment
     nextRetryAtMs: Number(row.next_retry_at_ms ?? 0),
     waitingFor: stringsFromJson(row.waiting_for),
