@@ -21,6 +21,7 @@ export * from './contract/tokens.js';
 export * from './contract/validation.js';
 export * from './contract/health.js';
 export * from './contract/dependencies.js';
+export * from './contract/label-selector.js';
 
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';

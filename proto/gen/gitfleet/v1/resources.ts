@@ -410,6 +410,30 @@ export interface DriftedObject {
   detectedAtMs: number;
 }
 
+/**
+ * One requirement of a label selector, as on Kubernetes: "In" and "NotIn" take values, "Exists"
+ * and "DoesNotExist" none. NotIn and DoesNotExist hold for a cluster without the label.
+ */
+export interface LabelSelectorRequirement {
+  key: string;
+  operator: string;
+  values: string[];
+}
+
+/**
+ * Which clusters, by their labels (kubectl's "env in (prod,staging),!canary"): every match label
+ * and every expression must hold. Empty selects every cluster where it is used as a filter.
+ */
+export interface LabelSelector {
+  matchLabels: { [key: string]: string };
+  matchExpressions: LabelSelectorRequirement[];
+}
+
+export interface LabelSelector_MatchLabelsEntry {
+  key: string;
+  value: string;
+}
+
 function createBaseTenant(): Tenant {
   return {
     name: "",
@@ -3041,6 +3065,232 @@ export const DriftedObject: MessageFns<DriftedObject> = {
     message.fields = object.fields?.map((e) => e) || [];
     message.corrected = object.corrected ?? false;
     message.detectedAtMs = object.detectedAtMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseLabelSelectorRequirement(): LabelSelectorRequirement {
+  return { key: "", operator: "", values: [] };
+}
+
+export const LabelSelectorRequirement: MessageFns<LabelSelectorRequirement> = {
+  encode(message: LabelSelectorRequirement, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.operator !== "") {
+      writer.uint32(18).string(message.operator);
+    }
+    for (const v of message.values) {
+      writer.uint32(26).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LabelSelectorRequirement {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLabelSelectorRequirement();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.operator = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.values.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<LabelSelectorRequirement>, I>>(base?: I): LabelSelectorRequirement {
+    return LabelSelectorRequirement.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LabelSelectorRequirement>, I>>(object: I): LabelSelectorRequirement {
+    const message = createBaseLabelSelectorRequirement();
+    message.key = object.key ?? "";
+    message.operator = object.operator ?? "";
+    message.values = object.values?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseLabelSelector(): LabelSelector {
+  return { matchLabels: {}, matchExpressions: [] };
+}
+
+export const LabelSelector: MessageFns<LabelSelector> = {
+  encode(message: LabelSelector, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    globalThis.Object.entries(message.matchLabels).forEach(([key, value]: [string, string]) => {
+      LabelSelector_MatchLabelsEntry.encode({ key: key as any, value }, writer.uint32(10).fork()).join();
+    });
+    for (const v of message.matchExpressions) {
+      LabelSelectorRequirement.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LabelSelector {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLabelSelector();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            const entry1 = LabelSelector_MatchLabelsEntry.decode(reader, reader.uint32());
+            if (entry1.value !== undefined) {
+              message.matchLabels[entry1.key] = entry1.value;
+            }
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.matchExpressions.push(LabelSelectorRequirement.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<LabelSelector>, I>>(base?: I): LabelSelector {
+    return LabelSelector.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LabelSelector>, I>>(object: I): LabelSelector {
+    const message = createBaseLabelSelector();
+    message.matchLabels = (globalThis.Object.entries(object.matchLabels ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.matchExpressions = object.matchExpressions?.map((e) => LabelSelectorRequirement.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseLabelSelector_MatchLabelsEntry(): LabelSelector_MatchLabelsEntry {
+  return { key: "", value: "" };
+}
+
+export const LabelSelector_MatchLabelsEntry: MessageFns<LabelSelector_MatchLabelsEntry> = {
+  encode(message: LabelSelector_MatchLabelsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LabelSelector_MatchLabelsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLabelSelector_MatchLabelsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<LabelSelector_MatchLabelsEntry>, I>>(base?: I): LabelSelector_MatchLabelsEntry {
+    return LabelSelector_MatchLabelsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LabelSelector_MatchLabelsEntry>, I>>(
+    object: I,
+  ): LabelSelector_MatchLabelsEntry {
+    const message = createBaseLabelSelector_MatchLabelsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
     return message;
   },
 };

@@ -409,4 +409,28 @@ export interface DriftedObject {
   detectedAtMs: number;
 }
 
+/**
+ * One requirement of a label selector, as on Kubernetes: "In" and "NotIn" take values, "Exists"
+ * and "DoesNotExist" none. NotIn and DoesNotExist hold for a cluster without the label.
+ */
+export interface LabelSelectorRequirement {
+  key: string;
+  operator: string;
+  values: string[];
+}
+
+/**
+ * Which clusters, by their labels (kubectl's "env in (prod,staging),!canary"): every match label
+ * and every expression must hold. Empty selects every cluster where it is used as a filter.
+ */
+export interface LabelSelector {
+  matchLabels: { [key: string]: string };
+  matchExpressions: LabelSelectorRequirement[];
+}
+
+export interface LabelSelector_MatchLabelsEntry {
+  key: string;
+  value: string;
+}
+
 export const GITFLEET_V1_PACKAGE_NAME = "gitfleet.v1";
