@@ -22,6 +22,7 @@ export * from './contract/validation.js';
 export * from './contract/health.js';
 export * from './contract/dependencies.js';
 export * from './contract/label-selector.js';
+export * from './contract/maintenance-window.js';
 
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';

@@ -42,6 +42,8 @@ export class ClustersService {
         agentPublicKey: '',
         joinedAtMs: 0,
         desiredSetError: '',
+        vars: {},
+        maintenanceWindows: [],
       });
     } catch (err) {
       if (isUniqueViolation(err)) throw new AlreadyExistsError('cluster', spec.name);

@@ -15,6 +15,7 @@ function set(cluster: string, generation: number, extra = ''): DesiredSet {
       : [],
     assignments: [],
     publishedAtMs: 0,
+    maintenanceWindows: [],
   };
 }
 

@@ -154,6 +154,7 @@ describe('hashDesiredSet', () => {
     ],
     assignments: [],
     publishedAtMs: 123,
+    maintenanceWindows: [],
   };
 
   it('ignores generation and publishedAtMs', () => {

@@ -3,6 +3,8 @@
 import { createHash } from 'node:crypto';
 import {
   DesiredSet,
+  MAX_MAINTENANCE_WINDOWS,
+  MAX_WINDOW_LENGTH,
   parseGitRevision,
   parseOciRevision,
   type Assignment,
@@ -185,7 +187,14 @@ export function computeDesiredSet(cluster: ClusterIdentity, snapshot: DesiredSna
   }
   const tenants = [...tenantNames].sort(compare).map((name) => tenantIdentity(snapshot.tenants.get(name)!));
   return {
-    set: { cluster: cluster.name, generation: 0, tenants, assignments, publishedAtMs: 0 },
+    set: {
+      cluster: cluster.name,
+      generation: 0,
+      tenants,
+      assignments,
+      publishedAtMs: 0,
+      maintenanceWindows: [...(cluster.maintenanceWindows ?? [])],
+    },
     unresolved,
     revisions,
   };
@@ -213,13 +222,14 @@ export function desiredSetSize(set: DesiredSet): number {
 /**
  * desiredSetSize of a cluster's set in `snapshot`, memoized by the assignments that select it:
  * sets of the same selection differ only in the cluster's name. A selection with a substituting
- * assignment carries the cluster's name and labels as variables: those sets are encoded each.
+ * assignment carries the cluster's name and labels as variables, and a cluster's maintenance
+ * windows are its own: those sets are encoded each.
  */
 export function desiredSetSizer(snapshot: DesiredSnapshot): (cluster: ClusterIdentity) => number {
   const bySelection = new Map<string, number>();
   return (cluster) => {
     const selected = snapshot.assignments.filter((a) => assignmentSelects(a, cluster));
-    if (selected.some((a) => a.substitute?.enabled)) {
+    if (selected.some((a) => a.substitute?.enabled) || cluster.maintenanceWindows?.length) {
       return desiredSetSize(computeDesiredSet(cluster, snapshot).set);
     }
     const selection = selected.map((a) => `${a.tenant}/${a.name}`).join(',');
@@ -249,5 +259,12 @@ export function desiredSetUpperBound(snapshot: DesiredSnapshot): number {
     assignments.push(desiredAssignment(a, repo, tenant, longest));
   }
   const tenants = [...snapshot.tenants.values()].map(tenantIdentity);
-  return desiredSetSize({ cluster: 'x'.repeat(63), generation: 0, tenants, assignments, publishedAtMs: 0 });
+  return desiredSetSize({
+    cluster: 'x'.repeat(63),
+    generation: 0,
+    tenants,
+    assignments,
+    publishedAtMs: 0,
+    maintenanceWindows: Array.from({ length: MAX_MAINTENANCE_WINDOWS }, () => 'x'.repeat(MAX_WINDOW_LENGTH)),
+  });
 }

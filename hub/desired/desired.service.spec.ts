@@ -196,7 +196,14 @@ describe('DesiredService', () => {
     store.addCluster('c1');
     await connect();
     kv.kv.clear(); // the bus lost its state
-    kv.kv.set('gone', { cluster: 'gone', generation: 1, tenants: [], assignments: [], publishedAtMs: 1 });
+    kv.kv.set('gone', {
+      cluster: 'gone',
+      generation: 1,
+      tenants: [],
+      assignments: [],
+      publishedAtMs: 1,
+      maintenanceWindows: [],
+    });
     connected.next(conn);
     await eventuallySettled();
     expect(kv.kv.get('c1')!.generation).toBe(1);
@@ -206,7 +213,14 @@ describe('DesiredService', () => {
   it('continues above a generation the bus already has', async () => {
     store.addCluster('c1');
     kv.ready = true;
-    kv.kv.set('c1', { cluster: 'c1', generation: 41, tenants: [], assignments: [], publishedAtMs: 1 });
+    kv.kv.set('c1', {
+      cluster: 'c1',
+      generation: 41,
+      tenants: [],
+      assignments: [],
+      publishedAtMs: 1,
+      maintenanceWindows: [],
+    });
     await connect();
     for (let i = 0; i < 20 && kv.kv.get('c1')!.generation === 41; i++) {
       await new Promise((r) => setTimeout(r, 5));
@@ -227,9 +241,17 @@ describe('DesiredService', () => {
       tenants: [tenant('x')],
       assignments: [],
       publishedAtMs: 1,
+      maintenanceWindows: [],
     };
     kv.kv.set('shared', theirs);
-    kv.kv.set('other', { cluster: 'other', generation: 3, tenants: [], assignments: [], publishedAtMs: 1 });
+    kv.kv.set('other', {
+      cluster: 'other',
+      generation: 3,
+      tenants: [],
+      assignments: [],
+      publishedAtMs: 1,
+      maintenanceWindows: [],
+    });
     await connect();
     expect(kv.deletes).toEqual([]);
     expect(kv.kv.get('other')!.generation).toBe(3);

@@ -5,6 +5,8 @@ import type { Assignment } from '../../proto/index.js';
 export interface ClusterIdentity {
   name: string;
   labels: Record<string, string>;
+  /** The cluster's maintenance windows, published in its desired set for its agent. */
+  maintenanceWindows?: string[];
 }
 
 /** True when every key of `selector` is in `labels` with the same value (an empty selector matches). */

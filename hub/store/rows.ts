@@ -86,6 +86,8 @@ export function clusterFromRow(row: Selectable<ClustersTable>): Cluster {
     desiredSetError: row.desired_set_error,
     // liveness is not stored: the services compute it when a cluster is read (cluster-liveness.ts)
     state: '',
+    vars: {},
+    maintenanceWindows: [],
   };
 }
 

@@ -96,6 +96,11 @@ export interface DesiredSet {
   tenants: TenantIdentity[];
   assignments: DesiredAssignment[];
   publishedAtMs: number;
+  /**
+   * The cluster's maintenance windows (its Cluster.maintenance_windows): outside all of them the
+   * agent holds revisions it does not run yet. None: always open.
+   */
+  maintenanceWindows: string[];
 }
 
 /** Agent → hub on the status stream: one assignment's state on this cluster. */
@@ -647,7 +652,7 @@ export const DesiredAssignment: MessageFns<DesiredAssignment> = {
 };
 
 function createBaseDesiredSet(): DesiredSet {
-  return { cluster: "", generation: 0, tenants: [], assignments: [], publishedAtMs: 0 };
+  return { cluster: "", generation: 0, tenants: [], assignments: [], publishedAtMs: 0, maintenanceWindows: [] };
 }
 
 export const DesiredSet: MessageFns<DesiredSet> = {
@@ -666,6 +671,9 @@ export const DesiredSet: MessageFns<DesiredSet> = {
     }
     if (message.publishedAtMs !== 0) {
       writer.uint32(40).int64(message.publishedAtMs);
+    }
+    for (const v of message.maintenanceWindows) {
+      writer.uint32(50).string(v!);
     }
     return writer;
   },
@@ -723,6 +731,14 @@ export const DesiredSet: MessageFns<DesiredSet> = {
             message.publishedAtMs = longToNumber(reader.int64());
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.maintenanceWindows.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -745,6 +761,7 @@ export const DesiredSet: MessageFns<DesiredSet> = {
     message.tenants = object.tenants?.map((e) => TenantIdentity.fromPartial(e)) || [];
     message.assignments = object.assignments?.map((e) => DesiredAssignment.fromPartial(e)) || [];
     message.publishedAtMs = object.publishedAtMs ?? 0;
+    message.maintenanceWindows = object.maintenanceWindows?.map((e) => e) || [];
     return message;
   },
 };

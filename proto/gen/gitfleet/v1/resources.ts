@@ -133,9 +133,21 @@ export interface Cluster {
    * since), or "Unknown" (no agent has sent one yet).
    */
   state: string;
+  /** Variables this cluster's assignments substitute (over its groups' and the tenant's). */
+  vars: { [key: string]: string };
+  /**
+   * When new revisions may reach the cluster ("Sat 02:00-04:00 UTC"); none: always. Outside
+   * every window the agent keeps what it runs and holds new revisions until one opens.
+   */
+  maintenanceWindows: string[];
 }
 
 export interface Cluster_LabelsEntry {
+  key: string;
+  value: string;
+}
+
+export interface Cluster_VarsEntry {
   key: string;
   value: string;
 }
@@ -1017,6 +1029,8 @@ function createBaseCluster(): Cluster {
     joinedAtMs: 0,
     desiredSetError: "",
     state: "",
+    vars: {},
+    maintenanceWindows: [],
   };
 }
 
@@ -1054,6 +1068,12 @@ export const Cluster: MessageFns<Cluster> = {
     }
     if (message.state !== "") {
       writer.uint32(90).string(message.state);
+    }
+    globalThis.Object.entries(message.vars).forEach(([key, value]: [string, string]) => {
+      Cluster_VarsEntry.encode({ key: key as any, value }, writer.uint32(98).fork()).join();
+    });
+    for (const v of message.maintenanceWindows) {
+      writer.uint32(106).string(v!);
     }
     return writer;
   },
@@ -1162,6 +1182,25 @@ export const Cluster: MessageFns<Cluster> = {
             message.state = reader.string();
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            const entry12 = Cluster_VarsEntry.decode(reader, reader.uint32());
+            if (entry12.value !== undefined) {
+              message.vars[entry12.key] = entry12.value;
+            }
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.maintenanceWindows.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1198,6 +1237,16 @@ export const Cluster: MessageFns<Cluster> = {
     message.joinedAtMs = object.joinedAtMs ?? 0;
     message.desiredSetError = object.desiredSetError ?? "";
     message.state = object.state ?? "";
+    message.vars = (globalThis.Object.entries(object.vars ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.maintenanceWindows = object.maintenanceWindows?.map((e) => e) || [];
     return message;
   },
 };
@@ -1263,6 +1312,73 @@ export const Cluster_LabelsEntry: MessageFns<Cluster_LabelsEntry> = {
   },
   fromPartial<I extends Exact<DeepPartial<Cluster_LabelsEntry>, I>>(object: I): Cluster_LabelsEntry {
     const message = createBaseCluster_LabelsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseCluster_VarsEntry(): Cluster_VarsEntry {
+  return { key: "", value: "" };
+}
+
+export const Cluster_VarsEntry: MessageFns<Cluster_VarsEntry> = {
+  encode(message: Cluster_VarsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Cluster_VarsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCluster_VarsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<Cluster_VarsEntry>, I>>(base?: I): Cluster_VarsEntry {
+    return Cluster_VarsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Cluster_VarsEntry>, I>>(object: I): Cluster_VarsEntry {
+    const message = createBaseCluster_VarsEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? "";
     return message;

@@ -68,6 +68,7 @@ export function desiredSetBytes(n: number): number {
       },
     ],
     publishedAtMs: Date.now(),
+    maintenanceWindows: [],
   }).finish().length;
 }
 

@@ -132,9 +132,21 @@ export interface Cluster {
    * since), or "Unknown" (no agent has sent one yet).
    */
   state: string;
+  /** Variables this cluster's assignments substitute (over its groups' and the tenant's). */
+  vars: { [key: string]: string };
+  /**
+   * When new revisions may reach the cluster ("Sat 02:00-04:00 UTC"); none: always. Outside
+   * every window the agent keeps what it runs and holds new revisions until one opens.
+   */
+  maintenanceWindows: string[];
 }
 
 export interface Cluster_LabelsEntry {
+  key: string;
+  value: string;
+}
+
+export interface Cluster_VarsEntry {
   key: string;
   value: string;
 }
