@@ -338,8 +338,13 @@ function clusterView(c: RolloutClusterInput, revision: string, goal: string): Ro
     state,
     message,
   });
+  if (!c.online) {
+    return view(
+      CLUSTER_OFFLINE,
+      `no heartbeat: waited for, counted as unavailable${revision !== goal ? `; runs ${short(revision)} until its stage starts` : ''}`,
+    );
+  }
   if (revision !== goal) return view(CLUSTER_WAITING, `runs ${short(revision)} until its stage starts`);
-  if (!c.online) return view(CLUSTER_OFFLINE, 'no heartbeat: waited for, counted as unavailable');
   if (isReadyAt(c, goal)) return view(CLUSTER_READY);
   if (isFailedAt(c, goal)) return view(CLUSTER_FAILED, (c.status?.message ?? '').slice(0, 300));
   return view(CLUSTER_UPDATING);
