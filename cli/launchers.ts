@@ -104,6 +104,11 @@ export function registerServerCommands(program: Command): void {
       'a cluster whose agent sent no heartbeat for this long is Offline in `cluster list` and `status` (default 90s; env GITFLEET_CLUSTER_OFFLINE_AFTER)',
       process.env.GITFLEET_CLUSTER_OFFLINE_AFTER,
     )
+    .option(
+      '--max-concurrent-fetch <n>',
+      "staged rollouts switch at most N clusters per source host (a repo URL's host) per second to a new revision (default 0: no cap; env GITFLEET_MAX_CONCURRENT_FETCH)",
+      process.env.GITFLEET_MAX_CONCURRENT_FETCH,
+    )
     .action(
       async (o: {
         listen: string;
@@ -121,7 +126,16 @@ export function registerServerCommands(program: Command): void {
         oldSecretKeyFile?: string;
         adoptBus: boolean;
         clusterOfflineAfter?: string;
+        maxConcurrentFetch?: string;
       }) => {
+        let maxConcurrentFetch: number | undefined;
+        if (o.maxConcurrentFetch !== undefined) {
+          if (!/^\s*\d{1,9}\s*$/.test(o.maxConcurrentFetch))
+            throw new Error(
+              `--max-concurrent-fetch ${JSON.stringify(o.maxConcurrentFetch.slice(0, 40))}: use a whole number of clusters per second (0 = no cap)`,
+            );
+          maxConcurrentFetch = Number(o.maxConcurrentFetch); // the hub's config check bounds it
+        }
         let clusterOfflineAfterSeconds: number | undefined;
         if (o.clusterOfflineAfter !== undefined) {
           try {
@@ -148,6 +162,7 @@ export function registerServerCommands(program: Command): void {
           busKeysFile: o.busKeys,
           agentNatsUrl: o.agentNats,
           clusterOfflineAfterSeconds,
+          maxConcurrentFetch,
         });
         process.stderr.write(hubStartupLine(hub.address, o.nats, o.db, o.tlsCert ? 'TLS' : 'plaintext'));
         await runUntilSignal(() => hub.close());

@@ -8,6 +8,7 @@ import { ConfigModule } from './config/config.module.js';
 import type { ResolvedHubConfig } from './config/hub-config.js';
 import { DesiredModule } from './desired/desired.module.js';
 import { ReposModule } from './repos/repos.module.js';
+import { RolloutsModule } from './rollouts/rollouts.module.js';
 import { StatusModule } from './status/status.module.js';
 import { StoreModule } from './store/store.module.js';
 import { TenantsModule } from './tenants/tenants.module.js';
@@ -28,6 +29,7 @@ export class HubModule {
         ClustersModule,
         AssignmentsModule,
         StatusModule,
+        RolloutsModule,
       ],
     };
   }

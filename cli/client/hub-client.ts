@@ -61,6 +61,10 @@ import {
   UpdateClusterRequest,
   UpdateRepoRequest,
   UpdateTenantRequest,
+  GetRolloutRequest,
+  RolloutActionRequest,
+  RolloutServiceClient,
+  RolloutServiceService,
 } from '../../proto/api.js';
 
 interface MethodDef {
@@ -106,6 +110,7 @@ export interface HubClient {
   audit: UnaryClient<typeof AuditServiceService>;
   /** What an agent calls with a join token (no bearer token needed). */
   join: UnaryClient<typeof JoinServiceService>;
+  rollouts: UnaryClient<typeof RolloutServiceService>;
   close(): void;
 }
 
@@ -154,6 +159,7 @@ export function createHubClient(address: string, opts: HubClientOptions = {}): H
   const tokens = make(TokenServiceClient);
   const audit = make(AuditServiceClient);
   const join = make(JoinServiceClient);
+  const rollouts = make(RolloutServiceClient);
   const m = <T>(fns: MessageFns<T>): MessageFns<never> => fns as unknown as MessageFns<never>;
   // the bearer token on every call (plaintext only reaches a hub on loopback: see parseTls)
   const metadata = (): Metadata => {
@@ -239,8 +245,22 @@ export function createHubClient(address: string, opts: HubClientOptions = {}): H
     ),
     audit: unaryClient(audit, AuditServiceService, { listAudit: m(ListAuditRequest) }, deadlineMs, metadata),
     join: unaryClient(join, JoinServiceService, { join: m(JoinRequest) }, deadlineMs, metadata),
+    rollouts: unaryClient(
+      rollouts,
+      RolloutServiceService,
+      {
+        getRollout: m(GetRolloutRequest),
+        pauseRollout: m(RolloutActionRequest),
+        resumeRollout: m(RolloutActionRequest),
+        abortRollout: m(RolloutActionRequest),
+        undoRollout: m(RolloutActionRequest),
+      },
+      deadlineMs,
+      metadata,
+    ),
     close(): void {
-      for (const c of [tenants, repos, clusters, assignments, status, tokens, audit, join]) c.close();
+      for (const c of [tenants, repos, clusters, assignments, status, tokens, audit, join, rollouts])
+        c.close();
     },
   };
 }

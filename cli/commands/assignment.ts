@@ -1,6 +1,11 @@
 // gitfleet assignment create | update | get | list | delete
 import type { Command } from 'commander';
-import type { Assignment, HealthOptions } from '../../proto/index.js';
+import {
+  parseLabelSelector,
+  type Assignment,
+  type HealthOptions,
+  type RolloutOptions,
+} from '../../proto/index.js';
 import { labels, type Column } from '../output.js';
 import { collect, parseDuration, parseHealthExprs, parseLabels, parseVars } from '../parse.js';
 import { flagNames, givenFields, type FieldTable } from '../update-fields.js';
@@ -74,6 +79,43 @@ interface AssignmentFlags {
   drift?: string;
   driftIgnore?: string[];
   force?: boolean;
+  rolloutStage?: string[];
+  maxUnavailable?: string;
+  soak?: string;
+  maxFailures?: string;
+}
+
+/** --rollout-stage, --max-unavailable, --soak, --max-failures; undefined when none is given. The hub checks the values. */
+function rolloutOptions(o: Partial<AssignmentFlags>): RolloutOptions | undefined {
+  if (
+    !o.rolloutStage?.length &&
+    o.maxUnavailable === undefined &&
+    o.soak === undefined &&
+    o.maxFailures === undefined
+  )
+    return undefined;
+  let soakSeconds = 0;
+  if (o.soak !== undefined) {
+    try {
+      soakSeconds = parseDuration(o.soak);
+    } catch (err) {
+      throw new Error(`--soak: ${(err as Error).message}`);
+    }
+  }
+  let maxFailures = 0;
+  if (o.maxFailures !== undefined) {
+    if (!/^\s*\d{1,6}\s*$/.test(o.maxFailures))
+      throw new Error(
+        `--max-failures ${JSON.stringify(o.maxFailures.slice(0, 40))}: use a whole number (0 = pause on the first failure)`,
+      );
+    maxFailures = Number(o.maxFailures);
+  }
+  return {
+    stages: (o.rolloutStage ?? []).map((s, i) => parseLabelSelector(s, `--rollout-stage[${i + 1}]`)),
+    maxUnavailable: o.maxUnavailable ?? '',
+    soakSeconds,
+    maxFailures,
+  };
 }
 
 function assignmentSpec(name: string, o: AssignmentFlags) {
@@ -108,6 +150,7 @@ function assignmentSpec(name: string, o: AssignmentFlags) {
         ? { mode: o.drift ?? '', ignore: o.driftIgnore ?? [] }
         : undefined,
     force: Boolean(o.force),
+    rollout: rolloutOptions(o),
   };
 }
 
@@ -159,6 +202,12 @@ export const ASSIGNMENT_UPDATE_FIELDS: FieldTable = {
   healthCheck: ['health.checks'],
   timeout: ['health.timeout_seconds'],
   healthExpr: ['health.exprs'],
+  // --no-rollout: drop the rollout options (before the rows that set one again)
+  rollout: ['rollout'],
+  rolloutStage: ['rollout.stages'],
+  maxUnavailable: ['rollout.max_unavailable'],
+  soak: ['rollout.soak_seconds'],
+  maxFailures: ['rollout.max_failures'],
 };
 
 /**
@@ -200,6 +249,8 @@ export function assignmentUpdate(name: string, o: Partial<AssignmentFlags>, cmd:
       drift: { mode: o.drift ?? '', ignore: o.driftIgnore ?? [] },
       force: o.force ?? false,
       health: healthOptions(o) ?? { wait: false, checks: [], timeoutSeconds: 0, exprs: [] },
+      // --no-rollout (rollout false): none, every cluster gets a new revision at once again
+      rollout: (o as { rollout?: boolean }).rollout === false ? undefined : rolloutOptions(o),
     },
   };
 }
@@ -312,7 +363,21 @@ const assignmentFlags = (update: boolean) => (c: Command) => {
     .option(
       '--force',
       'recreate objects whose immutable fields changed (a Service clusterIP, a Job template) and take fields other field managers own',
-    );
+    )
+    .option(
+      '--rollout-stage <selector>',
+      "roll each new revision out in stages: the clusters this selector picks (kubectl syntax, e.g. 'ring=canary'); repeat in order; the clusters no stage picks form the last stage (the first revision goes out at once)",
+      collect,
+    )
+    .option(
+      '--max-unavailable <n|p%>',
+      'inside a stage, how many clusters may be updating or not Ready at once (default 100%)',
+    )
+    .option(
+      '--soak <duration>',
+      'a stage is done once all its clusters were Ready at the new revision this long (default 0)',
+    )
+    .option('--max-failures <n>', 'failed clusters a stage tolerates before the rollout pauses (default 0)');
   // after their positive flags: commander gives a --no-X defined first a default of true
   return update
     ? all
@@ -320,6 +385,7 @@ const assignmentFlags = (update: boolean) => (c: Command) => {
         .option('--no-substitute-strict', 'leave unset variables empty')
         .option('--no-force', 'fail on immutable-field changes and fields of other managers again')
         .option('--no-wait', 'Ready once applied again (objects named by --health-check are still checked)')
+        .option('--no-rollout', 'no staged rollout: every cluster gets a new revision at once again')
     : all;
 };
 

@@ -8,6 +8,7 @@ import { registerBus } from './bus.js';
 import { registerCluster } from './cluster.js';
 import { registerControl } from './control.js';
 import { registerRepo } from './repo.js';
+import { registerRollout } from './rollout.js';
 import { registerStatus } from './status.js';
 import { registerTenant } from './tenant.js';
 import { registerToken } from './token.js';
@@ -18,6 +19,7 @@ export function registerClientCommands(program: Command): void {
   registerCluster(program);
   registerAssignment(program);
   registerControl(program);
+  registerRollout(program);
   registerStatus(program);
   registerAgentControl(program);
   registerToken(program);

@@ -1,7 +1,14 @@
 // Which fields of an assignment a partial update (UpdateAssignmentRequest.fields) may name: every
 // spec field of the Assignment message, so a field added to the proto can be updated by name at
 // once, and the fields of its helm options, substitution, health and drift one by one ("helm.set").
-import { Assignment, DriftOptions, HealthOptions, HelmOptions, Substitution } from '../../proto/index.js';
+import {
+  Assignment,
+  DriftOptions,
+  HealthOptions,
+  HelmOptions,
+  RolloutOptions,
+  Substitution,
+} from '../../proto/index.js';
 import type { MaskRules } from '../common/field-mask.js';
 
 /** Set by the hub, never by an update. */
@@ -24,5 +31,6 @@ export const ASSIGNMENT_FIELDS: MaskRules = {
     substitute: Substitution.fromPartial({}) as unknown as Record<string, unknown>,
     health: HealthOptions.fromPartial({}) as unknown as Record<string, unknown>,
     drift: DriftOptions.fromPartial({}) as unknown as Record<string, unknown>,
+    rollout: RolloutOptions.fromPartial({}) as unknown as Record<string, unknown>,
   },
 };

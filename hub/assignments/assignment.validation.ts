@@ -16,6 +16,7 @@ import {
 } from '../../proto/contract/validation.js';
 import { checkHealthOptions } from '../../proto/contract/health.js';
 import { checkLabels } from '../common/names.js';
+import { checkRolloutOptions } from '../rollouts/rollout-options.js';
 
 // the path rule is the contract's: the agent checks every desired set with it too
 export { checkRepoPath };
@@ -94,6 +95,8 @@ export function validateAssignment(input: Partial<Assignment>, tenant: Tenant): 
     // drift: correct (default) or report, and fields another controller owns (KIND:/pointer)
     drift: checkDriftOptions('assignment.drift', input.drift),
     force: Boolean(input.force),
+    // staged rollout of new revisions: stages (selectors), max-unavailable, soak, max-failures
+    rollout: checkRolloutOptions('assignment.rollout', input.rollout),
   };
 }
 

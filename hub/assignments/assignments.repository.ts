@@ -7,6 +7,7 @@ import {
   driftToJson,
   healthToJson,
   helmToJson,
+  rolloutToJson,
   substitutionToJson,
 } from '../store/rows.js';
 import { HUB_DB } from '../store/store.module.js';
@@ -34,6 +35,7 @@ function toRow(a: Assignment) {
     retry_interval_seconds: a.retryIntervalSeconds,
     drift: driftToJson(a.drift),
     force: a.force ? 1 : 0,
+    rollout: rolloutToJson(a.rollout),
   };
 }
 

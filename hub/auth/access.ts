@@ -44,6 +44,11 @@ const RULES: Record<string, Rule> = {
   treeAssignment: { kind: 'read', tenantOf: field('tenant') },
   getStatus: { kind: 'read', pin: 'tenant' },
   watchStatus: { kind: 'read', pin: 'tenant' },
+  getRollout: { kind: 'read', tenantOf: field('tenant') },
+  pauseRollout: { kind: 'tenant-write', tenantOf: field('tenant') },
+  resumeRollout: { kind: 'tenant-write', tenantOf: field('tenant') },
+  abortRollout: { kind: 'tenant-write', tenantOf: field('tenant') },
+  undoRollout: { kind: 'tenant-write', tenantOf: field('tenant') },
 };
 
 /** Cluster-wide reads a tenant may not make (clusters are the operator's). */
@@ -93,7 +98,9 @@ export function visibleError(p: Principal | undefined, err: unknown): unknown {
 
 /** Methods that change something: these are audited. */
 export function isMutation(method: string): boolean {
-  return /^(create|update|delete|resolve|revoke|join|rollback|reconcile)/.test(method);
+  return /^(create|update|delete|resolve|revoke|join|rollback|reconcile|pause|resume|abort|undo)/.test(
+    method,
+  );
 }
 
 /**

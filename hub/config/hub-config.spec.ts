@@ -23,6 +23,7 @@ describe('parseHubConfig', () => {
       adoptBus: false,
       busCheckIntervalSeconds: 15,
       clusterOfflineAfterSeconds: 90,
+      maxConcurrentFetch: 0,
       busAuth: undefined,
       agentNatsServers: ['nats://127.0.0.1:4222'],
     });

@@ -50,6 +50,12 @@ export interface HubConfig {
   /** A cluster without a heartbeat for this long is Offline (default 90 s: three of the agent's). */
   clusterOfflineAfterSeconds?: number;
   /**
+   * Staged rollouts switch at most this many clusters per source host (a repo URL's host) per
+   * second to a new revision, across all rollouts, so a git host or registry is never flooded
+   * (default 0: no cap).
+   */
+  maxConcurrentFetch?: number;
+  /**
    * The hub's NATS credentials (`gitfleet bus init --dir D` writes D/hub.creds). Absent: the bus
    * is not authenticated, agents join with nothing, and any NATS client can read every desired set.
    */
@@ -92,6 +98,8 @@ export interface ResolvedHubConfig {
   adoptBus: boolean;
   busCheckIntervalSeconds: number;
   clusterOfflineAfterSeconds: number;
+  /** Clusters a rollout starts per source host per second; 0 = no cap. */
+  maxConcurrentFetch: number;
   /** Undefined: an unauthenticated bus. */
   busAuth: BusAuthConfig | undefined;
   /** What joining agents are told to connect to. */
@@ -183,6 +191,20 @@ export function parseDb(db: unknown): DbConfig {
   return { kind: 'sqlite', path: abs };
 }
 
+/** Largest --max-concurrent-fetch (a cap above it caps nothing). */
+export const MAX_CONCURRENT_FETCH = 100_000;
+
+function maxConcurrentFetch(v: unknown): number {
+  if (v === undefined) return 0;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v > MAX_CONCURRENT_FETCH) {
+    throw new ConfigError(
+      'maxConcurrentFetch',
+      `must be a whole number of clusters per source host per second between 0 (no cap) and ${MAX_CONCURRENT_FETCH}, got ${String(v).slice(0, 40)}`,
+    );
+  }
+  return v;
+}
+
 function positiveSeconds(setting: string, v: unknown): number | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
@@ -264,6 +286,7 @@ export function parseHubConfig(config: HubConfig): ResolvedHubConfig {
     clusterOfflineAfterSeconds:
       positiveSeconds('clusterOfflineAfterSeconds', config.clusterOfflineAfterSeconds) ??
       DEFAULT_CLUSTER_OFFLINE_AFTER_SECONDS,
+    maxConcurrentFetch: maxConcurrentFetch(config.maxConcurrentFetch),
     busAuth: parseBusAuth(config),
     agentNatsServers:
       config.agentNatsUrl === undefined

@@ -23,18 +23,54 @@ export interface DesiredSnapshot {
   repos: ReadonlyMap<string, Repo>;
   /** sorted by (tenant, name) */
   assignments: readonly Assignment[];
+  /**
+   * The per-cluster pins of assignments with rollout options, keyed by repoKey(tenant,
+   * assignment); such an assignment without an entry (no rollout yet) runs its revision as any other.
+   */
+  rollouts: ReadonlyMap<string, RolloutPins>;
+}
+
+/** What a staged rollout pinned on each cluster of one assignment. */
+export interface RolloutPins {
+  /** cluster → revision */
+  pins: ReadonlyMap<string, string>;
+  /** The revision of a selected cluster with no pin yet (the stable one) until the driver pins it. */
+  fallback: string;
 }
 
 export function repoKey(tenant: string, name: string): string {
   return `${tenant}/${name}`;
 }
 
-export function buildSnapshot(tenants: Tenant[], repos: Repo[], assignments: Assignment[]): DesiredSnapshot {
+export function buildSnapshot(
+  tenants: Tenant[],
+  repos: Repo[],
+  assignments: Assignment[],
+  rollouts: ReadonlyMap<string, RolloutPins> = new Map(),
+): DesiredSnapshot {
   return {
     tenants: new Map(tenants.map((t) => [t.name, t])),
     repos: new Map(repos.map((r) => [repoKey(r.tenant, r.name), r])),
     assignments: [...assignments].sort((a, b) => compare(a.tenant, b.tenant) || compare(a.name, b.name)),
+    rollouts,
   };
+}
+
+/**
+ * The revision an assignment runs on a cluster: the pin of its staged rollout (assignments with
+ * rollout options whose rollout has begun), else its rollback pin, else its repo's revision.
+ */
+export function assignmentRevision(
+  assignment: Assignment,
+  repo: Repo | undefined,
+  cluster: string,
+  snapshot: Pick<DesiredSnapshot, 'rollouts'>,
+): string {
+  if (assignment.rollout) {
+    const staged = snapshot.rollouts.get(repoKey(assignment.tenant, assignment.name));
+    if (staged) return staged.pins.get(cluster) ?? staged.fallback;
+  }
+  return assignment.pinnedRevision || repo?.revision || '';
 }
 
 function compare(a: string, b: string): number {
@@ -105,10 +141,11 @@ export function desiredAssignment(
   repo: Repo,
   tenant: Tenant,
   cluster: ClusterIdentity,
-): DesiredAssignment {
   // the revision is what the agent fetches: a commit for git, a manifest digest for OCI; a
-  // rollback's pin (an earlier revision of the same repo) instead of the repo's current one
-  const revision = assignment.pinnedRevision || repo.revision;
+  // rollback's pin (an earlier revision of the same repo) instead of the repo's current one, or
+  // the cluster's pin of a staged rollout (assignmentRevision)
+  revision = assignment.pinnedRevision || repo.revision,
+): DesiredAssignment {
   const oci = repo.type === 'oci';
   const commit = oci ? '' : parseGitRevision(revision).commit;
   const digest = oci ? parseOciRevision(revision).digest : '';
@@ -147,17 +184,28 @@ export function desiredAssignment(
  * Why an assignment's pin cannot be published (its repo changed kind since the rollback, so the
  * pinned revision is not one the agent can fetch), or undefined.
  */
-export function pinProblem(assignment: Assignment, repo: Repo): string | undefined {
-  if (!assignment.pinnedRevision) return undefined;
-  try {
-    if (repo.type === 'oci') parseOciRevision(assignment.pinnedRevision);
-    else parseGitRevision(assignment.pinnedRevision);
-    return undefined;
-  } catch {
+export function pinProblem(assignment: Assignment, repo: Repo, staged = ''): string | undefined {
+  if (staged) {
+    if (revisionFits(repo, staged)) return undefined;
     return (
-      `pinned by rollback to ${JSON.stringify(assignment.pinnedRevision)}, which is not a revision of the ` +
-      `${repo.type || 'git'} repo ${JSON.stringify(repo.name)}: gitfleet rollback assignment ${assignment.name} --tenant ${assignment.tenant} --unpin`
+      `pinned by its staged rollout to ${JSON.stringify(staged)}, which is not a revision of the ` +
+      `${repo.type || 'git'} repo ${JSON.stringify(repo.name)} (it changed kind): the next revision of the repo rolls out again`
     );
+  }
+  if (!assignment.pinnedRevision || revisionFits(repo, assignment.pinnedRevision)) return undefined;
+  return (
+    `pinned by rollback to ${JSON.stringify(assignment.pinnedRevision)}, which is not a revision of the ` +
+    `${repo.type || 'git'} repo ${JSON.stringify(repo.name)}: gitfleet rollback assignment ${assignment.name} --tenant ${assignment.tenant} --unpin`
+  );
+}
+
+function revisionFits(repo: Repo, revision: string): boolean {
+  try {
+    if (repo.type === 'oci') parseOciRevision(revision);
+    else parseGitRevision(revision);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -171,16 +219,18 @@ export function computeDesiredSet(cluster: ClusterIdentity, snapshot: DesiredSna
     const tenant = snapshot.tenants.get(assignment.tenant);
     const repo = snapshot.repos.get(repoKey(assignment.tenant, assignment.repo));
     if (!tenant) continue; // cannot happen with the store's foreign keys; never publish half an identity
-    if (!repo || !(assignment.pinnedRevision || repo.revision)) {
+    const revision = assignmentRevision(assignment, repo, cluster.name, snapshot);
+    if (!repo || !revision) {
       unresolved.push({ assignment, resolveError: repo?.resolveError ?? '' });
       continue;
     }
-    const badPin = pinProblem(assignment, repo);
+    const staged = revision !== (assignment.pinnedRevision || repo.revision) ? revision : '';
+    const badPin = pinProblem(assignment, repo, staged);
     if (badPin) {
       unresolved.push({ assignment, resolveError: badPin });
       continue;
     }
-    const desired = desiredAssignment(assignment, repo, tenant, cluster);
+    const desired = desiredAssignment(assignment, repo, tenant, cluster, revision);
     assignments.push(desired);
     revisions.set(repoKey(assignment.tenant, assignment.name), desired.source!.revision);
     tenantNames.add(tenant.name);

@@ -7,7 +7,8 @@ import { assignmentFromRow, chunks, repoFromRow, tenantFromRow } from '../store/
 import { HUB_DB, HUB_SECRETS } from '../store/store.module.js';
 import type { SecretBox } from '../store/secret-box.js';
 import { fromJson } from '../store/database.js';
-import { buildSnapshot, type DesiredSnapshot } from './desired-set.js';
+import { stableRevision } from '../rollouts/rollout-plan.js';
+import { buildSnapshot, repoKey, type DesiredSnapshot, type RolloutPins } from './desired-set.js';
 
 export interface ClusterProjectionState {
   name: string;
@@ -33,16 +34,42 @@ export class DesiredRepository {
   ) {}
 
   async loadSnapshot(): Promise<DesiredSnapshot> {
-    const [tenants, repos, assignments] = await Promise.all([
+    const [tenants, repos, assignments, rollouts] = await Promise.all([
       this.db.selectFrom('tenants').selectAll().execute(),
       this.db.selectFrom('repos').selectAll().execute(),
       this.db.selectFrom('assignments').selectAll().execute(),
+      this.loadRolloutPins(),
     ]);
     return buildSnapshot(
       tenants.map(tenantFromRow),
       repos.map((r) => repoFromRow(r, this.secrets)),
       assignments.map(assignmentFromRow),
+      rollouts,
     );
+  }
+
+  /** The pins of every staged rollout (both tables are empty without rollout options). */
+  private async loadRolloutPins(): Promise<Map<string, RolloutPins>> {
+    const [rollouts, pins] = await Promise.all([
+      this.db
+        .selectFrom('rollouts')
+        .select(['tenant', 'assignment', 'state', 'revision', 'previous_revision'])
+        .execute(),
+      this.db.selectFrom('rollout_pins').select(['tenant', 'assignment', 'cluster', 'revision']).execute(),
+    ]);
+    const out = new Map<string, { pins: Map<string, string>; fallback: string }>();
+    for (const r of rollouts) {
+      out.set(repoKey(r.tenant, r.assignment), {
+        pins: new Map(),
+        fallback: stableRevision({
+          state: r.state,
+          revision: r.revision,
+          previousRevision: r.previous_revision,
+        }),
+      });
+    }
+    for (const p of pins) out.get(repoKey(p.tenant, p.assignment))?.pins.set(p.cluster, p.revision);
+    return out;
   }
 
   /** Every cluster (names undefined) or the named ones that exist. */

@@ -17,5 +17,6 @@ import { StatusService } from './status.service.js';
     StatusService,
     AssignmentHistoryRepository,
   ],
+  exports: [StatusIngestService],
 })
 export class StatusModule {}

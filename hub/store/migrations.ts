@@ -421,6 +421,62 @@ export const migrations: Record<string, Migration> = {
       await db.schema.dropTable('assignment_history').execute();
     },
   },
+  // Staged rollouts: an assignment's rollout options (JSON RolloutOptions, '{}' = none), the
+  // rollout of its current revision (one row per assignment) and the revision pinned on each of
+  // its clusters, so a hub restart continues where it was.
+  '0019_rollouts': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .alterTable('assignments')
+        .addColumn('rollout', 'text', (c) => c.notNull().defaultTo('{}'))
+        .execute();
+      await db.schema
+        .createTable('rollouts')
+        .addColumn('tenant', 'text', (c) => c.notNull())
+        .addColumn('assignment', 'text', (c) => c.notNull())
+        .addColumn('revision', 'text', (c) => c.notNull())
+        .addColumn('previous_revision', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('stage', 'integer', (c) => c.notNull())
+        .addColumn('soak_started_at_ms', 'bigint', (c) => c.notNull())
+        .addColumn('message', 'text', (c) => c.notNull())
+        .addColumn('started_at_ms', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at_ms', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('rollouts_pk', ['tenant', 'assignment'])
+        .addForeignKeyConstraint(
+          'rollouts_assignment_fk',
+          ['tenant', 'assignment'],
+          'assignments',
+          ['tenant', 'name'],
+          (fk) => fk.onDelete('cascade'),
+        )
+        .execute();
+      await db.schema
+        .createTable('rollout_pins')
+        .addColumn('tenant', 'text', (c) => c.notNull())
+        .addColumn('assignment', 'text', (c) => c.notNull())
+        .addColumn('cluster', 'text', (c) => c.notNull())
+        .addColumn('revision', 'text', (c) => c.notNull())
+        .addColumn('pinned_at_ms', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('rollout_pins_pk', ['tenant', 'assignment', 'cluster'])
+        .addForeignKeyConstraint(
+          'rollout_pins_assignment_fk',
+          ['tenant', 'assignment'],
+          'assignments',
+          ['tenant', 'name'],
+          (fk) => fk.onDelete('cascade'),
+        )
+        .addForeignKeyConstraint('rollout_pins_cluster_fk', ['cluster'], 'clusters', ['name'], (fk) =>
+          fk.onDelete('cascade'),
+        )
+        .execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.dropTable('rollout_pins').execute();
+      await db.schema.dropTable('rollouts').execute();
+      await db.schema.alterTable('assignments').dropColumn('rollout').execute();
+    },
+  },
 };
 
 /** The sealed columns of repos: 0005 sealed the first two, 0013_repo_ssh_bearer added the rest. */

@@ -10,6 +10,7 @@ import type {
   DriftOptions,
   HelmOptions,
   Repo,
+  RolloutOptions,
   Substitution,
   Tenant,
 } from '../../proto/index.js';
@@ -115,7 +116,35 @@ export function assignmentFromRow(row: Selectable<AssignmentsTable>): Assignment
     retryIntervalSeconds: Number(row.retry_interval_seconds ?? 0),
     health: healthFromJson(row.health),
     pinnedRevision: row.pinned_revision,
+    rollout: rolloutFromJson(row.rollout),
   };
+}
+
+/** The stored rollout options, or undefined for none ('{}'): every cluster gets a revision at once. */
+export function rolloutFromJson(json: string | undefined): RolloutOptions | undefined {
+  const r = fromJson<Partial<RolloutOptions> | null>(json ?? '{}', {}) ?? {};
+  if (!Array.isArray(r.stages)) return undefined;
+  return {
+    stages: r.stages.map((s) => ({
+      matchLabels: s?.matchLabels && typeof s.matchLabels === 'object' ? { ...s.matchLabels } : {},
+      matchExpressions: Array.isArray(s?.matchExpressions) ? s.matchExpressions : [],
+    })),
+    maxUnavailable: typeof r.maxUnavailable === 'string' ? r.maxUnavailable : '',
+    soakSeconds: Number(r.soakSeconds) || 0,
+    maxFailures: Number(r.maxFailures) || 0,
+  };
+}
+
+/** What the rollout column stores: '{}' for none (a stored rollout always has its stages list). */
+export function rolloutToJson(r: RolloutOptions | undefined): string {
+  return r
+    ? toJson({
+        stages: r.stages,
+        maxUnavailable: r.maxUnavailable,
+        soakSeconds: r.soakSeconds,
+        maxFailures: r.maxFailures,
+      })
+    : '{}';
 }
 
 /** The stored health options, or undefined for none ('{}'): desired sets stay as they were. */

@@ -125,6 +125,31 @@ export interface AssignmentsTable {
   health: Generated<string>;
   /** Set by rollback: the revision the assignment is pinned to ('' = it follows its repo) */
   pinned_revision: Generated<string>;
+  /** JSON RolloutOptions ('{}' = no staged rollout, in rows stored before 0019_rollouts too) */
+  rollout: Generated<string>;
+}
+
+/** The rollout of an assignment's current revision (0019_rollouts); `stage` is 0-based. */
+export interface RolloutsTable {
+  tenant: string;
+  assignment: string;
+  revision: string;
+  previous_revision: string;
+  state: string;
+  stage: number;
+  soak_started_at_ms: number;
+  message: string;
+  started_at_ms: number;
+  updated_at_ms: number;
+}
+
+/** The revision a rollout pinned on one cluster of its assignment (0019_rollouts). */
+export interface RolloutPinsTable {
+  tenant: string;
+  assignment: string;
+  cluster: string;
+  revision: string;
+  pinned_at_ms: number;
 }
 
 /** Revisions an assignment's clusters reported as applied (0017_assignment_history): one row per cluster. */
@@ -202,6 +227,8 @@ export interface HubDatabase {
   repos: ReposTable;
   clusters: ClustersTable;
   assignments: AssignmentsTable;
+  rollouts: RolloutsTable;
+  rollout_pins: RolloutPinsTable;
   assignment_status: AssignmentStatusTable;
   assignment_history: AssignmentHistoryTable;
   api_tokens: ApiTokensTable;

@@ -62,6 +62,7 @@ describe('assignment control', () => {
     drift: { mode: 'report', ignore: ['Deployment:/spec/replicas'] },
     force: true,
     pinnedRevision: '',
+    rollout: undefined,
     createdAtMs: 0,
     updatedAtMs: 0,
     matchedClusters: 0,

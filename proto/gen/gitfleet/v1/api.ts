@@ -28,6 +28,7 @@ import {
   ObjectDiff,
   ObjectNode,
   Repo,
+  Rollout,
   Tenant,
 } from "./resources.js";
 
@@ -340,6 +341,16 @@ export interface ListAuditRequest {
 
 export interface ListAuditResponse {
   entries: AuditEntry[];
+}
+
+export interface GetRolloutRequest {
+  tenant: string;
+  assignment: string;
+}
+
+export interface RolloutActionRequest {
+  tenant: string;
+  assignment: string;
 }
 
 function createBaseCreateTenantRequest(): CreateTenantRequest {
@@ -3875,6 +3886,140 @@ export const ListAuditResponse: MessageFns<ListAuditResponse> = {
   },
 };
 
+function createBaseGetRolloutRequest(): GetRolloutRequest {
+  return { tenant: "", assignment: "" };
+}
+
+export const GetRolloutRequest: MessageFns<GetRolloutRequest> = {
+  encode(message: GetRolloutRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenant !== "") {
+      writer.uint32(10).string(message.tenant);
+    }
+    if (message.assignment !== "") {
+      writer.uint32(18).string(message.assignment);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetRolloutRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetRolloutRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenant = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.assignment = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<GetRolloutRequest>, I>>(base?: I): GetRolloutRequest {
+    return GetRolloutRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetRolloutRequest>, I>>(object: I): GetRolloutRequest {
+    const message = createBaseGetRolloutRequest();
+    message.tenant = object.tenant ?? "";
+    message.assignment = object.assignment ?? "";
+    return message;
+  },
+};
+
+function createBaseRolloutActionRequest(): RolloutActionRequest {
+  return { tenant: "", assignment: "" };
+}
+
+export const RolloutActionRequest: MessageFns<RolloutActionRequest> = {
+  encode(message: RolloutActionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenant !== "") {
+      writer.uint32(10).string(message.tenant);
+    }
+    if (message.assignment !== "") {
+      writer.uint32(18).string(message.assignment);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RolloutActionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRolloutActionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenant = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.assignment = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<RolloutActionRequest>, I>>(base?: I): RolloutActionRequest {
+    return RolloutActionRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RolloutActionRequest>, I>>(object: I): RolloutActionRequest {
+    const message = createBaseRolloutActionRequest();
+    message.tenant = object.tenant ?? "";
+    message.assignment = object.assignment ?? "";
+    return message;
+  },
+};
+
 /** ---- tenants --------------------------------------------------------------------------------- */
 export type TenantServiceService = typeof TenantServiceService;
 export const TenantServiceService = {
@@ -5031,6 +5176,160 @@ export const AuditServiceClient = makeGenericClientConstructor(
 ) as unknown as {
   new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): AuditServiceClient;
   service: typeof AuditServiceService;
+  serviceName: string;
+};
+
+/** Staged rollouts of assignments (issue 11): the hub pins each cluster's revision stage by stage. */
+export type RolloutServiceService = typeof RolloutServiceService;
+export const RolloutServiceService = {
+  getRollout: {
+    path: "/gitfleet.v1.RolloutService/GetRollout" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetRolloutRequest): Buffer => Buffer.from(GetRolloutRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetRolloutRequest => GetRolloutRequest.decode(value),
+    responseSerialize: (value: Rollout): Buffer => Buffer.from(Rollout.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Rollout => Rollout.decode(value),
+  },
+  /** Stop starting clusters (those updating finish). */
+  pauseRollout: {
+    path: "/gitfleet.v1.RolloutService/PauseRollout" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RolloutActionRequest): Buffer => Buffer.from(RolloutActionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RolloutActionRequest => RolloutActionRequest.decode(value),
+    responseSerialize: (value: Rollout): Buffer => Buffer.from(Rollout.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Rollout => Rollout.decode(value),
+  },
+  resumeRollout: {
+    path: "/gitfleet.v1.RolloutService/ResumeRollout" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RolloutActionRequest): Buffer => Buffer.from(RolloutActionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RolloutActionRequest => RolloutActionRequest.decode(value),
+    responseSerialize: (value: Rollout): Buffer => Buffer.from(Rollout.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Rollout => Rollout.decode(value),
+  },
+  /** Stop the rollout: clusters keep their pins; a later new revision starts a new rollout. */
+  abortRollout: {
+    path: "/gitfleet.v1.RolloutService/AbortRollout" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RolloutActionRequest): Buffer => Buffer.from(RolloutActionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RolloutActionRequest => RolloutActionRequest.decode(value),
+    responseSerialize: (value: Rollout): Buffer => Buffer.from(Rollout.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Rollout => Rollout.decode(value),
+  },
+  /** Pin the previous revision on every cluster at once and end the rollout. */
+  undoRollout: {
+    path: "/gitfleet.v1.RolloutService/UndoRollout" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RolloutActionRequest): Buffer => Buffer.from(RolloutActionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RolloutActionRequest => RolloutActionRequest.decode(value),
+    responseSerialize: (value: Rollout): Buffer => Buffer.from(Rollout.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Rollout => Rollout.decode(value),
+  },
+} as const;
+
+export interface RolloutServiceServer extends UntypedServiceImplementation {
+  getRollout: handleUnaryCall<GetRolloutRequest, Rollout>;
+  /** Stop starting clusters (those updating finish). */
+  pauseRollout: handleUnaryCall<RolloutActionRequest, Rollout>;
+  resumeRollout: handleUnaryCall<RolloutActionRequest, Rollout>;
+  /** Stop the rollout: clusters keep their pins; a later new revision starts a new rollout. */
+  abortRollout: handleUnaryCall<RolloutActionRequest, Rollout>;
+  /** Pin the previous revision on every cluster at once and end the rollout. */
+  undoRollout: handleUnaryCall<RolloutActionRequest, Rollout>;
+}
+
+export interface RolloutServiceClient extends Client {
+  getRollout(
+    request: GetRolloutRequest,
+    callback: (error: ServiceError | null, response: Rollout) => void,
+  ): ClientUnaryCall;
+  getRollout(
+    request: GetRolloutRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Rollout) => void,
+  ): ClientUnaryCall;
+  getRollout(
+    request: GetRolloutRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Rollout) => void,
+  ): ClientUnaryCall;
+  /** Stop starting clusters (those updating finish). */
+  pauseRollout(
+    request: RolloutActionRequest,
+    callback: (error: ServiceError | null, response: Rollout) => void,
+  ): ClientUnaryCall;
+  pauseRollout(
+    request: RolloutActionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Rollout) => void,
+  ): ClientUnaryCall;
+  pauseRollout(
+    request: RolloutActionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Rollout) => void,
+  ): ClientUnaryCall;
+  resumeRollout(
+    request: RolloutActionRequest,
+    callback: (error: ServiceError | null, response: Rollout) => void,
+  ): ClientUnaryCall;
+  resumeRollout(
+    request: RolloutActionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Rollout) => void,
+  ): ClientUnaryCall;
+  resumeRollout(
+    request: RolloutActionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Rollout) => void,
+  ): ClientUnaryCall;
+  /** Stop the rollout: clusters keep their pins; a later new revision starts a new rollout. */
+  abortRollout(
+    request: RolloutActionRequest,
+    callback: (error: ServiceError | null, response: Rollout) => void,
+  ): ClientUnaryCall;
+  abortRollout(
+    request: RolloutActionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Rollout) => void,
+  ): ClientUnaryCall;
+  abortRollout(
+    request: RolloutActionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Rollout) => void,
+  ): ClientUnaryCall;
+  /** Pin the previous revision on every cluster at once and end the rollout. */
+  undoRollout(
+    request: RolloutActionRequest,
+    callback: (error: ServiceError | null, response: Rollout) => void,
+  ): ClientUnaryCall;
+  undoRollout(
+    request: RolloutActionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Rollout) => void,
+  ): ClientUnaryCall;
+  undoRollout(
+    request: RolloutActionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Rollout) => void,
+  ): ClientUnaryCall;
+}
+
+export const RolloutServiceClient = makeGenericClientConstructor(
+  RolloutServiceService,
+  "gitfleet.v1.RolloutService",
+) as unknown as {
+  new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): RolloutServiceClient;
+  service: typeof RolloutServiceService;
   serviceName: string;
 };
 

@@ -217,7 +217,14 @@ export interface Assignment {
    */
   pinnedRevision: string;
   /** Health: wait for the applied objects (or the named ones) to be healthy before Ready. */
-  health: HealthOptions | undefined;
+  health:
+    | HealthOptions
+    | undefined;
+  /**
+   * Staged rollout of each new revision across the selected clusters (none: every cluster gets
+   * the repo's revision at once).
+   */
+  rollout: RolloutOptions | undefined;
 }
 
 export interface Assignment_SelectorEntry {
@@ -444,6 +451,62 @@ export interface LabelSelector {
 export interface LabelSelector_MatchLabelsEntry {
   key: string;
   value: string;
+}
+
+/**
+ * Staged rollout of an assignment's new revisions (issue 11): the clusters the stages select in
+ * order, the clusters no stage selects last; a cluster in two stages belongs to the first.
+ */
+export interface RolloutOptions {
+  /** kubectl-style selectors of the stages, in order. */
+  stages: LabelSelector[];
+  /**
+   * Inside a stage, how many clusters may be updating or not Ready at once: "N" or "P%" of the
+   * stage's clusters ("" = 100%, the whole stage at once); at least 1.
+   */
+  maxUnavailable: string;
+  /** A stage is done when all its clusters are Ready at the new revision for this long. */
+  soakSeconds: number;
+  /** Failures in a stage beyond this pause the rollout. */
+  maxFailures: number;
+}
+
+/** The rollout of one revision of an assignment across its clusters. */
+export interface Rollout {
+  tenant: string;
+  assignment: string;
+  /** The revision being rolled out (the target). */
+  revision: string;
+  /** The revision clusters not yet reached keep ("" on an assignment's first rollout). */
+  previousRevision: string;
+  /** "Progressing", "Paused", "Finished", "Aborted" or "Undone". */
+  state: string;
+  /** The current stage, 1-based (0 before the first starts). */
+  stage: number;
+  stages: RolloutStage[];
+  /** Why it is paused, aborted or undone. */
+  message: string;
+  startedAtMs: number;
+  updatedAtMs: number;
+}
+
+export interface RolloutStage {
+  /** The stage's selector in kubectl's syntax ("" for the last stage of the clusters no stage selects). */
+  selector: string;
+  /** "Pending", "Progressing", "Soaking", "Done". */
+  state: string;
+  /** While Soaking: when the stage is done if its clusters stay Ready. */
+  soakUntilMs: number;
+  clusters: RolloutCluster[];
+}
+
+export interface RolloutCluster {
+  cluster: string;
+  /** The revision pinned on the cluster ("" = none yet). */
+  revision: string;
+  /** "Waiting", "Updating", "Ready", "Failed" or "Offline". */
+  state: string;
+  message: string;
 }
 
 function createBaseTenant(): Tenant {
@@ -1409,6 +1472,7 @@ function createBaseAssignment(): Assignment {
     retryIntervalSeconds: 0,
     pinnedRevision: "",
     health: undefined,
+    rollout: undefined,
   };
 }
 
@@ -1479,6 +1543,9 @@ export const Assignment: MessageFns<Assignment> = {
     }
     if (message.health !== undefined) {
       HealthOptions.encode(message.health, writer.uint32(138).fork()).join();
+    }
+    if (message.rollout !== undefined) {
+      RolloutOptions.encode(message.rollout, writer.uint32(210).fork()).join();
     }
     return writer;
   },
@@ -1675,6 +1742,14 @@ export const Assignment: MessageFns<Assignment> = {
             message.health = HealthOptions.decode(reader, reader.uint32());
             continue;
           }
+          case 26: {
+            if (tag !== 210) {
+              break;
+            }
+
+            message.rollout = RolloutOptions.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1729,6 +1804,9 @@ export const Assignment: MessageFns<Assignment> = {
     message.pinnedRevision = object.pinnedRevision ?? "";
     message.health = (object.health !== undefined && object.health !== null)
       ? HealthOptions.fromPartial(object.health)
+      : undefined;
+    message.rollout = (object.rollout !== undefined && object.rollout !== null)
+      ? RolloutOptions.fromPartial(object.rollout)
       : undefined;
     return message;
   },
@@ -3407,6 +3485,453 @@ export const LabelSelector_MatchLabelsEntry: MessageFns<LabelSelector_MatchLabel
     const message = createBaseLabelSelector_MatchLabelsEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseRolloutOptions(): RolloutOptions {
+  return { stages: [], maxUnavailable: "", soakSeconds: 0, maxFailures: 0 };
+}
+
+export const RolloutOptions: MessageFns<RolloutOptions> = {
+  encode(message: RolloutOptions, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.stages) {
+      LabelSelector.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.maxUnavailable !== "") {
+      writer.uint32(18).string(message.maxUnavailable);
+    }
+    if (message.soakSeconds !== 0) {
+      writer.uint32(24).int64(message.soakSeconds);
+    }
+    if (message.maxFailures !== 0) {
+      writer.uint32(32).int32(message.maxFailures);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RolloutOptions {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRolloutOptions();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.stages.push(LabelSelector.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.maxUnavailable = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.soakSeconds = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.maxFailures = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<RolloutOptions>, I>>(base?: I): RolloutOptions {
+    return RolloutOptions.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RolloutOptions>, I>>(object: I): RolloutOptions {
+    const message = createBaseRolloutOptions();
+    message.stages = object.stages?.map((e) => LabelSelector.fromPartial(e)) || [];
+    message.maxUnavailable = object.maxUnavailable ?? "";
+    message.soakSeconds = object.soakSeconds ?? 0;
+    message.maxFailures = object.maxFailures ?? 0;
+    return message;
+  },
+};
+
+function createBaseRollout(): Rollout {
+  return {
+    tenant: "",
+    assignment: "",
+    revision: "",
+    previousRevision: "",
+    state: "",
+    stage: 0,
+    stages: [],
+    message: "",
+    startedAtMs: 0,
+    updatedAtMs: 0,
+  };
+}
+
+export const Rollout: MessageFns<Rollout> = {
+  encode(message: Rollout, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenant !== "") {
+      writer.uint32(10).string(message.tenant);
+    }
+    if (message.assignment !== "") {
+      writer.uint32(18).string(message.assignment);
+    }
+    if (message.revision !== "") {
+      writer.uint32(26).string(message.revision);
+    }
+    if (message.previousRevision !== "") {
+      writer.uint32(34).string(message.previousRevision);
+    }
+    if (message.state !== "") {
+      writer.uint32(42).string(message.state);
+    }
+    if (message.stage !== 0) {
+      writer.uint32(48).int32(message.stage);
+    }
+    for (const v of message.stages) {
+      RolloutStage.encode(v!, writer.uint32(58).fork()).join();
+    }
+    if (message.message !== "") {
+      writer.uint32(66).string(message.message);
+    }
+    if (message.startedAtMs !== 0) {
+      writer.uint32(72).int64(message.startedAtMs);
+    }
+    if (message.updatedAtMs !== 0) {
+      writer.uint32(80).int64(message.updatedAtMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Rollout {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRollout();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenant = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.assignment = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.revision = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.previousRevision = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.stage = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.stages.push(RolloutStage.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.startedAtMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.updatedAtMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<Rollout>, I>>(base?: I): Rollout {
+    return Rollout.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Rollout>, I>>(object: I): Rollout {
+    const message = createBaseRollout();
+    message.tenant = object.tenant ?? "";
+    message.assignment = object.assignment ?? "";
+    message.revision = object.revision ?? "";
+    message.previousRevision = object.previousRevision ?? "";
+    message.state = object.state ?? "";
+    message.stage = object.stage ?? 0;
+    message.stages = object.stages?.map((e) => RolloutStage.fromPartial(e)) || [];
+    message.message = object.message ?? "";
+    message.startedAtMs = object.startedAtMs ?? 0;
+    message.updatedAtMs = object.updatedAtMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseRolloutStage(): RolloutStage {
+  return { selector: "", state: "", soakUntilMs: 0, clusters: [] };
+}
+
+export const RolloutStage: MessageFns<RolloutStage> = {
+  encode(message: RolloutStage, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.selector !== "") {
+      writer.uint32(10).string(message.selector);
+    }
+    if (message.state !== "") {
+      writer.uint32(18).string(message.state);
+    }
+    if (message.soakUntilMs !== 0) {
+      writer.uint32(24).int64(message.soakUntilMs);
+    }
+    for (const v of message.clusters) {
+      RolloutCluster.encode(v!, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RolloutStage {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRolloutStage();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.selector = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.soakUntilMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.clusters.push(RolloutCluster.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<RolloutStage>, I>>(base?: I): RolloutStage {
+    return RolloutStage.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RolloutStage>, I>>(object: I): RolloutStage {
+    const message = createBaseRolloutStage();
+    message.selector = object.selector ?? "";
+    message.state = object.state ?? "";
+    message.soakUntilMs = object.soakUntilMs ?? 0;
+    message.clusters = object.clusters?.map((e) => RolloutCluster.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseRolloutCluster(): RolloutCluster {
+  return { cluster: "", revision: "", state: "", message: "" };
+}
+
+export const RolloutCluster: MessageFns<RolloutCluster> = {
+  encode(message: RolloutCluster, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.cluster !== "") {
+      writer.uint32(10).string(message.cluster);
+    }
+    if (message.revision !== "") {
+      writer.uint32(18).string(message.revision);
+    }
+    if (message.state !== "") {
+      writer.uint32(26).string(message.state);
+    }
+    if (message.message !== "") {
+      writer.uint32(34).string(message.message);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RolloutCluster {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRolloutCluster();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.cluster = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.revision = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<RolloutCluster>, I>>(base?: I): RolloutCluster {
+    return RolloutCluster.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RolloutCluster>, I>>(object: I): RolloutCluster {
+    const message = createBaseRolloutCluster();
+    message.cluster = object.cluster ?? "";
+    message.revision = object.revision ?? "";
+    message.state = object.state ?? "";
+    message.message = object.message ?? "";
     return message;
   },
 };

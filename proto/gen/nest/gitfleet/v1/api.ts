@@ -15,6 +15,7 @@ import {
   ObjectDiff,
   ObjectNode,
   Repo,
+  Rollout,
   Tenant,
 } from "./resources.js";
 
@@ -327,6 +328,16 @@ export interface ListAuditRequest {
 
 export interface ListAuditResponse {
   entries: AuditEntry[];
+}
+
+export interface GetRolloutRequest {
+  tenant: string;
+  assignment: string;
+}
+
+export interface RolloutActionRequest {
+  tenant: string;
+  assignment: string;
 }
 
 export const GITFLEET_V1_PACKAGE_NAME = "gitfleet.v1";
@@ -843,3 +854,62 @@ export function AuditServiceControllerMethods() {
 }
 
 export const AUDIT_SERVICE_NAME = "AuditService";
+
+/** Staged rollouts of assignments (issue 11): the hub pins each cluster's revision stage by stage. */
+
+export interface RolloutServiceClient {
+  getRollout(request: GetRolloutRequest): Observable<Rollout>;
+
+  /** Stop starting clusters (those updating finish). */
+
+  pauseRollout(request: RolloutActionRequest): Observable<Rollout>;
+
+  resumeRollout(request: RolloutActionRequest): Observable<Rollout>;
+
+  /** Stop the rollout: clusters keep their pins; a later new revision starts a new rollout. */
+
+  abortRollout(request: RolloutActionRequest): Observable<Rollout>;
+
+  /** Pin the previous revision on every cluster at once and end the rollout. */
+
+  undoRollout(request: RolloutActionRequest): Observable<Rollout>;
+}
+
+/** Staged rollouts of assignments (issue 11): the hub pins each cluster's revision stage by stage. */
+
+export interface RolloutServiceController {
+  getRollout(request: GetRolloutRequest): Promise<Rollout> | Observable<Rollout> | Rollout;
+
+  /** Stop starting clusters (those updating finish). */
+
+  pauseRollout(request: RolloutActionRequest): Promise<Rollout> | Observable<Rollout> | Rollout;
+
+  resumeRollout(request: RolloutActionRequest): Promise<Rollout> | Observable<Rollout> | Rollout;
+
+  /** Stop the rollout: clusters keep their pins; a later new revision starts a new rollout. */
+
+  abortRollout(request: RolloutActionRequest): Promise<Rollout> | Observable<Rollout> | Rollout;
+
+  /** Pin the previous revision on every cluster at once and end the rollout. */
+
+  undoRollout(request: RolloutActionRequest): Promise<Rollout> | Observable<Rollout> | Rollout;
+}
+
+export function RolloutServiceControllerMethods() {
+  return function (constructor: Function) {
+    const grpcMethods: string[] = ["getRollout", "pauseRollout", "resumeRollout", "abortRollout", "undoRollout"];
+    for (const method of grpcMethods) {
+      const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);
+      GrpcMethod("RolloutService", method)(constructor.prototype[method], method, descriptor);
+      Object.defineProperty(constructor.prototype, method, descriptor);
+    }
+    const grpcStreamMethods: string[] = [];
+    for (const method of grpcStreamMethods) {
+      const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);
+      GrpcStreamMethod("RolloutService", method)(constructor.prototype[method], method, descriptor);
+      Object.defineProperty(constructor.prototype, method, descriptor);
+    }
+  };
+}
+
+export const ROLLOUT_SERVICE_NAME = "RolloutService";

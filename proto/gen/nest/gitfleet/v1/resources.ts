@@ -216,7 +216,14 @@ export interface Assignment {
    */
   pinnedRevision: string;
   /** Health: wait for the applied objects (or the named ones) to be healthy before Ready. */
-  health: HealthOptions | undefined;
+  health:
+    | HealthOptions
+    | undefined;
+  /**
+   * Staged rollout of each new revision across the selected clusters (none: every cluster gets
+   * the repo's revision at once).
+   */
+  rollout: RolloutOptions | undefined;
 }
 
 export interface Assignment_SelectorEntry {
@@ -443,6 +450,62 @@ export interface LabelSelector {
 export interface LabelSelector_MatchLabelsEntry {
   key: string;
   value: string;
+}
+
+/**
+ * Staged rollout of an assignment's new revisions (issue 11): the clusters the stages select in
+ * order, the clusters no stage selects last; a cluster in two stages belongs to the first.
+ */
+export interface RolloutOptions {
+  /** kubectl-style selectors of the stages, in order. */
+  stages: LabelSelector[];
+  /**
+   * Inside a stage, how many clusters may be updating or not Ready at once: "N" or "P%" of the
+   * stage's clusters ("" = 100%, the whole stage at once); at least 1.
+   */
+  maxUnavailable: string;
+  /** A stage is done when all its clusters are Ready at the new revision for this long. */
+  soakSeconds: number;
+  /** Failures in a stage beyond this pause the rollout. */
+  maxFailures: number;
+}
+
+/** The rollout of one revision of an assignment across its clusters. */
+export interface Rollout {
+  tenant: string;
+  assignment: string;
+  /** The revision being rolled out (the target). */
+  revision: string;
+  /** The revision clusters not yet reached keep ("" on an assignment's first rollout). */
+  previousRevision: string;
+  /** "Progressing", "Paused", "Finished", "Aborted" or "Undone". */
+  state: string;
+  /** The current stage, 1-based (0 before the first starts). */
+  stage: number;
+  stages: RolloutStage[];
+  /** Why it is paused, aborted or undone. */
+  message: string;
+  startedAtMs: number;
+  updatedAtMs: number;
+}
+
+export interface RolloutStage {
+  /** The stage's selector in kubectl's syntax ("" for the last stage of the clusters no stage selects). */
+  selector: string;
+  /** "Pending", "Progressing", "Soaking", "Done". */
+  state: string;
+  /** While Soaking: when the stage is done if its clusters stay Ready. */
+  soakUntilMs: number;
+  clusters: RolloutCluster[];
+}
+
+export interface RolloutCluster {
+  cluster: string;
+  /** The revision pinned on the cluster ("" = none yet). */
+  revision: string;
+  /** "Waiting", "Updating", "Ready", "Failed" or "Offline". */
+  state: string;
+  message: string;
 }
 
 export const GITFLEET_V1_PACKAGE_NAME = "gitfleet.v1";
