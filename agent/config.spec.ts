@@ -21,7 +21,8 @@ describe('agent config', () => {
 
   it('takes a fetch jitter from 0 (off) to 10 minutes, refusing anything else', () => {
     const jitter = (fetchJitterMs: unknown) =>
-      resolveAgentConfig({ cluster: 'e', natsUrl: 'x', fetchJitterMs: fetchJitterMs as number }).fetchJitterMs;
+      resolveAgentConfig({ cluster: 'e', natsUrl: 'x', fetchJitterMs: fetchJitterMs as number })
+        .fetchJitterMs;
     expect(jitter(0)).toBe(0);
     expect(jitter(600_000)).toBe(600_000);
     for (const bad of [-1, 600_001, 1.5, NaN, Infinity, '2s', null]) {

@@ -60,11 +60,14 @@ export interface AgentConfig {
    * instant (default 2000; 0 disables; at most 10 minutes).
    */
   fetchJitterMs?: number;
+  /** The clock maintenance windows are read with (default Date.now; tests move it). */
+  clock?: () => number;
 }
 
 export type ResolvedAgentConfig = Required<
-  Omit<AgentConfig, 'kubeconfigPath' | 'limits' | 'natsUrl' | 'join'>
+  Omit<AgentConfig, 'kubeconfigPath' | 'limits' | 'natsUrl' | 'join' | 'clock'>
 > & {
+  clock?: () => number;
   kubeconfigPath?: string;
   /** The servers given (--nats); undefined: those stored with the credentials. */
   natsServers?: string[];
@@ -166,5 +169,6 @@ export function resolveAgentConfig(c: AgentConfig): ResolvedAgentConfig {
     kubectl: toolPath('kubectl', c.kubectl),
     helm: toolPath('helm', c.helm),
     fetchJitterMs: fetchJitterMs(c.fetchJitterMs),
+    clock: typeof c.clock === 'function' ? c.clock : undefined,
   };
 }

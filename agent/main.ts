@@ -138,6 +138,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     statusPublisher,
     heartbeat,
     drift,
+    now: cfg.clock,
     reconciler: (a) =>
       (self.reconciler = new AssignmentReconciler({
         cluster: cfg.cluster,
