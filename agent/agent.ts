@@ -3,7 +3,14 @@
 import { EventEmitter } from 'node:events';
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { DesiredSet, Reason, type AssignmentStatus } from '../proto/index.js';
+import {
+  DesiredSet,
+  inMaintenanceWindow,
+  parseMaintenanceWindow,
+  Reason,
+  type AssignmentStatus,
+  type MaintenanceWindow,
+} from '../proto/index.js';
 import { validateDesiredSet } from '../proto/contract/desired-set.validation.js';
 import { ValidationError } from '../proto/contract/validation.js';
 import { retry } from '../lib/backoff.js';
@@ -18,6 +25,7 @@ import { errorMessage } from './errors.js';
 import type { KubeCluster } from './kube/kube-client.js';
 import { WorkQueue, type Outcome, type RunCause } from './queue/work-queue.js';
 import { dependentsToWake } from './reconciler/dependencies.js';
+import { holdDecision, msToNextMinute } from './reconciler/maintenance-hold.js';
 import type { AssignmentReconciler } from './reconciler/assignment.reconciler.js';
 import { ensureAgentNamespace } from './state/agent-namespace.js';
 import { UndecodableDesiredSetError, type DesiredSetStore } from './state/desired-set-store.js';
@@ -52,6 +60,8 @@ export interface AgentParts {
   control?: (agent: Agent) => ControlHandlers;
   /** The drift watches (stopped with the agent). */
   drift?: DriftWatch;
+  /** The clock maintenance windows are read with (default Date.now). */
+  now?: () => number;
 }
 
 export class Agent {
@@ -69,6 +79,11 @@ export class Agent {
   private control: ControlResponder | undefined;
   private readonly controlHandlers: ControlHandlers | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
+  /** The maintenance windows of the desired set in effect (none: new revisions go through at once). */
+  private windows: MaintenanceWindow[] = [];
+  /** Whether a window was open at the last check (a closed one opening releases what is held). */
+  private windowOpen = true;
+  private windowTimer: NodeJS.Timeout | undefined;
   private bootstrap: Promise<void> | undefined;
   private readonly stopping = new AbortController();
   private stopped: Promise<void> | undefined;
@@ -118,6 +133,47 @@ export class Agent {
   /** The latest status of one assignment (the reconciler carries its conditions forward). */
   latestStatus(tenant: string, name: string): AssignmentStatus | undefined {
     return this.statuses.get(assignmentKey(tenant, name));
+  }
+
+  private now(): number {
+    return (this.p.now ?? Date.now)();
+  }
+
+  /**
+   * The status message when an assignment must stay at `appliedRevision` instead of going to
+   * `desiredRevision` now (outside every maintenance window), else undefined.
+   */
+  holdMessage(desiredRevision: string, appliedRevision: string): string | undefined {
+    const d = holdDecision({ windows: this.windows, nowMs: this.now(), appliedRevision, desiredRevision });
+    return d.hold ? d.message : undefined;
+  }
+
+  /**
+   * Takes the windows of a new desired set and, while it has any, checks at every minute
+   * boundary (windows open on whole minutes) whether one opened: then every assignment is queued
+   * and what was held goes through at once.
+   */
+  private setWindows(texts: readonly string[]): void {
+    // validated with the set: parsing cannot fail here
+    this.windows = texts.map((t, i) => parseMaintenanceWindow(t, `maintenance_windows[${i}]`));
+    this.windowOpen = inMaintenanceWindow(this.windows, this.now());
+    if (this.windowTimer) clearTimeout(this.windowTimer);
+    this.windowTimer = undefined;
+    if (this.windows.length > 0) this.scheduleWindowCheck();
+  }
+
+  private scheduleWindowCheck(): void {
+    if (this.stopping.signal.aborted) return;
+    this.windowTimer = setTimeout(() => {
+      const open = inMaintenanceWindow(this.windows, this.now());
+      if (open && !this.windowOpen) {
+        this.p.log.info('a maintenance window opened: held revisions go through');
+        for (const a of this.desired.assignments) this.queue.add(assignmentKey(a.tenant, a.name));
+      }
+      this.windowOpen = open;
+      this.scheduleWindowCheck();
+    }, msToNextMinute(this.now()));
+    this.windowTimer.unref?.();
   }
 
   start(): void {
@@ -228,6 +284,7 @@ export class Agent {
     const before = new Set(previous.keys());
     this.desired = set;
     this.hasDesired = true;
+    this.setWindows(set.maintenanceWindows);
     this.p.log.info(
       { generation: set.generation, assignments: set.assignments.length, source },
       'desired set',
@@ -260,6 +317,7 @@ export class Agent {
     const before = this.desired.assignments.map((a) => assignmentKey(a.tenant, a.name));
     this.desired = DesiredSet.fromPartial({ cluster: this.p.cluster });
     this.hasDesired = true;
+    this.setWindows([]);
     this.events.emit('deleted');
     this.persisted = false;
     void this.persist();
@@ -320,10 +378,14 @@ export class Agent {
     return this.desired.assignments.find((a) => assignmentKey(a.tenant, a.name) === key);
   }
 
-  /** A pass starts work: say so, unless this revision and generation were reported already. */
-  reportProgress(status: AssignmentStatus): void {
+  /**
+   * A pass starts work: say so, unless this revision and generation were reported already
+   * (`always`: news within the pass, such as a fetch waiting for its jitter).
+   */
+  reportProgress(status: AssignmentStatus, always = false): void {
     const last = this.statuses.get(assignmentKey(status.tenant, status.assignment));
     if (
+      !always &&
       last &&
       last.desiredRevision === status.desiredRevision &&
       last.observedGeneration === status.observedGeneration
@@ -353,6 +415,8 @@ export class Agent {
       this.stopped = (async () => {
         this.stopping.abort();
         if (this.resyncTimer) clearInterval(this.resyncTimer);
+        if (this.windowTimer) clearTimeout(this.windowTimer);
+        this.reconciler.stop(); // fetches still waiting for their jitter do not start
         await this.bootstrap?.catch(() => undefined);
         this.control?.stop();
         await this.queue.stop();

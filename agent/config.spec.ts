@@ -12,10 +12,24 @@ describe('agent config', () => {
       concurrency: 4,
       applyConcurrency: 16,
       tenantClusterRoles: ['admin', 'edit', 'view'],
+      fetchJitterMs: 2000,
     });
     expect(c.kubeconfigPath).toBeUndefined();
     expect(c.cacheDir).toContain('gitfleet-agent');
     expect([c.kubectl, c.helm]).toEqual(['kubectl', 'helm']);
+  });
+
+  it('takes a fetch jitter from 0 (off) to 10 minutes, refusing anything else', () => {
+    const jitter = (fetchJitterMs: unknown) =>
+      resolveAgentConfig({ cluster: 'e', natsUrl: 'x', fetchJitterMs: fetchJitterMs as number })
+        .fetchJitterMs;
+    expect(jitter(0)).toBe(0);
+    expect(jitter(600_000)).toBe(600_000);
+    for (const bad of [-1, 600_001, 1.5, NaN, Infinity, '2s', null]) {
+      expect(() => jitter(bad)).toThrow(
+        'invalid agent config: fetchJitterMs (--fetch-jitter) must be between 0 (off) and 10m, got',
+      );
+    }
   });
 
   it('takes the render tools by path, refusing an empty one or control characters', () => {

@@ -11,6 +11,7 @@ import {
 } from '../proto/index.js';
 import { joinTokenId, type JoinTarget } from './bus/join.js';
 import { resolveLimits, type SourceLimits } from './limits.js';
+import { DEFAULT_FETCH_JITTER_MS, MAX_FETCH_JITTER_MS } from './sources/fetch-jitter.js';
 
 export interface AgentConfig {
   /** This cluster's name as registered at the hub (DNS-1123 label). */
@@ -53,11 +54,20 @@ export interface AgentConfig {
   kubectl?: string;
   /** The pinned helm of the Helm renderer (`helm template`); default `helm` on PATH. */
   helm?: string;
+  /**
+   * The fetch of a revision not in the cache waits a uniform random time in [0, this) so that
+   * agents reached by a new revision at once do not all hit the git host or registry in the same
+   * instant (default 2000; 0 disables; at most 10 minutes).
+   */
+  fetchJitterMs?: number;
+  /** The clock maintenance windows are read with (default Date.now; tests move it). */
+  clock?: () => number;
 }
 
 export type ResolvedAgentConfig = Required<
-  Omit<AgentConfig, 'kubeconfigPath' | 'limits' | 'natsUrl' | 'join'>
+  Omit<AgentConfig, 'kubeconfigPath' | 'limits' | 'natsUrl' | 'join' | 'clock'>
 > & {
+  clock?: () => number;
   kubeconfigPath?: string;
   /** The servers given (--nats); undefined: those stored with the credentials. */
   natsServers?: string[];
@@ -97,6 +107,16 @@ function cacheMaxBytes(v: number | undefined): number {
   if (v === undefined) return DEFAULT_CACHE_MAX_BYTES;
   if (!Number.isSafeInteger(v) || v < 1024 * 1024)
     throw new Error(`invalid agent config: cacheMaxBytes: must be at least 1Mi, got ${v}`);
+  return v;
+}
+
+function fetchJitterMs(v: number | undefined): number {
+  if (v === undefined) return DEFAULT_FETCH_JITTER_MS;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v > MAX_FETCH_JITTER_MS) {
+    throw new Error(
+      `invalid agent config: fetchJitterMs (--fetch-jitter) must be between 0 (off) and 10m, got ${JSON.stringify(v)?.slice(0, 40)}`,
+    );
+  }
   return v;
 }
 
@@ -148,5 +168,7 @@ export function resolveAgentConfig(c: AgentConfig): ResolvedAgentConfig {
     limits: resolveLimits(c.limits),
     kubectl: toolPath('kubectl', c.kubectl),
     helm: toolPath('helm', c.helm),
+    fetchJitterMs: fetchJitterMs(c.fetchJitterMs),
+    clock: typeof c.clock === 'function' ? c.clock : undefined,
   };
 }

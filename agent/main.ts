@@ -16,6 +16,7 @@ import { agentControl } from './control/agent-control.js';
 import { EventRecorder } from './events/event-recorder.js';
 import { GitSource } from './sources/git/git-source.js';
 import { OciSource } from './sources/oci/oci-source.js';
+import { FetchJitter } from './sources/fetch-jitter.js';
 import { DesiredSetStore } from './state/desired-set-store.js';
 import { Heartbeater } from './status/heartbeat.js';
 import { StatusPublisher } from './status/status-publisher.js';
@@ -137,6 +138,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     statusPublisher,
     heartbeat,
     drift,
+    now: cfg.clock,
     reconciler: (a) =>
       (self.reconciler = new AssignmentReconciler({
         cluster: cfg.cluster,
@@ -147,12 +149,14 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
         applier,
         tenants,
         desired: () => a.current(),
-        onProgress: (s) => a.reportProgress(s),
+        onProgress: (s, always) => a.reportProgress(s, always),
         previous: (tenant, name) => a.latestStatus(tenant, name),
         log,
         pruneConcurrency: cfg.applyConcurrency,
         limits: cfg.limits,
         renderTools: { kubectl: cfg.kubectl, helm: cfg.helm, kubeVersion },
+        hold: (desiredRevision, appliedRevision) => a.holdMessage(desiredRevision, appliedRevision),
+        fetchJitter: new FetchJitter({ jitterMs: cfg.fetchJitterMs }),
       })),
     control: (a) =>
       agentControl({
@@ -177,7 +181,12 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   agent.events.on('status', (s) => events.recordStatus(s));
   agent.start();
   log.info(
-    { version: agentVersion(), namespace: cfg.namespace, resyncSeconds: cfg.resyncSeconds },
+    {
+      version: agentVersion(),
+      namespace: cfg.namespace,
+      resyncSeconds: cfg.resyncSeconds,
+      fetchJitterMs: cfg.fetchJitterMs,
+    },
     'agent started',
   );
   const a = agent;

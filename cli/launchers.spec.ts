@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { agentStartupLine, hubStartupLine } from './launchers.js';
+import { agentStartupLine, fetchJitterMs, hubStartupLine } from './launchers.js';
 
 describe('start-up lines', () => {
   it('never show the password (or token) of the NATS URL or the store URL', () => {
@@ -14,5 +14,14 @@ describe('start-up lines', () => {
     const agent = agentStartupLine('edge-1', 'tls://agent:n4ts-pw@nats:4222');
     expect(agent).toBe('gitfleet agent for cluster edge-1 running (nats tls://nats:4222)\n');
     for (const secret of ['n4ts-pw', 't0ken-only', 'pg-pw']) expect(line + agent).not.toContain(secret);
+  });
+
+  it('reads --fetch-jitter as a duration, naming the flag when it is not one', () => {
+    expect(fetchJitterMs('0')).toBe(0);
+    expect(fetchJitterMs('2s')).toBe(2000);
+    expect(fetchJitterMs('1m30s')).toBe(90_000);
+    for (const bad of ['-1s', 'soon', '', '2 s;rm -rf /']) {
+      expect(() => fetchJitterMs(bad)).toThrow(/^--fetch-jitter: invalid duration .*use e\.g\. 30s/);
+    }
   });
 });

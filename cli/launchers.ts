@@ -232,6 +232,11 @@ export function registerServerCommands(program: Command): void {
       '--helm <path>',
       'the pinned helm whose `helm template` renders Helm charts (default: helm on PATH)',
     )
+    .option(
+      '--fetch-jitter <duration>',
+      'before fetching a revision not in its cache, wait a random time up to this long, so agents reached by a new revision at once do not all hit the git host or registry together (default 2s; 0 disables; at most 10m; env GITFLEET_FETCH_JITTER)',
+      process.env.GITFLEET_FETCH_JITTER,
+    )
     .action(
       async (
         o: {
@@ -253,6 +258,7 @@ export function registerServerCommands(program: Command): void {
           maxBytesInFlight?: string;
           kubectl?: string;
           helm?: string;
+          fetchJitter?: string;
         },
         cmd: Command,
       ) => {
@@ -279,6 +285,7 @@ export function registerServerCommands(program: Command): void {
           },
           kubectl: o.kubectl,
           helm: o.helm,
+          fetchJitterMs: optional(o.fetchJitter, fetchJitterMs),
         });
         process.stderr.write(agentStartupLine(o.cluster, o.nats));
         await runUntilSignal(() => agent.stop());
@@ -289,6 +296,15 @@ export function registerServerCommands(program: Command): void {
 /** Where `gitfleet agent --join` joins: the hub of the global flags, never with an API token. */
 function joinTarget(token: string, hub: HubTarget): NonNullable<AgentConfig['join']> {
   return { token, hub: hub.address, caFile: hub.caFile, tls: hub.tls };
+}
+
+/** --fetch-jitter's duration in milliseconds; the agent's config checks the range. */
+export function fetchJitterMs(value: string): number {
+  try {
+    return parseDuration(value) * 1000;
+  } catch (err) {
+    throw new Error(`--fetch-jitter: ${(err as Error).message} (0 disables the jitter)`);
+  }
 }
 
 function optional<T>(value: string | undefined, parse: (v: string) => T): T | undefined {

@@ -34,6 +34,7 @@ import { DEFAULT_RENDER_TOOLS, planRender, type RenderTools } from '../render/re
 import { decryptRender } from '../render/sops/sops-decryptor.js';
 import { substituteObjects } from '../render/substitute.js';
 import { dependencyWait, type DependencyWait } from './dependencies.js';
+import type { FetchJitter } from '../sources/fetch-jitter.js';
 import type { Checkout, Source } from '../sources/source.js';
 import { tenantUser, type TenantOnboarding } from '../tenants/tenant-onboarding.js';
 
@@ -54,8 +55,11 @@ export interface AssignmentReconcilerDeps {
   tenants: TenantOnboarding;
   /** The desired set in effect now. */
   desired(): DesiredSet;
-  /** Called with a PROGRESSING status when a pass starts work on a new revision. */
-  onProgress?(status: AssignmentStatus): void;
+  /**
+   * Called with a PROGRESSING status when a pass starts work on a new revision (`always`: news
+   * within the pass that is reported even when the revision's progress was, e.g. a fetch's jitter).
+   */
+  onProgress?(status: AssignmentStatus, always?: boolean): void;
   /** The assignment's last reported status: its conditions keep their transition times. */
   previous?(tenant: string, name: string): AssignmentStatus | undefined;
   log: Logger;
@@ -64,6 +68,13 @@ export interface AssignmentReconcilerDeps {
   limits?: SourceLimits;
   /** The pinned kubectl and helm of the Kustomize and Helm renderers (default: on PATH). */
   renderTools?: RenderTools;
+  /**
+   * Maintenance windows: the status message when a pass must not take the assignment from
+   * `appliedRevision` to `desiredRevision` now (no window is open), else undefined.
+   */
+  hold?(desiredRevision: string, appliedRevision: string): string | undefined;
+  /** Spreads the fetches of revisions not in the cache (--fetch-jitter); none: fetch at once. */
+  fetchJitter?: FetchJitter;
   now?: () => number;
 }
 
@@ -100,6 +111,11 @@ interface Pass {
   health?: HealthOutcome;
   /** A poll while waiting for health: only the health step ran (see recheckHealthOnly). */
   healthOnly?: boolean;
+  /**
+   * The desired revision waits for a maintenance window (its message says so). The pass works on
+   * what is applied: `desired` is then the assignment as it was applied, when this agent knows it.
+   */
+  held?: { revision: string; message: string; reapplied: boolean };
 }
 
 /** What preview() hands over: the rendered desired revision of one assignment. */
@@ -154,6 +170,12 @@ export class AssignmentReconciler {
   private readonly healthWaits = new HealthWaits();
 
   /**
+   * Each assignment as this agent last applied it (the revision in its inventory, with the path,
+   * renderer and options it was applied with): what a pass re-applies while a new revision is held.
+   */
+  private readonly applied = new Map<string, DesiredAssignment>();
+
+  /**
    * Bytes of manifests all passes in flight hold together (limits.maxBytesInFlight): a pass takes
    * its revision's manifest bytes before reading them and keeps them until its objects are applied
    * and dropped, so concurrent large revisions queue here instead of multiplying the agent's memory.
@@ -176,6 +198,8 @@ export class AssignmentReconciler {
       if (!pass.desired) {
         if (!pass.inventory) return { outcome: 'forget' }; // never applied here: nothing to report
         await this.reconcileDelete(pass, log);
+      } else if (!pass.desired.suspend && this.holdFor(pass)) {
+        await this.reconcileHeld(pass, key, cause);
       } else if (!pass.desired.suspend && !pass.waiting && cause.poll && this.appliedAsDesired(pass)) {
         await this.recheckHealthOnly(pass);
       } else if (!pass.desired.suspend && !pass.waiting) {
@@ -222,6 +246,35 @@ export class AssignmentReconciler {
       pass.releaseBudget?.();
       pass.checkout?.release();
     }
+  }
+
+  /** Ends the waits of fetches not started yet: the agent is stopping. */
+  stop(): void {
+    this.deps.fetchJitter?.stop();
+  }
+
+  /** Whether the desired revision waits for a maintenance window; records that in the pass. */
+  private holdFor(p: Pass): boolean {
+    const revision = p.desired?.source?.revision ?? '';
+    const message = this.deps.hold?.(revision, p.inventory?.revision ?? '');
+    if (message) p.held = { revision, message, reapplied: false };
+    return p.held !== undefined;
+  }
+
+  /**
+   * A pass while the desired revision is held: the revision in the inventory is reconciled as it
+   * was applied (drift corrected, health re-read), nothing of the new one is fetched, rendered or
+   * applied. Dependencies are not waited for: what runs was applied after them already. Without
+   * a record of how it was applied (the agent restarted since), its objects are left as they are.
+   */
+  private async reconcileHeld(p: Pass, key: string, cause: RunCause): Promise<void> {
+    p.waiting = undefined;
+    const applied = this.applied.get(key);
+    if (!applied || !p.inventory || applied.source?.revision !== p.inventory.revision) return;
+    p.desired = applied;
+    p.held!.reapplied = true;
+    if (cause.poll) await this.recheckHealthOnly(p);
+    else await this.runSteps(p);
   }
 
   /** The inventory holds the desired revision: a pass applied all of it (the inventory step is after apply and prune). */
@@ -311,6 +364,21 @@ export class AssignmentReconciler {
           stalled: true,
         },
       );
+    }
+    if (this.deps.fetchJitter && !(await from.cached?.(source))) {
+      // a revision not in the cache: the fetch reaches the network, spread over --fetch-jitter
+      await this.deps.fetchJitter.wait(`${kind} ${source.url} ${source.revision}`, (leftMs) => {
+        if (leftMs < 1000) return; // a moment: not worth a status
+        this.deps.onProgress?.(
+          this.status(
+            p,
+            AssignmentState.ASSIGNMENT_STATE_PROGRESSING,
+            Reason.Progressing,
+            `fetching revision ${shortRevision(source.revision)} in ${(leftMs / 1000).toFixed(1)}s (--fetch-jitter spreads the fetches of a new revision over time)`,
+          ),
+          true,
+        );
+      });
     }
     p.checkout = await from.fetch(source);
   }
@@ -413,6 +481,7 @@ export class AssignmentReconciler {
   private async reconcileInventory(p: Pass): Promise<void> {
     p.nextInventory = this.inventory(p, p.desired!.source?.revision ?? '', p.refs!);
     await this.saveInventory(p);
+    this.applied.set(`${p.tenantName}/${p.name}`, p.desired!);
   }
 
   /** With --wait or health checks: Ready only once the objects are healthy (health-wait.ts). */
@@ -448,6 +517,7 @@ export class AssignmentReconciler {
         cause: err,
       });
     }
+    this.applied.delete(`${p.tenantName}/${p.name}`);
     p.removed = inv;
     p.inventory = undefined;
     p.nextInventory = undefined;
@@ -530,9 +600,10 @@ export class AssignmentReconciler {
       log.warn({ reason, err: err.message }, 'reconcile failed');
       if (err instanceof ReconcileError && err.opts.notReady)
         p.health = { pending: false, notReady: err.opts.notReady, summary: '' };
+      const message = p.held ? `${err.message}; ${p.held.message}` : err.message;
       return {
         outcome: stalled ? 'stalled' : 'retry',
-        status: this.status(p, AssignmentState.ASSIGNMENT_STATE_FAILED, reason, err.message, stalled),
+        status: this.status(p, AssignmentState.ASSIGNMENT_STATE_FAILED, reason, message, stalled),
       };
     }
     if (!p.desired || p.desired.suspend) this.healthWaits.end(`${p.tenantName}/${p.name}`);
@@ -559,6 +630,7 @@ export class AssignmentReconciler {
         ),
       };
     }
+    if (p.held && !p.held.reapplied) return this.finishHeld(p);
     if (p.waiting) {
       // nothing applied: Pending until the dependencies are Ready (the agent wakes this pass when
       // they change); a cycle cannot end by waiting, so it fails until the hub's records change
@@ -578,6 +650,7 @@ export class AssignmentReconciler {
     const c = countChanges(p.changes);
     const revision = shortRevision(p.desired?.source?.revision ?? '');
     const message = [
+      ...(p.held ? [p.held.message] : []),
       p.healthOnly
         ? `applied revision ${revision} (health re-checked, nothing re-applied)`
         : `applied revision ${revision}: ${c.created} created, ${c.configured} configured, ${c.unchanged} unchanged, ${c.deleted} deleted`,
@@ -601,7 +674,38 @@ export class AssignmentReconciler {
     else log.debug({ revision, ...c, ms: p.stepMs }, 'no changes');
     return {
       outcome: 'ok',
-      status: this.status(p, AssignmentState.ASSIGNMENT_STATE_READY, Reason.ReconciliationSucceeded, message),
+      status: this.status(
+        p,
+        AssignmentState.ASSIGNMENT_STATE_READY,
+        p.held ? Reason.MaintenanceWindow : Reason.ReconciliationSucceeded,
+        message,
+      ),
+    };
+  }
+
+  /**
+   * A held pass that re-applied nothing: a new assignment (nothing of it here: Pending), or one
+   * applied before this agent started (Ready if its last status here said so, else Pending: not
+   * re-checked until the window opens).
+   */
+  private finishHeld(p: Pass): ReconcileResult {
+    const previous = this.deps.previous?.(p.tenantName, p.name);
+    const ready =
+      p.inventory !== undefined &&
+      previous?.state === AssignmentState.ASSIGNMENT_STATE_READY &&
+      previous.appliedRevision === p.inventory.revision;
+    const message =
+      p.inventory && !ready
+        ? `${p.held!.message} (not re-checked until then: this agent did not apply it since it started)`
+        : p.held!.message;
+    return {
+      outcome: 'ok',
+      status: this.status(
+        p,
+        ready ? AssignmentState.ASSIGNMENT_STATE_READY : AssignmentState.ASSIGNMENT_STATE_PENDING,
+        Reason.MaintenanceWindow,
+        message,
+      ),
     };
   }
 
@@ -621,7 +725,8 @@ export class AssignmentReconciler {
       state,
       reason,
       message,
-      desiredRevision: p.desired?.source?.revision ?? '',
+      // held: the revision asked for, while `desired` is the one applied
+      desiredRevision: p.held?.revision ?? p.desired?.source?.revision ?? '',
       appliedRevision: inv?.revision ?? '',
       observedGeneration: p.generation,
       changes: countChanges(p.changes),

@@ -40,7 +40,8 @@ function notReady(
   if (!status) return 'no status on this cluster yet';
   const revision = dep.source?.revision ?? '';
   if (status.state === AssignmentState.ASSIGNMENT_STATE_READY) {
-    if (status.desiredRevision === revision) return undefined;
+    // held for a maintenance window: Ready at the revision it ran before, not at this one
+    if (status.desiredRevision === revision && status.reason !== Reason.MaintenanceWindow) return undefined;
     return `not yet reconciled at revision ${shortRevision(revision)}`;
   }
   return `${status.reason}: ${clip(status.message)}`;

@@ -15,4 +15,6 @@ export interface Checkout {
 /** A source kind (git, oci): the reconciler picks one by SourceRef.type. */
 export interface Source {
   fetch(source: SourceRef): Promise<Checkout>;
+  /** Whether the revision is in the cache already (a fetch would not reach the network). */
+  cached?(source: SourceRef): Promise<boolean>;
 }

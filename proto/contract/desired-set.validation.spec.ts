@@ -348,6 +348,27 @@ describe('validateDesiredSet', () => {
     expect(validateDesiredSet(set(), 'edge-1').assignments[0].decryptionSecret).toBe('');
   });
 
+  it('accepts maintenance windows as the hub stores them, and none', () => {
+    const windows = ['Sat 02:00-04:00 UTC', 'Mon-Fri 22:00-06:00 Europe/Berlin'];
+    expect(validateDesiredSet(set({ maintenanceWindows: windows }), 'edge-1').maintenanceWindows).toEqual(
+      windows,
+    );
+    expect(validateDesiredSet(set(), 'edge-1').maintenanceWindows).toEqual([]);
+  });
+
+  it.each([
+    ['garbage', ['whenever'], 'desired_set.maintenance_windows[0]: "whenever" is not a window'],
+    ['an unknown time zone', ['Sat 02:00-04:00 Mars/Olympus'], '"Mars/Olympus" is not a time zone'],
+    ['25:00', ['daily 25:00-26:00'], 'desired_set.maintenance_windows[0]: "25:00-26:00" is not HH:MM-HH:MM'],
+    ['an empty window', ['daily 02:00-02:00'], 'a window must not be empty'],
+    ['a huge window text', [`Sat 02:00-04:00 ${'A'.repeat(10_000)}`], 'longer than 128 characters'],
+    ['too many windows', Array.from({ length: 17 }, () => 'daily 01:00-02:00'), 'at most 16 windows'],
+    ['control characters', ['Sat\u0000 02:00-04:00'], 'control characters'],
+  ])('refuses maintenance windows with %s', (_what, windows, message) => {
+    expect(() => validateDesiredSet(set({ maintenanceWindows: windows }), 'edge-1')).toThrow(message);
+    expect(() => validateDesiredSet(set({ maintenanceWindows: windows }), 'edge-1')).toThrow(ValidationError);
+  });
+
   it('never echoes credentials', () => {
     const s = set({
       assignments: [

@@ -24,6 +24,7 @@ import {
   quote,
 } from './validation.js';
 import { checkHealthOptions } from './health.js';
+import { checkMaintenanceWindows } from './maintenance-window.js';
 import { parseGitRevision, parseOciRevision } from './revision.js';
 
 /**
@@ -49,6 +50,8 @@ export function validateDesiredSet(set: DesiredSet, cluster: string): DesiredSet
   if (!Number.isSafeInteger(g) || g < 1 || g > MAX_GENERATION) {
     throw new ValidationError(`${f}.generation`, `${g} is not between 1 and 2^48`);
   }
+  // when new revisions may reach this cluster: the hub's rules (count, length, syntax, time zone)
+  checkMaintenanceWindows(`${f}.maintenance_windows`, set.maintenanceWindows);
 
   const namespacesOf = new Map<string, Set<string>>();
   set.tenants.forEach((t, i) => {

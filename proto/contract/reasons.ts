@@ -44,6 +44,11 @@ export const Reason = {
    * dependencies form a cycle: nothing is applied until they are Ready.
    */
   DependencyNotReady: 'DependencyNotReady',
+  /**
+   * A new revision waits for the cluster's next maintenance window: what is applied stays (drift
+   * corrected, health re-read) and the new revision goes through when a window opens.
+   */
+  MaintenanceWindow: 'MaintenanceWindow',
   /** The assignment no longer selects this cluster; its objects were pruned. */
   Deleted: 'Deleted',
 } as const;

@@ -75,6 +75,8 @@ async function main(): Promise<void> {
         servers.kube.kubeconfigPath,
         '--cache-dir',
         join(work, 'cache'),
+        '--fetch-jitter',
+        '0',
         '--namespace',
         'gitfleet-system',
         '--resync',

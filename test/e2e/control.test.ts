@@ -186,6 +186,8 @@ describe('gitfleet end to end: health, drift and rollback', () => {
         '10m',
         '--cache-dir',
         join(work, 'cache'),
+        '--fetch-jitter',
+        '0',
       ],
       { stdio: ['ignore', fd, fd], env: { ...process.env, GITFLEET_LOG_LEVEL: 'debug' } },
     );

@@ -111,6 +111,8 @@ describe('gitfleet end to end', () => {
         '10s',
         '--cache-dir',
         join(work, 'cache'),
+        '--fetch-jitter',
+        '0',
       ],
       { stdio: ['ignore', fd, fd], env: { ...process.env, GITFLEET_LOG_LEVEL: 'debug' } },
     );

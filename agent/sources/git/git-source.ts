@@ -66,6 +66,13 @@ export class GitSource implements Source {
     return join(this.opts.cacheDir, 'git', createHash('sha256').update(clean).digest('hex').slice(0, 20));
   }
 
+  /** Whether the commit is checked out in the cache already (an invalid one: false; fetch says why). */
+  async cached(source: Pick<SourceRef, 'url' | 'commit'>): Promise<boolean> {
+    const commit = source.commit.toLowerCase();
+    if (!SHA.test(commit)) return false;
+    return exists(join(this.repoDir(source.url), commit, COMPLETE));
+  }
+
   async fetch(
     source: Pick<SourceRef, 'url' | 'commit'> & { credentials?: GitCredentialFields },
   ): Promise<Checkout> {

@@ -64,6 +64,12 @@ export class OciSource implements Source {
     return join(this.opts.cacheDir, 'oci', createHash('sha256').update(url).digest('hex').slice(0, 20));
   }
 
+  /** Whether the artifact is unpacked in the cache already (an invalid digest: false; fetch says why). */
+  async cached(source: Pick<SourceRef, 'url' | 'digest'>): Promise<boolean> {
+    if (!/^sha256:[0-9a-f]{64}$/.test(source.digest)) return false;
+    return exists(join(this.repoDir(source.url), source.digest.slice('sha256:'.length), COMPLETE));
+  }
+
   async fetch(source: Pick<SourceRef, 'url' | 'digest' | 'credentials'>): Promise<Checkout> {
     try {
       // checked with the desired set already; again here, right before the registry sees them

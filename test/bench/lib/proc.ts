@@ -252,6 +252,9 @@ export function startAgentProcess(opts: {
       opts.resync ?? '10m',
       '--cache-dir',
       join(opts.dir, `agent-cache-${opts.cluster}`),
+      // latency is measured: no random delay before fetches
+      '--fetch-jitter',
+      '0',
       ...roleFlags(opts.tenantClusterRoles),
     ],
     join(opts.dir, `agent-${opts.cluster}.log`),

@@ -135,6 +135,8 @@ export class AgentHarness {
       cacheDir: this.cacheDir,
       resyncSeconds: RESYNC_SECONDS,
       heartbeatSeconds: 1,
+      // tests measure and wait for passes: no random delay before fetches (agent-windows proves it)
+      fetchJitterMs: 0,
       logLevel: process.env.GITFLEET_LOG_LEVEL ?? 'warn',
       ...extra,
     });
