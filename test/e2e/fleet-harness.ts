@@ -200,6 +200,9 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
           ns,
           '--cache-dir',
           join(work, `cache-${name}`),
+          // no fetch jitter unless a test asks for it: waits here are for conditions, not herds
+          '--fetch-jitter',
+          '0',
           ...agentArgs,
         ],
       });
