@@ -83,6 +83,8 @@ export class DesiredService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly publisher: DesiredPublisher;
   /** Names of clusters whose projection may have changed (desired set or pending assignments). */
   readonly changed$ = new Subject<string[]>();
+  /** An assignment spec or a repo's revision changed (the rollout driver starts rollouts at once). */
+  readonly inputsChanged$ = new Subject<void>();
   private next: ProjectionJob | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
@@ -287,6 +289,7 @@ export class DesiredService implements OnApplicationBootstrap, OnModuleDestroy {
    * new spec of a change — instead of the whole fleet.
    */
   projectSelectedBy(specs: readonly Selection[]): Promise<void> {
+    this.inputsChanged$.next();
     return this.project({ selectedBy: specs });
   }
 
@@ -436,6 +439,7 @@ export class DesiredService implements OnApplicationBootstrap, OnModuleDestroy {
     this.subscription?.unsubscribe();
     this.publisher.stop();
     this.changed$.complete();
+    this.inputsChanged$.complete();
     await this.running;
   }
 }

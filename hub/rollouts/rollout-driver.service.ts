@@ -14,6 +14,7 @@ import { DesiredService } from '../desired/desired.service.js';
 import { assignmentSelects } from '../desired/selector.js';
 import { StatusIngestService } from '../status/status-ingest.service.js';
 import {
+  ROLLOUT_PROGRESSING,
   planRollout,
   rolloutView,
   type RolloutClusterInput,
@@ -84,7 +85,9 @@ export class RolloutDriverService implements OnApplicationBootstrap, OnModuleDes
   private readonly exclusive = new Semaphore(1);
   private readonly cap: HostStartCap;
   private timer: NodeJS.Timeout | undefined;
-  private subscription: Subscription | undefined;
+  /** A pass at the moment the earliest soak under way ends, instead of at the next tick. */
+  private soakTimer: { at: number; timer: NodeJS.Timeout } | undefined;
+  private readonly subscriptions: Subscription[] = [];
   private queued = false;
   private stopped = false;
 
@@ -103,7 +106,11 @@ export class RolloutDriverService implements OnApplicationBootstrap, OnModuleDes
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => this.kick(), ROLLOUT_TICK_MS);
     this.timer.unref();
-    this.subscription = this.ingest.changed$.subscribe(() => this.kick());
+    // status reports end stages; a new revision or spec starts or changes a rollout
+    this.subscriptions.push(
+      this.ingest.changed$.subscribe(() => this.kick()),
+      this.desired.inputsChanged$.subscribe(() => this.kick()),
+    );
     this.kick();
   }
 
@@ -163,6 +170,7 @@ export class RolloutDriverService implements OnApplicationBootstrap, OnModuleDes
   async pass(only?: { tenant: string; name: string }): Promise<void> {
     if (!only) await this.store.deleteWithoutOptions();
     const changed = new Set<string>();
+    let soakEnds = Number.POSITIVE_INFINITY;
     for (const ctx of await this.contexts(only)) {
       const nowMs = Date.now();
       const plan = planRollout({
@@ -178,6 +186,12 @@ export class RolloutDriverService implements OnApplicationBootstrap, OnModuleDes
       });
       this.cap.take(ctx.host, nowMs, plan.started);
       if (!plan.record) continue;
+      if (plan.record.soakStartedAtMs && plan.record.state === ROLLOUT_PROGRESSING) {
+        soakEnds = Math.min(
+          soakEnds,
+          plan.record.soakStartedAtMs + ctx.assignment.rollout!.soakSeconds * 1000,
+        );
+      }
       const recordChanged = JSON.stringify(plan.record) !== JSON.stringify(ctx.record);
       if (!recordChanged && plan.changed.length === 0 && plan.dropped.length === 0) continue;
       await this.store.save(
@@ -204,6 +218,23 @@ export class RolloutDriverService implements OnApplicationBootstrap, OnModuleDes
     }
     // only the clusters whose pin changed get a new desired set
     if (changed.size > 0) await this.desired.project([...changed]);
+    if (Number.isFinite(soakEnds)) this.kickAt(soakEnds);
+  }
+
+  /** A pass at `atMs` (the end of a soak): a stage is done then, not up to a tick later. */
+  private kickAt(atMs: number): void {
+    if (this.stopped || (this.soakTimer && this.soakTimer.at <= atMs && this.soakTimer.at > Date.now()))
+      return;
+    if (this.soakTimer) clearTimeout(this.soakTimer.timer);
+    const timer = setTimeout(
+      () => {
+        this.soakTimer = undefined;
+        this.kick();
+      },
+      Math.max(0, atMs - Date.now()),
+    );
+    timer.unref();
+    this.soakTimer = { at: atMs, timer };
   }
 
   emit(kind: RolloutEventKind, record: RolloutRecord, message: string): void {
@@ -225,7 +256,8 @@ export class RolloutDriverService implements OnApplicationBootstrap, OnModuleDes
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    this.subscription?.unsubscribe();
+    if (this.soakTimer) clearTimeout(this.soakTimer.timer);
+    for (const s of this.subscriptions) s.unsubscribe();
     await this.exclusive.run(async () => undefined);
     this.events$.complete();
   }

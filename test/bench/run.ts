@@ -27,8 +27,9 @@ import { fanout } from './scenarios/fanout.scenario.js';
 import { render } from './scenarios/render.scenario.js';
 import { steady } from './scenarios/steady.scenario.js';
 import { drift } from './scenarios/drift.scenario.js';
+import { rollout } from './scenarios/rollout.scenario.js';
 
-const SCENARIOS: Scenario[] = [fanout, apply, commit, assignments, steady, drift, cli, render];
+const SCENARIOS: Scenario[] = [fanout, apply, commit, assignments, steady, drift, cli, render, rollout];
 
 interface Args {
   quick: boolean;
