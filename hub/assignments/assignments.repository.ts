@@ -1,10 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Assignment } from '../../proto/index.js';
-import type { ClusterIdentity } from '../desired/selector.js';
+import type { Group } from '../../proto/index.js';
+import { clusterGroups, type ClusterIdentity } from '../desired/selector.js';
 import { fromJson, toJson, type HubDb } from '../store/database.js';
 import {
   assignmentFromRow,
   driftToJson,
+  groupFromRow,
   healthToJson,
   helmToJson,
   substitutionToJson,
@@ -19,6 +21,9 @@ function toRow(a: Assignment) {
     path: a.path,
     clusters: toJson(a.clusters),
     selector: toJson(a.selector),
+    match_expressions: toJson(a.matchExpressions ?? []),
+    groups: toJson(a.groups ?? []),
+    group_vars: toJson(a.groupVars ?? []),
     target_namespace: a.targetNamespace,
     prune: a.prune ? 1 : 0,
     suspend: a.suspend ? 1 : 0,
@@ -69,10 +74,22 @@ export class AssignmentsRepository {
     return Number(res.numUpdatedRows) > 0;
   }
 
-  /** Every registered cluster's name and labels (what selection needs). */
-  async clusterIdentities(): Promise<ClusterIdentity[]> {
-    const rows = await this.db.selectFrom('clusters').select(['name', 'labels']).execute();
-    return rows.map((r) => ({ name: r.name, labels: fromJson<Record<string, string>>(r.labels, {}) }));
+  /** Every registered cluster's name and labels, and the groups it is in (what selection needs). */
+  async clusterIdentities(): Promise<Array<ClusterIdentity & { inGroups: Group[] }>> {
+    const [rows, groups] = await Promise.all([
+      this.db.selectFrom('clusters').select(['name', 'labels']).execute(),
+      this.groups(),
+    ]);
+    return rows.map((r) => {
+      const cluster = { name: r.name, labels: fromJson<Record<string, string>>(r.labels, {}) };
+      return { ...cluster, inGroups: clusterGroups(cluster, groups) };
+    });
+  }
+
+  /** Every cluster group, by name. */
+  async groups(): Promise<Group[]> {
+    const rows = await this.db.selectFrom('cluster_groups').selectAll().orderBy('name').execute();
+    return rows.map(groupFromRow);
   }
 
   async get(tenant: string, name: string): Promise<Assignment | undefined> {

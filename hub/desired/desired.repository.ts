@@ -3,7 +3,15 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { sql } from 'kysely';
 import type { HubDb } from '../store/database.js';
-import { assignmentFromRow, chunks, repoFromRow, tenantFromRow } from '../store/rows.js';
+import {
+  assignmentFromRow,
+  chunks,
+  groupFromRow,
+  repoFromRow,
+  tenantFromRow,
+  stringsFromJson,
+  varsFromJson,
+} from '../store/rows.js';
 import { HUB_DB, HUB_SECRETS } from '../store/store.module.js';
 import type { SecretBox } from '../store/secret-box.js';
 import { fromJson } from '../store/database.js';
@@ -12,6 +20,8 @@ import { buildSnapshot, type DesiredSnapshot } from './desired-set.js';
 export interface ClusterProjectionState {
   name: string;
   labels: Record<string, string>;
+  vars: Record<string, string>;
+  maintenanceWindows: string[];
   desiredGeneration: number;
   desiredHash: string;
 }
@@ -33,15 +43,17 @@ export class DesiredRepository {
   ) {}
 
   async loadSnapshot(): Promise<DesiredSnapshot> {
-    const [tenants, repos, assignments] = await Promise.all([
+    const [tenants, repos, assignments, groups] = await Promise.all([
       this.db.selectFrom('tenants').selectAll().execute(),
       this.db.selectFrom('repos').selectAll().execute(),
       this.db.selectFrom('assignments').selectAll().execute(),
+      this.db.selectFrom('cluster_groups').selectAll().execute(),
     ]);
     return buildSnapshot(
       tenants.map(tenantFromRow),
       repos.map((r) => repoFromRow(r, this.secrets)),
       assignments.map(assignmentFromRow),
+      groups.map(groupFromRow),
     );
   }
 
@@ -49,7 +61,7 @@ export class DesiredRepository {
   async loadClusters(names?: readonly string[]): Promise<ClusterProjectionState[]> {
     const query = this.db
       .selectFrom('clusters')
-      .select(['name', 'labels', 'desired_generation', 'desired_hash'])
+      .select(['name', 'labels', 'vars', 'maintenance_windows', 'desired_generation', 'desired_hash'])
       .orderBy('name');
     const rows =
       names === undefined
@@ -58,6 +70,8 @@ export class DesiredRepository {
     return rows.map((r) => ({
       name: r.name,
       labels: fromJson<Record<string, string>>(r.labels, {}),
+      vars: varsFromJson(r.vars),
+      maintenanceWindows: stringsFromJson(r.maintenance_windows),
       desiredGeneration: Number(r.desired_generation),
       desiredHash: r.desired_hash,
     }));

@@ -26,7 +26,7 @@ import {
 } from './desired-set.js';
 import { DesiredRepository, type GenerationUpdate } from './desired.repository.js';
 import { chunks } from '../store/rows.js';
-import { assignmentSelects } from './selector.js';
+import { assignmentSelects, clusterGroups, type ClusterIdentity, type Selection } from './selector.js';
 import { DESIRED_BUCKET, Reason, desiredSetLimit, kvStream, type Assignment } from '../../proto/index.js';
 
 /** Bus writes in flight at once (measured: 10,000 puts to nats-server 2.9 in about a second). */
@@ -34,8 +34,6 @@ export const PUBLISH_CONCURRENCY = 256;
 
 /** Clusters computed, persisted and queued per step of a projection. */
 const PROJECTION_CHUNK = 1000;
-
-type Selection = Pick<Assignment, 'clusters' | 'selector'>;
 
 interface ProjectionJob {
   all: boolean;
@@ -239,6 +237,7 @@ export class DesiredService implements OnApplicationBootstrap, OnModuleDestroy {
       [...snapshot.tenants.values()],
       [...snapshot.repos.values()],
       [...others, next],
+      [...snapshot.groups],
     );
     const maxPayload = this.bus.maxPayload;
     const limit = desiredSetLimit(maxPayload);
@@ -250,7 +249,7 @@ export class DesiredService implements OnApplicationBootstrap, OnModuleDestroy {
     const sizeAfter = desiredSetSizer(after);
     const sizeBefore = desiredSetSizer(snapshot);
     for (const cluster of await this.repo.loadClusters()) {
-      if (!assignmentSelects(next, cluster)) continue;
+      if (!assignmentSelects(next, cluster, clusterGroups(cluster, after.groups))) continue;
       const size = sizeAfter(cluster);
       if (size <= limit) continue;
       const before = sizeBefore(cluster);
@@ -333,7 +332,11 @@ export class DesiredService implements OnApplicationBootstrap, OnModuleDestroy {
     if (names && names.length === 0) return;
     const [snapshot, loaded] = await Promise.all([this.repo.loadSnapshot(), this.repo.loadClusters(names)]);
     const clusters = bySelection
-      ? loaded.filter((c) => job.names.has(c.name) || job.selections.some((sel) => assignmentSelects(sel, c)))
+      ? loaded.filter((c) => {
+          if (job.names.has(c.name)) return true;
+          const inGroups = clusterGroups(c, snapshot.groups);
+          return job.selections.some((sel) => assignmentSelects(sel, c, inGroups));
+        })
       : loaded;
     const changed: string[] = [];
     const sample: string[] = [];
@@ -417,10 +420,7 @@ export class DesiredService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /** The computation for one cluster from a snapshot (used by the status service). */
-  compute(
-    cluster: { name: string; labels: Record<string, string> },
-    snapshot: DesiredSnapshot,
-  ): ComputedDesiredSet {
+  compute(cluster: ClusterIdentity, snapshot: DesiredSnapshot): ComputedDesiredSet {
     return computeDesiredSet(cluster, snapshot);
   }
 
