@@ -61,6 +61,13 @@ import {
   UpdateClusterRequest,
   UpdateRepoRequest,
   UpdateTenantRequest,
+  CreateGroupRequest,
+  DeleteGroupRequest,
+  GetGroupRequest,
+  GroupServiceClient,
+  GroupServiceService,
+  ListGroupsRequest,
+  UpdateGroupRequest,
 } from '../../proto/api.js';
 
 interface MethodDef {
@@ -97,6 +104,7 @@ export interface HubClient {
   tenants: UnaryClient<typeof TenantServiceService>;
   repos: UnaryClient<typeof RepoServiceService>;
   clusters: UnaryClient<typeof ClusterServiceService>;
+  groups: UnaryClient<typeof GroupServiceService>;
   assignments: UnaryClient<typeof AssignmentServiceService>;
   status: UnaryClient<typeof StatusServiceService> & {
     /** Server stream of statuses; cancel() ends it. */
@@ -149,6 +157,7 @@ export function createHubClient(address: string, opts: HubClientOptions = {}): H
   const tenants = make(TenantServiceClient);
   const repos = make(RepoServiceClient);
   const clusters = make(ClusterServiceClient);
+  const groups = make(GroupServiceClient);
   const assignments = make(AssignmentServiceClient);
   const status = new StatusServiceClient(address, creds);
   const tokens = make(TokenServiceClient);
@@ -204,6 +213,19 @@ export function createHubClient(address: string, opts: HubClientOptions = {}): H
       deadlineMs,
       metadata,
     ),
+    groups: unaryClient(
+      groups,
+      GroupServiceService,
+      {
+        createGroup: m(CreateGroupRequest),
+        getGroup: m(GetGroupRequest),
+        listGroups: m(ListGroupsRequest),
+        updateGroup: m(UpdateGroupRequest),
+        deleteGroup: m(DeleteGroupRequest),
+      },
+      deadlineMs,
+      metadata,
+    ),
     assignments: unaryClient(
       assignments,
       AssignmentServiceService,
@@ -240,7 +262,7 @@ export function createHubClient(address: string, opts: HubClientOptions = {}): H
     audit: unaryClient(audit, AuditServiceService, { listAudit: m(ListAuditRequest) }, deadlineMs, metadata),
     join: unaryClient(join, JoinServiceService, { join: m(JoinRequest) }, deadlineMs, metadata),
     close(): void {
-      for (const c of [tenants, repos, clusters, assignments, status, tokens, audit, join]) c.close();
+      for (const c of [tenants, repos, clusters, groups, assignments, status, tokens, audit, join]) c.close();
     },
   };
 }

@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Cluster } from '../../proto/index.js';
+import type { Cluster, Group } from '../../proto/index.js';
+import type { ClusterSpec } from './cluster.validation.js';
 import { toJson, type HubDb } from '../store/database.js';
-import { clusterFromRow } from '../store/rows.js';
+import { clusterFromRow, groupFromRow } from '../store/rows.js';
 import { HUB_DB } from '../store/store.module.js';
 
 @Injectable()
@@ -23,6 +24,8 @@ export class ClustersRepository {
         agent_public_key: '',
         joined_at_ms: 0,
         desired_set_error: '',
+        vars: toJson(cluster.vars),
+        maintenance_windows: toJson(cluster.maintenanceWindows),
       })
       .execute();
   }
@@ -37,13 +40,24 @@ export class ClustersRepository {
     return rows.map(clusterFromRow);
   }
 
-  async updateLabels(name: string, labels: Record<string, string>): Promise<boolean> {
+  /** Stores the cluster's spec (labels, vars, windows); false when it does not exist. */
+  async updateSpec(spec: ClusterSpec): Promise<boolean> {
+    const { name, labels, vars, maintenanceWindows } = spec;
     const res = await this.db
       .updateTable('clusters')
-      .set({ labels: toJson(labels) })
+      .set({ labels: toJson(labels), vars: toJson(vars), maintenance_windows: toJson(maintenanceWindows) })
       .where('name', '=', name)
       .executeTakeFirst();
     return Number(res.numUpdatedRows) > 0;
+  }
+
+  async group(name: string): Promise<Group | undefined> {
+    const row = await this.db
+      .selectFrom('cluster_groups')
+      .selectAll()
+      .where('name', '=', name)
+      .executeTakeFirst();
+    return row && groupFromRow(row);
   }
 
   /** Deletes the cluster and (by cascade) its status rows; false when it did not exist. */

@@ -263,6 +263,25 @@ export class DesiredService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
+   * Refuses a change of a cluster's labels, vars or windows that would make its desired set larger
+   * than the bus can carry (and larger than it is now). `current` is what it replaces.
+   */
+  async assertClusterFits(next: ClusterIdentity, current: ClusterIdentity): Promise<void> {
+    const snapshot = await this.repo.loadSnapshot();
+    const maxPayload = this.bus.maxPayload;
+    const limit = desiredSetLimit(maxPayload);
+    const size = measureDesiredSet(computeDesiredSet(next, snapshot).set).size;
+    if (size <= limit) return;
+    const before = measureDesiredSet(computeDesiredSet(current, snapshot).set).size;
+    if (size <= before) return;
+    throw new FailedPreconditionError(
+      `this change would make the desired set of cluster ${JSON.stringify(next.name)} ${bytes(size)}, over the bus's ` +
+        `limit of ${bytes(limit)} (NATS max_payload ${bytes(maxPayload)}); it is ${bytes(before)} now. ` +
+        'Use fewer or smaller variables, or raise max_payload',
+    );
+  }
+
+  /**
    * Recomputes the desired sets of the named clusters (or all), persists new generations and
    * queues what changed for publishing. Resolves once the store is updated; publishing goes on
    * in the background. Named clusters that no longer exist get their key deleted. `verify`
