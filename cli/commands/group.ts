@@ -2,17 +2,23 @@
 // and/or by name) that assignments target with --group.
 import type { Command } from 'commander';
 import { formatLabelSelector, type Group } from '../../proto/index.js';
-import { age, print, type Column } from '../output.js';
+import { age, type Column } from '../output.js';
 import { collect, parseLabelSelectorFlag, parseVars } from '../parse.js';
 import { flagNames, givenFields, type FieldTable } from '../update-fields.js';
-import { nounCommand, withHub, writeVerb } from './verbs.js';
+import { nounCommand, writeVerb } from './verbs.js';
 
-const columns: Column<Group>[] = [
+/** A group as shown: `get` adds the names of the clusters in it now. */
+type GroupRow = Group & { members?: string[] };
+
+const columns: Column<GroupRow>[] = [
   { header: 'NAME', get: (g) => g.name },
   { header: 'SELECTOR', get: (g) => formatLabelSelector(g.selector) || '-' },
   { header: 'NAMED CLUSTERS', get: (g) => (g.clusters.length ? g.clusters.join(',') : '-') },
   { header: 'VARS', get: (g) => Object.keys(g.vars).length || '-' },
-  { header: 'MATCHED', get: (g) => g.matchedClusters },
+  {
+    header: 'IN GROUP',
+    get: (g) => (g.members ? g.members.join(',') || '-' : `${g.matchedClusters} cluster(s)`),
+  },
   { header: 'AGE', get: (g) => age(g.createdAtMs) },
 ];
 
@@ -39,7 +45,7 @@ function groupSpec(name: string, o: GroupFlags): Partial<Group> {
 }
 
 export function registerGroup(program: Command): void {
-  nounCommand<Group>(
+  nounCommand<GroupRow>(
     program,
     {
       word: 'group',
@@ -48,7 +54,10 @@ export function registerGroup(program: Command): void {
         'cluster groups: named sets of clusters (by selector and/or by name) for assignments (--group)',
       columns,
       scoped: false,
-      get: async (hub, { name }) => (await hub.groups.getGroup({ name })).group!,
+      get: async (hub, { name }) => {
+        const res = await hub.groups.getGroup({ name });
+        return { ...res.group!, members: res.members };
+      },
       list: async (hub) => (await hub.groups.listGroups({})).groups,
       remove: async (hub, { name }) => void (await hub.groups.deleteGroup({ name })),
       deleteDescription: 'delete a cluster group (refused while an assignment names it)',
@@ -57,7 +66,7 @@ export function registerGroup(program: Command): void {
       const selectorFlag =
         "the group's clusters by labels, kubectl's syntax: 'env in (prod,staging),tier!=gold,!canary,region'";
       const varFlag = "a substitution variable of the group's clusters, over the tenant's (repeat for more)";
-      writeVerb<Group, GroupFlags>(
+      writeVerb<GroupRow, GroupFlags>(
         group,
         'create <name>',
         'create a cluster group: clusters matching --selector and/or named by --cluster',
@@ -73,7 +82,7 @@ export function registerGroup(program: Command): void {
           return hub.groups.createGroup({ group: groupSpec(name, o) });
         },
       );
-      writeVerb<Group, GroupFlags>(
+      writeVerb<GroupRow, GroupFlags>(
         group,
         'update <name>',
         "change a cluster group: each flag given replaces that field (the group's clusters before and after get their desired sets at once)",
@@ -90,16 +99,6 @@ export function registerGroup(program: Command): void {
           return hub.groups.updateGroup({ group: groupSpec(name, o), fields });
         },
       );
-      group
-        .command('members <name>')
-        .description('the clusters in a group now')
-        .action(async (name: string, _o: unknown, cmd: Command) =>
-          withHub(cmd, async (hub, format) => {
-            const res = await hub.groups.getGroup({ name });
-            if (format === 'table') process.stdout.write(res.members.map((m) => `${m}\n`).join(''));
-            else print(format, res, []);
-          }),
-        );
     },
   );
 }
