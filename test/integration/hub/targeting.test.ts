@@ -390,6 +390,25 @@ describe('targeting', () => {
       expect((await groups.listGroups({})).groups.map((g) => g.name)).toEqual(['eu', 'eu2', 'gold']);
     });
 
+    it('refuses cluster vars that would make its desired set too large for the bus, storing nothing', async () => {
+      const { assignments, clusters } = t!.client;
+      for (const name of ['s1', 's2', 's3']) {
+        await assignments.createAssignment({
+          assignment: { ...base, name, clusters: ['dev-1'], substitute: { enabled: true } },
+        });
+      }
+      // 100 variables of 4,000 bytes, repeated in each of the three substituting assignments: ~1.2 MB
+      const vars = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`v${i}`, 'x'.repeat(4000)]));
+      const err = await grpcError(
+        clusters.updateCluster({ cluster: { name: 'dev-1', vars }, fields: ['vars'] }),
+      );
+      expect(err.code).toBe(status.FAILED_PRECONDITION);
+      expect(err.details).toMatch(/desired set of cluster "dev-1" [\d,]+ bytes, over the bus's limit/);
+      expect(err.details).not.toContain('xxxx');
+      expect((await clusters.getCluster({ name: 'dev-1' })).vars).toEqual({});
+      for (const name of ['s1', 's2', 's3']) await assignments.deleteAssignment({ tenant: 'team-a', name });
+    });
+
     it('keeps groups and clusters to admin (and viewer reads); a tenant token may name groups only', async () => {
       const { tokens, groups, clusters } = t!.client;
       const tenant = as((await tokens.createToken({ role: 'tenant', tenant: 'team-a' })).secret);
