@@ -6,12 +6,12 @@ import { fromJson, toJson, type HubDb } from '../store/database.js';
 import {
   assignmentFromRow,
   driftToJson,
-  groupFromRow,
   healthToJson,
   helmToJson,
   substitutionToJson,
 } from '../store/rows.js';
 import { HUB_DB } from '../store/store.module.js';
+import { GroupsRepository } from '../groups/groups.repository.js';
 
 function toRow(a: Assignment) {
   return {
@@ -44,7 +44,10 @@ function toRow(a: Assignment) {
 
 @Injectable()
 export class AssignmentsRepository {
-  constructor(@Inject(HUB_DB) private readonly db: HubDb) {}
+  constructor(
+    @Inject(HUB_DB) private readonly db: HubDb,
+    @Inject(GroupsRepository) private readonly groups: GroupsRepository,
+  ) {}
 
   async insert(a: Assignment): Promise<void> {
     await this.db.insertInto('assignments').values(toRow(a)).execute();
@@ -78,18 +81,12 @@ export class AssignmentsRepository {
   async clusterIdentities(): Promise<Array<ClusterIdentity & { inGroups: Group[] }>> {
     const [rows, groups] = await Promise.all([
       this.db.selectFrom('clusters').select(['name', 'labels']).execute(),
-      this.groups(),
+      this.groups.list(),
     ]);
     return rows.map((r) => {
       const cluster = { name: r.name, labels: fromJson<Record<string, string>>(r.labels, {}) };
       return { ...cluster, inGroups: clusterGroups(cluster, groups) };
     });
-  }
-
-  /** Every cluster group, by name. */
-  async groups(): Promise<Group[]> {
-    const rows = await this.db.selectFrom('cluster_groups').selectAll().orderBy('name').execute();
-    return rows.map(groupFromRow);
   }
 
   async get(tenant: string, name: string): Promise<Assignment | undefined> {

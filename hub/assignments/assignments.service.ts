@@ -14,6 +14,7 @@ import { ASSIGNMENT_DEFAULTS, ASSIGNMENT_FIELDS, withSelectorPaths } from './ass
 import { checkDependencies, checkNoDependents } from './assignment-dependencies.js';
 import { validateAssignment, type AssignmentSpec } from './assignment.validation.js';
 import { AssignmentsRepository } from './assignments.repository.js';
+import { GroupsRepository } from '../groups/groups.repository.js';
 
 @Injectable()
 export class AssignmentsService {
@@ -28,6 +29,7 @@ export class AssignmentsService {
     @Inject(AssignmentsRepository) private readonly assignments: AssignmentsRepository,
     @Inject(TenantsService) private readonly tenants: TenantsService,
     @Inject(DesiredService) private readonly desired: DesiredService,
+    @Inject(GroupsRepository) private readonly groups: GroupsRepository,
     @Inject(HUB_LOGGER) log: Logger,
   ) {
     this.log = log.child({ module: 'assignments' });
@@ -50,7 +52,7 @@ export class AssignmentsService {
     // groups are the operator's: a tenant may name one, which must exist, without reading it
     const named = [...new Set([...spec.groups, ...spec.groupVars.map((g) => g.group)])];
     if (named.length > 0) {
-      const groups = new Set((await this.assignments.groups()).map((g) => g.name));
+      const groups = new Set((await this.groups.list()).map((g) => g.name));
       const unknown = named.filter((g) => !groups.has(g));
       if (unknown.length > 0) {
         throw new NotFoundError(

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Cluster, Group } from '../../proto/index.js';
+import type { Cluster } from '../../proto/index.js';
 import type { ClusterSpec } from './cluster.validation.js';
 import { toJson, type HubDb } from '../store/database.js';
-import { clusterFromRow, groupFromRow } from '../store/rows.js';
+import { clusterFromRow } from '../store/rows.js';
 import { HUB_DB } from '../store/store.module.js';
 
 @Injectable()
@@ -49,15 +49,6 @@ export class ClustersRepository {
       .where('name', '=', name)
       .executeTakeFirst();
     return Number(res.numUpdatedRows) > 0;
-  }
-
-  async group(name: string): Promise<Group | undefined> {
-    const row = await this.db
-      .selectFrom('cluster_groups')
-      .selectAll()
-      .where('name', '=', name)
-      .executeTakeFirst();
-    return row && groupFromRow(row);
   }
 
   /** Deletes the cluster and (by cascade) its status rows; false when it did not exist. */

@@ -15,6 +15,7 @@ import { isUniqueViolation } from '../store/database.js';
 import { withLiveness } from './cluster-liveness.js';
 import { CLUSTER_DEFAULTS, CLUSTER_FIELDS, validateCluster } from './cluster.validation.js';
 import { ClustersRepository } from './clusters.repository.js';
+import { GroupsRepository } from '../groups/groups.repository.js';
 import { JoinService } from './join.service.js';
 
 @Injectable()
@@ -25,6 +26,7 @@ export class ClustersService {
     @Inject(ClustersRepository) private readonly clusters: ClustersRepository,
     @Inject(DesiredService) private readonly desired: DesiredService,
     @Inject(JoinService) private readonly join: JoinService,
+    @Inject(GroupsRepository) private readonly groups: GroupsRepository,
     @Inject(HUB_LOGGER) log: Logger,
     @Inject(HUB_CONFIG) private readonly config: Pick<ResolvedHubConfig, 'clusterOfflineAfterSeconds'>,
   ) {
@@ -83,7 +85,7 @@ export class ClustersService {
     );
     let inGroup: (c: Cluster) => boolean = () => true;
     if (filter.group) {
-      const group = await this.clusters.group(checkDnsLabel('group', filter.group));
+      const group = await this.groups.get(checkDnsLabel('group', filter.group));
       if (!group) throw new NotFoundError('group', filter.group);
       inGroup = (c) => groupSelects(group, c);
     }

@@ -8,5 +8,7 @@ import { GroupsService } from './groups.service.js';
   imports: [DesiredModule],
   controllers: [GroupsController],
   providers: [GroupsRepository, GroupsService],
+  // clusters (list by group) and assignments (named groups must exist) read groups through it
+  exports: [GroupsRepository],
 })
 export class GroupsModule {}
