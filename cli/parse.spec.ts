@@ -1,7 +1,15 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { fuzzParams } from '../test/fuzz/fuzz-params.js';
-import { parseByteSize, parseCount, parseDuration, parseLabels, parseVars } from './parse.js';
+import {
+  parseByteSize,
+  parseCount,
+  parseDuration,
+  parseGroupVars,
+  parseLabels,
+  parseSelectorFlag,
+  parseVars,
+} from './parse.js';
 
 describe('parseDuration', () => {
   it.each([
@@ -96,5 +104,40 @@ describe('parseVars', () => {
     [['a=1', 'a=2'], '--var "a" is given twice'],
   ])('refuses %j', (flags, message) => {
     expect(() => parseVars(flags)).toThrow(message);
+  });
+});
+
+describe('parseSelectorFlag and parseGroupVars', () => {
+  it('splits kubectl selector text into match labels and expressions', () => {
+    expect(parseSelectorFlag('env in (prod,staging),tier!=gold,!canary,region,team=a')).toEqual({
+      selector: { team: 'a' },
+      matchExpressions: [
+        { key: 'canary', operator: 'DoesNotExist', values: [] },
+        { key: 'env', operator: 'In', values: ['prod', 'staging'] },
+        { key: 'region', operator: 'Exists', values: [] },
+        { key: 'tier', operator: 'NotIn', values: ['gold'] },
+      ],
+    });
+    expect(parseSelectorFlag('')).toEqual({ selector: {}, matchExpressions: [] });
+    expect(parseSelectorFlag(undefined)).toEqual({ selector: {}, matchExpressions: [] });
+  });
+
+  it.each([
+    ['env in prod', /--selector: expected "\(" after in\/notin/],
+    ['env in (prod', /--selector: /],
+    ['env ~ prod', /--selector: /],
+    ['a\u0000b', /--selector: must not contain control characters/],
+  ])('refuses %j naming the flag', (text, message) => {
+    expect(() => parseSelectorFlag(text)).toThrow(message);
+  });
+
+  it('groups --group-var by group and refuses malformed ones', () => {
+    expect(parseGroupVars(['eu:a=1', 'us:a=2', 'eu:b=x=y'])).toEqual([
+      { group: 'eu', vars: { a: '1', b: 'x=y' } },
+      { group: 'us', vars: { a: '2' } },
+    ]);
+    expect(() => parseGroupVars(['a=1'])).toThrow(/invalid --group-var "a=1": use GROUP:name=value/);
+    expect(() => parseGroupVars(['eu:=1'])).toThrow(/use GROUP:name=value/);
+    expect(() => parseGroupVars(['eu:a=1', 'eu:a=2'])).toThrow(/--group-var eu: --var "a" is given twice/);
   });
 });

@@ -1,5 +1,11 @@
 // Flag values the CLI accepts: durations ("90s", "5m", "1h30m"), byte sizes ("64Mi"), k=v label lists and health expressions.
-import type { HealthExpr } from '../proto/index.js';
+import {
+  parseLabelSelector,
+  type GroupVars,
+  type HealthExpr,
+  type LabelSelector,
+  type LabelSelectorRequirement,
+} from '../proto/index.js';
 
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600 };
 
@@ -103,4 +109,45 @@ export function parseHealthExprs(values: string[] | undefined): HealthExpr[] {
     byKind.set(key, e);
   }
   return [...byKind.values()];
+}
+
+/**
+ * --selector in kubectl's syntax ("env in (prod,staging),tier!=gold,!canary,region") → the match
+ * labels and expressions the API carries; '' is the empty selector. Errors name the flag.
+ */
+export function parseSelectorFlag(text: string | undefined): {
+  selector: Record<string, string>;
+  matchExpressions: LabelSelectorRequirement[];
+} {
+  const sel = parseLabelSelector(text ?? '', '--selector');
+  return { selector: sel.matchLabels, matchExpressions: sel.matchExpressions };
+}
+
+/** --selector of a cluster group: the label selector itself. */
+export function parseLabelSelectorFlag(text: string | undefined): LabelSelector {
+  return parseLabelSelector(text ?? '', '--selector');
+}
+
+/**
+ * Repeated "--group-var GROUP:name=value" → one GroupVars per group, in the order given. The hub
+ * checks group names, variable names and values.
+ */
+export function parseGroupVars(values: string[] | undefined): GroupVars[] {
+  const byGroup = new Map<string, string[]>();
+  for (const item of values ?? []) {
+    const colon = item.indexOf(':');
+    const eq = item.indexOf('=');
+    if (colon <= 0 || eq < colon + 2) {
+      throw new Error(`invalid --group-var ${JSON.stringify(item.slice(0, 64))}: use GROUP:name=value`);
+    }
+    const group = item.slice(0, colon);
+    byGroup.set(group, [...(byGroup.get(group) ?? []), item.slice(colon + 1)]);
+  }
+  return [...byGroup].map(([group, vars]) => {
+    try {
+      return { group, vars: parseVars(vars) };
+    } catch (err) {
+      throw new Error(`--group-var ${group}: ${(err as Error).message}`);
+    }
+  });
 }

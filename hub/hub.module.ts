@@ -7,6 +7,7 @@ import { ClustersModule } from './clusters/clusters.module.js';
 import { ConfigModule } from './config/config.module.js';
 import type { ResolvedHubConfig } from './config/hub-config.js';
 import { DesiredModule } from './desired/desired.module.js';
+import { GroupsModule } from './groups/groups.module.js';
 import { ReposModule } from './repos/repos.module.js';
 import { RolloutsModule } from './rollouts/rollouts.module.js';
 import { StatusModule } from './status/status.module.js';
@@ -27,6 +28,7 @@ export class HubModule {
         TenantsModule,
         ReposModule,
         ClustersModule,
+        GroupsModule,
         AssignmentsModule,
         StatusModule,
         RolloutsModule,

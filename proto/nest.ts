@@ -12,6 +12,7 @@ export {
   AUDIT_SERVICE_NAME,
   JOIN_SERVICE_NAME,
   ROLLOUT_SERVICE_NAME,
+  GROUP_SERVICE_NAME,
   TenantServiceControllerMethods,
   RepoServiceControllerMethods,
   ClusterServiceControllerMethods,
@@ -21,6 +22,7 @@ export {
   AuditServiceControllerMethods,
   JoinServiceControllerMethods,
   RolloutServiceControllerMethods,
+  GroupServiceControllerMethods,
   type TenantServiceController,
   type RepoServiceController,
   type ClusterServiceController,
@@ -30,4 +32,5 @@ export {
   type AuditServiceController,
   type JoinServiceController,
   type RolloutServiceController,
+  type GroupServiceController,
 } from './gen/nest/gitfleet/v1/api.js';

@@ -65,6 +65,13 @@ import {
   RolloutActionRequest,
   RolloutServiceClient,
   RolloutServiceService,
+  CreateGroupRequest,
+  DeleteGroupRequest,
+  GetGroupRequest,
+  GroupServiceClient,
+  GroupServiceService,
+  ListGroupsRequest,
+  UpdateGroupRequest,
 } from '../../proto/api.js';
 
 interface MethodDef {
@@ -101,6 +108,7 @@ export interface HubClient {
   tenants: UnaryClient<typeof TenantServiceService>;
   repos: UnaryClient<typeof RepoServiceService>;
   clusters: UnaryClient<typeof ClusterServiceService>;
+  groups: UnaryClient<typeof GroupServiceService>;
   assignments: UnaryClient<typeof AssignmentServiceService>;
   status: UnaryClient<typeof StatusServiceService> & {
     /** Server stream of statuses; cancel() ends it. */
@@ -154,6 +162,7 @@ export function createHubClient(address: string, opts: HubClientOptions = {}): H
   const tenants = make(TenantServiceClient);
   const repos = make(RepoServiceClient);
   const clusters = make(ClusterServiceClient);
+  const groups = make(GroupServiceClient);
   const assignments = make(AssignmentServiceClient);
   const status = new StatusServiceClient(address, creds);
   const tokens = make(TokenServiceClient);
@@ -210,6 +219,19 @@ export function createHubClient(address: string, opts: HubClientOptions = {}): H
       deadlineMs,
       metadata,
     ),
+    groups: unaryClient(
+      groups,
+      GroupServiceService,
+      {
+        createGroup: m(CreateGroupRequest),
+        getGroup: m(GetGroupRequest),
+        listGroups: m(ListGroupsRequest),
+        updateGroup: m(UpdateGroupRequest),
+        deleteGroup: m(DeleteGroupRequest),
+      },
+      deadlineMs,
+      metadata,
+    ),
     assignments: unaryClient(
       assignments,
       AssignmentServiceService,
@@ -259,7 +281,7 @@ export function createHubClient(address: string, opts: HubClientOptions = {}): H
       metadata,
     ),
     close(): void {
-      for (const c of [tenants, repos, clusters, assignments, status, tokens, audit, join, rollouts])
+      for (const c of [tenants, repos, clusters, groups, assignments, status, tokens, audit, join, rollouts])
         c.close();
     },
   };

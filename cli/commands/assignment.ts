@@ -1,13 +1,22 @@
 // gitfleet assignment create | update | get | list | delete
 import type { Command } from 'commander';
 import {
+  formatLabelSelector,
   parseLabelSelector,
   type Assignment,
   type HealthOptions,
   type RolloutOptions,
 } from '../../proto/index.js';
 import { labels, type Column } from '../output.js';
-import { collect, parseDuration, parseHealthExprs, parseLabels, parseVars } from '../parse.js';
+import {
+  collect,
+  parseDuration,
+  parseGroupVars,
+  parseHealthExprs,
+  parseLabels,
+  parseSelectorFlag,
+  parseVars,
+} from '../parse.js';
 import { flagNames, givenFields, type FieldTable } from '../update-fields.js';
 import { pinNote } from './control.js';
 import { nounCommand, writeVerb } from './verbs.js';
@@ -19,8 +28,12 @@ const columns: Column<Assignment>[] = [
   { header: 'PATH', get: (a) => a.path || '.' },
   {
     header: 'CLUSTERS',
-    get: (a) =>
-      [...a.clusters, ...(Object.keys(a.selector).length ? [`{${labels(a.selector)}}`] : [])].join(','),
+    get: (a) => {
+      const sel = selectorText(a);
+      return [...a.clusters, ...(sel ? [`{${sel}}`] : []), ...(a.groups ?? []).map((g) => `group:${g}`)].join(
+        ',',
+      );
+    },
   },
   { header: 'NAMESPACE', get: (a) => a.targetNamespace },
   { header: 'RENDERER', get: (a) => a.renderer || 'auto' },
@@ -41,6 +54,11 @@ const columns: Column<Assignment>[] = [
   },
 ];
 
+/** The assignment's label selector in kubectl's syntax ("" when it has none). */
+function selectorText(a: Assignment): string {
+  return formatLabelSelector({ matchLabels: a.selector, matchExpressions: a.matchExpressions ?? [] });
+}
+
 /** "wait,2 checks,1 expr,5m" or "-" when Ready means applied only. */
 function healthColumn(h: HealthOptions | undefined): string {
   if (!h) return '-';
@@ -58,6 +76,8 @@ interface AssignmentFlags {
   path: string;
   cluster?: string[];
   selector?: string;
+  group?: string[];
+  groupVar?: string[];
   namespace?: string;
   /** undefined: not given (create: on) */
   prune?: boolean;
@@ -119,15 +139,19 @@ function rolloutOptions(o: Partial<AssignmentFlags>): RolloutOptions | undefined
 }
 
 function assignmentSpec(name: string, o: AssignmentFlags) {
-  if (!o.cluster?.length && !o.selector)
-    throw new Error('name target clusters with --cluster <name>... or --selector k=v,...');
+  if (!o.cluster?.length && !o.selector && !o.group?.length)
+    throw new Error(
+      "name target clusters with --cluster <name>..., --selector 'env in (prod,staging)' or --group <name>...",
+    );
   return {
     tenant: o.tenant,
     name,
     repo: o.repo,
     path: o.path,
     clusters: o.cluster ?? [],
-    selector: parseLabels(o.selector ? [o.selector] : []),
+    ...parseSelectorFlag(o.selector),
+    groups: o.group ?? [],
+    groupVars: parseGroupVars(o.groupVar),
     targetNamespace: o.namespace ?? '',
     prune: o.prune ?? true,
     suspend: o.suspend ?? false,
@@ -178,7 +202,10 @@ export const ASSIGNMENT_UPDATE_FIELDS: FieldTable = {
   repo: ['repo'],
   path: ['path'],
   cluster: ['clusters'],
+  // the hub takes the match labels and the expressions with it
   selector: ['selector'],
+  group: ['groups'],
+  groupVar: ['group_vars'],
   namespace: ['target_namespace'],
   prune: ['prune'],
   suspend: ['suspend'],
@@ -232,7 +259,9 @@ export function assignmentUpdate(name: string, o: Partial<AssignmentFlags>, cmd:
       repo: o.repo ?? '',
       path: o.path ?? '',
       clusters: (o.cluster ?? []).filter(Boolean),
-      selector: parseLabels(o.selector ? [o.selector] : []),
+      ...parseSelectorFlag(o.selector),
+      groups: (o.group ?? []).filter(Boolean),
+      groupVars: parseGroupVars((o.groupVar ?? []).filter(Boolean)),
       targetNamespace: o.namespace ?? '',
       prune: o.prune ?? true,
       suspend: o.suspend ?? false,
@@ -276,7 +305,8 @@ function substitution(o: AssignmentFlags) {
 async function warnIfUnmatched(result: Promise<Assignment>): Promise<Assignment> {
   const a = await result;
   if (a.matchedClusters === 0) {
-    const by = Object.keys(a.selector).length ? ` with labels ${labels(a.selector)}` : '';
+    const sel = selectorText(a);
+    const by = sel ? ` matching ${sel}` : '';
     process.stderr.write(
       `gitfleet: warning: assignment ${a.tenant}/${a.name} selects no cluster yet: no registered cluster${by}; it applies to clusters that join or get these labels later\n`,
     );
@@ -293,7 +323,20 @@ const assignmentFlags = (update: boolean) => (c: Command) => {
           .option('--repo <r>', "one of the tenant's repos")
           .option('--path <p>', 'directory in the repo')
           .option('--cluster <name>', "a target cluster (repeat for more; '' for none)", collect)
-          .option('--selector <k=v,...>', "target every cluster with these labels ('' for none)")
+          .option(
+            '--selector <sel>',
+            "target every cluster this label selector matches, kubectl's syntax: 'env in (prod,staging),tier!=gold,!canary,region' ('' for none)",
+          )
+          .option(
+            '--group <name>',
+            "target every cluster of this group (repeat for more; '' for none)",
+            collect,
+          )
+          .option(
+            '--group-var <GROUP:name=value>',
+            "a substitution variable for the clusters of GROUP, over --var (repeat; replaces them all; '' for none)",
+            collect,
+          )
           .option('--prune', 'delete objects that leave the repo')
           .option('--no-prune', 'keep objects that leave the repo')
           .option('--suspend', 'stop reconciling, keep what is applied')
@@ -304,7 +347,16 @@ const assignmentFlags = (update: boolean) => (c: Command) => {
           .requiredOption('--repo <r>', "one of the tenant's repos")
           .requiredOption('--path <p>', 'directory in the repo')
           .option('--cluster <name>', 'a target cluster (repeat for more)', collect)
-          .option('--selector <k=v,...>', 'target every cluster with these labels')
+          .option(
+            '--selector <sel>',
+            "target every cluster this label selector matches, kubectl's syntax: 'env in (prod,staging),tier!=gold,!canary,region'",
+          )
+          .option('--group <name>', 'target every cluster of this cluster group (repeat for more)', collect)
+          .option(
+            '--group-var <GROUP:name=value>',
+            'a substitution variable for the clusters of GROUP, over --var (repeat for more)',
+            collect,
+          )
           .option('--no-prune', 'keep objects that leave the repo')
           .option('--suspend', 'stop reconciling, keep what is applied')
   )

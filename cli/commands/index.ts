@@ -7,6 +7,7 @@ import { registerAudit } from './audit.js';
 import { registerBus } from './bus.js';
 import { registerCluster } from './cluster.js';
 import { registerControl } from './control.js';
+import { registerGroup } from './group.js';
 import { registerRepo } from './repo.js';
 import { registerRollout } from './rollout.js';
 import { registerStatus } from './status.js';
@@ -17,6 +18,7 @@ export function registerClientCommands(program: Command): void {
   registerTenant(program);
   registerRepo(program);
   registerCluster(program);
+  registerGroup(program);
   registerAssignment(program);
   registerControl(program);
   registerRollout(program);

@@ -137,7 +137,7 @@ export class AssignmentControlService {
   private async selected(a: Assignment, only: string): Promise<string[]> {
     if (only) checkDnsLabel('cluster', only);
     const names = (await this.store.clusterIdentities())
-      .filter((c) => assignmentSelects(a, c))
+      .filter((c) => assignmentSelects(a, c, c.inGroups))
       .map((c) => c.name)
       .sort();
     if (!only) return names;

@@ -23,6 +23,16 @@ const OUTPUT_ONLY = new Set([
 
 export const ASSIGNMENT_DEFAULTS: Assignment = Assignment.fromPartial({});
 
+/**
+ * The paths with "selector" standing for the whole label selector: its match labels (selector)
+ * and its expressions (match_expressions), which are one selector on the CLI (--selector).
+ */
+export function withSelectorPaths(paths: readonly string[]): string[] {
+  return paths.includes('selector') && !paths.includes('match_expressions')
+    ? [...paths, 'match_expressions']
+    : [...paths];
+}
+
 export const ASSIGNMENT_FIELDS: MaskRules = {
   field: 'fields',
   fields: Object.keys(ASSIGNMENT_DEFAULTS).filter((k) => !OUTPUT_ONLY.has(k)),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import type { Tenant } from '../../proto/index.js';
+import type { Assignment, Tenant } from '../../proto/index.js';
 import { checkRepoPath, validateAssignment } from './assignment.validation.js';
 
 const tenant: Tenant = {
@@ -21,6 +21,9 @@ describe('validateAssignment', () => {
       path: '.',
       clusters: ['c1', 'c2'],
       selector: {},
+      matchExpressions: [],
+      groups: [],
+      groupVars: [],
       targetNamespace: 'team-a',
       prune: false,
       suspend: false,
@@ -30,6 +33,78 @@ describe('validateAssignment', () => {
       retryIntervalSeconds: 0,
       force: false,
     });
+  });
+
+  it('takes a selector as match labels plus expressions, groups and per-group vars, normalized', () => {
+    const a = validateAssignment(
+      {
+        name: 'web',
+        repo: 'app',
+        selector: { tier: 'web' },
+        matchExpressions: [{ key: 'env', operator: 'In', values: ['staging', 'prod', 'prod'] }],
+        groups: ['eu', 'us', 'eu'],
+        groupVars: [
+          { group: 'us', vars: { region: 'us' } },
+          { group: 'eu', vars: { region: 'eu' } },
+          { group: 'empty', vars: {} },
+        ],
+      },
+      tenant,
+    );
+    expect(a.selector).toEqual({ tier: 'web' });
+    expect(a.matchExpressions).toEqual([{ key: 'env', operator: 'In', values: ['prod', 'staging'] }]);
+    expect(a.groups).toEqual(['eu', 'us']);
+    expect(a.groupVars).toEqual([
+      { group: 'eu', vars: { region: 'eu' } },
+      { group: 'us', vars: { region: 'us' } },
+    ]);
+  });
+
+  it.each([
+    [
+      { matchExpressions: [{ key: 'env', operator: 'Like', values: ['x'] }] },
+      /assignment\.match_expressions\[0\]\.operator: "Like" is not one of/,
+    ],
+    [
+      { matchExpressions: [{ key: 'env', operator: 'In', values: [] }] },
+      /assignment\.match_expressions\[0\]\.values: In needs at least one value/,
+    ],
+    [{ matchExpressions: [{ key: 'env', operator: 'Exists', values: ['x'] }] }, /takes no values/],
+    [{ selector: { 'bad key!': 'x' } }, /assignment\.selector\["bad key!"\]/],
+    [
+      {
+        matchExpressions: Array.from({ length: 65 }, (_, i) => ({
+          key: `k${i}`,
+          operator: 'Exists',
+          values: [],
+        })),
+      },
+      /at most 64 requirements/,
+    ],
+    [{ groups: ['Not_A_Label'] }, /assignment\.groups\[0\]: "Not_A_Label" is not a valid name/],
+    [
+      { groups: Array.from({ length: 33 }, (_, i) => `g${i}`) },
+      /assignment\.groups: 33 groups \(at most 32\)/,
+    ],
+    [
+      { groupVars: [{ group: 'eu', vars: { 'bad-name': 'x' } }] },
+      /assignment\.group_vars\[0\]\.vars\["bad-name"\]: "bad-name" is not a variable name/,
+    ],
+    [{ groupVars: [{ group: 'eu', vars: { big: 'x'.repeat(5000) } }] }, /5000 bytes \(at most 4096\)/],
+    [
+      {
+        groupVars: [
+          { group: 'eu', vars: { a: '1' } },
+          { group: 'eu', vars: { b: '2' } },
+        ],
+      },
+      /group_vars\[1\]\.group: "eu" is given twice/,
+    ],
+    [{ groupVars: [{ group: '', vars: { a: '1' } }] }, /group_vars\[0\]\.group: required/],
+  ])('refuses %j', (fields, message) => {
+    expect(() =>
+      validateAssignment({ name: 'web', repo: 'app', ...(fields as Partial<Assignment>) }, tenant),
+    ).toThrow(message);
   });
 
   it('keeps drift options and force, dropping the defaults', () => {

@@ -17,6 +17,7 @@ import {
 import { checkHealthOptions } from '../../proto/contract/health.js';
 import { checkLabels } from '../common/names.js';
 import { checkRolloutOptions } from '../rollouts/rollout-options.js';
+import { checkGroupNames, checkGroupVars, checkSplitSelector } from '../common/targeting.js';
 
 // the path rule is the contract's: the agent checks every desired set with it too
 export { checkRepoPath };
@@ -39,7 +40,16 @@ export function validateAssignment(input: Partial<Assignment>, tenant: Tenant): 
     checkDnsLabel(`assignment.clusters[${i}]`, c);
     if (!clusters.includes(c)) clusters.push(c);
   });
-  const selector = checkLabels('assignment.selector', input.selector);
+  // kubectl's selector, sent as match labels (selector) plus expressions (match_expressions)
+  const { matchLabels: selector, matchExpressions } = checkSplitSelector(
+    'assignment.selector',
+    'assignment.match_expressions',
+    input.selector,
+    input.matchExpressions,
+  );
+  // that the groups exist the service checks
+  const groups = checkGroupNames('assignment.groups', input.groups);
+  const groupVars = checkGroupVars('assignment.group_vars', input.groupVars);
 
   const targetNamespace = input.targetNamespace || tenant.namespaces[0];
   if (!tenant.namespaces.includes(targetNamespace)) {
@@ -79,6 +89,9 @@ export function validateAssignment(input: Partial<Assignment>, tenant: Tenant): 
     path,
     clusters,
     selector,
+    matchExpressions,
+    groups,
+    groupVars,
     targetNamespace,
     prune: Boolean(input.prune),
     suspend: Boolean(input.suspend),

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { DesiredModule } from '../desired/desired.module.js';
+import { GroupsModule } from '../groups/groups.module.js';
 import { ReposModule } from '../repos/repos.module.js';
 import { TenantsModule } from '../tenants/tenants.module.js';
 import { AssignmentHistoryRepository } from './assignment-history.repository.js';
@@ -11,7 +12,7 @@ import { AssignmentsRepository } from './assignments.repository.js';
 import { AssignmentsService } from './assignments.service.js';
 
 @Module({
-  imports: [TenantsModule, DesiredModule, ReposModule],
+  imports: [TenantsModule, DesiredModule, ReposModule, GroupsModule],
   controllers: [AssignmentsController],
   providers: [
     AssignmentsRepository,

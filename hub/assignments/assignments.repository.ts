@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Assignment } from '../../proto/index.js';
-import type { ClusterIdentity } from '../desired/selector.js';
+import type { Group } from '../../proto/index.js';
+import { clusterGroups, type ClusterIdentity } from '../desired/selector.js';
 import { fromJson, toJson, type HubDb } from '../store/database.js';
 import {
   assignmentFromRow,
@@ -11,6 +12,7 @@ import {
   substitutionToJson,
 } from '../store/rows.js';
 import { HUB_DB } from '../store/store.module.js';
+import { GroupsRepository } from '../groups/groups.repository.js';
 
 function toRow(a: Assignment) {
   return {
@@ -20,6 +22,9 @@ function toRow(a: Assignment) {
     path: a.path,
     clusters: toJson(a.clusters),
     selector: toJson(a.selector),
+    match_expressions: toJson(a.matchExpressions ?? []),
+    groups: toJson(a.groups ?? []),
+    group_vars: toJson(a.groupVars ?? []),
     target_namespace: a.targetNamespace,
     prune: a.prune ? 1 : 0,
     suspend: a.suspend ? 1 : 0,
@@ -41,7 +46,10 @@ function toRow(a: Assignment) {
 
 @Injectable()
 export class AssignmentsRepository {
-  constructor(@Inject(HUB_DB) private readonly db: HubDb) {}
+  constructor(
+    @Inject(HUB_DB) private readonly db: HubDb,
+    @Inject(GroupsRepository) private readonly groups: GroupsRepository,
+  ) {}
 
   async insert(a: Assignment): Promise<void> {
     await this.db.insertInto('assignments').values(toRow(a)).execute();
@@ -71,10 +79,16 @@ export class AssignmentsRepository {
     return Number(res.numUpdatedRows) > 0;
   }
 
-  /** Every registered cluster's name and labels (what selection needs). */
-  async clusterIdentities(): Promise<ClusterIdentity[]> {
-    const rows = await this.db.selectFrom('clusters').select(['name', 'labels']).execute();
-    return rows.map((r) => ({ name: r.name, labels: fromJson<Record<string, string>>(r.labels, {}) }));
+  /** Every registered cluster's name and labels, and the groups it is in (what selection needs). */
+  async clusterIdentities(): Promise<Array<ClusterIdentity & { inGroups: Group[] }>> {
+    const [rows, groups] = await Promise.all([
+      this.db.selectFrom('clusters').select(['name', 'labels']).execute(),
+      this.groups.list(),
+    ]);
+    return rows.map((r) => {
+      const cluster = { name: r.name, labels: fromJson<Record<string, string>>(r.labels, {}) };
+      return { ...cluster, inGroups: clusterGroups(cluster, groups) };
+    });
   }
 
   async get(tenant: string, name: string): Promise<Assignment | undefined> {

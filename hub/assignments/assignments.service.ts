@@ -7,13 +7,14 @@ import { mergeFields } from '../common/field-mask.js';
 import { checkDnsLabel } from '../common/names.js';
 import { HUB_LOGGER } from '../config/config.module.js';
 import { DesiredService } from '../desired/desired.service.js';
-import { assignmentSelects, type ClusterIdentity } from '../desired/selector.js';
+import { assignmentSelects } from '../desired/selector.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../store/database.js';
 import { TenantsService } from '../tenants/tenants.service.js';
-import { ASSIGNMENT_DEFAULTS, ASSIGNMENT_FIELDS } from './assignment-fields.js';
+import { ASSIGNMENT_DEFAULTS, ASSIGNMENT_FIELDS, withSelectorPaths } from './assignment-fields.js';
 import { checkDependencies, checkNoDependents } from './assignment-dependencies.js';
 import { validateAssignment, type AssignmentSpec } from './assignment.validation.js';
 import { AssignmentsRepository } from './assignments.repository.js';
+import { GroupsRepository } from '../groups/groups.repository.js';
 
 @Injectable()
 export class AssignmentsService {
@@ -28,6 +29,7 @@ export class AssignmentsService {
     @Inject(AssignmentsRepository) private readonly assignments: AssignmentsRepository,
     @Inject(TenantsService) private readonly tenants: TenantsService,
     @Inject(DesiredService) private readonly desired: DesiredService,
+    @Inject(GroupsRepository) private readonly groups: GroupsRepository,
     @Inject(HUB_LOGGER) log: Logger,
   ) {
     this.log = log.child({ module: 'assignments' });
@@ -47,16 +49,28 @@ export class AssignmentsService {
     if (missing.length > 0) {
       throw new NotFoundError(missing.length === 1 ? 'cluster' : 'clusters', missing.join(', '));
     }
+    // groups are the operator's: a tenant may name one, which must exist, without reading it
+    const named = [...new Set([...spec.groups, ...spec.groupVars.map((g) => g.group)])];
+    if (named.length > 0) {
+      const groups = new Set((await this.groups.list()).map((g) => g.name));
+      const unknown = named.filter((g) => !groups.has(g));
+      if (unknown.length > 0) {
+        throw new NotFoundError(
+          unknown.length === 1 ? 'group' : 'groups',
+          `${unknown.join(', ')} (an admin creates groups: gitfleet group create)`,
+        );
+      }
+    }
     if (spec.dependsOn.length > 0) checkDependencies(spec, await this.assignments.list(spec.tenant));
     return spec;
   }
 
   /** The assignments with matched_clusters: how many registered clusters each selects now. */
   private async withMatches(assignments: Assignment[]): Promise<Assignment[]> {
-    const clusters: ClusterIdentity[] = await this.assignments.clusterIdentities();
+    const clusters = await this.assignments.clusterIdentities();
     return assignments.map((a) => ({
       ...a,
-      matchedClusters: clusters.filter((c) => assignmentSelects(a, c)).length,
+      matchedClusters: clusters.filter((c) => assignmentSelects(a, c, c.inGroups)).length,
     }));
   }
 
@@ -110,7 +124,9 @@ export class AssignmentsService {
     const current = await this.assignments.get(tenant, input.name!);
     if (!current) throw new NotFoundError('assignment', id);
     const spec = await this.validate(
-      fields.length > 0 ? mergeFields(current, input, fields, ASSIGNMENT_FIELDS, ASSIGNMENT_DEFAULTS) : input,
+      fields.length > 0
+        ? mergeFields(current, input, withSelectorPaths(fields), ASSIGNMENT_FIELDS, ASSIGNMENT_DEFAULTS)
+        : input,
     );
     const assignment: Assignment = {
       ...spec,

@@ -32,6 +32,8 @@ const RULES: Record<string, Rule> = {
   resolveRepo: { kind: 'tenant-write', tenantOf: field('tenant') },
   getCluster: { kind: 'read' },
   listClusters: { kind: 'read' },
+  getGroup: { kind: 'read' },
+  listGroups: { kind: 'read' },
   createAssignment: { kind: 'tenant-write', tenantOf: field('assignment', 'tenant') },
   updateAssignment: { kind: 'tenant-write', tenantOf: field('assignment', 'tenant') },
   getAssignment: { kind: 'read', tenantOf: field('tenant') },
@@ -51,8 +53,8 @@ const RULES: Record<string, Rule> = {
   undoRollout: { kind: 'tenant-write', tenantOf: field('tenant') },
 };
 
-/** Cluster-wide reads a tenant may not make (clusters are the operator's). */
-const NOT_FOR_TENANTS = new Set(['getCluster', 'listClusters']);
+/** Cluster-wide reads a tenant may not make (clusters and their groups are the operator's). */
+const NOT_FOR_TENANTS = new Set(['getCluster', 'listClusters', 'getGroup', 'listGroups']);
 
 /**
  * Throws PermissionDeniedError unless `p` may call `method` with `request`. For tenant tokens it
@@ -68,7 +70,8 @@ export function authorize(p: Principal, method: string, request: Record<string, 
     return;
   }
   // tenant
-  if (NOT_FOR_TENANTS.has(method)) throw denied('clusters are visible to admin and viewer tokens only');
+  if (NOT_FOR_TENANTS.has(method))
+    throw denied('clusters and cluster groups are visible to admin and viewer tokens only');
   if (rule.kind === 'read' && rule.pin) {
     const asked = request[rule.pin];
     if (asked && asked !== p.tenant)

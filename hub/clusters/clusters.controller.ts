@@ -40,11 +40,11 @@ export class ClustersController implements ClusterServiceController {
   }
 
   async listClusters(request: ListClustersRequest): Promise<ListClustersResponse> {
-    return { clusters: await this.clusters.list(request.selector) };
+    return { clusters: await this.clusters.list(request) };
   }
 
   updateCluster(request: UpdateClusterRequest): Promise<Cluster> {
-    return this.clusters.update(request.cluster);
+    return this.clusters.update(request.cluster, request.fields ?? []);
   }
 
   async deleteCluster(request: DeleteClusterRequest): Promise<DeleteResponse> {

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { DesiredModule } from '../desired/desired.module.js';
+import { GroupsModule } from '../groups/groups.module.js';
 import { ClustersController, JoinController } from './clusters.controller.js';
 import { ClustersRepository } from './clusters.repository.js';
 import { ClustersService } from './clusters.service.js';
@@ -7,7 +8,7 @@ import { JoinTokensRepository } from './join-tokens.repository.js';
 import { JoinService } from './join.service.js';
 
 @Module({
-  imports: [DesiredModule],
+  imports: [DesiredModule, GroupsModule],
   controllers: [ClustersController, JoinController],
   providers: [ClustersRepository, ClustersService, JoinTokensRepository, JoinService],
   exports: [ClustersService],

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Cluster } from '../../proto/index.js';
+import type { ClusterSpec } from './cluster.validation.js';
 import { toJson, type HubDb } from '../store/database.js';
 import { clusterFromRow } from '../store/rows.js';
 import { HUB_DB } from '../store/store.module.js';
@@ -23,6 +24,8 @@ export class ClustersRepository {
         agent_public_key: '',
         joined_at_ms: 0,
         desired_set_error: '',
+        vars: toJson(cluster.vars),
+        maintenance_windows: toJson(cluster.maintenanceWindows),
       })
       .execute();
   }
@@ -37,10 +40,12 @@ export class ClustersRepository {
     return rows.map(clusterFromRow);
   }
 
-  async updateLabels(name: string, labels: Record<string, string>): Promise<boolean> {
+  /** Stores the cluster's spec (labels, vars, windows); false when it does not exist. */
+  async updateSpec(spec: ClusterSpec): Promise<boolean> {
+    const { name, labels, vars, maintenanceWindows } = spec;
     const res = await this.db
       .updateTable('clusters')
-      .set({ labels: toJson(labels) })
+      .set({ labels: toJson(labels), vars: toJson(vars), maintenance_windows: toJson(maintenanceWindows) })
       .where('name', '=', name)
       .executeTakeFirst();
     return Number(res.numUpdatedRows) > 0;

@@ -1,16 +1,21 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Cluster } from '../../proto/index.js';
 import type { Logger } from '../../lib/log.js';
-import { AlreadyExistsError, NotFoundError } from '../common/errors.js';
-import { checkDnsLabel, checkLabels } from '../common/names.js';
+import type { LabelSelectorRequirement } from '../../proto/index.js';
+import { AlreadyExistsError, NotFoundError, ValidationError } from '../common/errors.js';
+import { mergeFields } from '../common/field-mask.js';
+import { checkDnsLabel } from '../common/names.js';
+import { checkSplitSelector } from '../common/targeting.js';
 import { HUB_CONFIG, HUB_LOGGER } from '../config/config.module.js';
 import type { ResolvedHubConfig } from '../config/hub-config.js';
-import { matchesSelector } from '../desired/selector.js';
+import { groupSelects } from '../desired/selector.js';
+import { matchesLabelSelector } from '../../proto/contract/label-selector.js';
 import { DesiredService } from '../desired/desired.service.js';
 import { isUniqueViolation } from '../store/database.js';
 import { withLiveness } from './cluster-liveness.js';
-import { validateCluster } from './cluster.validation.js';
+import { CLUSTER_DEFAULTS, CLUSTER_FIELDS, validateCluster } from './cluster.validation.js';
 import { ClustersRepository } from './clusters.repository.js';
+import { GroupsRepository } from '../groups/groups.repository.js';
 import { JoinService } from './join.service.js';
 
 @Injectable()
@@ -21,6 +26,7 @@ export class ClustersService {
     @Inject(ClustersRepository) private readonly clusters: ClustersRepository,
     @Inject(DesiredService) private readonly desired: DesiredService,
     @Inject(JoinService) private readonly join: JoinService,
+    @Inject(GroupsRepository) private readonly groups: GroupsRepository,
     @Inject(HUB_LOGGER) log: Logger,
     @Inject(HUB_CONFIG) private readonly config: Pick<ResolvedHubConfig, 'clusterOfflineAfterSeconds'>,
   ) {
@@ -42,8 +48,6 @@ export class ClustersService {
         agentPublicKey: '',
         joinedAtMs: 0,
         desiredSetError: '',
-        vars: {},
-        maintenanceWindows: [],
       });
     } catch (err) {
       if (isUniqueViolation(err)) throw new AlreadyExistsError('cluster', spec.name);
@@ -67,21 +71,58 @@ export class ClustersService {
     return withLiveness(c, Date.now(), this.config.clusterOfflineAfterSeconds * 1000);
   }
 
-  async list(selector: Record<string, string> | undefined): Promise<Cluster[]> {
-    const wanted = checkLabels('selector', selector);
+  /** The clusters a label selector (match labels plus expressions) matches, in `group` when given. */
+  async list(filter: {
+    selector?: Record<string, string>;
+    matchExpressions?: readonly LabelSelectorRequirement[];
+    group?: string;
+  }): Promise<Cluster[]> {
+    const wanted = checkSplitSelector(
+      'selector',
+      'match_expressions',
+      filter.selector,
+      filter.matchExpressions,
+    );
+    let inGroup: (c: Cluster) => boolean = () => true;
+    if (filter.group) {
+      const group = await this.groups.get(checkDnsLabel('group', filter.group));
+      if (!group) throw new NotFoundError('group', filter.group);
+      inGroup = (c) => groupSelects(group, c);
+    }
     return (await this.clusters.list())
-      .filter((c) => matchesSelector(c.labels, wanted))
+      .filter((c) => matchesLabelSelector(c.labels, wanted) && inGroup(c))
       .map((c) => this.live(c));
   }
 
-  /** Replaces the labels; the cluster's desired set follows the selectors that now match. */
-  async update(input: Partial<Cluster> | null | undefined): Promise<Cluster> {
-    const spec = validateCluster(input);
-    if (!(await this.clusters.updateLabels(spec.name, spec.labels)))
-      throw new NotFoundError('cluster', spec.name);
-    this.log.info({ cluster: spec.name, labels: spec.labels }, 'cluster updated');
-    await this.desired.project([spec.name]);
-    return this.get(spec.name);
+  /**
+   * Changes the fields named in `fields` ("labels", "vars", "maintenance_windows"); an empty mask
+   * changes the labels only (what UpdateCluster did before masks). The cluster's desired set
+   * follows at once: the selectors and groups that now match, its vars and windows.
+   */
+  async update(input: Partial<Cluster> | null | undefined, fields: readonly string[] = []): Promise<Cluster> {
+    if (!input) throw new ValidationError('cluster', 'required');
+    const name = checkDnsLabel('cluster.name', input.name ?? '');
+    const current = await this.clusters.get(name);
+    if (!current) throw new NotFoundError('cluster', name);
+    const paths = fields.length > 0 ? fields : ['labels'];
+    const spec = validateCluster(mergeFields(current, input, paths, CLUSTER_FIELDS, CLUSTER_DEFAULTS));
+    // new variables are refused when they would make the set too large for the bus; a relabel is
+    // not (it is the operator's, and assignments follow it): that set is held back and status says so
+    if (paths.includes('vars')) await this.desired.assertClusterFits(spec, current);
+    if (!(await this.clusters.updateSpec(spec))) throw new NotFoundError('cluster', name);
+    // variable values may be secrets of a kind: log their names only
+    this.log.info(
+      {
+        cluster: name,
+        fields: paths,
+        labels: spec.labels,
+        vars: Object.keys(spec.vars),
+        windows: spec.maintenanceWindows,
+      },
+      'cluster updated',
+    );
+    await this.desired.project([name]);
+    return this.get(name);
   }
 
   async delete(name: string): Promise<void> {

@@ -258,4 +258,81 @@ describe('substitution', () => {
     }
     expect(desiredSetUpperBound(snap)).toBe(Number.POSITIVE_INFINITY);
   });
+  const group = (name: string, vars: Record<string, string>, clusters: string[] = ['prod-eu-1']) => ({
+    name,
+    selector: { matchLabels: {}, matchExpressions: [] },
+    clusters,
+    vars,
+    createdAtMs: 1,
+    updatedAtMs: 1,
+    matchedClusters: 0,
+  });
+
+  it('merges built-ins < tenant < groups (name order) < cluster < assignment < per-group overrides (name order)', () => {
+    const level = (v: string) => Object.fromEntries(['k1', 'k2', 'k3', 'k4', 'k5'].map((k) => [k, v]));
+    const snap = buildSnapshot(
+      [withVars({ ...level('tenant'), cluster_name: 'tenant-overrides-builtin' })],
+      [repo('team-a', 'apps')],
+      [
+        assignment('team-a', 'web', {
+          repo: 'apps',
+          groups: ['b'],
+          substitute: { enabled: true, vars: { k4: 'assignment', k5: 'assignment' }, strict: false },
+          groupVars: [
+            { group: 'z', vars: { kz: 'z' } }, // the cluster is not in z
+            { group: 'b', vars: { k5: 'override-b', ko: 'b' } },
+            { group: 'a', vars: { ko: 'a' } },
+          ],
+        }),
+      ],
+      // given out of order: the snapshot sorts them by name
+      [
+        group('b', { k2: 'group-b', k3: 'group-b', kg: 'b' }),
+        group('a', { k2: 'group-a', kg: 'a' }),
+        group('z', { k1: 'z' }, []),
+      ],
+    );
+    const c = { ...cluster, vars: { k3: 'cluster', k4: 'cluster', k5: 'cluster' } };
+    const [a] = computeDesiredSet(c, snap).set.assignments;
+    expect(a.substitute!.vars).toMatchObject({
+      cluster_name: 'tenant-overrides-builtin',
+      k1: 'tenant',
+      k2: 'group-b',
+      k3: 'cluster',
+      k4: 'assignment',
+      k5: 'override-b',
+      kg: 'b',
+      ko: 'b',
+    });
+    expect(a.substitute!.vars.kz).toBeUndefined();
+  });
+
+  it('selects by group and publishes the cluster windows; cluster vars do not touch sets that do not substitute', () => {
+    const snap = buildSnapshot(
+      [withVars({})],
+      [repo('team-a', 'apps')],
+      [assignment('team-a', 'web', { repo: 'apps', groups: ['g'] })],
+      [group('g', { x: '1' })],
+    );
+    const c = { ...cluster, maintenanceWindows: ['Sat 02:00-04:00 UTC'] };
+    const { set } = computeDesiredSet(c, snap);
+    expect(set.assignments.map((a) => a.name)).toEqual(['web']);
+    expect(set.maintenanceWindows).toEqual(['Sat 02:00-04:00 UTC']);
+    expect(hashDesiredSet(computeDesiredSet({ ...c, vars: { a: 'b' } }, snap).set)).toBe(hashDesiredSet(set));
+    expect(computeDesiredSet({ ...c, name: 'other' }, snap).set.assignments).toEqual([]);
+    // the sizer sees the group's selection
+    expect(desiredSetSizer(snap)(c)).toBe(desiredSetSize(set));
+  });
+
+  it('leaves out an assignment whose merged variables pass MAX_MERGED_VARS, saying why', () => {
+    const many = (prefix: string) =>
+      Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`${prefix}${i}`, 'v']));
+    const groups = Array.from({ length: 10 }, (_, i) => group(`g${i}`, many(`g${i}_`)));
+    const snap = buildSnapshot([withVars({})], [repo('team-a', 'apps')], [substituting({})], groups);
+    const computed = computeDesiredSet({ ...cluster, vars: many('c') }, snap);
+    expect(computed.set.assignments).toEqual([]);
+    expect(computed.unresolved[0].resolveError).toMatch(
+      /substitution variables on cluster "prod-eu-1" \(at most 1000/,
+    );
+  });
 });

@@ -4,17 +4,19 @@ import { createHash } from 'node:crypto';
 import {
   DesiredSet,
   MAX_MAINTENANCE_WINDOWS,
+  MAX_MERGED_VARS,
   MAX_WINDOW_LENGTH,
   parseGitRevision,
   parseOciRevision,
   type Assignment,
   type DesiredAssignment,
+  type Group,
   type Repo,
   type Substitution,
   type Tenant,
   type TenantIdentity,
 } from '../../proto/index.js';
-import { assignmentSelects, type ClusterIdentity } from './selector.js';
+import { assignmentSelects, clusterGroups, type ClusterIdentity } from './selector.js';
 
 /** Everything a desired set is computed from (repos carry their credentials). */
 export interface DesiredSnapshot {
@@ -23,6 +25,8 @@ export interface DesiredSnapshot {
   repos: ReadonlyMap<string, Repo>;
   /** sorted by (tenant, name) */
   assignments: readonly Assignment[];
+  /** cluster groups, sorted by name (the order their variables apply in) */
+  groups: readonly Group[];
   /**
    * The per-cluster pins of assignments with rollout options, keyed by repoKey(tenant,
    * assignment); such an assignment without an entry (no rollout yet) runs its revision as any other.
@@ -46,6 +50,7 @@ export function buildSnapshot(
   tenants: Tenant[],
   repos: Repo[],
   assignments: Assignment[],
+  groups: Group[] = [],
   rollouts: ReadonlyMap<string, RolloutPins> = new Map(),
 ): DesiredSnapshot {
   return {
@@ -53,6 +58,7 @@ export function buildSnapshot(
     repos: new Map(repos.map((r) => [repoKey(r.tenant, r.name), r])),
     assignments: [...assignments].sort((a, b) => compare(a.tenant, b.tenant) || compare(a.name, b.name)),
     rollouts,
+    groups: [...groups].sort((a, b) => compare(a.name, b.name)),
   };
 }
 
@@ -111,23 +117,36 @@ export function clusterLabelVar(key: string): string {
 /**
  * The substitution an assignment runs with on one cluster, or undefined when it does not
  * substitute (desired sets of such assignments stay as they were). Variables, each source
- * overriding the one before: cluster_name and cluster_label_<key> (labels in key order, so two
- * keys that map to one name resolve the same way every time), the tenant's, the assignment's.
+ * overriding the ones before: cluster_name and cluster_label_<key> (labels in key order, so two
+ * keys that map to one name resolve the same way every time), the tenant's, the vars of the
+ * groups the cluster is in (`inGroups`, in name order), the cluster's own, the assignment's, and
+ * the assignment's group_vars of the groups the cluster is in (in group name order).
  * Names are sorted: the set's encoding, and so its hash, does not depend on insertion order.
  */
 export function mergedSubstitution(
   assignment: Assignment,
   tenant: Tenant,
   cluster: ClusterIdentity,
+  inGroups: readonly Pick<Group, 'name' | 'vars'>[] = [],
 ): Substitution | undefined {
   const own = assignment.substitute;
   if (!own?.enabled) return undefined;
   const merged = new Map<string, string>([['cluster_name', cluster.name]]);
+  const add = (vars: Record<string, string> | undefined) => {
+    for (const [name, value] of Object.entries(vars ?? {})) merged.set(name, value);
+  };
   for (const key of Object.keys(cluster.labels).sort(compare)) {
     merged.set(clusterLabelVar(key), cluster.labels[key]);
   }
-  for (const [name, value] of Object.entries(tenant.vars ?? {})) merged.set(name, value);
-  for (const [name, value] of Object.entries(own.vars ?? {})) merged.set(name, value);
+  add(tenant.vars);
+  const groups = [...inGroups].sort((a, b) => compare(a.name, b.name));
+  for (const g of groups) add(g.vars);
+  add(cluster.vars);
+  add(own.vars);
+  const overrides = assignment.groupVars ?? [];
+  if (overrides.length > 0) {
+    for (const g of groups) for (const o of overrides) if (o.group === g.name) add(o.vars);
+  }
   const vars: Record<string, string> = {};
   for (const name of [...merged.keys()].sort(compare)) {
     // never the prototype, even from a row written around the API's validation
@@ -141,6 +160,7 @@ export function desiredAssignment(
   repo: Repo,
   tenant: Tenant,
   cluster: ClusterIdentity,
+  inGroups: readonly Group[] = [],
   // the revision is what the agent fetches: a commit for git, a manifest digest for OCI; a
   // rollback's pin (an earlier revision of the same repo) instead of the repo's current one, or
   // the cluster's pin of a staged rollout (assignmentRevision)
@@ -168,7 +188,7 @@ export function desiredAssignment(
     suspend: assignment.suspend,
     renderer: assignment.renderer,
     helm: assignment.helm,
-    substitute: mergedSubstitution(assignment, tenant, cluster),
+    substitute: mergedSubstitution(assignment, tenant, cluster, inGroups),
     // only the Secret's name: the keys stay in the tenant's namespace, never on the hub
     decryptionSecret: assignment.decryptionSecret,
     health: assignment.health,
@@ -214,8 +234,9 @@ export function computeDesiredSet(cluster: ClusterIdentity, snapshot: DesiredSna
   const unresolved: UnresolvedAssignment[] = [];
   const revisions = new Map<string, string>();
   const tenantNames = new Set<string>();
+  const inGroups = clusterGroups(cluster, snapshot.groups);
   for (const assignment of snapshot.assignments) {
-    if (!assignmentSelects(assignment, cluster)) continue;
+    if (!assignmentSelects(assignment, cluster, inGroups)) continue;
     const tenant = snapshot.tenants.get(assignment.tenant);
     const repo = snapshot.repos.get(repoKey(assignment.tenant, assignment.repo));
     if (!tenant) continue; // cannot happen with the store's foreign keys; never publish half an identity
@@ -230,7 +251,18 @@ export function computeDesiredSet(cluster: ClusterIdentity, snapshot: DesiredSna
       unresolved.push({ assignment, resolveError: badPin });
       continue;
     }
-    const desired = desiredAssignment(assignment, repo, tenant, cluster, revision);
+    const desired = desiredAssignment(assignment, repo, tenant, cluster, inGroups, revision);
+    const varCount = Object.keys(desired.substitute?.vars ?? {}).length;
+    if (varCount > MAX_MERGED_VARS) {
+      // the agent would refuse the whole set; leave this assignment out and say why
+      unresolved.push({
+        assignment,
+        resolveError:
+          `${varCount} substitution variables on cluster ${JSON.stringify(cluster.name)} (at most ${MAX_MERGED_VARS}, ` +
+          'from its labels, the tenant, its groups, the cluster and the assignment): remove some',
+      });
+      continue;
+    }
     assignments.push(desired);
     revisions.set(repoKey(assignment.tenant, assignment.name), desired.source!.revision);
     tenantNames.add(tenant.name);
@@ -272,13 +304,14 @@ export function desiredSetSize(set: DesiredSet): number {
 /**
  * desiredSetSize of a cluster's set in `snapshot`, memoized by the assignments that select it:
  * sets of the same selection differ only in the cluster's name. A selection with a substituting
- * assignment carries the cluster's name and labels as variables, and a cluster's maintenance
- * windows are its own: those sets are encoded each.
+ * assignment carries the cluster's name, labels, vars and its groups' vars as variables, and a
+ * cluster's maintenance windows are its own: those sets are encoded each.
  */
 export function desiredSetSizer(snapshot: DesiredSnapshot): (cluster: ClusterIdentity) => number {
   const bySelection = new Map<string, number>();
   return (cluster) => {
-    const selected = snapshot.assignments.filter((a) => assignmentSelects(a, cluster));
+    const inGroups = clusterGroups(cluster, snapshot.groups);
+    const selected = snapshot.assignments.filter((a) => assignmentSelects(a, cluster, inGroups));
     if (selected.some((a) => a.substitute?.enabled) || cluster.maintenanceWindows?.length) {
       return desiredSetSize(computeDesiredSet(cluster, snapshot).set);
     }

@@ -3,7 +3,15 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { sql } from 'kysely';
 import type { HubDb } from '../store/database.js';
-import { assignmentFromRow, chunks, repoFromRow, tenantFromRow } from '../store/rows.js';
+import {
+  assignmentFromRow,
+  chunks,
+  groupFromRow,
+  repoFromRow,
+  tenantFromRow,
+  stringsFromJson,
+  varsFromJson,
+} from '../store/rows.js';
 import { HUB_DB, HUB_SECRETS } from '../store/store.module.js';
 import type { SecretBox } from '../store/secret-box.js';
 import { fromJson } from '../store/database.js';
@@ -13,6 +21,8 @@ import { buildSnapshot, repoKey, type DesiredSnapshot, type RolloutPins } from '
 export interface ClusterProjectionState {
   name: string;
   labels: Record<string, string>;
+  vars: Record<string, string>;
+  maintenanceWindows: string[];
   desiredGeneration: number;
   desiredHash: string;
 }
@@ -34,16 +44,18 @@ export class DesiredRepository {
   ) {}
 
   async loadSnapshot(): Promise<DesiredSnapshot> {
-    const [tenants, repos, assignments, rollouts] = await Promise.all([
+    const [tenants, repos, assignments, groups, rollouts] = await Promise.all([
       this.db.selectFrom('tenants').selectAll().execute(),
       this.db.selectFrom('repos').selectAll().execute(),
       this.db.selectFrom('assignments').selectAll().execute(),
+      this.db.selectFrom('cluster_groups').selectAll().execute(),
       this.loadRolloutPins(),
     ]);
     return buildSnapshot(
       tenants.map(tenantFromRow),
       repos.map((r) => repoFromRow(r, this.secrets)),
       assignments.map(assignmentFromRow),
+      groups.map(groupFromRow),
       rollouts,
     );
   }
@@ -76,7 +88,7 @@ export class DesiredRepository {
   async loadClusters(names?: readonly string[]): Promise<ClusterProjectionState[]> {
     const query = this.db
       .selectFrom('clusters')
-      .select(['name', 'labels', 'desired_generation', 'desired_hash'])
+      .select(['name', 'labels', 'vars', 'maintenance_windows', 'desired_generation', 'desired_hash'])
       .orderBy('name');
     const rows =
       names === undefined
@@ -85,6 +97,8 @@ export class DesiredRepository {
     return rows.map((r) => ({
       name: r.name,
       labels: fromJson<Record<string, string>>(r.labels, {}),
+      vars: varsFromJson(r.vars),
+      maintenanceWindows: stringsFromJson(r.maintenance_windows),
       desiredGeneration: Number(r.desired_generation),
       desiredHash: r.desired_hash,
     }));

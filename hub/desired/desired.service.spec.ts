@@ -16,7 +16,14 @@ class FakeStore {
   clusters = new Map<string, ClusterProjectionState>();
 
   addCluster(name: string, labels: Record<string, string> = {}): void {
-    this.clusters.set(name, { name, labels, desiredGeneration: 0, desiredHash: '' });
+    this.clusters.set(name, {
+      name,
+      labels,
+      vars: {},
+      maintenanceWindows: [],
+      desiredGeneration: 0,
+      desiredHash: '',
+    });
   }
   async loadSnapshot(): Promise<DesiredSnapshot> {
     return buildSnapshot(this.tenants, this.repos, this.assignments);

@@ -26,7 +26,7 @@ import {
 } from './desired-set.js';
 import { DesiredRepository, type GenerationUpdate } from './desired.repository.js';
 import { chunks } from '../store/rows.js';
-import { assignmentSelects } from './selector.js';
+import { assignmentSelects, clusterGroups, type ClusterIdentity, type Selection } from './selector.js';
 import { DESIRED_BUCKET, Reason, desiredSetLimit, kvStream, type Assignment } from '../../proto/index.js';
 
 /** Bus writes in flight at once (measured: 10,000 puts to nats-server 2.9 in about a second). */
@@ -34,8 +34,6 @@ export const PUBLISH_CONCURRENCY = 256;
 
 /** Clusters computed, persisted and queued per step of a projection. */
 const PROJECTION_CHUNK = 1000;
-
-type Selection = Pick<Assignment, 'clusters' | 'selector'>;
 
 interface ProjectionJob {
   all: boolean;
@@ -241,6 +239,8 @@ export class DesiredService implements OnApplicationBootstrap, OnModuleDestroy {
       [...snapshot.tenants.values()],
       [...snapshot.repos.values()],
       [...others, next],
+      [...snapshot.groups],
+      snapshot.rollouts,
     );
     const maxPayload = this.bus.maxPayload;
     const limit = desiredSetLimit(maxPayload);
@@ -252,7 +252,7 @@ export class DesiredService implements OnApplicationBootstrap, OnModuleDestroy {
     const sizeAfter = desiredSetSizer(after);
     const sizeBefore = desiredSetSizer(snapshot);
     for (const cluster of await this.repo.loadClusters()) {
-      if (!assignmentSelects(next, cluster)) continue;
+      if (!assignmentSelects(next, cluster, clusterGroups(cluster, after.groups))) continue;
       const size = sizeAfter(cluster);
       if (size <= limit) continue;
       const before = sizeBefore(cluster);
@@ -263,6 +263,25 @@ export class DesiredService implements OnApplicationBootstrap, OnModuleDestroy {
           `(NATS max_payload ${bytes(maxPayload)}); it is ${bytes(before)} now. Select fewer clusters, or raise max_payload`,
       );
     }
+  }
+
+  /**
+   * Refuses a change of a cluster's labels, vars or windows that would make its desired set larger
+   * than the bus can carry (and larger than it is now). `current` is what it replaces.
+   */
+  async assertClusterFits(next: ClusterIdentity, current: ClusterIdentity): Promise<void> {
+    const snapshot = await this.repo.loadSnapshot();
+    const maxPayload = this.bus.maxPayload;
+    const limit = desiredSetLimit(maxPayload);
+    const size = measureDesiredSet(computeDesiredSet(next, snapshot).set).size;
+    if (size <= limit) return;
+    const before = measureDesiredSet(computeDesiredSet(current, snapshot).set).size;
+    if (size <= before) return;
+    throw new FailedPreconditionError(
+      `this change would make the desired set of cluster ${JSON.stringify(next.name)} ${bytes(size)}, over the bus's ` +
+        `limit of ${bytes(limit)} (NATS max_payload ${bytes(maxPayload)}); it is ${bytes(before)} now. ` +
+        'Use fewer or smaller variables, or raise max_payload',
+    );
   }
 
   /**
@@ -336,7 +355,11 @@ export class DesiredService implements OnApplicationBootstrap, OnModuleDestroy {
     if (names && names.length === 0) return;
     const [snapshot, loaded] = await Promise.all([this.repo.loadSnapshot(), this.repo.loadClusters(names)]);
     const clusters = bySelection
-      ? loaded.filter((c) => job.names.has(c.name) || job.selections.some((sel) => assignmentSelects(sel, c)))
+      ? loaded.filter((c) => {
+          if (job.names.has(c.name)) return true;
+          const inGroups = clusterGroups(c, snapshot.groups);
+          return job.selections.some((sel) => assignmentSelects(sel, c, inGroups));
+        })
       : loaded;
     const changed: string[] = [];
     const sample: string[] = [];
@@ -420,10 +443,7 @@ export class DesiredService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /** The computation for one cluster from a snapshot (used by the status service). */
-  compute(
-    cluster: { name: string; labels: Record<string, string> },
-    snapshot: DesiredSnapshot,
-  ): ComputedDesiredSet {
+  compute(cluster: ClusterIdentity, snapshot: DesiredSnapshot): ComputedDesiredSet {
     return computeDesiredSet(cluster, snapshot);
   }
 

@@ -3,7 +3,8 @@ import fc from 'fast-check';
 import { fuzzParams } from '../../test/fuzz/fuzz-params.js';
 import { ValidationError } from '../common/errors.js';
 import { checkLabels, labelKeyProblem } from '../common/names.js';
-import { assignmentSelects, matchesSelector } from './selector.js';
+import { parseLabelSelector } from '../../proto/index.js';
+import { assignmentSelects, clusterGroups, groupSelects, matchesSelector } from './selector.js';
 
 describe('matchesSelector', () => {
   const labels = { env: 'prod', region: 'eu' };
@@ -36,6 +37,52 @@ describe('assignmentSelects', () => {
   });
   it('selects nothing with neither', () => {
     expect(assignmentSelects({ clusters: [], selector: {} }, prod)).toBe(false);
+  });
+});
+
+describe('assignmentSelects with expressions and groups', () => {
+  const sel = (text: string) => {
+    const s = parseLabelSelector(text);
+    return { clusters: [], selector: s.matchLabels, matchExpressions: s.matchExpressions };
+  };
+  const c = (name: string, labels: Record<string, string>) => ({ name, labels });
+  it.each([
+    ['env in (prod,staging)', { env: 'staging' }, true],
+    ['env in (prod,staging)', { env: 'dev' }, false],
+    ['env in (prod,staging)', {}, false],
+    ['tier!=gold', {}, true],
+    ['tier!=gold', { tier: 'gold' }, false],
+    ['!canary', { canary: 'true' }, false],
+    ['!canary', {}, true],
+    ['region', { region: '' }, true],
+    ['region', {}, false],
+    ['region=eu,env notin (dev),!canary', { region: 'eu', env: 'prod' }, true],
+    ['region=eu,env notin (dev),!canary', { region: 'eu', env: 'dev' }, false],
+  ])('%s on %j → %s', (text, labels, want) => {
+    expect(assignmentSelects(sel(text), c('x', labels))).toBe(want);
+  });
+
+  it('an assignment with expressions only is not empty', () => {
+    expect(assignmentSelects(sel('!canary'), c('x', {}))).toBe(true);
+  });
+
+  it('selects the clusters of its groups: named ones and those a non-empty group selector matches', () => {
+    const groups = [
+      { name: 'eu', clusters: [], selector: parseLabelSelector('region=eu') },
+      { name: 'gold', clusters: ['us-1'], selector: { matchLabels: {}, matchExpressions: [] } },
+      { name: 'none', clusters: [], selector: { matchLabels: {}, matchExpressions: [] } },
+    ];
+    const eu = c('eu-1', { region: 'eu' });
+    const us = c('us-1', { region: 'us' });
+    expect(clusterGroups(eu, groups).map((g) => g.name)).toEqual(['eu']);
+    expect(clusterGroups(us, groups).map((g) => g.name)).toEqual(['gold']);
+    // an empty group selector matches nothing (not everything)
+    expect(groupSelects(groups[2], eu)).toBe(false);
+    const a = { clusters: [], selector: {}, groups: ['gold'] };
+    expect(assignmentSelects(a, us, clusterGroups(us, groups))).toBe(true);
+    expect(assignmentSelects(a, eu, clusterGroups(eu, groups))).toBe(false);
+    // without the cluster's groups, groups select nothing
+    expect(assignmentSelects(a, us)).toBe(false);
   });
 });
 

@@ -11,7 +11,7 @@ import { CLUSTER_ONLINE, clusterState } from '../clusters/cluster-liveness.js';
 import { HUB_CONFIG, HUB_LOGGER } from '../config/config.module.js';
 import type { ResolvedHubConfig } from '../config/hub-config.js';
 import { DesiredService } from '../desired/desired.service.js';
-import { assignmentSelects } from '../desired/selector.js';
+import { assignmentSelects, clusterGroups } from '../desired/selector.js';
 import { StatusIngestService } from '../status/status-ingest.service.js';
 import {
   ROLLOUT_PROGRESSING,
@@ -135,13 +135,15 @@ export class RolloutDriverService implements OnApplicationBootstrap, OnModuleDes
   async contexts(only?: { tenant: string; name: string }): Promise<RolloutContext[]> {
     const assignments = await this.store.rolloutAssignments(only?.tenant, only?.name);
     if (assignments.length === 0) return [];
-    const [records, pins, repos, clusters, statuses] = await Promise.all([
+    const [records, pins, repos, clusters, groups, statuses] = await Promise.all([
       this.store.records(),
       this.store.pins(),
       this.store.repos(),
       this.store.clusters(),
+      this.store.groups(),
       this.store.statuses(assignments),
     ]);
+    const inGroups = new Map(clusters.map((c) => [c.name, clusterGroups(c, groups)]));
     const nowMs = Date.now();
     const offlineAfterMs = this.config.clusterOfflineAfterSeconds * 1000;
     return assignments.map((a) => {
@@ -155,7 +157,7 @@ export class RolloutDriverService implements OnApplicationBootstrap, OnModuleDes
         record: records.get(key),
         pins: pins.get(key) ?? new Map(),
         clusters: clusters
-          .filter((c) => assignmentSelects(a, c))
+          .filter((c) => assignmentSelects(a, c, inGroups.get(c.name)))
           .map((c) => ({
             name: c.name,
             labels: c.labels,

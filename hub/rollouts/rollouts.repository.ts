@@ -1,9 +1,9 @@
 // Store I/O of staged rollouts: the assignments with rollout options, their rollout records, the
 // per-cluster pins, and what the plan reads (repos' revisions and URLs, clusters, status rows).
 import { Inject, Injectable } from '@nestjs/common';
-import type { Assignment, AssignmentStatus } from '../../proto/index.js';
+import type { Assignment, AssignmentStatus, Group } from '../../proto/index.js';
 import { fromJson, type HubDb } from '../store/database.js';
-import { assignmentFromRow, statusFromRow } from '../store/rows.js';
+import { assignmentFromRow, groupFromRow, statusFromRow } from '../store/rows.js';
 import { HUB_DB } from '../store/store.module.js';
 import type { RolloutRecord } from './rollout-plan.js';
 
@@ -99,6 +99,13 @@ export class RolloutsRepository {
   async repos(): Promise<Map<string, { revision: string; url: string }>> {
     const rows = await this.db.selectFrom('repos').select(['tenant', 'name', 'revision', 'url']).execute();
     return new Map(rows.map((r) => [rolloutKey(r.tenant, r.name), { revision: r.revision, url: r.url }]));
+  }
+
+  /** Every cluster group (a rollout's clusters are the ones its assignment selects, groups included). */
+  async groups(): Promise<Group[]> {
+    return (await this.db.selectFrom('cluster_groups').selectAll().orderBy('name').execute()).map(
+      groupFromRow,
+    );
   }
 
   async clusters(): Promise<RolloutClusterRow[]> {

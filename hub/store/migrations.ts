@@ -421,6 +421,48 @@ export const migrations: Record<string, Migration> = {
       await db.schema.dropTable('assignment_history').execute();
     },
   },
+  // Targeting: named cluster groups (JSON LabelSelector, string[] and vars); a cluster's vars and
+  // maintenance windows; an assignment's label expressions, groups and per-group vars. Rows
+  // stored before read as none.
+  '0018_cluster_groups': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('cluster_groups')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('selector', 'text', (c) => c.notNull().defaultTo('{}'))
+        .addColumn('clusters', 'text', (c) => c.notNull().defaultTo('[]'))
+        .addColumn('vars', 'text', (c) => c.notNull().defaultTo('{}'))
+        .addColumn('created_at_ms', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at_ms', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .alterTable('clusters')
+        .addColumn('vars', 'text', (c) => c.notNull().defaultTo('{}'))
+        .execute();
+      await db.schema
+        .alterTable('clusters')
+        .addColumn('maintenance_windows', 'text', (c) => c.notNull().defaultTo('[]'))
+        .execute();
+      for (const [column, empty] of [
+        ['match_expressions', '[]'],
+        ['groups', '[]'],
+        ['group_vars', '[]'],
+      ] as const) {
+        await db.schema
+          .alterTable('assignments')
+          .addColumn(column, 'text', (c) => c.notNull().defaultTo(empty))
+          .execute();
+      }
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      for (const column of ['group_vars', 'groups', 'match_expressions']) {
+        await db.schema.alterTable('assignments').dropColumn(column).execute();
+      }
+      await db.schema.alterTable('clusters').dropColumn('maintenance_windows').execute();
+      await db.schema.alterTable('clusters').dropColumn('vars').execute();
+      await db.schema.dropTable('cluster_groups').execute();
+    },
+  },
   // Staged rollouts: an assignment's rollout options (JSON RolloutOptions, '{}' = none), the
   // rollout of its current revision (one row per assignment) and the revision pinned on each of
   // its clusters, so a hub restart continues where it was.

@@ -8,7 +8,11 @@ import type {
   HealthOptions,
   DriftedObject,
   DriftOptions,
+  Group,
+  GroupVars,
   HelmOptions,
+  LabelSelector,
+  LabelSelectorRequirement,
   Repo,
   RolloutOptions,
   Substitution,
@@ -19,6 +23,7 @@ import type { SecretBox } from './secret-box.js';
 import type {
   AssignmentStatusTable,
   AssignmentsTable,
+  ClusterGroupsTable,
   ClustersTable,
   ReposTable,
   TenantsTable,
@@ -87,9 +92,70 @@ export function clusterFromRow(row: Selectable<ClustersTable>): Cluster {
     desiredSetError: row.desired_set_error,
     // liveness is not stored: the services compute it when a cluster is read (cluster-liveness.ts)
     state: '',
-    vars: {},
-    maintenanceWindows: [],
+    vars: varsFromJson(row.vars),
+    maintenanceWindows: stringsFromJson(row.maintenance_windows),
   };
+}
+
+export function groupFromRow(row: Selectable<ClusterGroupsTable>): Group {
+  return {
+    name: row.name,
+    selector: selectorFromJson(row.selector),
+    clusters: stringsFromJson(row.clusters),
+    vars: varsFromJson(row.vars),
+    createdAtMs: Number(row.created_at_ms),
+    updatedAtMs: Number(row.updated_at_ms),
+    matchedClusters: 0, // output only: the groups service counts them
+  };
+}
+
+/** A stored JSON Record<string, string> of variables (anything else reads as none, non-strings dropped). */
+export function varsFromJson(text: string | undefined): Record<string, string> {
+  return varsOf(fromJson<unknown>(text ?? '{}', {}));
+}
+
+function varsOf(raw: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return out;
+  for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
+    // never the prototype, even from a row written around the API's validation
+    if (typeof v === 'string' && k !== '__proto__') out[k] = v;
+  }
+  return out;
+}
+
+/** Stored label expressions ('[]' in rows stored before 0018); malformed entries are dropped. */
+function expressionsOf(v: unknown): LabelSelectorRequirement[] {
+  if (!Array.isArray(v)) return [];
+  return v
+    .filter((r): r is Record<string, unknown> => !!r && typeof r === 'object')
+    .map((r) => ({
+      key: typeof r.key === 'string' ? r.key : '',
+      operator: typeof r.operator === 'string' ? r.operator : '',
+      values: stringsOf(r.values),
+    }));
+}
+
+/** A stored JSON LabelSelector ('{}' = empty). */
+export function selectorFromJson(text: string | undefined): LabelSelector {
+  const raw = fromJson<Partial<Record<keyof LabelSelector, unknown>> | null>(text ?? '{}', {}) ?? {};
+  return {
+    matchLabels: varsOf(raw.matchLabels),
+    matchExpressions: expressionsOf(raw.matchExpressions),
+  };
+}
+
+export function selectorToJson(sel: LabelSelector | undefined): string {
+  return toJson({ matchLabels: sel?.matchLabels ?? {}, matchExpressions: sel?.matchExpressions ?? [] });
+}
+
+/** Stored per-group variables of an assignment ('[]' in rows stored before 0018). */
+function groupVarsFromJson(text: string | undefined): GroupVars[] {
+  const raw = fromJson<unknown>(text ?? '[]', []);
+  if (!Array.isArray(raw)) return [];
+  return raw
+    .filter((g): g is Record<string, unknown> => !!g && typeof g === 'object' && typeof g.group === 'string')
+    .map((g) => ({ group: g.group as string, vars: varsOf(g.vars) }));
 }
 
 export function assignmentFromRow(row: Selectable<AssignmentsTable>): Assignment {
@@ -117,6 +183,9 @@ export function assignmentFromRow(row: Selectable<AssignmentsTable>): Assignment
     health: healthFromJson(row.health),
     pinnedRevision: row.pinned_revision,
     rollout: rolloutFromJson(row.rollout),
+    matchExpressions: expressionsOf(fromJson<unknown>(row.match_expressions ?? '[]', [])),
+    groups: stringsFromJson(row.groups),
+    groupVars: groupVarsFromJson(row.group_vars),
   };
 }
 
@@ -172,7 +241,7 @@ function stringsOf(v: unknown): string[] {
 }
 
 /** A stored JSON string[] ('[]' in rows stored before the column; anything else reads as none). */
-function stringsFromJson(text: string | undefined): string[] {
+export function stringsFromJson(text: string | undefined): string[] {
   return stringsOf(fromJson<unknown>(text ?? '[]', []));
 }
 

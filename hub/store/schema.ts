@@ -71,6 +71,23 @@ export interface ClustersTable {
   joined_at_ms: number;
   /** Why the agent refused its last desired set (from its heartbeat; "" when it accepted it). */
   desired_set_error: string;
+  /** JSON Record<string, string>: substitution variables ('{}' in rows stored before 0018) */
+  vars: Generated<string>;
+  /** JSON string[]: maintenance windows, normalized ('[]' in rows stored before 0018) */
+  maintenance_windows: Generated<string>;
+}
+
+/** Named cluster groups (0018_cluster_groups). */
+export interface ClusterGroupsTable {
+  name: string;
+  /** JSON LabelSelector ('{}' = empty: no cluster by labels) */
+  selector: Generated<string>;
+  /** JSON string[]: cluster names */
+  clusters: Generated<string>;
+  /** JSON Record<string, string> */
+  vars: Generated<string>;
+  created_at_ms: number;
+  updated_at_ms: number;
 }
 
 /** One-time join tokens of agents: only a SHA-256 of the secret is kept. */
@@ -125,6 +142,12 @@ export interface AssignmentsTable {
   health: Generated<string>;
   /** Set by rollback: the revision the assignment is pinned to ('' = it follows its repo) */
   pinned_revision: Generated<string>;
+  /** JSON LabelSelectorRequirement[] ('[]' in rows stored before 0018_cluster_groups) */
+  match_expressions: Generated<string>;
+  /** JSON string[]: names of cluster groups */
+  groups: Generated<string>;
+  /** JSON GroupVars[] */
+  group_vars: Generated<string>;
   /** JSON RolloutOptions ('{}' = no staged rollout, in rows stored before 0019_rollouts too) */
   rollout: Generated<string>;
 }
@@ -226,6 +249,7 @@ export interface HubDatabase {
   tenant_namespaces: TenantNamespacesTable;
   repos: ReposTable;
   clusters: ClustersTable;
+  cluster_groups: ClusterGroupsTable;
   assignments: AssignmentsTable;
   rollouts: RolloutsTable;
   rollout_pins: RolloutPinsTable;

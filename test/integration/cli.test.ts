@@ -547,7 +547,7 @@ describe('gitfleet CLI', () => {
     );
     expect(flags.code).not.toBe(0);
     expect(flags.stderr).toBe(
-      'gitfleet: name target clusters with --cluster <name>... or --selector k=v,...\n',
+      "gitfleet: name target clusters with --cluster <name>..., --selector 'env in (prod,staging)' or --group <name>...\n",
     );
 
     const args = ['--tenant', 'team-a', '--repo', 'apps', '--path', 'apps'];
@@ -559,7 +559,7 @@ describe('gitfleet CLI', () => {
     const unmatched = await gitfleet('assignment', 'create', 'later', ...args, '--selector', 'env=staging');
     expect(unmatched.code).toBe(0);
     expect(unmatched.stderr).toBe(
-      'gitfleet: warning: assignment team-a/later selects no cluster yet: no registered cluster with labels env=staging; it applies to clusters that join or get these labels later\n',
+      'gitfleet: warning: assignment team-a/later selects no cluster yet: no registered cluster matching env=staging; it applies to clusters that join or get these labels later\n',
     );
     await ok('assignment', 'delete', 'later', '--tenant', 'team-a');
 
@@ -680,6 +680,16 @@ describe('gitfleet CLI', () => {
       [['--path', 'deploy'], { path: 'deploy' }],
       [['--cluster', 'edge-2'], { clusters: ['edge-2'] }],
       [['--selector', 'env=dev'], { selector: { env: 'dev' } }],
+      [
+        ['--selector', 'env in (dev,prod),!canary'],
+        {
+          selector: {},
+          matchExpressions: [
+            { key: 'canary', operator: 'DoesNotExist', values: [] },
+            { key: 'env', operator: 'In', values: ['dev', 'prod'] },
+          ],
+        },
+      ],
       [['--namespace', 'team-a'], { targetNamespace: 'team-a' }],
       [['--prune'], { prune: true }],
       [['--no-prune'], { prune: false }],
@@ -724,7 +734,7 @@ describe('gitfleet CLI', () => {
     const nothing = await gitfleet('assignment', 'update', 'flags', '--tenant', 'team-a');
     expect([nothing.code, nothing.stderr]).toEqual([
       1,
-      'gitfleet: nothing to change: give at least one of --repo, --path, --cluster, --selector, --namespace, --prune, --suspend, --renderer, --helm, --helm-release, --values-file, --set, --substitute, --var, --substitute-strict, --decryption-secret, --depends-on, --retry-interval, --drift, --drift-ignore, --force, --wait, --health-check, --timeout, --health-expr\n',
+      'gitfleet: nothing to change: give at least one of --repo, --path, --cluster, --selector, --group, --group-var, --namespace, --prune, --suspend, --renderer, --helm, --helm-release, --values-file, --set, --substitute, --var, --substitute-strict, --decryption-secret, --depends-on, --retry-interval, --drift, --drift-ignore, --force, --wait, --health-check, --timeout, --health-expr\n',
     ]);
     const bad = await gitfleet(
       'assignment',
@@ -860,6 +870,74 @@ describe('gitfleet CLI', () => {
     }
     await ok('assignment', 'delete', 'ctl', '--tenant', 'team-a');
     await ok('repo', 'delete', 'ctl', '--tenant', 'team-a');
+  });
+
+  it('targets by selector syntax and groups, and sets cluster vars and windows', async () => {
+    const json = async (...args: string[]) =>
+      JSON.parse(await ok('-o', 'json', ...args)) as Record<string, unknown>;
+    const names = (out: Record<string, unknown>) =>
+      ((out.clusters ?? out.groups) as { name: string }[]).map((c) => c.name);
+
+    await ok('group', 'create', 'eu', '--selector', 'region in (eu)', '--var', 'k=group');
+    expect(await ok('group', 'get', 'eu')).toMatch(
+      /^NAME\s+SELECTOR\s+NAMED CLUSTERS\s+VARS\s+IN GROUP[\s\S]*eu\s+region in \(eu\)\s+-\s+1\s+edge-1\s/,
+    );
+    await ok('group', 'create', 'dev', '--cluster', 'edge-2');
+    expect(names(await json('group', 'list'))).toEqual(['dev', 'eu']);
+    expect(names(await json('cluster', 'list', '--group', 'eu'))).toEqual(['edge-1']);
+    expect(names(await json('cluster', 'list', '--selector', 'env notin (prod),!canary'))).toEqual([
+      'edge-2',
+    ]);
+
+    // cluster update: only the flags given change; --window '' clears
+    await ok('cluster', 'update', 'edge-2', '--var', 'k=cluster', '--window', 'sat 02:00-04:00 UTC');
+    expect(await json('cluster', 'get', 'edge-2')).toMatchObject({
+      labels: { env: 'dev' },
+      vars: { k: 'cluster' },
+      maintenanceWindows: ['Sat 02:00-04:00 UTC'],
+    });
+    await ok('cluster', 'update', 'edge-2', '--window', '');
+    expect(await json('cluster', 'get', 'edge-2')).toMatchObject({
+      labels: { env: 'dev' },
+      vars: { k: 'cluster' },
+      maintenanceWindows: [],
+    });
+    const badWindow = await gitfleet('cluster', 'update', 'edge-2', '--window', 'Caturday 02:00-04:00 UTC');
+    expect([badWindow.code, badWindow.stderr]).toEqual([
+      1,
+      expect.stringMatching(/^gitfleet: INVALID_ARGUMENT: cluster\.maintenance_windows\[0\]: .*\n$/),
+    ]);
+    const nothing = await gitfleet('cluster', 'update', 'edge-2');
+    expect(nothing.stderr).toBe(
+      'gitfleet: nothing to change: give at least one of --label, --var, --window\n',
+    );
+
+    const args = ['--tenant', 'team-a', '--repo', 'apps', '--path', 'apps'];
+    await ok('assignment', 'create', 'grp', ...args, '--group', 'eu', '--group-var', 'eu:k=override');
+    expect(await json('assignment', 'get', 'grp', '--tenant', 'team-a')).toMatchObject({
+      groups: ['eu'],
+      groupVars: [{ group: 'eu', vars: { k: 'override' } }],
+      matchedClusters: 1,
+    });
+    expect(await ok('assignment', 'get', 'grp', '--tenant', 'team-a')).toContain('group:eu');
+    const badSel = await gitfleet('assignment', 'create', 'x', ...args, '--selector', 'env in prod');
+    expect([badSel.code, badSel.stderr]).toEqual([
+      1,
+      expect.stringMatching(
+        /^gitfleet: --selector: expected "\(" after in\/notin in "env in prod" \(kubectl's syntax: .*\)\n$/,
+      ),
+    ]);
+    const noGroup = await gitfleet('assignment', 'create', 'x', ...args, '--group', 'nope');
+    expect(noGroup.stderr).toMatch(/^gitfleet: NOT_FOUND: group "nope/);
+    const used = await gitfleet('group', 'delete', 'eu');
+    expect([used.code, used.stderr]).toEqual([
+      1,
+      expect.stringMatching(/^gitfleet: FAILED_PRECONDITION: .*team-a\/grp/),
+    ]);
+    await ok('assignment', 'delete', 'grp', '--tenant', 'team-a');
+    expect(await ok('group', 'delete', 'eu')).toBe('group "eu" deleted\n');
+    await ok('group', 'delete', 'dev');
+    await ok('cluster', 'update', 'edge-2', '--var', '');
   });
 
   it('deletes', async () => {

@@ -66,6 +66,9 @@ describe('assignment control', () => {
     createdAtMs: 0,
     updatedAtMs: 0,
     matchedClusters: 0,
+    matchExpressions: [],
+    groups: [],
+    groupVars: [],
   };
 
   const as = (token: string): HubClient => {

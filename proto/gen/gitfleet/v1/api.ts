@@ -25,6 +25,8 @@ import {
   AssignmentRevision,
   AssignmentStatus,
   Cluster,
+  Group,
+  LabelSelectorRequirement,
   ObjectDiff,
   ObjectNode,
   Repo,
@@ -109,7 +111,11 @@ export interface GetClusterRequest {
 }
 
 export interface ListClustersRequest {
+  /** Match labels of a label selector (with match_expressions); every requirement must hold. */
   selector: { [key: string]: string };
+  matchExpressions: LabelSelectorRequirement[];
+  /** Only the clusters of this group ("" = every cluster). */
+  group: string;
 }
 
 export interface ListClustersRequest_SelectorEntry {
@@ -122,7 +128,14 @@ export interface ListClustersResponse {
 }
 
 export interface UpdateClusterRequest {
-  cluster: Cluster | undefined;
+  cluster:
+    | Cluster
+    | undefined;
+  /**
+   * "labels", "vars", "maintenance_windows": the fields to change; the others keep their stored
+   * values. Empty: the labels only (as before masks existed).
+   */
+  fields: string[];
 }
 
 export interface DeleteClusterRequest {
@@ -351,6 +364,38 @@ export interface GetRolloutRequest {
 export interface RolloutActionRequest {
   tenant: string;
   assignment: string;
+}
+
+export interface CreateGroupRequest {
+  group: Group | undefined;
+}
+
+export interface GetGroupRequest {
+  name: string;
+}
+
+export interface GetGroupResponse {
+  group:
+    | Group
+    | undefined;
+  /** Names of the clusters in the group now, sorted. */
+  members: string[];
+}
+
+export interface ListGroupsRequest {
+}
+
+export interface ListGroupsResponse {
+  groups: Group[];
+}
+
+export interface UpdateGroupRequest {
+  group: Group | undefined;
+  fields: string[];
+}
+
+export interface DeleteGroupRequest {
+  name: string;
 }
 
 function createBaseCreateTenantRequest(): CreateTenantRequest {
@@ -1264,7 +1309,7 @@ export const GetClusterRequest: MessageFns<GetClusterRequest> = {
 };
 
 function createBaseListClustersRequest(): ListClustersRequest {
-  return { selector: {} };
+  return { selector: {}, matchExpressions: [], group: "" };
 }
 
 export const ListClustersRequest: MessageFns<ListClustersRequest> = {
@@ -1272,6 +1317,12 @@ export const ListClustersRequest: MessageFns<ListClustersRequest> = {
     globalThis.Object.entries(message.selector).forEach(([key, value]: [string, string]) => {
       ListClustersRequest_SelectorEntry.encode({ key: key as any, value }, writer.uint32(10).fork()).join();
     });
+    for (const v of message.matchExpressions) {
+      LabelSelectorRequirement.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.group !== "") {
+      writer.uint32(26).string(message.group);
+    }
     return writer;
   },
 
@@ -1297,6 +1348,22 @@ export const ListClustersRequest: MessageFns<ListClustersRequest> = {
             if (entry1.value !== undefined) {
               message.selector[entry1.key] = entry1.value;
             }
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.matchExpressions.push(LabelSelectorRequirement.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.group = reader.string();
             continue;
           }
         }
@@ -1325,6 +1392,8 @@ export const ListClustersRequest: MessageFns<ListClustersRequest> = {
       },
       {},
     );
+    message.matchExpressions = object.matchExpressions?.map((e) => LabelSelectorRequirement.fromPartial(e)) || [];
+    message.group = object.group ?? "";
     return message;
   },
 };
@@ -1456,13 +1525,16 @@ export const ListClustersResponse: MessageFns<ListClustersResponse> = {
 };
 
 function createBaseUpdateClusterRequest(): UpdateClusterRequest {
-  return { cluster: undefined };
+  return { cluster: undefined, fields: [] };
 }
 
 export const UpdateClusterRequest: MessageFns<UpdateClusterRequest> = {
   encode(message: UpdateClusterRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.cluster !== undefined) {
       Cluster.encode(message.cluster, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.fields) {
+      writer.uint32(18).string(v!);
     }
     return writer;
   },
@@ -1488,6 +1560,14 @@ export const UpdateClusterRequest: MessageFns<UpdateClusterRequest> = {
             message.cluster = Cluster.decode(reader, reader.uint32());
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.fields.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1508,6 +1588,7 @@ export const UpdateClusterRequest: MessageFns<UpdateClusterRequest> = {
     message.cluster = (object.cluster !== undefined && object.cluster !== null)
       ? Cluster.fromPartial(object.cluster)
       : undefined;
+    message.fields = object.fields?.map((e) => e) || [];
     return message;
   },
 };
@@ -4020,6 +4101,403 @@ export const RolloutActionRequest: MessageFns<RolloutActionRequest> = {
   },
 };
 
+function createBaseCreateGroupRequest(): CreateGroupRequest {
+  return { group: undefined };
+}
+
+export const CreateGroupRequest: MessageFns<CreateGroupRequest> = {
+  encode(message: CreateGroupRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.group !== undefined) {
+      Group.encode(message.group, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateGroupRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateGroupRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.group = Group.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<CreateGroupRequest>, I>>(base?: I): CreateGroupRequest {
+    return CreateGroupRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateGroupRequest>, I>>(object: I): CreateGroupRequest {
+    const message = createBaseCreateGroupRequest();
+    message.group = (object.group !== undefined && object.group !== null) ? Group.fromPartial(object.group) : undefined;
+    return message;
+  },
+};
+
+function createBaseGetGroupRequest(): GetGroupRequest {
+  return { name: "" };
+}
+
+export const GetGroupRequest: MessageFns<GetGroupRequest> = {
+  encode(message: GetGroupRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetGroupRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetGroupRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<GetGroupRequest>, I>>(base?: I): GetGroupRequest {
+    return GetGroupRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetGroupRequest>, I>>(object: I): GetGroupRequest {
+    const message = createBaseGetGroupRequest();
+    message.name = object.name ?? "";
+    return message;
+  },
+};
+
+function createBaseGetGroupResponse(): GetGroupResponse {
+  return { group: undefined, members: [] };
+}
+
+export const GetGroupResponse: MessageFns<GetGroupResponse> = {
+  encode(message: GetGroupResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.group !== undefined) {
+      Group.encode(message.group, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.members) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetGroupResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetGroupResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.group = Group.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.members.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<GetGroupResponse>, I>>(base?: I): GetGroupResponse {
+    return GetGroupResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetGroupResponse>, I>>(object: I): GetGroupResponse {
+    const message = createBaseGetGroupResponse();
+    message.group = (object.group !== undefined && object.group !== null) ? Group.fromPartial(object.group) : undefined;
+    message.members = object.members?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseListGroupsRequest(): ListGroupsRequest {
+  return {};
+}
+
+export const ListGroupsRequest: MessageFns<ListGroupsRequest> = {
+  encode(_: ListGroupsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListGroupsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListGroupsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ListGroupsRequest>, I>>(base?: I): ListGroupsRequest {
+    return ListGroupsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListGroupsRequest>, I>>(_: I): ListGroupsRequest {
+    const message = createBaseListGroupsRequest();
+    return message;
+  },
+};
+
+function createBaseListGroupsResponse(): ListGroupsResponse {
+  return { groups: [] };
+}
+
+export const ListGroupsResponse: MessageFns<ListGroupsResponse> = {
+  encode(message: ListGroupsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.groups) {
+      Group.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListGroupsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListGroupsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.groups.push(Group.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ListGroupsResponse>, I>>(base?: I): ListGroupsResponse {
+    return ListGroupsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListGroupsResponse>, I>>(object: I): ListGroupsResponse {
+    const message = createBaseListGroupsResponse();
+    message.groups = object.groups?.map((e) => Group.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseUpdateGroupRequest(): UpdateGroupRequest {
+  return { group: undefined, fields: [] };
+}
+
+export const UpdateGroupRequest: MessageFns<UpdateGroupRequest> = {
+  encode(message: UpdateGroupRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.group !== undefined) {
+      Group.encode(message.group, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.fields) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateGroupRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateGroupRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.group = Group.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.fields.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<UpdateGroupRequest>, I>>(base?: I): UpdateGroupRequest {
+    return UpdateGroupRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpdateGroupRequest>, I>>(object: I): UpdateGroupRequest {
+    const message = createBaseUpdateGroupRequest();
+    message.group = (object.group !== undefined && object.group !== null) ? Group.fromPartial(object.group) : undefined;
+    message.fields = object.fields?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseDeleteGroupRequest(): DeleteGroupRequest {
+  return { name: "" };
+}
+
+export const DeleteGroupRequest: MessageFns<DeleteGroupRequest> = {
+  encode(message: DeleteGroupRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteGroupRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteGroupRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<DeleteGroupRequest>, I>>(base?: I): DeleteGroupRequest {
+    return DeleteGroupRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteGroupRequest>, I>>(object: I): DeleteGroupRequest {
+    const message = createBaseDeleteGroupRequest();
+    message.name = object.name ?? "";
+    return message;
+  },
+};
+
 /** ---- tenants --------------------------------------------------------------------------------- */
 export type TenantServiceService = typeof TenantServiceService;
 export const TenantServiceService = {
@@ -4402,7 +4880,10 @@ export const ClusterServiceService = {
       Buffer.from(ListClustersResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListClustersResponse => ListClustersResponse.decode(value),
   },
-  /** Replaces the cluster's labels (the name identifies it); selectors re-evaluate at once. */
+  /**
+   * Changes the cluster's labels, vars or maintenance windows (the name identifies it): the fields
+   * named in `fields`, or only the labels when it is empty; selectors re-evaluate at once.
+   */
   updateCluster: {
     path: "/gitfleet.v1.ClusterService/UpdateCluster" as const,
     requestStream: false as const,
@@ -4455,7 +4936,10 @@ export interface ClusterServiceServer extends UntypedServiceImplementation {
   createCluster: handleUnaryCall<CreateClusterRequest, Cluster>;
   getCluster: handleUnaryCall<GetClusterRequest, Cluster>;
   listClusters: handleUnaryCall<ListClustersRequest, ListClustersResponse>;
-  /** Replaces the cluster's labels (the name identifies it); selectors re-evaluate at once. */
+  /**
+   * Changes the cluster's labels, vars or maintenance windows (the name identifies it): the fields
+   * named in `fields`, or only the labels when it is empty; selectors re-evaluate at once.
+   */
   updateCluster: handleUnaryCall<UpdateClusterRequest, Cluster>;
   deleteCluster: handleUnaryCall<DeleteClusterRequest, DeleteResponse>;
   /**
@@ -4516,7 +5000,10 @@ export interface ClusterServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListClustersResponse) => void,
   ): ClientUnaryCall;
-  /** Replaces the cluster's labels (the name identifies it); selectors re-evaluate at once. */
+  /**
+   * Changes the cluster's labels, vars or maintenance windows (the name identifies it): the fields
+   * named in `fields`, or only the labels when it is empty; selectors re-evaluate at once.
+   */
   updateCluster(
     request: UpdateClusterRequest,
     callback: (error: ServiceError | null, response: Cluster) => void,
@@ -5330,6 +5817,173 @@ export const RolloutServiceClient = makeGenericClientConstructor(
 ) as unknown as {
   new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): RolloutServiceClient;
   service: typeof RolloutServiceService;
+  serviceName: string;
+};
+
+/**
+ * ---- cluster groups --------------------------------------------------------------------------
+ * Named sets of clusters (by selector and/or by name), the operator's: admin to write, admin and
+ * viewer to read. Tenants name groups in assignments without reading them.
+ */
+export type GroupServiceService = typeof GroupServiceService;
+export const GroupServiceService = {
+  createGroup: {
+    path: "/gitfleet.v1.GroupService/CreateGroup" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreateGroupRequest): Buffer => Buffer.from(CreateGroupRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreateGroupRequest => CreateGroupRequest.decode(value),
+    responseSerialize: (value: Group): Buffer => Buffer.from(Group.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Group => Group.decode(value),
+  },
+  /** The group and the clusters in it now. */
+  getGroup: {
+    path: "/gitfleet.v1.GroupService/GetGroup" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetGroupRequest): Buffer => Buffer.from(GetGroupRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetGroupRequest => GetGroupRequest.decode(value),
+    responseSerialize: (value: GetGroupResponse): Buffer => Buffer.from(GetGroupResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetGroupResponse => GetGroupResponse.decode(value),
+  },
+  listGroups: {
+    path: "/gitfleet.v1.GroupService/ListGroups" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListGroupsRequest): Buffer => Buffer.from(ListGroupsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListGroupsRequest => ListGroupsRequest.decode(value),
+    responseSerialize: (value: ListGroupsResponse): Buffer => Buffer.from(ListGroupsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListGroupsResponse => ListGroupsResponse.decode(value),
+  },
+  /**
+   * Changes the fields named in `fields` ("selector", "clusters", "vars"), or the whole spec when
+   * it is empty; the clusters in the group before and after get their desired sets at once.
+   */
+  updateGroup: {
+    path: "/gitfleet.v1.GroupService/UpdateGroup" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UpdateGroupRequest): Buffer => Buffer.from(UpdateGroupRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UpdateGroupRequest => UpdateGroupRequest.decode(value),
+    responseSerialize: (value: Group): Buffer => Buffer.from(Group.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Group => Group.decode(value),
+  },
+  /** Refused while an assignment names the group (in groups or group_vars). */
+  deleteGroup: {
+    path: "/gitfleet.v1.GroupService/DeleteGroup" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteGroupRequest): Buffer => Buffer.from(DeleteGroupRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteGroupRequest => DeleteGroupRequest.decode(value),
+    responseSerialize: (value: DeleteResponse): Buffer => Buffer.from(DeleteResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeleteResponse => DeleteResponse.decode(value),
+  },
+} as const;
+
+export interface GroupServiceServer extends UntypedServiceImplementation {
+  createGroup: handleUnaryCall<CreateGroupRequest, Group>;
+  /** The group and the clusters in it now. */
+  getGroup: handleUnaryCall<GetGroupRequest, GetGroupResponse>;
+  listGroups: handleUnaryCall<ListGroupsRequest, ListGroupsResponse>;
+  /**
+   * Changes the fields named in `fields` ("selector", "clusters", "vars"), or the whole spec when
+   * it is empty; the clusters in the group before and after get their desired sets at once.
+   */
+  updateGroup: handleUnaryCall<UpdateGroupRequest, Group>;
+  /** Refused while an assignment names the group (in groups or group_vars). */
+  deleteGroup: handleUnaryCall<DeleteGroupRequest, DeleteResponse>;
+}
+
+export interface GroupServiceClient extends Client {
+  createGroup(
+    request: CreateGroupRequest,
+    callback: (error: ServiceError | null, response: Group) => void,
+  ): ClientUnaryCall;
+  createGroup(
+    request: CreateGroupRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Group) => void,
+  ): ClientUnaryCall;
+  createGroup(
+    request: CreateGroupRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Group) => void,
+  ): ClientUnaryCall;
+  /** The group and the clusters in it now. */
+  getGroup(
+    request: GetGroupRequest,
+    callback: (error: ServiceError | null, response: GetGroupResponse) => void,
+  ): ClientUnaryCall;
+  getGroup(
+    request: GetGroupRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetGroupResponse) => void,
+  ): ClientUnaryCall;
+  getGroup(
+    request: GetGroupRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetGroupResponse) => void,
+  ): ClientUnaryCall;
+  listGroups(
+    request: ListGroupsRequest,
+    callback: (error: ServiceError | null, response: ListGroupsResponse) => void,
+  ): ClientUnaryCall;
+  listGroups(
+    request: ListGroupsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListGroupsResponse) => void,
+  ): ClientUnaryCall;
+  listGroups(
+    request: ListGroupsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListGroupsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Changes the fields named in `fields` ("selector", "clusters", "vars"), or the whole spec when
+   * it is empty; the clusters in the group before and after get their desired sets at once.
+   */
+  updateGroup(
+    request: UpdateGroupRequest,
+    callback: (error: ServiceError | null, response: Group) => void,
+  ): ClientUnaryCall;
+  updateGroup(
+    request: UpdateGroupRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Group) => void,
+  ): ClientUnaryCall;
+  updateGroup(
+    request: UpdateGroupRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Group) => void,
+  ): ClientUnaryCall;
+  /** Refused while an assignment names the group (in groups or group_vars). */
+  deleteGroup(
+    request: DeleteGroupRequest,
+    callback: (error: ServiceError | null, response: DeleteResponse) => void,
+  ): ClientUnaryCall;
+  deleteGroup(
+    request: DeleteGroupRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteResponse) => void,
+  ): ClientUnaryCall;
+  deleteGroup(
+    request: DeleteGroupRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteResponse) => void,
+  ): ClientUnaryCall;
+}
+
+export const GroupServiceClient = makeGenericClientConstructor(
+  GroupServiceService,
+  "gitfleet.v1.GroupService",
+) as unknown as {
+  new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): GroupServiceClient;
+  service: typeof GroupServiceService;
   serviceName: string;
 };
 

@@ -162,7 +162,10 @@ export interface Assignment {
   path: string;
   /** Target clusters by name ... */
   clusters: string[];
-  /** ... and/or by labels (all must match). Both empty selects nothing. */
+  /**
+   * ... and/or by labels: the match labels of a label selector (with match_expressions). Names,
+   * selector and groups all empty select nothing.
+   */
   selector: { [key: string]: string };
   /** Namespace set on namespaced objects that have none. Default: the tenant's first namespace. */
   targetNamespace: string;
@@ -224,7 +227,18 @@ export interface Assignment {
    * Staged rollout of each new revision across the selected clusters (none: every cluster gets
    * the repo's revision at once).
    */
-  rollout: RolloutOptions | undefined;
+  rollout:
+    | RolloutOptions
+    | undefined;
+  /**
+   * ... and/or by label expressions (kubectl's "env in (prod,staging)", "!canary"): with
+   * `selector` (its match labels) one label selector; every requirement must hold.
+   */
+  matchExpressions: LabelSelectorRequirement[];
+  /** ... and/or by named cluster groups (which must exist): every cluster in one of them. */
+  groups: string[];
+  /** Substitution variables for the clusters of a group (over the assignment's own vars). */
+  groupVars: GroupVars[];
 }
 
 export interface Assignment_SelectorEntry {
@@ -507,6 +521,39 @@ export interface RolloutCluster {
   /** "Waiting", "Updating", "Ready", "Failed" or "Offline". */
   state: string;
   message: string;
+}
+
+/**
+ * ---- cluster groups --------------------------------------------------------------------------
+ * A named set of clusters, the operator's: the clusters named in `clusters` and the clusters a
+ * non-empty `selector` matches. Assignments select it by name (Assignment.groups); its vars feed
+ * the substitution of its clusters (over the tenant's, under the cluster's own).
+ */
+export interface Group {
+  name: string;
+  selector: LabelSelector | undefined;
+  clusters: string[];
+  vars: { [key: string]: string };
+  createdAtMs: number;
+  updatedAtMs: number;
+  /** Output only: how many registered clusters are in the group now. */
+  matchedClusters: number;
+}
+
+export interface Group_VarsEntry {
+  key: string;
+  value: string;
+}
+
+/** An assignment's variables for the clusters of one group (over its own vars). */
+export interface GroupVars {
+  group: string;
+  vars: { [key: string]: string };
+}
+
+export interface GroupVars_VarsEntry {
+  key: string;
+  value: string;
 }
 
 function createBaseTenant(): Tenant {
@@ -1473,6 +1520,9 @@ function createBaseAssignment(): Assignment {
     pinnedRevision: "",
     health: undefined,
     rollout: undefined,
+    matchExpressions: [],
+    groups: [],
+    groupVars: [],
   };
 }
 
@@ -1546,6 +1596,15 @@ export const Assignment: MessageFns<Assignment> = {
     }
     if (message.rollout !== undefined) {
       RolloutOptions.encode(message.rollout, writer.uint32(210).fork()).join();
+    }
+    for (const v of message.matchExpressions) {
+      LabelSelectorRequirement.encode(v!, writer.uint32(186).fork()).join();
+    }
+    for (const v of message.groups) {
+      writer.uint32(194).string(v!);
+    }
+    for (const v of message.groupVars) {
+      GroupVars.encode(v!, writer.uint32(202).fork()).join();
     }
     return writer;
   },
@@ -1750,6 +1809,30 @@ export const Assignment: MessageFns<Assignment> = {
             message.rollout = RolloutOptions.decode(reader, reader.uint32());
             continue;
           }
+          case 23: {
+            if (tag !== 186) {
+              break;
+            }
+
+            message.matchExpressions.push(LabelSelectorRequirement.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 24: {
+            if (tag !== 194) {
+              break;
+            }
+
+            message.groups.push(reader.string());
+            continue;
+          }
+          case 25: {
+            if (tag !== 202) {
+              break;
+            }
+
+            message.groupVars.push(GroupVars.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1808,6 +1891,9 @@ export const Assignment: MessageFns<Assignment> = {
     message.rollout = (object.rollout !== undefined && object.rollout !== null)
       ? RolloutOptions.fromPartial(object.rollout)
       : undefined;
+    message.matchExpressions = object.matchExpressions?.map((e) => LabelSelectorRequirement.fromPartial(e)) || [];
+    message.groups = object.groups?.map((e) => e) || [];
+    message.groupVars = object.groupVars?.map((e) => GroupVars.fromPartial(e)) || [];
     return message;
   },
 };
@@ -3932,6 +4018,358 @@ export const RolloutCluster: MessageFns<RolloutCluster> = {
     message.revision = object.revision ?? "";
     message.state = object.state ?? "";
     message.message = object.message ?? "";
+    return message;
+  },
+};
+
+function createBaseGroup(): Group {
+  return { name: "", selector: undefined, clusters: [], vars: {}, createdAtMs: 0, updatedAtMs: 0, matchedClusters: 0 };
+}
+
+export const Group: MessageFns<Group> = {
+  encode(message: Group, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.selector !== undefined) {
+      LabelSelector.encode(message.selector, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.clusters) {
+      writer.uint32(26).string(v!);
+    }
+    globalThis.Object.entries(message.vars).forEach(([key, value]: [string, string]) => {
+      Group_VarsEntry.encode({ key: key as any, value }, writer.uint32(34).fork()).join();
+    });
+    if (message.createdAtMs !== 0) {
+      writer.uint32(40).int64(message.createdAtMs);
+    }
+    if (message.updatedAtMs !== 0) {
+      writer.uint32(48).int64(message.updatedAtMs);
+    }
+    if (message.matchedClusters !== 0) {
+      writer.uint32(56).int32(message.matchedClusters);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Group {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGroup();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.selector = LabelSelector.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.clusters.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            const entry4 = Group_VarsEntry.decode(reader, reader.uint32());
+            if (entry4.value !== undefined) {
+              message.vars[entry4.key] = entry4.value;
+            }
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.createdAtMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.updatedAtMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.matchedClusters = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<Group>, I>>(base?: I): Group {
+    return Group.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Group>, I>>(object: I): Group {
+    const message = createBaseGroup();
+    message.name = object.name ?? "";
+    message.selector = (object.selector !== undefined && object.selector !== null)
+      ? LabelSelector.fromPartial(object.selector)
+      : undefined;
+    message.clusters = object.clusters?.map((e) => e) || [];
+    message.vars = (globalThis.Object.entries(object.vars ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.createdAtMs = object.createdAtMs ?? 0;
+    message.updatedAtMs = object.updatedAtMs ?? 0;
+    message.matchedClusters = object.matchedClusters ?? 0;
+    return message;
+  },
+};
+
+function createBaseGroup_VarsEntry(): Group_VarsEntry {
+  return { key: "", value: "" };
+}
+
+export const Group_VarsEntry: MessageFns<Group_VarsEntry> = {
+  encode(message: Group_VarsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Group_VarsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGroup_VarsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<Group_VarsEntry>, I>>(base?: I): Group_VarsEntry {
+    return Group_VarsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Group_VarsEntry>, I>>(object: I): Group_VarsEntry {
+    const message = createBaseGroup_VarsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseGroupVars(): GroupVars {
+  return { group: "", vars: {} };
+}
+
+export const GroupVars: MessageFns<GroupVars> = {
+  encode(message: GroupVars, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.group !== "") {
+      writer.uint32(10).string(message.group);
+    }
+    globalThis.Object.entries(message.vars).forEach(([key, value]: [string, string]) => {
+      GroupVars_VarsEntry.encode({ key: key as any, value }, writer.uint32(18).fork()).join();
+    });
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GroupVars {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGroupVars();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.group = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            const entry2 = GroupVars_VarsEntry.decode(reader, reader.uint32());
+            if (entry2.value !== undefined) {
+              message.vars[entry2.key] = entry2.value;
+            }
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<GroupVars>, I>>(base?: I): GroupVars {
+    return GroupVars.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GroupVars>, I>>(object: I): GroupVars {
+    const message = createBaseGroupVars();
+    message.group = object.group ?? "";
+    message.vars = (globalThis.Object.entries(object.vars ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseGroupVars_VarsEntry(): GroupVars_VarsEntry {
+  return { key: "", value: "" };
+}
+
+export const GroupVars_VarsEntry: MessageFns<GroupVars_VarsEntry> = {
+  encode(message: GroupVars_VarsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GroupVars_VarsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGroupVars_VarsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<GroupVars_VarsEntry>, I>>(base?: I): GroupVars_VarsEntry {
+    return GroupVars_VarsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GroupVars_VarsEntry>, I>>(object: I): GroupVars_VarsEntry {
+    const message = createBaseGroupVars_VarsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
     return message;
   },
 };

@@ -12,6 +12,8 @@ import {
   AssignmentRevision,
   AssignmentStatus,
   Cluster,
+  Group,
+  LabelSelectorRequirement,
   ObjectDiff,
   ObjectNode,
   Repo,
@@ -96,7 +98,11 @@ export interface GetClusterRequest {
 }
 
 export interface ListClustersRequest {
+  /** Match labels of a label selector (with match_expressions); every requirement must hold. */
   selector: { [key: string]: string };
+  matchExpressions: LabelSelectorRequirement[];
+  /** Only the clusters of this group ("" = every cluster). */
+  group: string;
 }
 
 export interface ListClustersRequest_SelectorEntry {
@@ -109,7 +115,14 @@ export interface ListClustersResponse {
 }
 
 export interface UpdateClusterRequest {
-  cluster: Cluster | undefined;
+  cluster:
+    | Cluster
+    | undefined;
+  /**
+   * "labels", "vars", "maintenance_windows": the fields to change; the others keep their stored
+   * values. Empty: the labels only (as before masks existed).
+   */
+  fields: string[];
 }
 
 export interface DeleteClusterRequest {
@@ -340,6 +353,38 @@ export interface RolloutActionRequest {
   assignment: string;
 }
 
+export interface CreateGroupRequest {
+  group: Group | undefined;
+}
+
+export interface GetGroupRequest {
+  name: string;
+}
+
+export interface GetGroupResponse {
+  group:
+    | Group
+    | undefined;
+  /** Names of the clusters in the group now, sorted. */
+  members: string[];
+}
+
+export interface ListGroupsRequest {
+}
+
+export interface ListGroupsResponse {
+  groups: Group[];
+}
+
+export interface UpdateGroupRequest {
+  group: Group | undefined;
+  fields: string[];
+}
+
+export interface DeleteGroupRequest {
+  name: string;
+}
+
 export const GITFLEET_V1_PACKAGE_NAME = "gitfleet.v1";
 
 /** ---- tenants --------------------------------------------------------------------------------- */
@@ -483,7 +528,10 @@ export interface ClusterServiceClient {
 
   listClusters(request: ListClustersRequest): Observable<ListClustersResponse>;
 
-  /** Replaces the cluster's labels (the name identifies it); selectors re-evaluate at once. */
+  /**
+   * Changes the cluster's labels, vars or maintenance windows (the name identifies it): the fields
+   * named in `fields`, or only the labels when it is empty; selectors re-evaluate at once.
+   */
 
   updateCluster(request: UpdateClusterRequest): Observable<Cluster>;
 
@@ -515,7 +563,10 @@ export interface ClusterServiceController {
     request: ListClustersRequest,
   ): Promise<ListClustersResponse> | Observable<ListClustersResponse> | ListClustersResponse;
 
-  /** Replaces the cluster's labels (the name identifies it); selectors re-evaluate at once. */
+  /**
+   * Changes the cluster's labels, vars or maintenance windows (the name identifies it): the fields
+   * named in `fields`, or only the labels when it is empty; selectors re-evaluate at once.
+   */
 
   updateCluster(request: UpdateClusterRequest): Promise<Cluster> | Observable<Cluster> | Cluster;
 
@@ -913,3 +964,78 @@ export function RolloutServiceControllerMethods() {
 }
 
 export const ROLLOUT_SERVICE_NAME = "RolloutService";
+
+/**
+ * ---- cluster groups --------------------------------------------------------------------------
+ * Named sets of clusters (by selector and/or by name), the operator's: admin to write, admin and
+ * viewer to read. Tenants name groups in assignments without reading them.
+ */
+
+export interface GroupServiceClient {
+  createGroup(request: CreateGroupRequest): Observable<Group>;
+
+  /** The group and the clusters in it now. */
+
+  getGroup(request: GetGroupRequest): Observable<GetGroupResponse>;
+
+  listGroups(request: ListGroupsRequest): Observable<ListGroupsResponse>;
+
+  /**
+   * Changes the fields named in `fields` ("selector", "clusters", "vars"), or the whole spec when
+   * it is empty; the clusters in the group before and after get their desired sets at once.
+   */
+
+  updateGroup(request: UpdateGroupRequest): Observable<Group>;
+
+  /** Refused while an assignment names the group (in groups or group_vars). */
+
+  deleteGroup(request: DeleteGroupRequest): Observable<DeleteResponse>;
+}
+
+/**
+ * ---- cluster groups --------------------------------------------------------------------------
+ * Named sets of clusters (by selector and/or by name), the operator's: admin to write, admin and
+ * viewer to read. Tenants name groups in assignments without reading them.
+ */
+
+export interface GroupServiceController {
+  createGroup(request: CreateGroupRequest): Promise<Group> | Observable<Group> | Group;
+
+  /** The group and the clusters in it now. */
+
+  getGroup(request: GetGroupRequest): Promise<GetGroupResponse> | Observable<GetGroupResponse> | GetGroupResponse;
+
+  listGroups(
+    request: ListGroupsRequest,
+  ): Promise<ListGroupsResponse> | Observable<ListGroupsResponse> | ListGroupsResponse;
+
+  /**
+   * Changes the fields named in `fields` ("selector", "clusters", "vars"), or the whole spec when
+   * it is empty; the clusters in the group before and after get their desired sets at once.
+   */
+
+  updateGroup(request: UpdateGroupRequest): Promise<Group> | Observable<Group> | Group;
+
+  /** Refused while an assignment names the group (in groups or group_vars). */
+
+  deleteGroup(request: DeleteGroupRequest): Promise<DeleteResponse> | Observable<DeleteResponse> | DeleteResponse;
+}
+
+export function GroupServiceControllerMethods() {
+  return function (constructor: Function) {
+    const grpcMethods: string[] = ["createGroup", "getGroup", "listGroups", "updateGroup", "deleteGroup"];
+    for (const method of grpcMethods) {
+      const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);
+      GrpcMethod("GroupService", method)(constructor.prototype[method], method, descriptor);
+      Object.defineProperty(constructor.prototype, method, descriptor);
+    }
+    const grpcStreamMethods: string[] = [];
+    for (const method of grpcStreamMethods) {
+      const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);
+      GrpcStreamMethod("GroupService", method)(constructor.prototype[method], method, descriptor);
+      Object.defineProperty(constructor.prototype, method, descriptor);
+    }
+  };
+}
+
+export const GROUP_SERVICE_NAME = "GroupService";

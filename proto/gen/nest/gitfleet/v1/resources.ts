@@ -161,7 +161,10 @@ export interface Assignment {
   path: string;
   /** Target clusters by name ... */
   clusters: string[];
-  /** ... and/or by labels (all must match). Both empty selects nothing. */
+  /**
+   * ... and/or by labels: the match labels of a label selector (with match_expressions). Names,
+   * selector and groups all empty select nothing.
+   */
   selector: { [key: string]: string };
   /** Namespace set on namespaced objects that have none. Default: the tenant's first namespace. */
   targetNamespace: string;
@@ -223,7 +226,18 @@ export interface Assignment {
    * Staged rollout of each new revision across the selected clusters (none: every cluster gets
    * the repo's revision at once).
    */
-  rollout: RolloutOptions | undefined;
+  rollout:
+    | RolloutOptions
+    | undefined;
+  /**
+   * ... and/or by label expressions (kubectl's "env in (prod,staging)", "!canary"): with
+   * `selector` (its match labels) one label selector; every requirement must hold.
+   */
+  matchExpressions: LabelSelectorRequirement[];
+  /** ... and/or by named cluster groups (which must exist): every cluster in one of them. */
+  groups: string[];
+  /** Substitution variables for the clusters of a group (over the assignment's own vars). */
+  groupVars: GroupVars[];
 }
 
 export interface Assignment_SelectorEntry {
@@ -506,6 +520,39 @@ export interface RolloutCluster {
   /** "Waiting", "Updating", "Ready", "Failed" or "Offline". */
   state: string;
   message: string;
+}
+
+/**
+ * ---- cluster groups --------------------------------------------------------------------------
+ * A named set of clusters, the operator's: the clusters named in `clusters` and the clusters a
+ * non-empty `selector` matches. Assignments select it by name (Assignment.groups); its vars feed
+ * the substitution of its clusters (over the tenant's, under the cluster's own).
+ */
+export interface Group {
+  name: string;
+  selector: LabelSelector | undefined;
+  clusters: string[];
+  vars: { [key: string]: string };
+  createdAtMs: number;
+  updatedAtMs: number;
+  /** Output only: how many registered clusters are in the group now. */
+  matchedClusters: number;
+}
+
+export interface Group_VarsEntry {
+  key: string;
+  value: string;
+}
+
+/** An assignment's variables for the clusters of one group (over its own vars). */
+export interface GroupVars {
+  group: string;
+  vars: { [key: string]: string };
+}
+
+export interface GroupVars_VarsEntry {
+  key: string;
+  value: string;
 }
 
 export const GITFLEET_V1_PACKAGE_NAME = "gitfleet.v1";
