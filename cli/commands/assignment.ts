@@ -7,13 +7,12 @@ import {
   type HealthOptions,
   type RolloutOptions,
 } from '../../proto/index.js';
-import { labels, type Column } from '../output.js';
+import { type Column } from '../output.js';
 import {
   collect,
   parseDuration,
   parseGroupVars,
   parseHealthExprs,
-  parseLabels,
   parseSelectorFlag,
   parseVars,
 } from '../parse.js';

@@ -15,7 +15,6 @@ import {
   quote,
 } from '../../proto/contract/validation.js';
 import { checkHealthOptions } from '../../proto/contract/health.js';
-import { checkLabels } from '../common/names.js';
 import { checkRolloutOptions } from '../rollouts/rollout-options.js';
 import { checkGroupNames, checkGroupVars, checkSplitSelector } from '../common/targeting.js';
 
