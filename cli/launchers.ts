@@ -104,6 +104,11 @@ export function registerServerCommands(program: Command): void {
       'a cluster whose agent sent no heartbeat for this long is Offline in `cluster list` and `status` (default 90s; env GITFLEET_CLUSTER_OFFLINE_AFTER)',
       process.env.GITFLEET_CLUSTER_OFFLINE_AFTER,
     )
+    .option(
+      '--webhook-listen <host:port>',
+      'serve webhook receivers (`gitfleet receiver create`) over plain HTTP on this address, POST /hook/<id> only; put a TLS-terminating ingress in front of a non-loopback address (env GITFLEET_WEBHOOK_LISTEN; default: off)',
+      process.env.GITFLEET_WEBHOOK_LISTEN,
+    )
     .action(
       async (o: {
         listen: string;
@@ -121,6 +126,7 @@ export function registerServerCommands(program: Command): void {
         oldSecretKeyFile?: string;
         adoptBus: boolean;
         clusterOfflineAfter?: string;
+        webhookListen?: string;
       }) => {
         let clusterOfflineAfterSeconds: number | undefined;
         if (o.clusterOfflineAfter !== undefined) {
@@ -148,8 +154,11 @@ export function registerServerCommands(program: Command): void {
           busKeysFile: o.busKeys,
           agentNatsUrl: o.agentNats,
           clusterOfflineAfterSeconds,
+          webhookListen: o.webhookListen,
         });
         process.stderr.write(hubStartupLine(hub.address, o.nats, o.db, o.tlsCert ? 'TLS' : 'plaintext'));
+        if (hub.webhookAddress)
+          process.stderr.write(`gitfleet hub webhooks on http://${hub.webhookAddress}\n`);
         await runUntilSignal(() => hub.close());
       },
     );

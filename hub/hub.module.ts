@@ -11,6 +11,7 @@ import { ReposModule } from './repos/repos.module.js';
 import { StatusModule } from './status/status.module.js';
 import { StoreModule } from './store/store.module.js';
 import { TenantsModule } from './tenants/tenants.module.js';
+import { WebhooksModule } from './webhooks/webhooks.module.js';
 
 @Module({})
 export class HubModule {
@@ -28,6 +29,7 @@ export class HubModule {
         ClustersModule,
         AssignmentsModule,
         StatusModule,
+        WebhooksModule,
       ],
     };
   }

@@ -61,6 +61,12 @@ import {
   UpdateClusterRequest,
   UpdateRepoRequest,
   UpdateTenantRequest,
+  ReceiverServiceClient,
+  ReceiverServiceService,
+  CreateReceiverRequest,
+  GetReceiverRequest,
+  ListReceiversRequest,
+  DeleteReceiverRequest,
 } from '../../proto/api.js';
 
 interface MethodDef {
@@ -106,6 +112,7 @@ export interface HubClient {
   audit: UnaryClient<typeof AuditServiceService>;
   /** What an agent calls with a join token (no bearer token needed). */
   join: UnaryClient<typeof JoinServiceService>;
+  receivers: UnaryClient<typeof ReceiverServiceService>;
   close(): void;
 }
 
@@ -154,6 +161,7 @@ export function createHubClient(address: string, opts: HubClientOptions = {}): H
   const tokens = make(TokenServiceClient);
   const audit = make(AuditServiceClient);
   const join = make(JoinServiceClient);
+  const receivers = make(ReceiverServiceClient);
   const m = <T>(fns: MessageFns<T>): MessageFns<never> => fns as unknown as MessageFns<never>;
   // the bearer token on every call (plaintext only reaches a hub on loopback: see parseTls)
   const metadata = (): Metadata => {
@@ -239,8 +247,21 @@ export function createHubClient(address: string, opts: HubClientOptions = {}): H
     ),
     audit: unaryClient(audit, AuditServiceService, { listAudit: m(ListAuditRequest) }, deadlineMs, metadata),
     join: unaryClient(join, JoinServiceService, { join: m(JoinRequest) }, deadlineMs, metadata),
+    receivers: unaryClient(
+      receivers,
+      ReceiverServiceService,
+      {
+        createReceiver: m(CreateReceiverRequest),
+        getReceiver: m(GetReceiverRequest),
+        listReceivers: m(ListReceiversRequest),
+        deleteReceiver: m(DeleteReceiverRequest),
+      },
+      deadlineMs,
+      metadata,
+    ),
     close(): void {
-      for (const c of [tenants, repos, clusters, assignments, status, tokens, audit, join]) c.close();
+      for (const c of [tenants, repos, clusters, assignments, status, tokens, audit, join, receivers])
+        c.close();
     },
   };
 }

@@ -44,6 +44,10 @@ const RULES: Record<string, Rule> = {
   treeAssignment: { kind: 'read', tenantOf: field('tenant') },
   getStatus: { kind: 'read', pin: 'tenant' },
   watchStatus: { kind: 'read', pin: 'tenant' },
+  createReceiver: { kind: 'tenant-write', tenantOf: field('receiver', 'tenant') },
+  getReceiver: { kind: 'read', tenantOf: field('tenant') },
+  listReceivers: { kind: 'read', pin: 'tenant' },
+  deleteReceiver: { kind: 'tenant-write', tenantOf: field('tenant') },
 };
 
 /** Cluster-wide reads a tenant may not make (clusters are the operator's). */
