@@ -7,6 +7,7 @@ import { registerAudit } from './audit.js';
 import { registerBus } from './bus.js';
 import { registerCluster } from './cluster.js';
 import { registerControl } from './control.js';
+import { registerReceiver } from './receiver.js';
 import { registerRepo } from './repo.js';
 import { registerStatus } from './status.js';
 import { registerTenant } from './tenant.js';
@@ -24,4 +25,5 @@ export function registerClientCommands(program: Command): void {
   registerAudit(program);
   registerBus(program);
   registerArtifact(program);
+  registerReceiver(program);
 }
