@@ -113,12 +113,18 @@ export class WebhookDeliveriesService {
     }
     if (deliveryKey) this.recent.add(deliveryKey);
     const names = picked.repos.map((r) => r.name);
+    // a listed repo deleted since the receiver was made: said, not silently skipped
+    const gone = picked.gone?.length ? `; repo ${picked.gone.join(', ')} no longer exists` : '';
     if (names.length === 0) {
       this.log.info(
         { receiver: id, delivery: event.deliveryId, pushed: picked.pushed },
         'webhook: no repo matches',
       );
-      await record(`accepted: no repo of tenant ${receiver.tenant} matches ${picked.pushed ?? 'the push'}`);
+      await record(
+        picked.gone?.length
+          ? `accepted: nothing to resolve${gone}`
+          : `accepted: no repo of tenant ${receiver.tenant} matches ${picked.pushed ?? 'the push'}`,
+      );
       return { status: 200, message: 'accepted: no matching repo' };
     }
     this.log.info(
@@ -141,7 +147,7 @@ export class WebhookDeliveriesService {
           .filter(Boolean)
           .join('; ');
         if (failed.length) this.log.warn({ receiver: id, failed }, 'webhook: some resolutions failed');
-        await record(`accepted: ${outcome}`, atMs);
+        await record(`accepted: ${outcome}${gone}`, atMs);
       },
     );
     this.inFlight.add(done);
@@ -155,9 +161,13 @@ export class WebhookDeliveriesService {
     type: 'github' | 'gitlab' | 'generic',
     body: Buffer,
     contentType: string,
-  ): Promise<{ repos: Repo[]; pushed?: string } | { problem: string }> {
+  ): Promise<{ repos: Repo[]; pushed?: string; gone?: string[] } | { problem: string }> {
     const all = await this.repos.list(receiver.tenant);
-    if (receiver.repos.length) return { repos: all.filter((r) => receiver.repos.includes(r.name)) };
+    if (receiver.repos.length) {
+      const repos = all.filter((r) => receiver.repos.includes(r.name));
+      const gone = receiver.repos.filter((name) => !repos.some((r) => r.name === name));
+      return { repos, gone };
+    }
     if (type === 'generic') return { repos: all };
     const urls = pushedRepoUrls(type, body, contentType);
     if (urls === undefined) return { problem: `the body is not a ${type} push payload (JSON)` };

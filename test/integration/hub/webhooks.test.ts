@@ -2,7 +2,9 @@
 // at once (the hub's own resolution interval is an hour here, so only the webhook can explain a
 // new revision), bad or missing signatures change nothing, replays are answered without work,
 // another tenant's repo with the same URL is never touched, and the secret never shows.
-import fs from 'node:fs';
+import fs, { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { createHubClient, type HubClient } from '../../../cli/client/hub-client.js';
@@ -17,6 +19,7 @@ import {
   type GitRepo,
   type NatsEnv,
 } from '../../env/index.js';
+import { startHub } from '../../../hub/main.js';
 import { eventually, grpcError, startTestHub, tempDir, type TestHub } from './harness.js';
 
 // the real writes, taken before the spies below replace them
@@ -377,6 +380,93 @@ describe('webhook receivers', () => {
       for (const s of [gh.secret, 'gitlab-token-0123456789', 'wrong-token-0123456789'])
         expect(logged).not.toContain(s);
       expect(logged).not.toMatch(/sha256=[0-9a-f]{64}/);
+    });
+  });
+
+  describe('at rest and across restarts', () => {
+    const dir = join(tmp.dir, 'restart');
+    const db = join(dir, 'hub.db');
+    const storeBytes = () =>
+      Buffer.concat(
+        readdirSync(dir)
+          .filter((f) => f.startsWith('hub.db'))
+          .map((f) => readFileSync(join(dir, f))),
+      );
+    const hubOn = (extra: { secretKeyFile?: string; oldSecretKeyFile?: string } = {}) =>
+      startTestHub({
+        natsUrl: nats!.url,
+        db,
+        resolveIntervalSeconds: 3600,
+        webhookListen: '127.0.0.1:0',
+        ...extra,
+      });
+
+    it('keeps the secret sealed in the store; the same path and secret work after a restart and a key rotation', async () => {
+      mkdirSync(dir);
+      let h = await hubOn();
+      let secret = '';
+      let path = '';
+      try {
+        await h.client.tenants.createTenant({ tenant: { name: 'team-r', namespaces: ['team-r'] } });
+        await h.client.repos.createRepo({ repo: { tenant: 'team-r', name: 'app', url: app.url } });
+        const r = await h.client.receivers.createReceiver({
+          receiver: { tenant: 'team-r', name: 'gh', type: 'github' },
+        });
+        [secret, path] = [r.secret, r.receiver!.path];
+      } finally {
+        await h.stop();
+      }
+      expect(storeBytes().includes(Buffer.from(secret))).toBe(false);
+
+      const fresh = join(dir, 'new.key');
+      writeFileSync(fresh, randomBytes(32).toString('hex'));
+      chmodSync(fresh, 0o600);
+      const rotating = await hubOn({ secretKeyFile: fresh, oldSecretKeyFile: `${db}.key` });
+      await rotating.stop();
+      // the old key alone no longer opens the receiver's secret: refused at start, naming the fix
+      await expect(
+        startHub({
+          listen: '127.0.0.1:0',
+          natsUrl: nats!.url,
+          db,
+          secretKeyFile: `${db}.key`,
+          webhookListen: '127.0.0.1:0',
+          logLevel: 'silent',
+        }),
+      ).rejects.toThrow(
+        /webhook receiver\(s\) \(team-r\/gh\) are sealed with secret key [0-9a-f]{16}, but the hub's key is [0-9a-f]{16}: .*--old-secret-key-file/,
+      );
+
+      h = await hubOn({ secretKeyFile: fresh });
+      try {
+        const next = await app.commit({ 'deploy/a.yaml': 'a: restarted\n' });
+        const res = await postWebhook(h.hub.webhookAddress!, path, githubPush(secret, app.url));
+        expect(res.status).toBe(202);
+        await eventually(
+          async () =>
+            (await h.client.repos.getRepo({ tenant: 'team-r', name: 'app' })).revision ===
+            `main@sha1:${next}`,
+        );
+        // a tenant delete takes its receivers with it
+        await h.client.repos.deleteRepo({ tenant: 'team-r', name: 'app' });
+        await h.client.tenants.deleteTenant({ name: 'team-r' });
+        expect((await postWebhook(h.hub.webhookAddress!, path, githubPush(secret, app.url))).status).toBe(
+          404,
+        );
+      } finally {
+        await h.stop();
+      }
+      expect(storeBytes().includes(Buffer.from(secret))).toBe(false);
+    });
+
+    it('refuses a bad --webhook-listen and a taken port at start, naming the setting', async () => {
+      const base = { listen: '127.0.0.1:0', natsUrl: nats!.url, db: ':memory:', logLevel: 'silent' };
+      await expect(startHub({ ...base, webhookListen: 'everywhere' })).rejects.toThrow(
+        'invalid hub config: webhookListen: "everywhere" is not "host:port" (IPv6 as "[::1]:port")',
+      );
+      await expect(startHub({ ...base, webhookListen: webhooks })).rejects.toThrow(
+        `webhook listener on ${webhooks}: listen EADDRINUSE`,
+      );
     });
   });
 });
