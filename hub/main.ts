@@ -5,7 +5,7 @@ import type { MicroserviceOptions } from '@nestjs/microservices';
 import { createLogger } from '../lib/log.js';
 import { GrpcExceptionFilter } from './common/grpc-exception.filter.js';
 import { PinoNestLogger } from './common/nest-logger.js';
-import { parseHubConfig, type HubConfig } from './config/hub-config.js';
+import { hostPort, parseHubConfig, type HubConfig } from './config/hub-config.js';
 import { grpcServerOptions, HubGrpcServer } from './grpc-options.js';
 import { HubModule } from './hub.module.js';
 import { WebhookServer } from './webhooks/webhook-server.service.js';
@@ -22,10 +22,6 @@ export interface RunningHub {
   webhookAddress: string | undefined;
   /** Drains NATS, stops the gRPC server, closes the store. Idempotent. */
   close(): Promise<void>;
-}
-
-function hostPort(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 /** Starts a hub. Rejects with a ConfigError for a bad config, or the first start-up failure. */

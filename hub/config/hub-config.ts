@@ -135,6 +135,11 @@ export class ConfigError extends Error {
   }
 }
 
+/** "host:port" of a listen address (IPv6 hosts in brackets): the inverse of parseListen. */
+export function hostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
 export function parseListen(listen: unknown, setting = 'listen'): { host: string; port: number } {
   if (typeof listen !== 'string' || listen.trim() === '')
     throw new ConfigError(setting, 'required ("host:port")');

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Logger } from '../../lib/log.js';
 import { HUB_CONFIG, HUB_LOGGER } from '../config/config.module.js';
-import type { ResolvedHubConfig } from '../config/hub-config.js';
+import { hostPort, type ResolvedHubConfig } from '../config/hub-config.js';
 import { WebhookDeliveriesService, type DeliveryAnswer } from './webhook-deliveries.service.js';
 
 /** Largest body accepted (GitHub caps payloads at 25 MB, but a push's is a few KiB). */
@@ -18,10 +18,6 @@ const HEADERS_TIMEOUT_MS = 10_000;
 const REQUEST_TIMEOUT_MS = 30_000;
 
 const PATH = /^\/hook\/([^/?#]*)$/;
-
-function hostPort(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-}
 
 @Injectable()
 export class WebhookServer implements OnApplicationBootstrap, OnApplicationShutdown {

@@ -4,6 +4,9 @@
 // another tenant's repo with the same URL is never touched, and the secret never shows.
 import fs, { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { status as GrpcStatus } from '@grpc/grpc-js';
@@ -21,6 +24,8 @@ import {
 } from '../../env/index.js';
 import { startHub } from '../../../hub/main.js';
 import { eventually, grpcError, startTestHub, tempDir, type TestHub } from './harness.js';
+
+const cli = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'dist', 'cli', 'main.js');
 
 // the real writes, taken before the spies below replace them
 const realWriteSync = fs.writeSync.bind(fs) as (...a: unknown[]) => number;
@@ -374,6 +379,29 @@ describe('webhook receivers', () => {
       expect((await repo('team-a')).resolvedAtMs).toBe(before.resolvedAtMs);
     });
 
+    it('rate-limits a flood of valid deliveries per receiver with 429 and Retry-After', async () => {
+      const r = await t!.client.receivers.createReceiver({
+        receiver: { tenant: 'team-a', name: 'flood', type: 'generic', repos: ['app'] },
+      });
+      // 100 at once: passing them all would take the bucket (30, then one every 2 s) over 2 minutes
+      const answers = await Promise.all(
+        Array.from({ length: 100 }, (_, i) =>
+          postWebhook(webhooks, r.receiver!.path, genericCall(r.secret, { i })),
+        ),
+      );
+      const statuses = answers.map((a) => a.status);
+      expect(statuses.filter((s) => s === 202).length).toBeGreaterThanOrEqual(30);
+      const limited = answers.filter((a) => a.status === 429);
+      expect(limited.length).toBeGreaterThan(0);
+      expect(limited[0].text).toBe('too many deliveries: retry later\n');
+      expect(Number(limited[0].headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      expect(statuses.every((s) => s === 202 || s === 429)).toBe(true);
+      // another receiver has its own bucket
+      const other = await postWebhook(webhooks, gh.path, githubPush(gh.secret, app.url));
+      expect(other.status).toBe(202);
+      await t!.client.receivers.deleteReceiver({ tenant: 'team-a', name: 'flood' });
+    });
+
     it('never logs a secret or a signature', () => {
       expect(logged).toContain('webhook rejected');
       expect(logged).toContain('webhook: resolving');
@@ -457,6 +485,42 @@ describe('webhook receivers', () => {
         await h.stop();
       }
       expect(storeBytes().includes(Buffer.from(secret))).toBe(false);
+    });
+
+    it('gitfleet hub serves webhooks on GITFLEET_WEBHOOK_LISTEN and says where; refuses a bad address', async () => {
+      const run = (env: Record<string, string>) =>
+        spawn(
+          process.execPath,
+          [cli, 'hub', '--listen', '127.0.0.1:0', '--nats', nats!.url, '--db', ':memory:'],
+          {
+            env: { ...process.env, GITFLEET_LOG_LEVEL: 'error', ...env },
+            stdio: ['ignore', 'ignore', 'pipe'],
+          },
+        );
+      if (!fs.existsSync(cli))
+        throw new Error(`${cli} is missing: run \`npm run build\` first (npm test does)`);
+      const hub = run({ GITFLEET_WEBHOOK_LISTEN: '127.0.0.1:0' });
+      let stderr = '';
+      hub.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const exited = new Promise((resolve) => hub.once('exit', resolve));
+      try {
+        const address = await eventually(
+          () => /gitfleet hub webhooks on http:\/\/(127\.0\.0\.1:\d+)\n/.exec(stderr)?.[1],
+        );
+        const res = await postWebhook(address, `/hook/${'0'.repeat(40)}`, genericCall('x'.repeat(16)));
+        expect([res.status, res.text]).toEqual([404, 'not found\n']);
+      } finally {
+        hub.kill('SIGTERM');
+        await exited;
+      }
+      const bad = run({ GITFLEET_WEBHOOK_LISTEN: 'http://0.0.0.0:80' });
+      let badErr = '';
+      bad.stderr.on('data', (d: Buffer) => (badErr += d.toString()));
+      const code = await new Promise((resolve) => bad.once('exit', resolve));
+      expect([code, badErr]).toEqual([
+        1,
+        'gitfleet: invalid hub config: webhookListen: "http://0.0.0.0:80" is not "host:port" (IPv6 as "[::1]:port")\n',
+      ]);
     });
 
     it('refuses a bad --webhook-listen and a taken port at start, naming the setting', async () => {
