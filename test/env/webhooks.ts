@@ -100,6 +100,10 @@ export function postWebhook(
       },
     );
     req.on('error', reject);
+    // a hub that never answers fails the test instead of hanging it
+    req.setTimeout(30_000, () =>
+      req.destroy(new Error(`no answer from ${address}${path.slice(0, 80)} in 30 s`)),
+    );
     req.end(delivery.body);
   });
 }

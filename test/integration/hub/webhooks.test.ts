@@ -5,6 +5,9 @@
 import fs, { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -379,6 +382,34 @@ describe('webhook receivers', () => {
       expect((await repo('team-a')).resolvedAtMs).toBe(before.resolvedAtMs);
     });
 
+    it('refuses a chunked body over 1 MiB, oversized headers, and closes on a client that never finishes its headers', async () => {
+      // chunked: no Content-Length to refuse up front, the limit applies while reading
+      const chunked = await new Promise<number>((resolve, reject) => {
+        const [host, port] = webhooks.split(':');
+        const req = httpRequest({ host, port: Number(port), path: gh.path, method: 'POST' }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        for (let i = 0; i < 20; i++) req.write(Buffer.alloc(100 * 1024, 'x'));
+        req.end();
+      });
+      expect(chunked).toBe(413);
+      const huge = await postWebhook(webhooks, gh.path, {
+        headers: { 'x-padding': 'x'.repeat(64 * 1024) },
+        body: Buffer.from('{}'),
+      }).catch((err: Error) => ({ status: -1, text: err.message }));
+      expect([431, -1]).toContain(huge.status);
+      // a client that sends half a request line and waits: the hub answers 408 or closes, in time
+      const socket = connect(Number(webhooks.split(':')[1]), '127.0.0.1');
+      let answer = '';
+      socket.on('data', (d: Buffer) => (answer += d.toString()));
+      const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      socket.write(`POST ${gh.path} HTTP/1.1\r\nHost: x\r\n`);
+      await closed;
+      expect(answer === '' || answer.startsWith('HTTP/1.1 408')).toBe(true);
+    });
+
     it('rate-limits a flood of valid deliveries per receiver with 429 and Retry-After', async () => {
       const r = await t!.client.receivers.createReceiver({
         receiver: { tenant: 'team-a', name: 'flood', type: 'generic', repos: ['app'] },
@@ -506,12 +537,21 @@ describe('webhook receivers', () => {
       try {
         const address = await eventually(
           () => /gitfleet hub webhooks on http:\/\/(127\.0\.0\.1:\d+)\n/.exec(stderr)?.[1],
+          { describe: () => `gitfleet hub said: ${stderr}` },
         );
         const res = await postWebhook(address, `/hook/${'0'.repeat(40)}`, genericCall('x'.repeat(16)));
         expect([res.status, res.text]).toEqual([404, 'not found\n']);
       } finally {
         hub.kill('SIGTERM');
-        await exited;
+        // a hub that does not stop within a minute of SIGTERM fails here, after being killed for good
+        const timer = new AbortController();
+        const stopped = await Promise.race([
+          exited.then(() => true),
+          sleep(60_000, false, { signal: timer.signal }).catch(() => false),
+        ]);
+        timer.abort();
+        if (!stopped) hub.kill('SIGKILL');
+        expect({ stopped, stderr }).toEqual({ stopped: true, stderr: expect.any(String) });
       }
       const bad = run({ GITFLEET_WEBHOOK_LISTEN: 'http://0.0.0.0:80' });
       let badErr = '';
