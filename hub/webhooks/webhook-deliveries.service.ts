@@ -43,6 +43,8 @@ export class WebhookDeliveriesService {
   private readonly log: Logger;
   private readonly buckets = new Map<string, TokenBucket>();
   private readonly recent = new RecentKeys(DELIVERY_MEMORY_MS, DELIVERY_MEMORY_MAX);
+  /** Per receiver: until when further rejections go unlogged, and how many did. */
+  private readonly rejections = new Map<string, { untilMs: number; suppressed: number }>();
   /** Resolutions queued by deliveries and not yet finished (closing waits for none of them). */
   private readonly inFlight = new Set<Promise<unknown>>();
 
@@ -73,7 +75,14 @@ export class WebhookDeliveriesService {
 
     const verdict = verifySignature(type, headers, body, secret);
     if (!verdict.ok) {
-      this.log.warn({ receiver: id, remote, reason: verdict.reason }, 'webhook rejected');
+      // a flood of unsigned requests writes one log line per receiver and second (with the count)
+      const quiet = this.rejections.get(hookId);
+      if (quiet && quiet.untilMs > atMs) quiet.suppressed++;
+      else {
+        this.rejections.set(hookId, { untilMs: atMs + 1000, suppressed: 0 });
+        const suppressed = quiet?.suppressed || undefined;
+        this.log.warn({ receiver: id, remote, reason: verdict.reason, suppressed }, 'webhook rejected');
+      }
       await record(`rejected: ${verdict.reason}`);
       return { status: 401, message: `unauthorized: ${verdict.reason}` };
     }
