@@ -45,8 +45,6 @@ export class WebhookDeliveriesService {
   private readonly recent = new RecentKeys(DELIVERY_MEMORY_MS, DELIVERY_MEMORY_MAX);
   /** Per receiver: until when further rejections go unlogged, and how many did. */
   private readonly rejections = new Map<string, { untilMs: number; suppressed: number }>();
-  /** Resolutions queued by deliveries and not yet finished (closing waits for none of them). */
-  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(
     @Inject(ReceiversRepository) private readonly receivers: ReceiversRepository,
@@ -141,8 +139,9 @@ export class WebhookDeliveriesService {
       'webhook: resolving',
     );
     await record(`accepted: resolving repo ${names.join(', ')}`);
-    const done = Promise.allSettled(names.map((name) => this.repos.resolve(receiver.tenant, name))).then(
-      async (results) => {
+    // answered now; the outcome is recorded when the resolutions are done (the hub's close does not wait)
+    void Promise.allSettled(names.map((name) => this.repos.resolve(receiver.tenant, name)))
+      .then(async (results) => {
         const outcomes = results.map((r, i) => ({
           name: names[i],
           error: r.status === 'rejected' ? (r.reason as Error).message : r.value.resolveError,
@@ -157,10 +156,10 @@ export class WebhookDeliveriesService {
           .join('; ');
         if (failed.length) this.log.warn({ receiver: id, failed }, 'webhook: some resolutions failed');
         await record(`accepted: ${outcome}${gone}`, atMs);
-      },
-    );
-    this.inFlight.add(done);
-    void done.finally(() => this.inFlight.delete(done));
+      })
+      .catch((err: unknown) =>
+        this.log.error({ err, receiver: id }, 'webhook: recording the outcome failed'),
+      );
     return { status: 202, message: `accepted: resolving repo ${names.join(', ')}` };
   }
 
@@ -183,10 +182,5 @@ export class WebhookDeliveriesService {
     const pushed = new Set(urls.map(normalizeRepoUrl).filter((u): u is string => u !== undefined));
     const shown = urls[0] ? JSON.stringify(scrubSecrets(urls[0]).slice(0, 200)) : undefined;
     return { repos: all.filter((r) => pushed.has(normalizeRepoUrl(r.url) ?? '')), pushed: shown };
-  }
-
-  /** Waits for the resolutions deliveries queued (tests; the hub's close does not wait). */
-  async settled(): Promise<void> {
-    await Promise.allSettled([...this.inFlight]);
   }
 }
