@@ -109,6 +109,11 @@ export function registerServerCommands(program: Command): void {
       "staged rollouts switch at most N clusters per source host (a repo URL's host) per second to a new revision (default 0: no cap; env GITFLEET_MAX_CONCURRENT_FETCH)",
       process.env.GITFLEET_MAX_CONCURRENT_FETCH,
     )
+    .option(
+      '--webhook-listen <host:port>',
+      'serve webhook receivers (`gitfleet receiver create`) over plain HTTP on this address, POST /hook/<id> only; put a TLS-terminating ingress in front of a non-loopback address (env GITFLEET_WEBHOOK_LISTEN; default: off)',
+      process.env.GITFLEET_WEBHOOK_LISTEN,
+    )
     .action(
       async (o: {
         listen: string;
@@ -127,6 +132,7 @@ export function registerServerCommands(program: Command): void {
         adoptBus: boolean;
         clusterOfflineAfter?: string;
         maxConcurrentFetch?: string;
+        webhookListen?: string;
       }) => {
         let maxConcurrentFetch: number | undefined;
         if (o.maxConcurrentFetch !== undefined) {
@@ -163,8 +169,11 @@ export function registerServerCommands(program: Command): void {
           agentNatsUrl: o.agentNats,
           clusterOfflineAfterSeconds,
           maxConcurrentFetch,
+          webhookListen: o.webhookListen,
         });
         process.stderr.write(hubStartupLine(hub.address, o.nats, o.db, o.tlsCert ? 'TLS' : 'plaintext'));
+        if (hub.webhookAddress)
+          process.stderr.write(`gitfleet hub webhooks on http://${hub.webhookAddress}\n`);
         await runUntilSignal(() => hub.close());
       },
     );

@@ -13,6 +13,7 @@ import { RolloutsModule } from './rollouts/rollouts.module.js';
 import { StatusModule } from './status/status.module.js';
 import { StoreModule } from './store/store.module.js';
 import { TenantsModule } from './tenants/tenants.module.js';
+import { WebhooksModule } from './webhooks/webhooks.module.js';
 
 @Module({})
 export class HubModule {
@@ -32,6 +33,7 @@ export class HubModule {
         AssignmentsModule,
         StatusModule,
         RolloutsModule,
+        WebhooksModule,
       ],
     };
   }

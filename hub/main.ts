@@ -5,9 +5,10 @@ import type { MicroserviceOptions } from '@nestjs/microservices';
 import { createLogger } from '../lib/log.js';
 import { GrpcExceptionFilter } from './common/grpc-exception.filter.js';
 import { PinoNestLogger } from './common/nest-logger.js';
-import { parseHubConfig, type HubConfig } from './config/hub-config.js';
+import { hostPort, parseHubConfig, type HubConfig } from './config/hub-config.js';
 import { grpcServerOptions, HubGrpcServer } from './grpc-options.js';
 import { HubModule } from './hub.module.js';
+import { WebhookServer } from './webhooks/webhook-server.service.js';
 
 export type { HubConfig } from './config/hub-config.js';
 export { ConfigError } from './config/hub-config.js';
@@ -17,12 +18,10 @@ export { initBus, BusKeysError, type BusInitOptions, type BusInitResult } from '
 export interface RunningHub {
   /** "host:port" the gRPC API listens on (the picked port when the config said 0). */
   address: string;
+  /** "host:port" of the webhook listener (the picked port for port 0); undefined when off. */
+  webhookAddress: string | undefined;
   /** Drains NATS, stops the gRPC server, closes the store. Idempotent. */
   close(): Promise<void>;
-}
-
-function hostPort(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 /** Starts a hub. Rejects with a ConfigError for a bad config, or the first start-up failure. */
@@ -45,10 +44,12 @@ export async function startHub(config: HubConfig): Promise<RunningHub> {
     throw new Error(`gitfleet hub cannot start on ${url}: ${(err as Error).message}`, { cause: err });
   }
   const address = hostPort(resolved.listen.host, server.port);
-  log.info({ address, tls: resolved.tls !== undefined }, 'hub listening');
+  const webhookAddress = app.get(WebhookServer, { strict: false }).address;
+  log.info({ address, tls: resolved.tls !== undefined, webhooks: webhookAddress }, 'hub listening');
   let closing: Promise<void> | undefined;
   return {
     address,
+    webhookAddress,
     close: () => {
       closing ??= app.close().then(() => log.info({ address }, 'hub stopped'));
       return closing;

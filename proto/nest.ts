@@ -13,6 +13,7 @@ export {
   JOIN_SERVICE_NAME,
   ROLLOUT_SERVICE_NAME,
   GROUP_SERVICE_NAME,
+  RECEIVER_SERVICE_NAME,
   TenantServiceControllerMethods,
   RepoServiceControllerMethods,
   ClusterServiceControllerMethods,
@@ -23,6 +24,7 @@ export {
   JoinServiceControllerMethods,
   RolloutServiceControllerMethods,
   GroupServiceControllerMethods,
+  ReceiverServiceControllerMethods,
   type TenantServiceController,
   type RepoServiceController,
   type ClusterServiceController,
@@ -33,4 +35,5 @@ export {
   type JoinServiceController,
   type RolloutServiceController,
   type GroupServiceController,
+  type ReceiverServiceController,
 } from './gen/nest/gitfleet/v1/api.js';

@@ -72,6 +72,12 @@ import {
   GroupServiceService,
   ListGroupsRequest,
   UpdateGroupRequest,
+  ReceiverServiceClient,
+  ReceiverServiceService,
+  CreateReceiverRequest,
+  GetReceiverRequest,
+  ListReceiversRequest,
+  DeleteReceiverRequest,
 } from '../../proto/api.js';
 
 interface MethodDef {
@@ -119,6 +125,7 @@ export interface HubClient {
   /** What an agent calls with a join token (no bearer token needed). */
   join: UnaryClient<typeof JoinServiceService>;
   rollouts: UnaryClient<typeof RolloutServiceService>;
+  receivers: UnaryClient<typeof ReceiverServiceService>;
   close(): void;
 }
 
@@ -169,6 +176,7 @@ export function createHubClient(address: string, opts: HubClientOptions = {}): H
   const audit = make(AuditServiceClient);
   const join = make(JoinServiceClient);
   const rollouts = make(RolloutServiceClient);
+  const receivers = make(ReceiverServiceClient);
   const m = <T>(fns: MessageFns<T>): MessageFns<never> => fns as unknown as MessageFns<never>;
   // the bearer token on every call (plaintext only reaches a hub on loopback: see parseTls)
   const metadata = (): Metadata => {
@@ -280,8 +288,32 @@ export function createHubClient(address: string, opts: HubClientOptions = {}): H
       deadlineMs,
       metadata,
     ),
+    receivers: unaryClient(
+      receivers,
+      ReceiverServiceService,
+      {
+        createReceiver: m(CreateReceiverRequest),
+        getReceiver: m(GetReceiverRequest),
+        listReceivers: m(ListReceiversRequest),
+        deleteReceiver: m(DeleteReceiverRequest),
+      },
+      deadlineMs,
+      metadata,
+    ),
     close(): void {
-      for (const c of [tenants, repos, clusters, groups, assignments, status, tokens, audit, join, rollouts])
+      for (const c of [
+        tenants,
+        repos,
+        clusters,
+        groups,
+        assignments,
+        status,
+        tokens,
+        audit,
+        join,
+        rollouts,
+        receivers,
+      ])
         c.close();
     },
   };

@@ -8,6 +8,7 @@ import { registerBus } from './bus.js';
 import { registerCluster } from './cluster.js';
 import { registerControl } from './control.js';
 import { registerGroup } from './group.js';
+import { registerReceiver } from './receiver.js';
 import { registerRepo } from './repo.js';
 import { registerRollout } from './rollout.js';
 import { registerStatus } from './status.js';
@@ -28,4 +29,5 @@ export function registerClientCommands(program: Command): void {
   registerAudit(program);
   registerBus(program);
   registerArtifact(program);
+  registerReceiver(program);
 }

@@ -32,6 +32,14 @@ describe('authorize', () => {
     [viewer, 'reconcileAssignment', { tenant: 'team-a', name: 'x' }, false],
     [viewer, 'diffAssignment', { tenant: 'team-a', name: 'x', cluster: 'c' }, true],
     [viewer, 'treeAssignment', { tenant: 'team-a', name: 'x', cluster: 'c' }, true],
+    [teamA, 'createReceiver', { receiver: { tenant: 'team-a', name: 'gh' } }, true],
+    [teamA, 'createReceiver', { receiver: { tenant: 'team-b', name: 'gh' } }, false],
+    [teamA, 'getReceiver', { tenant: 'team-b', name: 'gh' }, false],
+    [teamA, 'deleteReceiver', { tenant: 'team-b', name: 'gh' }, false],
+    [teamA, 'listReceivers', { tenant: 'team-b' }, false],
+    [teamA, 'listReceivers', { tenant: '' }, true],
+    [viewer, 'listReceivers', { tenant: '' }, true],
+    [viewer, 'createReceiver', { receiver: { tenant: 'team-a', name: 'gh' } }, false],
   ])('%j %s %j → allowed %s', (p, method, request, allowed) => {
     const call = () => authorize(p, method, request as Record<string, unknown>);
     if (allowed) expect(call).not.toThrow();

@@ -51,6 +51,10 @@ const RULES: Record<string, Rule> = {
   resumeRollout: { kind: 'tenant-write', tenantOf: field('tenant') },
   abortRollout: { kind: 'tenant-write', tenantOf: field('tenant') },
   undoRollout: { kind: 'tenant-write', tenantOf: field('tenant') },
+  createReceiver: { kind: 'tenant-write', tenantOf: field('receiver', 'tenant') },
+  getReceiver: { kind: 'read', tenantOf: field('tenant') },
+  listReceivers: { kind: 'read', pin: 'tenant' },
+  deleteReceiver: { kind: 'tenant-write', tenantOf: field('tenant') },
 };
 
 /** Cluster-wide reads a tenant may not make (clusters and their groups are the operator's). */

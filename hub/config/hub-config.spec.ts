@@ -26,6 +26,14 @@ describe('parseHubConfig', () => {
       maxConcurrentFetch: 0,
       busAuth: undefined,
       agentNatsServers: ['nats://127.0.0.1:4222'],
+      webhookListen: undefined,
+    });
+  });
+
+  it('parses the webhook listener address, port 0 included', () => {
+    expect(parseHubConfig({ ...ok, webhookListen: '0.0.0.0:0' }).webhookListen).toEqual({
+      host: '0.0.0.0',
+      port: 0,
     });
   });
 
@@ -46,6 +54,9 @@ describe('parseHubConfig', () => {
     [{ ...ok, listen: '' }, 'invalid hub config: listen: required'],
     [{ ...ok, listen: '127.0.0.1' }, 'listen: "127.0.0.1" is not "host:port"'],
     [{ ...ok, listen: 'localhost:70000' }, 'listen: port 70000 is out of range'],
+    [{ ...ok, webhookListen: '' }, 'invalid hub config: webhookListen: required'],
+    [{ ...ok, webhookListen: ':8080' }, 'webhookListen: ":8080" is not "host:port"'],
+    [{ ...ok, webhookListen: '0.0.0.0:99999' }, 'webhookListen: port 99999 is out of range'],
     [{ ...ok, natsUrl: '' }, 'natsUrl: required'],
     [{ ...ok, natsUrl: 'http://x:1' }, 'natsUrl: "http://x:1": want nats://host:port'],
     [{ ...ok, natsUrl: 'http://bot:s3cret@x:1' }, 'natsUrl: "http://x:1": want nats://host:port'],

@@ -64,6 +64,11 @@ export interface HubConfig {
   busKeysFile?: string;
   /** NATS URL(s) the hub hands to joining agents (default: natsUrl). */
   agentNatsUrl?: string;
+  /**
+   * Where the webhook receivers' HTTP listener binds, "host:port" (port 0 picks a free port;
+   * startHub reports it). Absent: no webhook listener.
+   */
+  webhookListen?: string;
 }
 
 /** Where the first admin token comes from. */
@@ -104,6 +109,8 @@ export interface ResolvedHubConfig {
   busAuth: BusAuthConfig | undefined;
   /** What joining agents are told to connect to. */
   agentNatsServers: string[];
+  /** Undefined: no webhook listener. */
+  webhookListen: { host: string; port: number } | undefined;
 }
 
 /** An authenticated bus: the hub's own credentials and its signing keys, read once at start. */
@@ -136,15 +143,23 @@ export class ConfigError extends Error {
   }
 }
 
-export function parseListen(listen: unknown): { host: string; port: number } {
+/** "host:port" of a listen address (IPv6 hosts in brackets): the inverse of parseListen. */
+export function hostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+export function parseListen(listen: unknown, setting = 'listen'): { host: string; port: number } {
   if (typeof listen !== 'string' || listen.trim() === '')
-    throw new ConfigError('listen', 'required ("host:port")');
+    throw new ConfigError(setting, 'required ("host:port")');
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]\s]+)):(\d{1,5})$/.exec(listen.trim());
   if (!m)
-    throw new ConfigError('listen', `${JSON.stringify(listen)} is not "host:port" (IPv6 as "[::1]:port")`);
+    throw new ConfigError(
+      setting,
+      `${JSON.stringify(listen.slice(0, 64))} is not "host:port" (IPv6 as "[::1]:port")`,
+    );
   const port = Number(m[3]);
   if (port > 65535)
-    throw new ConfigError('listen', `port ${port} is out of range (0-65535, 0 picks a free port)`);
+    throw new ConfigError(setting, `port ${port} is out of range (0-65535, 0 picks a free port)`);
   return { host: m[1] ?? m[2], port };
 }
 
@@ -297,6 +312,8 @@ export function parseHubConfig(config: HubConfig): ResolvedHubConfig {
               throw new ConfigError('agentNatsUrl', 'must not carry a user or password');
             return s;
           }),
+    webhookListen:
+      config.webhookListen === undefined ? undefined : parseListen(config.webhookListen, 'webhookListen'),
   };
 }
 

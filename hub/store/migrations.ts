@@ -519,6 +519,28 @@ export const migrations: Record<string, Migration> = {
       await db.schema.alterTable('assignments').dropColumn('rollout').execute();
     },
   },
+  // Webhook receivers: a tenant's endpoint (path id unguessable, secret sealed with the hub's key)
+  // and what became of its last delivery. They go with their tenant.
+  '0020_receivers': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('receivers')
+        .addColumn('tenant', 'text', (c) => c.notNull().references('tenants.name').onDelete('cascade'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('repos', 'text', (c) => c.notNull().defaultTo('[]'))
+        .addColumn('hook_id', 'text', (c) => c.notNull().unique())
+        .addColumn('secret', 'text', (c) => c.notNull())
+        .addColumn('created_at_ms', 'bigint', (c) => c.notNull())
+        .addColumn('last_delivery_at_ms', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('last_delivery', 'text', (c) => c.notNull().defaultTo(''))
+        .addPrimaryKeyConstraint('receivers_pk', ['tenant', 'name'])
+        .execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.dropTable('receivers').execute();
+    },
+  },
 };
 
 /** The sealed columns of repos: 0005 sealed the first two, 0013_repo_ssh_bearer added the rest. */

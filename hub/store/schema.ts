@@ -243,6 +243,23 @@ export interface HubMetaTable {
   value: string;
 }
 
+/** Webhook receivers (migration 0020_receivers). */
+export interface ReceiversTable {
+  tenant: string;
+  name: string;
+  /** "github", "gitlab" or "generic" */
+  type: string;
+  /** JSON string[]: names of the tenant's repos ([] = by the pushed URL, or all for generic) */
+  repos: Generated<string>;
+  /** The unguessable id of its path "/hook/<id>". */
+  hook_id: string;
+  /** The shared secret, sealed with the hub's secret key (secret-box.ts); never returned or logged. */
+  secret: string;
+  created_at_ms: number;
+  last_delivery_at_ms: Generated<number>;
+  last_delivery: Generated<string>;
+}
+
 export interface HubDatabase {
   hub_meta: HubMetaTable;
   tenants: TenantsTable;
@@ -259,4 +276,5 @@ export interface HubDatabase {
   audit_log: AuditLogTable;
   join_tokens: JoinTokensTable;
   bus_revocations: BusRevocationsTable;
+  receivers: ReceiversTable;
 }

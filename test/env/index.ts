@@ -9,6 +9,7 @@ export { startRegistry, type RegistryEnv } from './registry.js';
 export { startServers, type Servers } from './servers.js';
 export { eventually, freePort } from './process.js';
 export { makeTlsFiles, type TlsFiles } from './certs.js';
+export { genericCall, githubPush, gitlabPush, postWebhook, type WebhookDelivery } from './webhooks.js';
 export {
   K8S_VERSION,
   RENDER_TOOLS_VERSION,

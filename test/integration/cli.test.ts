@@ -940,6 +940,88 @@ describe('gitfleet CLI', () => {
     await ok('cluster', 'update', 'edge-2', '--var', '');
   });
 
+  it('creates a receiver: the generated secret once, alone on the last line; never again', async () => {
+    const out = await ok(
+      'receiver',
+      'create',
+      'gh',
+      '--tenant',
+      'team-a',
+      '--type',
+      'github',
+      '--repo',
+      'apps',
+    );
+    const lines = out.trimEnd().split('\n');
+    expect(lines[0]).toMatch(
+      /^receiver team-a\/gh \(github\) created: point the webhook at http\(s\):\/\/<the hub's --webhook-listen address>\/hook\/[0-9a-f]{40}$/,
+    );
+    expect(lines[1]).toBe('its secret is shown only now:');
+    const secret = lines[2];
+    expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(lines).toHaveLength(3);
+    const shown = [
+      await ok('receiver', 'get', 'gh', '--tenant', 'team-a'),
+      await ok('receiver', 'list', '-o', 'json'),
+      await ok('receiver', 'list', '-o', 'yaml'),
+    ].join('\n');
+    expect(shown).toMatch(/team-a\s+gh\s+github\s+apps\s+\/hook\/[0-9a-f]{40}\s+-/);
+    expect(shown).not.toContain(secret);
+
+    // a given secret comes from a file (never argv) and is not printed
+    const file = join(tmp.dir, 'receiver.secret');
+    writeFileSync(file, 'my-own-secret-0123456789\n', { mode: 0o600 });
+    const given = await ok(
+      'receiver',
+      'create',
+      'gl',
+      '--tenant',
+      'team-a',
+      '--type',
+      'gitlab',
+      '--secret-file',
+      file,
+    );
+    expect(given).not.toContain('my-own-secret');
+    expect(given.trimEnd().split('\n')).toHaveLength(1);
+
+    writeFileSync(join(tmp.dir, 'short.secret'), 'short-one\n');
+    writeFileSync(join(tmp.dir, 'empty.secret'), '\n');
+    const cases: Array<[string[], RegExp]> = [
+      [
+        ['--type', 'github', '--secret-file', join(tmp.dir, 'nope')],
+        /^gitfleet: --secret-file .*nope: ENOENT\n$/,
+      ],
+      [
+        ['--type', 'github', '--secret-file', join(tmp.dir, 'empty.secret')],
+        /^gitfleet: --secret-file .*: the file is empty\n$/,
+      ],
+      [
+        ['--type', 'github', '--secret-file', join(tmp.dir, 'short.secret')],
+        /^gitfleet: .*secret: must be 16 to 256 characters, got 9/,
+      ],
+      [
+        ['--type', 'bitbucket'],
+        /^gitfleet: .*receiver\.type: "bitbucket" is not a receiver type: use one of github, gitlab, generic\n$/,
+      ],
+      [
+        ['--type', 'github', '--repo', 'nope'],
+        /^gitfleet: .*receiver\.repos\[0\]: repo "team-a\/nope" does not exist: create it first\n$/,
+      ],
+    ];
+    for (const [args, message] of cases) {
+      const r = await gitfleet('receiver', 'create', 'bad', '--tenant', 'team-a', ...args);
+      expect({ args, code: r.code, stderr: r.stderr }).toEqual({
+        args,
+        code: 1,
+        stderr: expect.stringMatching(message),
+      });
+      expect(r.stderr).not.toContain('short-one');
+    }
+    expect((await gitfleet('receiver', 'get', 'bad', '--tenant', 'team-a')).stderr).toMatch(/NOT_FOUND/);
+    expect(await ok('receiver', 'delete', 'gl', '--tenant', 'team-a')).toBe('receiver "team-a/gl" deleted\n');
+  });
+
   it('deletes', async () => {
     expect(await ok('assignment', 'delete', 'web', '--tenant', 'team-a')).toBe(
       'assignment "team-a/web" deleted\n',

@@ -29,6 +29,7 @@ import {
   LabelSelectorRequirement,
   ObjectDiff,
   ObjectNode,
+  Receiver,
   Repo,
   Rollout,
   Tenant,
@@ -395,6 +396,43 @@ export interface UpdateGroupRequest {
 }
 
 export interface DeleteGroupRequest {
+  name: string;
+}
+
+export interface CreateReceiverRequest {
+  receiver:
+    | Receiver
+    | undefined;
+  /**
+   * The shared secret of the webhook (GitHub's and the generic type's HMAC key, GitLab's token),
+   * 16 to 256 characters. Empty: the hub generates one and returns it in the response.
+   */
+  secret: string;
+}
+
+export interface CreateReceiverResponse {
+  receiver:
+    | Receiver
+    | undefined;
+  /** The secret the hub generated (only when the request gave none). Shown only here. */
+  secret: string;
+}
+
+export interface GetReceiverRequest {
+  tenant: string;
+  name: string;
+}
+
+export interface ListReceiversRequest {
+  tenant: string;
+}
+
+export interface ListReceiversResponse {
+  receivers: Receiver[];
+}
+
+export interface DeleteReceiverRequest {
+  tenant: string;
   name: string;
 }
 
@@ -4498,6 +4536,388 @@ export const DeleteGroupRequest: MessageFns<DeleteGroupRequest> = {
   },
 };
 
+function createBaseCreateReceiverRequest(): CreateReceiverRequest {
+  return { receiver: undefined, secret: "" };
+}
+
+export const CreateReceiverRequest: MessageFns<CreateReceiverRequest> = {
+  encode(message: CreateReceiverRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.receiver !== undefined) {
+      Receiver.encode(message.receiver, writer.uint32(10).fork()).join();
+    }
+    if (message.secret !== "") {
+      writer.uint32(18).string(message.secret);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateReceiverRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateReceiverRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.receiver = Receiver.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.secret = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<CreateReceiverRequest>, I>>(base?: I): CreateReceiverRequest {
+    return CreateReceiverRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateReceiverRequest>, I>>(object: I): CreateReceiverRequest {
+    const message = createBaseCreateReceiverRequest();
+    message.receiver = (object.receiver !== undefined && object.receiver !== null)
+      ? Receiver.fromPartial(object.receiver)
+      : undefined;
+    message.secret = object.secret ?? "";
+    return message;
+  },
+};
+
+function createBaseCreateReceiverResponse(): CreateReceiverResponse {
+  return { receiver: undefined, secret: "" };
+}
+
+export const CreateReceiverResponse: MessageFns<CreateReceiverResponse> = {
+  encode(message: CreateReceiverResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.receiver !== undefined) {
+      Receiver.encode(message.receiver, writer.uint32(10).fork()).join();
+    }
+    if (message.secret !== "") {
+      writer.uint32(18).string(message.secret);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateReceiverResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateReceiverResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.receiver = Receiver.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.secret = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<CreateReceiverResponse>, I>>(base?: I): CreateReceiverResponse {
+    return CreateReceiverResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateReceiverResponse>, I>>(object: I): CreateReceiverResponse {
+    const message = createBaseCreateReceiverResponse();
+    message.receiver = (object.receiver !== undefined && object.receiver !== null)
+      ? Receiver.fromPartial(object.receiver)
+      : undefined;
+    message.secret = object.secret ?? "";
+    return message;
+  },
+};
+
+function createBaseGetReceiverRequest(): GetReceiverRequest {
+  return { tenant: "", name: "" };
+}
+
+export const GetReceiverRequest: MessageFns<GetReceiverRequest> = {
+  encode(message: GetReceiverRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenant !== "") {
+      writer.uint32(10).string(message.tenant);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetReceiverRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetReceiverRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenant = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<GetReceiverRequest>, I>>(base?: I): GetReceiverRequest {
+    return GetReceiverRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetReceiverRequest>, I>>(object: I): GetReceiverRequest {
+    const message = createBaseGetReceiverRequest();
+    message.tenant = object.tenant ?? "";
+    message.name = object.name ?? "";
+    return message;
+  },
+};
+
+function createBaseListReceiversRequest(): ListReceiversRequest {
+  return { tenant: "" };
+}
+
+export const ListReceiversRequest: MessageFns<ListReceiversRequest> = {
+  encode(message: ListReceiversRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenant !== "") {
+      writer.uint32(10).string(message.tenant);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListReceiversRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListReceiversRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenant = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ListReceiversRequest>, I>>(base?: I): ListReceiversRequest {
+    return ListReceiversRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListReceiversRequest>, I>>(object: I): ListReceiversRequest {
+    const message = createBaseListReceiversRequest();
+    message.tenant = object.tenant ?? "";
+    return message;
+  },
+};
+
+function createBaseListReceiversResponse(): ListReceiversResponse {
+  return { receivers: [] };
+}
+
+export const ListReceiversResponse: MessageFns<ListReceiversResponse> = {
+  encode(message: ListReceiversResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.receivers) {
+      Receiver.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListReceiversResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListReceiversResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.receivers.push(Receiver.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ListReceiversResponse>, I>>(base?: I): ListReceiversResponse {
+    return ListReceiversResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListReceiversResponse>, I>>(object: I): ListReceiversResponse {
+    const message = createBaseListReceiversResponse();
+    message.receivers = object.receivers?.map((e) => Receiver.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseDeleteReceiverRequest(): DeleteReceiverRequest {
+  return { tenant: "", name: "" };
+}
+
+export const DeleteReceiverRequest: MessageFns<DeleteReceiverRequest> = {
+  encode(message: DeleteReceiverRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenant !== "") {
+      writer.uint32(10).string(message.tenant);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteReceiverRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteReceiverRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenant = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<DeleteReceiverRequest>, I>>(base?: I): DeleteReceiverRequest {
+    return DeleteReceiverRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteReceiverRequest>, I>>(object: I): DeleteReceiverRequest {
+    const message = createBaseDeleteReceiverRequest();
+    message.tenant = object.tenant ?? "";
+    message.name = object.name ?? "";
+    return message;
+  },
+};
+
 /** ---- tenants --------------------------------------------------------------------------------- */
 export type TenantServiceService = typeof TenantServiceService;
 export const TenantServiceService = {
@@ -5984,6 +6404,135 @@ export const GroupServiceClient = makeGenericClientConstructor(
 ) as unknown as {
   new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): GroupServiceClient;
   service: typeof GroupServiceService;
+  serviceName: string;
+};
+
+/**
+ * ---- webhook receivers -----------------------------------------------------------------------
+ * A receiver is a tenant's webhook endpoint on the hub (`gitfleet hub --webhook-listen`): a signed
+ * POST to its path ("/hook/<id>") resolves the tenant's matching repos at once. The secret is
+ * stored sealed and returned only once, by CreateReceiver.
+ */
+export type ReceiverServiceService = typeof ReceiverServiceService;
+export const ReceiverServiceService = {
+  createReceiver: {
+    path: "/gitfleet.v1.ReceiverService/CreateReceiver" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreateReceiverRequest): Buffer =>
+      Buffer.from(CreateReceiverRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreateReceiverRequest => CreateReceiverRequest.decode(value),
+    responseSerialize: (value: CreateReceiverResponse): Buffer =>
+      Buffer.from(CreateReceiverResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CreateReceiverResponse => CreateReceiverResponse.decode(value),
+  },
+  getReceiver: {
+    path: "/gitfleet.v1.ReceiverService/GetReceiver" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetReceiverRequest): Buffer => Buffer.from(GetReceiverRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetReceiverRequest => GetReceiverRequest.decode(value),
+    responseSerialize: (value: Receiver): Buffer => Buffer.from(Receiver.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Receiver => Receiver.decode(value),
+  },
+  listReceivers: {
+    path: "/gitfleet.v1.ReceiverService/ListReceivers" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListReceiversRequest): Buffer => Buffer.from(ListReceiversRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListReceiversRequest => ListReceiversRequest.decode(value),
+    responseSerialize: (value: ListReceiversResponse): Buffer =>
+      Buffer.from(ListReceiversResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListReceiversResponse => ListReceiversResponse.decode(value),
+  },
+  deleteReceiver: {
+    path: "/gitfleet.v1.ReceiverService/DeleteReceiver" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteReceiverRequest): Buffer =>
+      Buffer.from(DeleteReceiverRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteReceiverRequest => DeleteReceiverRequest.decode(value),
+    responseSerialize: (value: DeleteResponse): Buffer => Buffer.from(DeleteResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeleteResponse => DeleteResponse.decode(value),
+  },
+} as const;
+
+export interface ReceiverServiceServer extends UntypedServiceImplementation {
+  createReceiver: handleUnaryCall<CreateReceiverRequest, CreateReceiverResponse>;
+  getReceiver: handleUnaryCall<GetReceiverRequest, Receiver>;
+  listReceivers: handleUnaryCall<ListReceiversRequest, ListReceiversResponse>;
+  deleteReceiver: handleUnaryCall<DeleteReceiverRequest, DeleteResponse>;
+}
+
+export interface ReceiverServiceClient extends Client {
+  createReceiver(
+    request: CreateReceiverRequest,
+    callback: (error: ServiceError | null, response: CreateReceiverResponse) => void,
+  ): ClientUnaryCall;
+  createReceiver(
+    request: CreateReceiverRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CreateReceiverResponse) => void,
+  ): ClientUnaryCall;
+  createReceiver(
+    request: CreateReceiverRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CreateReceiverResponse) => void,
+  ): ClientUnaryCall;
+  getReceiver(
+    request: GetReceiverRequest,
+    callback: (error: ServiceError | null, response: Receiver) => void,
+  ): ClientUnaryCall;
+  getReceiver(
+    request: GetReceiverRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Receiver) => void,
+  ): ClientUnaryCall;
+  getReceiver(
+    request: GetReceiverRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Receiver) => void,
+  ): ClientUnaryCall;
+  listReceivers(
+    request: ListReceiversRequest,
+    callback: (error: ServiceError | null, response: ListReceiversResponse) => void,
+  ): ClientUnaryCall;
+  listReceivers(
+    request: ListReceiversRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListReceiversResponse) => void,
+  ): ClientUnaryCall;
+  listReceivers(
+    request: ListReceiversRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListReceiversResponse) => void,
+  ): ClientUnaryCall;
+  deleteReceiver(
+    request: DeleteReceiverRequest,
+    callback: (error: ServiceError | null, response: DeleteResponse) => void,
+  ): ClientUnaryCall;
+  deleteReceiver(
+    request: DeleteReceiverRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteResponse) => void,
+  ): ClientUnaryCall;
+  deleteReceiver(
+    request: DeleteReceiverRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteResponse) => void,
+  ): ClientUnaryCall;
+}
+
+export const ReceiverServiceClient = makeGenericClientConstructor(
+  ReceiverServiceService,
+  "gitfleet.v1.ReceiverService",
+) as unknown as {
+  new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): ReceiverServiceClient;
+  service: typeof ReceiverServiceService;
   serviceName: string;
 };
 

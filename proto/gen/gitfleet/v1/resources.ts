@@ -556,6 +556,32 @@ export interface GroupVars_VarsEntry {
   value: string;
 }
 
+/**
+ * A tenant's webhook receiver: a push to one of its repos, signed with the receiver's secret and
+ * POSTed to `path` on the hub's webhook listener, resolves the matching repos at once.
+ */
+export interface Receiver {
+  tenant: string;
+  name: string;
+  /**
+   * "github" (X-Hub-Signature-256), "gitlab" (X-Gitlab-Token) or "generic" (X-Signature:
+   * sha256=<hex HMAC-SHA256 of the body>).
+   */
+  type: string;
+  /**
+   * Names of repos of the same tenant to resolve. Empty: github and gitlab resolve the tenant's
+   * repos whose URL is the pushed repository's; generic resolves all the tenant's repos.
+   */
+  repos: string[];
+  /** Output only: "/hook/<id>", the unguessable path the webhook posts to. */
+  path: string;
+  createdAtMs: number;
+  /** Output only: when the last delivery (accepted or rejected) arrived; 0 = none yet. */
+  lastDeliveryAtMs: number;
+  /** Output only: what became of it, e.g. "accepted: resolved repo a, b" or "rejected: bad signature". */
+  lastDelivery: string;
+}
+
 function createBaseTenant(): Tenant {
   return {
     name: "",
@@ -4370,6 +4396,145 @@ export const GroupVars_VarsEntry: MessageFns<GroupVars_VarsEntry> = {
     const message = createBaseGroupVars_VarsEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseReceiver(): Receiver {
+  return { tenant: "", name: "", type: "", repos: [], path: "", createdAtMs: 0, lastDeliveryAtMs: 0, lastDelivery: "" };
+}
+
+export const Receiver: MessageFns<Receiver> = {
+  encode(message: Receiver, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenant !== "") {
+      writer.uint32(10).string(message.tenant);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.type !== "") {
+      writer.uint32(26).string(message.type);
+    }
+    for (const v of message.repos) {
+      writer.uint32(34).string(v!);
+    }
+    if (message.path !== "") {
+      writer.uint32(42).string(message.path);
+    }
+    if (message.createdAtMs !== 0) {
+      writer.uint32(48).int64(message.createdAtMs);
+    }
+    if (message.lastDeliveryAtMs !== 0) {
+      writer.uint32(56).int64(message.lastDeliveryAtMs);
+    }
+    if (message.lastDelivery !== "") {
+      writer.uint32(66).string(message.lastDelivery);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Receiver {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReceiver();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenant = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.repos.push(reader.string());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.path = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.createdAtMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.lastDeliveryAtMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.lastDelivery = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<Receiver>, I>>(base?: I): Receiver {
+    return Receiver.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Receiver>, I>>(object: I): Receiver {
+    const message = createBaseReceiver();
+    message.tenant = object.tenant ?? "";
+    message.name = object.name ?? "";
+    message.type = object.type ?? "";
+    message.repos = object.repos?.map((e) => e) || [];
+    message.path = object.path ?? "";
+    message.createdAtMs = object.createdAtMs ?? 0;
+    message.lastDeliveryAtMs = object.lastDeliveryAtMs ?? 0;
+    message.lastDelivery = object.lastDelivery ?? "";
     return message;
   },
 };

@@ -16,6 +16,7 @@ import {
   LabelSelectorRequirement,
   ObjectDiff,
   ObjectNode,
+  Receiver,
   Repo,
   Rollout,
   Tenant,
@@ -382,6 +383,43 @@ export interface UpdateGroupRequest {
 }
 
 export interface DeleteGroupRequest {
+  name: string;
+}
+
+export interface CreateReceiverRequest {
+  receiver:
+    | Receiver
+    | undefined;
+  /**
+   * The shared secret of the webhook (GitHub's and the generic type's HMAC key, GitLab's token),
+   * 16 to 256 characters. Empty: the hub generates one and returns it in the response.
+   */
+  secret: string;
+}
+
+export interface CreateReceiverResponse {
+  receiver:
+    | Receiver
+    | undefined;
+  /** The secret the hub generated (only when the request gave none). Shown only here. */
+  secret: string;
+}
+
+export interface GetReceiverRequest {
+  tenant: string;
+  name: string;
+}
+
+export interface ListReceiversRequest {
+  tenant: string;
+}
+
+export interface ListReceiversResponse {
+  receivers: Receiver[];
+}
+
+export interface DeleteReceiverRequest {
+  tenant: string;
   name: string;
 }
 
@@ -1039,3 +1077,60 @@ export function GroupServiceControllerMethods() {
 }
 
 export const GROUP_SERVICE_NAME = "GroupService";
+
+/**
+ * ---- webhook receivers -----------------------------------------------------------------------
+ * A receiver is a tenant's webhook endpoint on the hub (`gitfleet hub --webhook-listen`): a signed
+ * POST to its path ("/hook/<id>") resolves the tenant's matching repos at once. The secret is
+ * stored sealed and returned only once, by CreateReceiver.
+ */
+
+export interface ReceiverServiceClient {
+  createReceiver(request: CreateReceiverRequest): Observable<CreateReceiverResponse>;
+
+  getReceiver(request: GetReceiverRequest): Observable<Receiver>;
+
+  listReceivers(request: ListReceiversRequest): Observable<ListReceiversResponse>;
+
+  deleteReceiver(request: DeleteReceiverRequest): Observable<DeleteResponse>;
+}
+
+/**
+ * ---- webhook receivers -----------------------------------------------------------------------
+ * A receiver is a tenant's webhook endpoint on the hub (`gitfleet hub --webhook-listen`): a signed
+ * POST to its path ("/hook/<id>") resolves the tenant's matching repos at once. The secret is
+ * stored sealed and returned only once, by CreateReceiver.
+ */
+
+export interface ReceiverServiceController {
+  createReceiver(
+    request: CreateReceiverRequest,
+  ): Promise<CreateReceiverResponse> | Observable<CreateReceiverResponse> | CreateReceiverResponse;
+
+  getReceiver(request: GetReceiverRequest): Promise<Receiver> | Observable<Receiver> | Receiver;
+
+  listReceivers(
+    request: ListReceiversRequest,
+  ): Promise<ListReceiversResponse> | Observable<ListReceiversResponse> | ListReceiversResponse;
+
+  deleteReceiver(request: DeleteReceiverRequest): Promise<DeleteResponse> | Observable<DeleteResponse> | DeleteResponse;
+}
+
+export function ReceiverServiceControllerMethods() {
+  return function (constructor: Function) {
+    const grpcMethods: string[] = ["createReceiver", "getReceiver", "listReceivers", "deleteReceiver"];
+    for (const method of grpcMethods) {
+      const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);
+      GrpcMethod("ReceiverService", method)(constructor.prototype[method], method, descriptor);
+      Object.defineProperty(constructor.prototype, method, descriptor);
+    }
+    const grpcStreamMethods: string[] = [];
+    for (const method of grpcStreamMethods) {
+      const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);
+      GrpcStreamMethod("ReceiverService", method)(constructor.prototype[method], method, descriptor);
+      Object.defineProperty(constructor.prototype, method, descriptor);
+    }
+  };
+}
+
+export const RECEIVER_SERVICE_NAME = "ReceiverService";

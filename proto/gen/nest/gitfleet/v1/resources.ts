@@ -555,4 +555,30 @@ export interface GroupVars_VarsEntry {
   value: string;
 }
 
+/**
+ * A tenant's webhook receiver: a push to one of its repos, signed with the receiver's secret and
+ * POSTed to `path` on the hub's webhook listener, resolves the matching repos at once.
+ */
+export interface Receiver {
+  tenant: string;
+  name: string;
+  /**
+   * "github" (X-Hub-Signature-256), "gitlab" (X-Gitlab-Token) or "generic" (X-Signature:
+   * sha256=<hex HMAC-SHA256 of the body>).
+   */
+  type: string;
+  /**
+   * Names of repos of the same tenant to resolve. Empty: github and gitlab resolve the tenant's
+   * repos whose URL is the pushed repository's; generic resolves all the tenant's repos.
+   */
+  repos: string[];
+  /** Output only: "/hook/<id>", the unguessable path the webhook posts to. */
+  path: string;
+  createdAtMs: number;
+  /** Output only: when the last delivery (accepted or rejected) arrived; 0 = none yet. */
+  lastDeliveryAtMs: number;
+  /** Output only: what became of it, e.g. "accepted: resolved repo a, b" or "rejected: bad signature". */
+  lastDelivery: string;
+}
+
 export const GITFLEET_V1_PACKAGE_NAME = "gitfleet.v1";
