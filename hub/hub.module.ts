@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { Logger } from '../lib/log.js';
+import { AlertsModule } from './alerts/alerts.module.js';
 import { AssignmentsModule } from './assignments/assignments.module.js';
 import { AccessModule } from './auth/access.module.js';
 import { BusModule } from './bus/bus.module.js';
@@ -7,6 +8,7 @@ import { ClustersModule } from './clusters/clusters.module.js';
 import { ConfigModule } from './config/config.module.js';
 import type { ResolvedHubConfig } from './config/hub-config.js';
 import { DesiredModule } from './desired/desired.module.js';
+import { EventsModule } from './events/events.module.js';
 import { ReposModule } from './repos/repos.module.js';
 import { StatusModule } from './status/status.module.js';
 import { StoreModule } from './store/store.module.js';
@@ -20,6 +22,7 @@ export class HubModule {
       imports: [
         ConfigModule.forRoot(config, logger),
         StoreModule,
+        EventsModule,
         AccessModule,
         BusModule,
         DesiredModule,
@@ -28,6 +31,7 @@ export class HubModule {
         ClustersModule,
         AssignmentsModule,
         StatusModule,
+        AlertsModule,
       ],
     };
   }

@@ -11,6 +11,7 @@ export {
   TOKEN_SERVICE_NAME,
   AUDIT_SERVICE_NAME,
   JOIN_SERVICE_NAME,
+  ALERT_SERVICE_NAME,
   TenantServiceControllerMethods,
   RepoServiceControllerMethods,
   ClusterServiceControllerMethods,
@@ -19,6 +20,7 @@ export {
   TokenServiceControllerMethods,
   AuditServiceControllerMethods,
   JoinServiceControllerMethods,
+  AlertServiceControllerMethods,
   type TenantServiceController,
   type RepoServiceController,
   type ClusterServiceController,
@@ -27,4 +29,5 @@ export {
   type TokenServiceController,
   type AuditServiceController,
   type JoinServiceController,
+  type AlertServiceController,
 } from './gen/nest/gitfleet/v1/api.js';

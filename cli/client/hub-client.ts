@@ -23,6 +23,13 @@ import {
   TokenServiceService,
   ClusterServiceClient,
   ClusterServiceService,
+  AlertServiceClient,
+  AlertServiceService,
+  CreateAlertRequest,
+  DeleteAlertRequest,
+  GetAlertRequest,
+  ListAlertsRequest,
+  TestAlertRequest,
   CreateJoinTokenRequest,
   JoinRequest,
   JoinServiceClient,
@@ -106,6 +113,7 @@ export interface HubClient {
   audit: UnaryClient<typeof AuditServiceService>;
   /** What an agent calls with a join token (no bearer token needed). */
   join: UnaryClient<typeof JoinServiceService>;
+  alerts: UnaryClient<typeof AlertServiceService>;
   close(): void;
 }
 
@@ -154,6 +162,7 @@ export function createHubClient(address: string, opts: HubClientOptions = {}): H
   const tokens = make(TokenServiceClient);
   const audit = make(AuditServiceClient);
   const join = make(JoinServiceClient);
+  const alerts = make(AlertServiceClient);
   const m = <T>(fns: MessageFns<T>): MessageFns<never> => fns as unknown as MessageFns<never>;
   // the bearer token on every call (plaintext only reaches a hub on loopback: see parseTls)
   const metadata = (): Metadata => {
@@ -239,8 +248,21 @@ export function createHubClient(address: string, opts: HubClientOptions = {}): H
     ),
     audit: unaryClient(audit, AuditServiceService, { listAudit: m(ListAuditRequest) }, deadlineMs, metadata),
     join: unaryClient(join, JoinServiceService, { join: m(JoinRequest) }, deadlineMs, metadata),
+    alerts: unaryClient(
+      alerts,
+      AlertServiceService,
+      {
+        createAlert: m(CreateAlertRequest),
+        getAlert: m(GetAlertRequest),
+        listAlerts: m(ListAlertsRequest),
+        deleteAlert: m(DeleteAlertRequest),
+        testAlert: m(TestAlertRequest),
+      },
+      deadlineMs,
+      metadata,
+    ),
     close(): void {
-      for (const c of [tenants, repos, clusters, assignments, status, tokens, audit, join]) c.close();
+      for (const c of [tenants, repos, clusters, assignments, status, tokens, audit, join, alerts]) c.close();
     },
   };
 }

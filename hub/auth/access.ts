@@ -44,6 +44,12 @@ const RULES: Record<string, Rule> = {
   treeAssignment: { kind: 'read', tenantOf: field('tenant') },
   getStatus: { kind: 'read', pin: 'tenant' },
   watchStatus: { kind: 'read', pin: 'tenant' },
+  // an alert without a tenant is an admin's: tenantOf is '' there, never a tenant token's tenant
+  createAlert: { kind: 'tenant-write', tenantOf: field('alert', 'tenant') },
+  getAlert: { kind: 'read', tenantOf: field('tenant') },
+  listAlerts: { kind: 'read', pin: 'tenant' },
+  deleteAlert: { kind: 'tenant-write', tenantOf: field('tenant') },
+  testAlert: { kind: 'tenant-write', tenantOf: field('tenant') },
 };
 
 /** Cluster-wide reads a tenant may not make (clusters are the operator's). */
@@ -93,7 +99,7 @@ export function visibleError(p: Principal | undefined, err: unknown): unknown {
 
 /** Methods that change something: these are audited. */
 export function isMutation(method: string): boolean {
-  return /^(create|update|delete|resolve|revoke|join|rollback|reconcile)/.test(method);
+  return /^(create|update|delete|resolve|revoke|join|rollback|reconcile|testAlert)/.test(method);
 }
 
 /**

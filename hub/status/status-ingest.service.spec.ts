@@ -29,8 +29,14 @@ class FakeStatusStore {
   async assignmentExists(tenant: string, name: string): Promise<boolean> {
     return this.assignments.has(`${tenant}/${name}`);
   }
-  async upsert(s: AssignmentStatus): Promise<void> {
+  async stateOf(cluster: string, tenant: string, assignment: string): Promise<number | undefined> {
+    return [...this.statuses]
+      .reverse()
+      .find((s) => s.cluster === cluster && s.tenant === tenant && s.assignment === assignment)?.state;
+  }
+  async upsert(s: AssignmentStatus): Promise<boolean> {
     this.statuses.push(s);
+    return true;
   }
   async recordHeartbeat(h: HeartbeatRecord): Promise<boolean> {
     this.heartbeats.push(h);

@@ -141,7 +141,7 @@ function stringsOf(v: unknown): string[] {
 }
 
 /** A stored JSON string[] ('[]' in rows stored before the column; anything else reads as none). */
-function stringsFromJson(text: string | undefined): string[] {
+export function stringsFromJson(text: string | undefined): string[] {
   return stringsOf(fromJson<unknown>(text ?? '[]', []));
 }
 

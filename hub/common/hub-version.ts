@@ -1,0 +1,21 @@
+// The hub's version (package.json's, found from this file in the source tree or in dist/): the
+// User-Agent of what the hub sends out. The agent has its own (hub/ and agent/ share no code).
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+let cached: string | undefined;
+
+export function hubVersion(): string {
+  if (cached) return cached;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    const p = join(dir, 'package.json');
+    if (existsSync(p)) {
+      const pkg = JSON.parse(readFileSync(p, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'gitfleet' && pkg.version) return (cached = pkg.version);
+    }
+    dir = dirname(dir);
+  }
+  return (cached = '0.0.0-unknown');
+}
