@@ -43,7 +43,7 @@ interface RepoFlags {
 }
 
 /** A secret read from a file (never a flag value: argv is visible to every user of the machine). */
-function readSecretFile(flag: string, path: string, maxBytes: number): string {
+export function readSecretFile(flag: string, path: string, maxBytes: number): string {
   let st;
   try {
     st = statSync(path);

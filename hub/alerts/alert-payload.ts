@@ -1,6 +1,7 @@
 // What a receiver gets (pure): the JSON body of a generic webhook or of a Slack-compatible
 // incoming webhook, and the signature header of a webhook with a secret.
 import { createHmac } from 'node:crypto';
+import { shortRevision } from '../../proto/index.js';
 import type { FleetEvent } from '../events/fleet-event.js';
 
 /** An event as sent: a fleet event, or the "test" one of `gitfleet alert test`. */
@@ -47,7 +48,7 @@ export function slackBody(event: PayloadEvent, message = event.message): string 
   const where = [
     event.tenant && event.assignment ? `${event.tenant}/${event.assignment}` : event.tenant,
     event.cluster && `cluster ${event.cluster}`,
-    event.revision && `revision ${event.revision.slice(0, 19)}`,
+    event.revision && `revision ${shortRevision(event.revision).slice(0, 80)}`,
   ].filter(Boolean);
   const marker = MARKERS[event.kind] ?? (event.severity === 'error' ? ':x:' : ':information_source:');
   const text = `${marker} *${event.kind}*${where.length ? ` (${where.join(', ')})` : ''}: ${message}`;
