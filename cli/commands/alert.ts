@@ -34,6 +34,15 @@ interface AlertFlags {
   rateLimit?: string;
 }
 
+/** A duration flag's value in seconds; the error names the flag. */
+function seconds(flag: string, value: string): number {
+  try {
+    return parseDuration(value);
+  } catch (err) {
+    throw new Error(`${flag}: ${(err as Error).message}`);
+  }
+}
+
 function label(tenant: string | undefined, name: string): string {
   return tenant ? `${tenant}/${name}` : name;
 }
@@ -69,8 +78,8 @@ function alertRequest(name: string, o: AlertFlags) {
       assignments: o.assignment ?? [],
       severity: o.severity,
       threshold: o.threshold === undefined ? 0 : parseCount('--threshold', o.threshold),
-      windowSeconds: o.window === undefined ? 0 : parseDuration(o.window),
-      rateLimitSeconds: o.rateLimit === undefined ? 0 : parseDuration(o.rateLimit),
+      windowSeconds: o.window === undefined ? 0 : seconds('--window', o.window),
+      rateLimitSeconds: o.rateLimit === undefined ? 0 : seconds('--rate-limit', o.rateLimit),
     },
     secret,
   };

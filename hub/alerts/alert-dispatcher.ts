@@ -21,7 +21,7 @@ export interface AlertTarget {
 export interface DeliveryResult {
   ok: boolean;
   atMs: number;
-  /** Why it was given up ("" when delivered). */
+  /** Why the attempt failed ("…; retrying …" or "…; gave up …"), "" when delivered. */
   error: string;
 }
 
@@ -36,7 +36,7 @@ export interface DispatcherOptions {
   maxDelayMs?: number;
   /** Longest Retry-After honoured (beyond it: the message is given up). */
   maxRetryAfterMs?: number;
-  /** Told about every delivery and every message given up (to show in get/list). */
+  /** Told about every delivery, every failed attempt and every message given up (to show in get/list). */
   onResult?: (alertKey: string, result: DeliveryResult) => void;
 }
 
@@ -174,6 +174,12 @@ export class AlertDispatcher {
       }
       if (signal.aborted) return;
       if (retryIn !== undefined) {
+        // shown by get/list while it retries: the receiver's trouble is visible before a give-up
+        this.o.onResult?.(alertKey, {
+          ok: false,
+          atMs: Date.now(),
+          error: `${error}; retrying (attempt ${m.attempts} failed)`,
+        });
         this.log.info(
           {
             alert: alertKey,
