@@ -6,7 +6,7 @@ import type { Alert } from '../../proto/index.js';
 import { toJson, type HubDb } from '../store/database.js';
 import { stringsFromJson } from '../store/rows.js';
 import type { AlertsTable } from '../store/schema.js';
-import type { SecretBox } from '../store/secret-box.js';
+import { sealedKeyId, type SecretBox } from '../store/secret-box.js';
 import { HUB_DB, HUB_SECRETS } from '../store/store.module.js';
 import { isFleetEventKind } from '../events/fleet-event.js';
 import { urlOrigin, type AlertSpec, type AlertType } from './alert.validation.js';
@@ -107,6 +107,29 @@ export class AlertsRepository {
         return { spec, unusable: (err as Error).message };
       }
     });
+  }
+
+  /**
+   * Re-seals URLs and secrets sealed with an old key (--old-secret-key-file) under the current one,
+   * as the store does for repo credentials on start. Values no loaded key opens stay as they are
+   * (records() reports those alerts unusable). Returns how many alerts were re-sealed.
+   */
+  async reseal(): Promise<number> {
+    const rows = await this.db.selectFrom('alerts').select(['tenant', 'name', 'url', 'secret']).execute();
+    let n = 0;
+    for (const r of rows) {
+      const values = [r.url, r.secret].filter((v): v is string => !!v);
+      if (values.every((v) => sealedKeyId(v) === this.secrets.keyId)) continue;
+      if (!values.every((v) => this.secrets.canOpen(v))) continue;
+      await this.db
+        .updateTable('alerts')
+        .set({ url: this.secrets.reseal(r.url), secret: r.secret ? this.secrets.reseal(r.secret) : null })
+        .where('tenant', '=', r.tenant)
+        .where('name', '=', r.name)
+        .execute();
+      n++;
+    }
+    return n;
   }
 
   async recordResult(tenant: string, name: string, ok: boolean, atMs: number, error: string): Promise<void> {

@@ -43,6 +43,7 @@ export class AlertsService implements OnModuleInit, OnModuleDestroy {
   private readonly log: Logger;
   private readonly dispatcher: AlertDispatcher;
   private active = new Map<string, Active>();
+  private readonly unusable = new Set<string>();
   private subscription: Subscription | undefined;
   private reloadTimer: NodeJS.Timeout | undefined;
   private loading: Promise<void> | undefined;
@@ -60,6 +61,9 @@ export class AlertsService implements OnModuleInit, OnModuleDestroy {
   }
 
   async onModuleInit(): Promise<void> {
+    const resealed = await this.repo.reseal();
+    if (resealed)
+      this.log.info({ alerts: resealed }, 'alert URLs and secrets re-sealed with the current key');
     await this.reload();
     this.subscription = this.events.events$.subscribe((e) => this.route(e));
     this.reloadTimer = setInterval(() => void this.reload(), ALERT_RELOAD_MS);
@@ -74,10 +78,7 @@ export class AlertsService implements OnModuleInit, OnModuleDestroy {
         for (const r of await this.repo.records()) {
           const key = alertLabel(r.spec.tenant, r.spec.name);
           if (r.unusable) {
-            this.log.warn(
-              { alert: key, err: r.unusable },
-              'alert cannot be used: its URL or secret does not open',
-            );
+            this.reportUnusable(key, r.spec, r.unusable);
             continue;
           }
           const gateConfig = r.spec;
@@ -98,6 +99,17 @@ export class AlertsService implements OnModuleInit, OnModuleDestroy {
       }
     })();
     return this.loading;
+  }
+
+  /** An alert whose URL or secret no loaded key opens: logged and shown in get/list, once per hub. */
+  private reportUnusable(key: string, spec: AlertSpec, why: string): void {
+    if (this.unusable.has(key)) return;
+    this.unusable.add(key);
+    const error = `cannot be used: its URL or secret does not open (${why}); start the hub with the key that sealed it, or delete and create the alert again`;
+    this.log.warn({ alert: key }, error);
+    this.repo
+      .recordResult(spec.tenant, spec.name, false, Date.now(), error)
+      .catch((err: Error) => this.log.warn({ alert: key, err: err.message }, 'cannot record an alert error'));
   }
 
   /** Routes one event to the alerts it reaches (synchronous: gate, format, enqueue). */
@@ -179,7 +191,9 @@ export class AlertsService implements OnModuleInit, OnModuleDestroy {
       a = this.active.get(key);
     }
     if (!a)
-      throw new FailedPreconditionError(`alert ${JSON.stringify(key)} cannot be used: see the hub's log`);
+      throw new FailedPreconditionError(
+        `alert ${JSON.stringify(key)} cannot be used: see its last_error (alert get)`,
+      );
     const event: PayloadEvent = {
       kind: 'test',
       tenant: tenant || undefined,

@@ -5,7 +5,7 @@
 // log for the URL's token and the secret.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn, execFile as execFileCb, type ChildProcess } from 'node:child_process';
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -602,5 +602,69 @@ describe('alerts through the built CLI', () => {
       `--secret-file ${join(tmp.dir, 'nope')}: ENOENT`,
     );
     expect((await run('alert', 'list')).stdout).toBe('No resources found.\n');
+  });
+});
+
+describe('alerts across a secret key rotation', () => {
+  let nats: NatsEnv | undefined;
+  let t: TestHub | undefined;
+  let rx: Receiver | undefined;
+  const tmp = tempDir('gitfleet-alerts-rotation-');
+  const key = (name: string) => {
+    const path = join(tmp.dir, name);
+    writeFileSync(path, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+    return path;
+  };
+
+  beforeAll(async () => {
+    nats = await startNats();
+    rx = await startReceiver();
+  });
+
+  afterAll(async () => {
+    await t?.stop();
+    await rx?.close();
+    await nats?.destroy();
+    tmp.remove();
+  });
+
+  it('re-seals URL and secret under the new key, and shows an alert no loaded key opens as unusable', async () => {
+    const [a, b, c] = [key('a.key'), key('b.key'), key('c.key')];
+    const db = join(tmp.dir, 'hub.db');
+    t = await startTestHub({ natsUrl: nats!.url, db, secretKeyFile: a });
+    await t.client.alerts.createAlert({
+      alert: { name: 'ops', type: 'webhook', url: `${rx!.base}/rotated?token=ROTTOKEN` },
+      secret: 'rot-secret',
+    });
+    await t.stop();
+
+    // rotation a → b: the alert still delivers, signed with its secret
+    t = await startTestHub({ natsUrl: nats!.url, db, secretKeyFile: b, oldSecretKeyFile: a });
+    await t.client.alerts.testAlert({ name: 'ops' });
+    const hit = await eventually(() => rx!.at('/rotated')[0]);
+    expect(hit.headers['x-gitfleet-signature']).toBe(
+      `sha256=${createHmac('sha256', 'rot-secret').update(hit.raw).digest('hex')}`,
+    );
+    await t.stop();
+
+    // b alone opens it now (re-sealed); c alone does not: unusable, said so, nothing sent
+    t = await startTestHub({ natsUrl: nats!.url, db, secretKeyFile: b });
+    await t.client.alerts.testAlert({ name: 'ops' });
+    await eventually(() => rx!.at('/rotated').length === 2);
+    await t.stop();
+    t = await startTestHub({ natsUrl: nats!.url, db, secretKeyFile: c });
+    const got = await eventually(async () => {
+      const x = await t!.client.alerts.getAlert({ name: 'ops' });
+      return x.lastError ? x : undefined;
+    });
+    expect(got.lastError).toMatch(
+      /^cannot be used: its URL or secret does not open \(sealed with secret key [0-9a-f]{16}, which is not loaded/,
+    );
+    expect(got.lastError).not.toContain('ROTTOKEN');
+    const err = await grpcError(t.client.alerts.testAlert({ name: 'ops' }));
+    expect([err.code, err.details]).toEqual([
+      Code.FAILED_PRECONDITION,
+      'alert "ops" cannot be used: see its last_error (alert get)',
+    ]);
   });
 });
