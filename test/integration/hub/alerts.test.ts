@@ -400,6 +400,20 @@ describe('alerts', () => {
       expect([twice.code, twice.details]).toEqual([Code.ALREADY_EXISTS, 'alert "all" already exists']);
     });
 
+    it('keeps a tenant that has alerts from being deleted', async () => {
+      await t!.client.tenants.createTenant({ tenant: { name: 'team-c', namespaces: ['team-c'] } });
+      await t!.client.alerts.createAlert({
+        alert: { tenant: 'team-c', name: 'pager', type: 'webhook', url: `${rx!.base}/c` },
+      });
+      const err = await grpcError(t!.client.tenants.deleteTenant({ name: 'team-c' }));
+      expect([err.code, err.details]).toEqual([
+        Code.FAILED_PRECONDITION,
+        'tenant "team-c" still owns alerts pager: delete them first',
+      ]);
+      await t!.client.alerts.deleteAlert({ tenant: 'team-c', name: 'pager' });
+      await t!.client.tenants.deleteTenant({ name: 'team-c' });
+    });
+
     it('never returns the URL beyond scheme://host, nor the secret', async () => {
       const listed = await t!.client.alerts.listAlerts({});
       const got = await eventually(async () => {
