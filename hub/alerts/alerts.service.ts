@@ -22,7 +22,7 @@ import { slackBody, webhookBody, type PayloadEvent } from './alert-payload.js';
 import { routesTo } from './alert-routing.js';
 import { urlOrigin, validateAlert, type AlertSpec } from './alert.validation.js';
 import { AlertsRepository } from './alerts.repository.js';
-import { hubVersion } from '../common/hub-version.js';
+import { gitfleetVersion } from '../../lib/version.js';
 
 /** How often the alerts are re-read from the store (another hub replica may have changed them). */
 export const ALERT_RELOAD_MS = 30_000;
@@ -55,7 +55,7 @@ export class AlertsService implements OnModuleInit, OnModuleDestroy {
   ) {
     this.log = log.child({ module: 'alerts' });
     this.dispatcher = new AlertDispatcher(this.log, {
-      userAgent: `gitfleet/${hubVersion()}`,
+      userAgent: `gitfleet/${gitfleetVersion()}`,
       onResult: (key, result) => this.recordResult(key, result),
     });
   }

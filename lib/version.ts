@@ -1,12 +1,12 @@
-// The hub's version (package.json's, found from this file in the source tree or in dist/): the
-// User-Agent of what the hub sends out. The agent has its own (hub/ and agent/ share no code).
+// gitfleet's version: package.json's, found from this file in the source tree or in dist/. What
+// the agent reports in its heartbeats and the hub sends as its User-Agent.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 let cached: string | undefined;
 
-export function hubVersion(): string {
+export function gitfleetVersion(): string {
   if (cached) return cached;
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 5; i++) {
