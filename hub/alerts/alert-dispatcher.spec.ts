@@ -26,6 +26,7 @@ describe('AlertDispatcher', () => {
       req.on('data', (c: Buffer) => (body += c.toString()));
       req.on('end', () => {
         received.push({ path: req.url ?? '', headers: req.headers, body });
+        if (req.url === '/hang') return; // never answers
         const next = script.get(req.url ?? '')?.shift() ?? 200;
         const [code, headers] = Array.isArray(next) ? next : [next, {}];
         res.writeHead(code, headers).end();
@@ -109,6 +110,38 @@ describe('AlertDispatcher', () => {
       `${origin}: ECONNREFUSED; retrying (attempt 1 failed)`,
       `${origin}: ECONNREFUSED; retrying (attempt 2 failed)`,
       `${origin}: ECONNREFUSED; gave up after 3 attempts`,
+    ]);
+    await d.close();
+  });
+
+  it('does not follow a redirect (the body and its signature would go elsewhere)', async () => {
+    const results: Array<[string, DeliveryResult]> = [];
+    const d = dispatcher(results);
+    script.set('/moved', [[302, { Location: `/elsewhere` }]]);
+    d.enqueue('a', target('/moved', 'k3y-s3cret'), '{}');
+    await eventually(() => results.length === 1);
+    expect(results[0][1]).toMatchObject({
+      ok: false,
+      error: `${base} answered 302 Found: not retried (check the alert's URL and secret)`,
+    });
+    expect(received.filter((r) => r.path === '/elsewhere')).toEqual([]);
+    await d.close();
+  });
+
+  it('gives up when the receiver asks to wait longer than allowed, and times out one that never answers', async () => {
+    const results: Array<[string, DeliveryResult]> = [];
+    const d = dispatcher(results, { timeoutMs: 200, maxAttempts: 2 });
+    script.set('/later', [[503, { 'Retry-After': '86400' }]]);
+    d.enqueue('later', target('/later'), '{}');
+    d.enqueue('hang', target('/hang'), '{}');
+    await eventually(() => results.filter(([k]) => k === 'later').length === 1);
+    expect(results.find(([k]) => k === 'later')![1].error).toBe(
+      `${base} answered 503 Service Unavailable; gave up after 1 attempt`,
+    );
+    await eventually(() => results.some(([k, r]) => k === 'hang' && r.error.includes('gave up')));
+    expect(results.filter(([k]) => k === 'hang').map(([, r]) => r.error)).toEqual([
+      `${base}: no answer within 0.2s; retrying (attempt 1 failed)`,
+      `${base}: no answer within 0.2s; gave up after 2 attempts`,
     ]);
     await d.close();
   });

@@ -65,7 +65,14 @@ export class AlertsService implements OnModuleInit, OnModuleDestroy {
     if (resealed)
       this.log.info({ alerts: resealed }, 'alert URLs and secrets re-sealed with the current key');
     await this.reload();
-    this.subscription = this.events.events$.subscribe((e) => this.route(e));
+    this.subscription = this.events.events$.subscribe((e) => {
+      try {
+        this.route(e);
+      } catch (err) {
+        // never out of the subscriber: rxjs would report it as an uncaught exception
+        this.log.error({ err: (err as Error).message, kind: e.kind }, 'cannot route a fleet event to alerts');
+      }
+    });
     this.reloadTimer = setInterval(() => void this.reload(), ALERT_RELOAD_MS);
     this.reloadTimer.unref();
   }

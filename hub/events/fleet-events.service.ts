@@ -1,6 +1,7 @@
 // The hub's one internal stream of fleet events. emit() is synchronous and cheap (a Subject's
 // next): producers such as the status ingest never wait for a consumer, and consumers (alerts)
-// do their slow work (HTTP) asynchronously on their own.
+// do their slow work (HTTP) asynchronously on their own. A consumer catches its own errors: rxjs
+// reports a throw from a subscriber as an uncaught exception, not to the producer.
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { Subject } from 'rxjs';
 import type { Logger } from '../../lib/log.js';
@@ -22,12 +23,7 @@ export class FleetEventsService implements OnModuleDestroy {
       { kind: e.kind, tenant: e.tenant, assignment: e.assignment, cluster: e.cluster },
       'fleet event',
     );
-    try {
-      this.events$.next(e);
-    } catch (err) {
-      // a consumer's bug must never fail the producer (status ingest would nak its message)
-      this.log.error({ err: (err as Error).message, kind: e.kind }, 'a fleet event consumer failed');
-    }
+    this.events$.next(e);
   }
 
   onModuleDestroy(): void {
