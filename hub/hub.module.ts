@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { Logger } from '../lib/log.js';
+import { AlertsModule } from './alerts/alerts.module.js';
 import { AssignmentsModule } from './assignments/assignments.module.js';
 import { AccessModule } from './auth/access.module.js';
 import { BusModule } from './bus/bus.module.js';
@@ -8,6 +9,7 @@ import { ConfigModule } from './config/config.module.js';
 import type { ResolvedHubConfig } from './config/hub-config.js';
 import { DesiredModule } from './desired/desired.module.js';
 import { GroupsModule } from './groups/groups.module.js';
+import { EventsModule } from './events/events.module.js';
 import { ReposModule } from './repos/repos.module.js';
 import { RolloutsModule } from './rollouts/rollouts.module.js';
 import { StatusModule } from './status/status.module.js';
@@ -23,6 +25,7 @@ export class HubModule {
       imports: [
         ConfigModule.forRoot(config, logger),
         StoreModule,
+        EventsModule,
         AccessModule,
         BusModule,
         DesiredModule,
@@ -34,6 +37,7 @@ export class HubModule {
         StatusModule,
         RolloutsModule,
         WebhooksModule,
+        AlertsModule,
       ],
     };
   }

@@ -14,6 +14,7 @@ export {
   ROLLOUT_SERVICE_NAME,
   GROUP_SERVICE_NAME,
   RECEIVER_SERVICE_NAME,
+  ALERT_SERVICE_NAME,
   TenantServiceControllerMethods,
   RepoServiceControllerMethods,
   ClusterServiceControllerMethods,
@@ -25,6 +26,7 @@ export {
   RolloutServiceControllerMethods,
   GroupServiceControllerMethods,
   ReceiverServiceControllerMethods,
+  AlertServiceControllerMethods,
   type TenantServiceController,
   type RepoServiceController,
   type ClusterServiceController,
@@ -36,4 +38,5 @@ export {
   type RolloutServiceController,
   type GroupServiceController,
   type ReceiverServiceController,
+  type AlertServiceController,
 } from './gen/nest/gitfleet/v1/api.js';

@@ -23,6 +23,13 @@ import {
   TokenServiceService,
   ClusterServiceClient,
   ClusterServiceService,
+  AlertServiceClient,
+  AlertServiceService,
+  CreateAlertRequest,
+  DeleteAlertRequest,
+  GetAlertRequest,
+  ListAlertsRequest,
+  TestAlertRequest,
   CreateJoinTokenRequest,
   JoinRequest,
   JoinServiceClient,
@@ -126,6 +133,7 @@ export interface HubClient {
   join: UnaryClient<typeof JoinServiceService>;
   rollouts: UnaryClient<typeof RolloutServiceService>;
   receivers: UnaryClient<typeof ReceiverServiceService>;
+  alerts: UnaryClient<typeof AlertServiceService>;
   close(): void;
 }
 
@@ -177,6 +185,7 @@ export function createHubClient(address: string, opts: HubClientOptions = {}): H
   const join = make(JoinServiceClient);
   const rollouts = make(RolloutServiceClient);
   const receivers = make(ReceiverServiceClient);
+  const alerts = make(AlertServiceClient);
   const m = <T>(fns: MessageFns<T>): MessageFns<never> => fns as unknown as MessageFns<never>;
   // the bearer token on every call (plaintext only reaches a hub on loopback: see parseTls)
   const metadata = (): Metadata => {
@@ -300,6 +309,19 @@ export function createHubClient(address: string, opts: HubClientOptions = {}): H
       deadlineMs,
       metadata,
     ),
+    alerts: unaryClient(
+      alerts,
+      AlertServiceService,
+      {
+        createAlert: m(CreateAlertRequest),
+        getAlert: m(GetAlertRequest),
+        listAlerts: m(ListAlertsRequest),
+        deleteAlert: m(DeleteAlertRequest),
+        testAlert: m(TestAlertRequest),
+      },
+      deadlineMs,
+      metadata,
+    ),
     close(): void {
       for (const c of [
         tenants,
@@ -313,6 +335,7 @@ export function createHubClient(address: string, opts: HubClientOptions = {}): H
         join,
         rollouts,
         receivers,
+        alerts,
       ])
         c.close();
     },

@@ -1,6 +1,7 @@
 // The client verbs, one file per noun; each talks to the hub's gRPC API.
 import type { Command } from 'commander';
 import { registerAgentControl } from './agent-control.js';
+import { registerAlert } from './alert.js';
 import { registerArtifact } from './artifact.js';
 import { registerAssignment } from './assignment.js';
 import { registerAudit } from './audit.js';
@@ -30,4 +31,5 @@ export function registerClientCommands(program: Command): void {
   registerBus(program);
   registerArtifact(program);
   registerReceiver(program);
+  registerAlert(program);
 }

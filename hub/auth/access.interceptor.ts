@@ -33,7 +33,8 @@ export function auditTarget(method: string, req: Record<string, unknown>): strin
     req[k] && typeof req[k] === 'object' ? (req[k] as Record<string, unknown>) : undefined;
   if (method === 'Join' || method === 'CreateJoinToken')
     return `cluster ${s(req.cluster)}`.slice(0, MAX_TARGET);
-  const noun = /(Tenant|Repo|Cluster|Assignment|Token|Receiver)$/.exec(method)?.[1]?.toLowerCase() ?? method;
+  const noun =
+    /(Tenant|Repo|Cluster|Assignment|Token|Receiver|Alert)$/.exec(method)?.[1]?.toLowerCase() ?? method;
   const body = obj(noun);
   let id: string;
   if (noun === 'token') id = s(req.id) || [s(req.role), s(req.tenant)].filter(Boolean).join(' ');

@@ -40,6 +40,16 @@ describe('authorize', () => {
     [teamA, 'listReceivers', { tenant: '' }, true],
     [viewer, 'listReceivers', { tenant: '' }, true],
     [viewer, 'createReceiver', { receiver: { tenant: 'team-a', name: 'gh' } }, false],
+    [teamA, 'createAlert', { alert: { tenant: 'team-a', name: 'x' } }, true],
+    [teamA, 'createAlert', { alert: { tenant: 'team-b', name: 'x' } }, false],
+    [teamA, 'createAlert', { alert: { tenant: '', name: 'x' } }, false],
+    [teamA, 'getAlert', { tenant: '', name: 'x' }, false],
+    [teamA, 'deleteAlert', { tenant: 'team-a', name: 'x' }, true],
+    [teamA, 'testAlert', { tenant: '', name: 'x' }, false],
+    [teamA, 'listAlerts', { tenant: 'team-b' }, false],
+    [viewer, 'listAlerts', {}, true],
+    [viewer, 'createAlert', { alert: { tenant: 'team-a', name: 'x' } }, false],
+    [viewer, 'testAlert', { tenant: 'team-a', name: 'x' }, false],
   ])('%j %s %j → allowed %s', (p, method, request, allowed) => {
     const call = () => authorize(p, method, request as Record<string, unknown>);
     if (allowed) expect(call).not.toThrow();

@@ -55,6 +55,12 @@ const RULES: Record<string, Rule> = {
   getReceiver: { kind: 'read', tenantOf: field('tenant') },
   listReceivers: { kind: 'read', pin: 'tenant' },
   deleteReceiver: { kind: 'tenant-write', tenantOf: field('tenant') },
+  // an alert without a tenant is an admin's: tenantOf is '' there, never a tenant token's tenant
+  createAlert: { kind: 'tenant-write', tenantOf: field('alert', 'tenant') },
+  getAlert: { kind: 'read', tenantOf: field('tenant') },
+  listAlerts: { kind: 'read', pin: 'tenant' },
+  deleteAlert: { kind: 'tenant-write', tenantOf: field('tenant') },
+  testAlert: { kind: 'tenant-write', tenantOf: field('tenant') },
 };
 
 /** Cluster-wide reads a tenant may not make (clusters and their groups are the operator's). */
@@ -105,7 +111,7 @@ export function visibleError(p: Principal | undefined, err: unknown): unknown {
 
 /** Methods that change something: these are audited. */
 export function isMutation(method: string): boolean {
-  return /^(create|update|delete|resolve|revoke|join|rollback|reconcile|pause|resume|abort|undo)/.test(
+  return /^(create|update|delete|resolve|revoke|join|rollback|reconcile|pause|resume|abort|undo|testAlert)/.test(
     method,
   );
 }

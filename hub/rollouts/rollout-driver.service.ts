@@ -9,6 +9,7 @@ import type { Logger } from '../../lib/log.js';
 import { shortRevision, type Assignment, type Rollout } from '../../proto/index.js';
 import { CLUSTER_ONLINE, clusterState } from '../clusters/cluster-liveness.js';
 import { HUB_CONFIG, HUB_LOGGER } from '../config/config.module.js';
+import { FleetEventsService } from '../events/fleet-events.service.js';
 import type { ResolvedHubConfig } from '../config/hub-config.js';
 import { DesiredService } from '../desired/desired.service.js';
 import { assignmentSelects, clusterGroups } from '../desired/selector.js';
@@ -98,6 +99,7 @@ export class RolloutDriverService implements OnApplicationBootstrap, OnModuleDes
     @Inject(HUB_CONFIG)
     private readonly config: Pick<ResolvedHubConfig, 'clusterOfflineAfterSeconds' | 'maxConcurrentFetch'>,
     @Inject(HUB_LOGGER) log: Logger,
+    @Inject(FleetEventsService) private readonly fleetEvents: Pick<FleetEventsService, 'emit'>,
   ) {
     this.log = log.child({ module: 'rollouts' });
     this.cap = new HostStartCap(config.maxConcurrentFetch);
@@ -240,12 +242,19 @@ export class RolloutDriverService implements OnApplicationBootstrap, OnModuleDes
   }
 
   emit(kind: RolloutEventKind, record: RolloutRecord, message: string): void {
-    this.events$.next({
+    const event = {
       kind,
       tenant: record.tenant,
       assignment: record.assignment,
       revision: record.revision,
       message,
+    };
+    this.events$.next(event);
+    // to alerts: a pause needs someone, a finish is news
+    this.fleetEvents.emit({
+      ...event,
+      severity: kind === 'rollout.paused' ? 'error' : 'info',
+      atMs: Date.now(),
     });
   }
 

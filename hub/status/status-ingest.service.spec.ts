@@ -12,7 +12,14 @@ import {
 } from '../../proto/index.js';
 import { createLogger } from '../../lib/log.js';
 import type { BusService } from '../bus/bus.service.js';
-import { MAX_DESIRED_SET_ERROR, NAK_DELAY_MS, StatusIngestService } from './status-ingest.service.js';
+import type { FleetEvent } from '../events/fleet-event.js';
+import { FleetEventsService } from '../events/fleet-events.service.js';
+import {
+  MAX_DESIRED_SET_ERROR,
+  NAK_DELAY_MS,
+  StatusIngestService,
+  statusTransitionEvent,
+} from './status-ingest.service.js';
 import type { StatusStreamRepository } from './status-stream.repository.js';
 import type { HeartbeatRecord, StatusRepository } from './status.repository.js';
 
@@ -29,8 +36,14 @@ class FakeStatusStore {
   async assignmentExists(tenant: string, name: string): Promise<boolean> {
     return this.assignments.has(`${tenant}/${name}`);
   }
-  async upsert(s: AssignmentStatus): Promise<void> {
+  async stateOf(cluster: string, tenant: string, assignment: string): Promise<number | undefined> {
+    return [...this.statuses]
+      .reverse()
+      .find((s) => s.cluster === cluster && s.tenant === tenant && s.assignment === assignment)?.state;
+  }
+  async upsert(s: AssignmentStatus): Promise<boolean> {
     this.statuses.push(s);
+    return true;
   }
   async recordHeartbeat(h: HeartbeatRecord): Promise<boolean> {
     this.heartbeats.push(h);
@@ -187,5 +200,72 @@ describe('StatusIngestService', () => {
     await ingest.handle(m);
     expect(m.acked).toBe(false);
     expect(m.naked).toBe(NAK_DELAY_MS);
+  });
+
+  describe('fleet events', () => {
+    const FAILED = AssignmentState.ASSIGNMENT_STATE_FAILED;
+    const READY = AssignmentState.ASSIGNMENT_STATE_READY;
+    const PROGRESSING = AssignmentState.ASSIGNMENT_STATE_PROGRESSING;
+
+    it('emits assignment.failed when a state turns Failed and recovered when it turns Ready after', async () => {
+      const events = new FleetEventsService(createLogger('test', 'silent'));
+      const seen: FleetEvent[] = [];
+      events.events$.subscribe((e) => seen.push(e));
+      ingest = new StatusIngestService(
+        store as unknown as StatusRepository,
+        {} as StatusStreamRepository,
+        {} as BusService,
+        createLogger('test', 'silent'),
+        undefined,
+        undefined,
+        events,
+      );
+      const send = (state: AssignmentState, fields: Partial<AssignmentStatus> = {}) =>
+        ingest.handle(
+          msg(
+            assignmentStatusSubject('c1'),
+            StatusReport.encode({ status: status({ state, ...fields }) }).finish(),
+          ),
+        );
+      await send(READY);
+      await send(PROGRESSING);
+      await send(FAILED, {
+        reason: 'ApplyFailed',
+        message: 'cm.yaml: bad',
+        desiredRevision: 'main@sha1:abc',
+      });
+      await send(FAILED, { reason: 'ApplyFailed', message: 'cm.yaml: bad' }); // still Failed: no event
+      await send(READY, { appliedRevision: 'main@sha1:abc' });
+      await send(READY);
+      expect(
+        seen.map((e) => [e.kind, e.severity, e.tenant, e.assignment, e.cluster, e.revision, e.message]),
+      ).toEqual([
+        [
+          'assignment.failed',
+          'error',
+          'team-a',
+          'web',
+          'c1',
+          'main@sha1:abc',
+          'team-a/web failed on cluster c1: ApplyFailed: cm.yaml: bad',
+        ],
+        [
+          'assignment.recovered',
+          'info',
+          'team-a',
+          'web',
+          'c1',
+          'main@sha1:abc',
+          'team-a/web recovered on cluster c1',
+        ],
+      ]);
+    });
+
+    it('statusTransitionEvent: Ready without a failure before, or a first Ready, is no event', () => {
+      expect(statusTransitionEvent(undefined, status({ state: READY }), 1)).toBeUndefined();
+      expect(statusTransitionEvent(PROGRESSING, status({ state: READY }), 1)).toBeUndefined();
+      expect(statusTransitionEvent(undefined, status({ state: FAILED }), 1)?.kind).toBe('assignment.failed');
+      expect(statusTransitionEvent(FAILED, status({ state: FAILED }), 1)).toBeUndefined();
+    });
   });
 });

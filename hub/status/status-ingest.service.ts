@@ -1,10 +1,22 @@
 // Status ingest: agents' StatusReport and Heartbeat messages from the status stream into the
 // store. Ack after the write; nak with a delay when the store fails; unknown clusters and
 // assignments are acked and ignored; undecodable messages are terminated.
-import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Optional,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
 import { Subject, type Subscription } from 'rxjs';
 import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
-import { Heartbeat, StatusReport, parseStatusSubject, type AssignmentStatus } from '../../proto/index.js';
+import {
+  AssignmentState,
+  Heartbeat,
+  StatusReport,
+  parseStatusSubject,
+  type AssignmentStatus,
+} from '../../proto/index.js';
 import type { Logger } from '../../lib/log.js';
 import { retry, sleep } from '../../lib/backoff.js';
 import { BusService, type BusConnection } from '../bus/bus.service.js';
@@ -14,6 +26,8 @@ import {
   AssignmentHistoryRepository,
   isRecordableRevision,
 } from '../assignments/assignment-history.repository.js';
+import type { FleetEvent } from '../events/fleet-event.js';
+import { FleetEventsService } from '../events/fleet-events.service.js';
 import { StatusStreamRepository } from './status-stream.repository.js';
 import { StatusRepository } from './status.repository.js';
 
@@ -23,6 +37,43 @@ export const NAK_DELAY_MS = 5000;
 export const MAX_DESIRED_SET_ERROR = 1000;
 
 export type IngestOutcome = 'stored' | 'ignored' | 'invalid';
+
+/**
+ * The fleet event of a stored status whose state was `before` (pure): assignment.failed when it
+ * turns Failed, assignment.recovered when it turns Ready after Failed; nothing otherwise.
+ */
+export function statusTransitionEvent(
+  before: number | undefined,
+  s: AssignmentStatus,
+  atMs: number,
+): FleetEvent | undefined {
+  if (before === s.state) return undefined;
+  const about = { tenant: s.tenant, assignment: s.assignment, cluster: s.cluster, atMs };
+  const revision = s.desiredRevision || s.appliedRevision || undefined;
+  if (s.state === AssignmentState.ASSIGNMENT_STATE_FAILED) {
+    const why = [s.reason, s.message].filter(Boolean).join(': ');
+    return {
+      kind: 'assignment.failed',
+      ...about,
+      revision,
+      severity: 'error',
+      message: `${s.tenant}/${s.assignment} failed on cluster ${s.cluster}${why ? `: ${why}` : ''}`,
+    };
+  }
+  if (
+    s.state === AssignmentState.ASSIGNMENT_STATE_READY &&
+    before === AssignmentState.ASSIGNMENT_STATE_FAILED
+  ) {
+    return {
+      kind: 'assignment.recovered',
+      ...about,
+      revision: s.appliedRevision || revision,
+      severity: 'info',
+      message: `${s.tenant}/${s.assignment} recovered on cluster ${s.cluster}`,
+    };
+  }
+  return undefined;
+}
 
 @Injectable()
 export class StatusIngestService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -46,6 +97,7 @@ export class StatusIngestService implements OnApplicationBootstrap, OnModuleDest
       busCheckIntervalSeconds: 15,
     },
     @Inject(AssignmentHistoryRepository) private readonly history?: AssignmentHistoryRepository,
+    @Optional() @Inject(FleetEventsService) private readonly events?: FleetEventsService,
   ) {
     this.log = log.child({ module: 'status-ingest' });
   }
@@ -191,7 +243,13 @@ export class StatusIngestService implements OnApplicationBootstrap, OnModuleDest
       );
       return 'ignored';
     }
-    await this.store.upsert(status, Date.now());
+    // one read of the state before, for the failed/recovered events (emitted only on a change)
+    const before = this.events
+      ? await this.store.stateOf(cluster, status.tenant, status.assignment)
+      : undefined;
+    const stored = await this.store.upsert(status, Date.now());
+    const event = stored && this.events ? statusTransitionEvent(before, status, Date.now()) : undefined;
+    if (event) this.events!.emit(event);
     // rollback's history: what this cluster runs (an agent's text: only a well-formed revision)
     if (isRecordableRevision(status.appliedRevision)) {
       await this.history?.recordApplied(

@@ -44,11 +44,24 @@ export class StatusRepository {
     return row !== undefined;
   }
 
+  /** The stored state of one cluster × assignment (AssignmentState), undefined before its first report. */
+  async stateOf(cluster: string, tenant: string, assignment: string): Promise<number | undefined> {
+    const row = await this.db
+      .selectFrom('assignment_status')
+      .select('state')
+      .where('cluster', '=', cluster)
+      .where('tenant', '=', tenant)
+      .where('assignment', '=', assignment)
+      .executeTakeFirst();
+    return row?.state;
+  }
+
   /**
    * Stores a status unless a later one of the same cluster × assignment is stored already (by the
    * pass's start, then its end): a report redelivered or replayed late never rolls status back.
+   * True when it was stored.
    */
-  async upsert(s: AssignmentStatus, receivedAtMs: number): Promise<void> {
+  async upsert(s: AssignmentStatus, receivedAtMs: number): Promise<boolean> {
     const values = {
       state: s.state,
       reason: s.reason,
@@ -73,7 +86,7 @@ export class StatusRepository {
       waiting_for: toJson(s.waitingFor ?? []),
       drifted: toJson(s.drifted ?? []),
     };
-    await this.db
+    const res = await this.db
       .insertInto('assignment_status')
       .values({ cluster: s.cluster, tenant: s.tenant, assignment: s.assignment, ...values })
       .onConflict((oc) =>
@@ -90,7 +103,8 @@ export class StatusRepository {
             ]),
           ),
       )
-      .execute();
+      .executeTakeFirst();
+    return Number(res.numInsertedOrUpdatedRows ?? 0) > 0;
   }
 
   /** Records a heartbeat unless a later one is already recorded (redeliveries arrive late). */

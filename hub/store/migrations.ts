@@ -541,6 +541,34 @@ export const migrations: Record<string, Migration> = {
       await db.schema.dropTable('receivers').execute();
     },
   },
+  // Alerts (notifications): the URL and the secret sealed like repo credentials; tenant '' is an
+  // admin alert. No foreign key to tenants: an admin alert has none.
+  '0021_alerts': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('alerts')
+        .addColumn('tenant', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('url', 'text', (c) => c.notNull())
+        .addColumn('url_origin', 'text', (c) => c.notNull())
+        .addColumn('secret', 'text')
+        .addColumn('events', 'text', (c) => c.notNull().defaultTo('[]'))
+        .addColumn('assignments', 'text', (c) => c.notNull().defaultTo('[]'))
+        .addColumn('severity', 'text', (c) => c.notNull())
+        .addColumn('threshold', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('window_seconds', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('rate_limit_seconds', 'bigint', (c) => c.notNull())
+        .addColumn('created_at_ms', 'bigint', (c) => c.notNull())
+        .addColumn('last_sent_at_ms', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('last_error', 'text', (c) => c.notNull().defaultTo(''))
+        .addPrimaryKeyConstraint('alerts_pk', ['tenant', 'name'])
+        .execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.dropTable('alerts').execute();
+    },
+  },
 };
 
 /** The sealed columns of repos: 0005 sealed the first two, 0013_repo_ssh_bearer added the rest. */

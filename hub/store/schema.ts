@@ -260,6 +260,28 @@ export interface ReceiversTable {
   last_delivery: Generated<string>;
 }
 
+/** Alerts (0021_alerts): url and secret sealed (secret-box.ts); tenant '' = an admin alert. */
+export interface AlertsTable {
+  tenant: string;
+  name: string;
+  type: string;
+  url: string;
+  /** scheme://host[:port] of the URL: what get/list and logs show */
+  url_origin: string;
+  secret: string | null;
+  /** JSON string[] */
+  events: Generated<string>;
+  /** JSON string[] */
+  assignments: Generated<string>;
+  severity: string;
+  threshold: Generated<number>;
+  window_seconds: Generated<number>;
+  rate_limit_seconds: number;
+  created_at_ms: number;
+  last_sent_at_ms: Generated<number>;
+  last_error: Generated<string>;
+}
+
 export interface HubDatabase {
   hub_meta: HubMetaTable;
   tenants: TenantsTable;
@@ -277,4 +299,5 @@ export interface HubDatabase {
   join_tokens: JoinTokensTable;
   bus_revocations: BusRevocationsTable;
   receivers: ReceiversTable;
+  alerts: AlertsTable;
 }

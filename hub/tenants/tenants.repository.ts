@@ -9,6 +9,7 @@ import { HUB_DB } from '../store/store.module.js';
 export interface TenantDependents {
   repos: string[];
   assignments: string[];
+  alerts: string[];
 }
 
 @Injectable()
@@ -88,11 +89,16 @@ export class TenantsRepository {
   }
 
   async dependents(name: string): Promise<TenantDependents> {
-    const [repos, assignments] = await Promise.all([
+    const [repos, assignments, alerts] = await Promise.all([
       this.db.selectFrom('repos').select('name').where('tenant', '=', name).orderBy('name').execute(),
       this.db.selectFrom('assignments').select('name').where('tenant', '=', name).orderBy('name').execute(),
+      this.db.selectFrom('alerts').select('name').where('tenant', '=', name).orderBy('name').execute(),
     ]);
-    return { repos: repos.map((r) => r.name), assignments: assignments.map((a) => a.name) };
+    return {
+      repos: repos.map((r) => r.name),
+      assignments: assignments.map((a) => a.name),
+      alerts: alerts.map((a) => a.name),
+    };
   }
 
   /** Deletes the tenant; false when it did not exist. */

@@ -14,7 +14,7 @@ import type { ResolvedHubConfig } from '../config/hub-config.js';
 import { DesiredService } from '../desired/desired.service.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../store/database.js';
 import { validateTenant, type TenantSpec } from './tenant.validation.js';
-import { TenantsRepository } from './tenants.repository.js';
+import { TenantsRepository, type TenantDependents } from './tenants.repository.js';
 
 @Injectable()
 export class TenantsService {
@@ -114,7 +114,8 @@ export class TenantsService {
     checkDnsLabel('name', name);
     await this.get(name);
     const deps = await this.repo.dependents(name);
-    if (deps.repos.length || deps.assignments.length) throw dependentsError(name, deps);
+    // alerts too: a tenant created again under this name must not inherit them
+    if (deps.repos.length || deps.assignments.length || deps.alerts.length) throw dependentsError(name, deps);
     try {
       if (!(await this.repo.delete(name))) throw new NotFoundError('tenant', name);
     } catch (err) {
@@ -127,13 +128,11 @@ export class TenantsService {
   }
 }
 
-function dependentsError(
-  name: string,
-  deps: { repos: string[]; assignments: string[] },
-): FailedPreconditionError {
+function dependentsError(name: string, deps: TenantDependents): FailedPreconditionError {
   const parts: string[] = [];
   if (deps.assignments.length) parts.push(`assignments ${deps.assignments.join(', ')}`);
   if (deps.repos.length) parts.push(`repos ${deps.repos.join(', ')}`);
+  if (deps.alerts.length) parts.push(`alerts ${deps.alerts.join(', ')}`);
   return new FailedPreconditionError(
     `tenant ${JSON.stringify(name)} still owns ${parts.join(' and ')}: delete them first`,
   );

@@ -21,6 +21,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import {
+  Alert,
   Assignment,
   AssignmentRevision,
   AssignmentStatus,
@@ -432,6 +433,37 @@ export interface ListReceiversResponse {
 }
 
 export interface DeleteReceiverRequest {
+  tenant: string;
+  name: string;
+}
+
+export interface CreateAlertRequest {
+  alert:
+    | Alert
+    | undefined;
+  /** Webhook only: the HMAC-SHA256 key of X-Gitfleet-Signature; stored sealed, never returned. */
+  secret: string;
+}
+
+export interface GetAlertRequest {
+  tenant: string;
+  name: string;
+}
+
+export interface ListAlertsRequest {
+  tenant: string;
+}
+
+export interface ListAlertsResponse {
+  alerts: Alert[];
+}
+
+export interface DeleteAlertRequest {
+  tenant: string;
+  name: string;
+}
+
+export interface TestAlertRequest {
   tenant: string;
   name: string;
 }
@@ -4918,6 +4950,384 @@ export const DeleteReceiverRequest: MessageFns<DeleteReceiverRequest> = {
   },
 };
 
+function createBaseCreateAlertRequest(): CreateAlertRequest {
+  return { alert: undefined, secret: "" };
+}
+
+export const CreateAlertRequest: MessageFns<CreateAlertRequest> = {
+  encode(message: CreateAlertRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.alert !== undefined) {
+      Alert.encode(message.alert, writer.uint32(10).fork()).join();
+    }
+    if (message.secret !== "") {
+      writer.uint32(18).string(message.secret);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateAlertRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateAlertRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.alert = Alert.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.secret = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<CreateAlertRequest>, I>>(base?: I): CreateAlertRequest {
+    return CreateAlertRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateAlertRequest>, I>>(object: I): CreateAlertRequest {
+    const message = createBaseCreateAlertRequest();
+    message.alert = (object.alert !== undefined && object.alert !== null) ? Alert.fromPartial(object.alert) : undefined;
+    message.secret = object.secret ?? "";
+    return message;
+  },
+};
+
+function createBaseGetAlertRequest(): GetAlertRequest {
+  return { tenant: "", name: "" };
+}
+
+export const GetAlertRequest: MessageFns<GetAlertRequest> = {
+  encode(message: GetAlertRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenant !== "") {
+      writer.uint32(10).string(message.tenant);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetAlertRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetAlertRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenant = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<GetAlertRequest>, I>>(base?: I): GetAlertRequest {
+    return GetAlertRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetAlertRequest>, I>>(object: I): GetAlertRequest {
+    const message = createBaseGetAlertRequest();
+    message.tenant = object.tenant ?? "";
+    message.name = object.name ?? "";
+    return message;
+  },
+};
+
+function createBaseListAlertsRequest(): ListAlertsRequest {
+  return { tenant: "" };
+}
+
+export const ListAlertsRequest: MessageFns<ListAlertsRequest> = {
+  encode(message: ListAlertsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenant !== "") {
+      writer.uint32(10).string(message.tenant);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListAlertsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListAlertsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenant = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ListAlertsRequest>, I>>(base?: I): ListAlertsRequest {
+    return ListAlertsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListAlertsRequest>, I>>(object: I): ListAlertsRequest {
+    const message = createBaseListAlertsRequest();
+    message.tenant = object.tenant ?? "";
+    return message;
+  },
+};
+
+function createBaseListAlertsResponse(): ListAlertsResponse {
+  return { alerts: [] };
+}
+
+export const ListAlertsResponse: MessageFns<ListAlertsResponse> = {
+  encode(message: ListAlertsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.alerts) {
+      Alert.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListAlertsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListAlertsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.alerts.push(Alert.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ListAlertsResponse>, I>>(base?: I): ListAlertsResponse {
+    return ListAlertsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListAlertsResponse>, I>>(object: I): ListAlertsResponse {
+    const message = createBaseListAlertsResponse();
+    message.alerts = object.alerts?.map((e) => Alert.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseDeleteAlertRequest(): DeleteAlertRequest {
+  return { tenant: "", name: "" };
+}
+
+export const DeleteAlertRequest: MessageFns<DeleteAlertRequest> = {
+  encode(message: DeleteAlertRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenant !== "") {
+      writer.uint32(10).string(message.tenant);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteAlertRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteAlertRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenant = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<DeleteAlertRequest>, I>>(base?: I): DeleteAlertRequest {
+    return DeleteAlertRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteAlertRequest>, I>>(object: I): DeleteAlertRequest {
+    const message = createBaseDeleteAlertRequest();
+    message.tenant = object.tenant ?? "";
+    message.name = object.name ?? "";
+    return message;
+  },
+};
+
+function createBaseTestAlertRequest(): TestAlertRequest {
+  return { tenant: "", name: "" };
+}
+
+export const TestAlertRequest: MessageFns<TestAlertRequest> = {
+  encode(message: TestAlertRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenant !== "") {
+      writer.uint32(10).string(message.tenant);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TestAlertRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTestAlertRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenant = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<TestAlertRequest>, I>>(base?: I): TestAlertRequest {
+    return TestAlertRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TestAlertRequest>, I>>(object: I): TestAlertRequest {
+    const message = createBaseTestAlertRequest();
+    message.tenant = object.tenant ?? "";
+    message.name = object.name ?? "";
+    return message;
+  },
+};
+
 /** ---- tenants --------------------------------------------------------------------------------- */
 export type TenantServiceService = typeof TenantServiceService;
 export const TenantServiceService = {
@@ -6533,6 +6943,157 @@ export const ReceiverServiceClient = makeGenericClientConstructor(
 ) as unknown as {
   new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): ReceiverServiceClient;
   service: typeof ReceiverServiceService;
+  serviceName: string;
+};
+
+/**
+ * ---- alerts (notifications) ------------------------------------------------------------------
+ * Tenant tokens manage their own tenant's alerts; an alert without a tenant is admin-only.
+ */
+export type AlertServiceService = typeof AlertServiceService;
+export const AlertServiceService = {
+  createAlert: {
+    path: "/gitfleet.v1.AlertService/CreateAlert" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreateAlertRequest): Buffer => Buffer.from(CreateAlertRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreateAlertRequest => CreateAlertRequest.decode(value),
+    responseSerialize: (value: Alert): Buffer => Buffer.from(Alert.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Alert => Alert.decode(value),
+  },
+  getAlert: {
+    path: "/gitfleet.v1.AlertService/GetAlert" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetAlertRequest): Buffer => Buffer.from(GetAlertRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetAlertRequest => GetAlertRequest.decode(value),
+    responseSerialize: (value: Alert): Buffer => Buffer.from(Alert.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Alert => Alert.decode(value),
+  },
+  /** Admins: every alert (tenant "") or one tenant's; tenant tokens: their own. */
+  listAlerts: {
+    path: "/gitfleet.v1.AlertService/ListAlerts" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListAlertsRequest): Buffer => Buffer.from(ListAlertsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListAlertsRequest => ListAlertsRequest.decode(value),
+    responseSerialize: (value: ListAlertsResponse): Buffer => Buffer.from(ListAlertsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListAlertsResponse => ListAlertsResponse.decode(value),
+  },
+  deleteAlert: {
+    path: "/gitfleet.v1.AlertService/DeleteAlert" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteAlertRequest): Buffer => Buffer.from(DeleteAlertRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteAlertRequest => DeleteAlertRequest.decode(value),
+    responseSerialize: (value: DeleteResponse): Buffer => Buffer.from(DeleteResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeleteResponse => DeleteResponse.decode(value),
+  },
+  /** Sends a test event to the alert's receiver now (delivered like any event: queued, retried). */
+  testAlert: {
+    path: "/gitfleet.v1.AlertService/TestAlert" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: TestAlertRequest): Buffer => Buffer.from(TestAlertRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): TestAlertRequest => TestAlertRequest.decode(value),
+    responseSerialize: (value: DeleteResponse): Buffer => Buffer.from(DeleteResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeleteResponse => DeleteResponse.decode(value),
+  },
+} as const;
+
+export interface AlertServiceServer extends UntypedServiceImplementation {
+  createAlert: handleUnaryCall<CreateAlertRequest, Alert>;
+  getAlert: handleUnaryCall<GetAlertRequest, Alert>;
+  /** Admins: every alert (tenant "") or one tenant's; tenant tokens: their own. */
+  listAlerts: handleUnaryCall<ListAlertsRequest, ListAlertsResponse>;
+  deleteAlert: handleUnaryCall<DeleteAlertRequest, DeleteResponse>;
+  /** Sends a test event to the alert's receiver now (delivered like any event: queued, retried). */
+  testAlert: handleUnaryCall<TestAlertRequest, DeleteResponse>;
+}
+
+export interface AlertServiceClient extends Client {
+  createAlert(
+    request: CreateAlertRequest,
+    callback: (error: ServiceError | null, response: Alert) => void,
+  ): ClientUnaryCall;
+  createAlert(
+    request: CreateAlertRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Alert) => void,
+  ): ClientUnaryCall;
+  createAlert(
+    request: CreateAlertRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Alert) => void,
+  ): ClientUnaryCall;
+  getAlert(request: GetAlertRequest, callback: (error: ServiceError | null, response: Alert) => void): ClientUnaryCall;
+  getAlert(
+    request: GetAlertRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Alert) => void,
+  ): ClientUnaryCall;
+  getAlert(
+    request: GetAlertRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Alert) => void,
+  ): ClientUnaryCall;
+  /** Admins: every alert (tenant "") or one tenant's; tenant tokens: their own. */
+  listAlerts(
+    request: ListAlertsRequest,
+    callback: (error: ServiceError | null, response: ListAlertsResponse) => void,
+  ): ClientUnaryCall;
+  listAlerts(
+    request: ListAlertsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListAlertsResponse) => void,
+  ): ClientUnaryCall;
+  listAlerts(
+    request: ListAlertsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListAlertsResponse) => void,
+  ): ClientUnaryCall;
+  deleteAlert(
+    request: DeleteAlertRequest,
+    callback: (error: ServiceError | null, response: DeleteResponse) => void,
+  ): ClientUnaryCall;
+  deleteAlert(
+    request: DeleteAlertRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteResponse) => void,
+  ): ClientUnaryCall;
+  deleteAlert(
+    request: DeleteAlertRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteResponse) => void,
+  ): ClientUnaryCall;
+  /** Sends a test event to the alert's receiver now (delivered like any event: queued, retried). */
+  testAlert(
+    request: TestAlertRequest,
+    callback: (error: ServiceError | null, response: DeleteResponse) => void,
+  ): ClientUnaryCall;
+  testAlert(
+    request: TestAlertRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteResponse) => void,
+  ): ClientUnaryCall;
+  testAlert(
+    request: TestAlertRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteResponse) => void,
+  ): ClientUnaryCall;
+}
+
+export const AlertServiceClient = makeGenericClientConstructor(
+  AlertServiceService,
+  "gitfleet.v1.AlertService",
+) as unknown as {
+  new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): AlertServiceClient;
+  service: typeof AlertServiceService;
   serviceName: string;
 };
 

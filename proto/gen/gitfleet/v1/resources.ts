@@ -582,6 +582,47 @@ export interface Receiver {
   lastDelivery: string;
 }
 
+/**
+ * ---- alerts (notifications) ------------------------------------------------------------------
+ * Where the hub sends fleet events (assignment failed/recovered, rollout paused/finished, cluster
+ * offline/online): a generic webhook (JSON body, HMAC-SHA256 signed when a secret is set) or a
+ * Slack-compatible incoming webhook. A tenant's alert gets that tenant's events only; an alert
+ * without a tenant (admins only) gets every event, cluster events included.
+ */
+export interface Alert {
+  /** "" = an admin alert (every tenant's events and the clusters'). */
+  tenant: string;
+  name: string;
+  /** "webhook" or "slack". */
+  type: string;
+  /**
+   * Input only (http or https; it may hold a token, so it is stored sealed): the hub returns
+   * scheme://host only.
+   */
+  url: string;
+  /** Event kinds to send (e.g. "assignment.failed"); empty: all. */
+  events: string[];
+  /** Only these assignments' events (cluster events pass); empty: all. */
+  assignments: string[];
+  /** Minimum severity: "info" (default: everything) or "error". */
+  severity: string;
+  /**
+   * assignment.failed is sent only after `threshold` failures of the same assignment on the same
+   * cluster within `window_seconds`; 0 or 1: at once.
+   */
+  threshold: number;
+  windowSeconds: number;
+  /**
+   * The same event (kind, tenant, assignment, cluster, message) is sent at most once per this
+   * window; 0: the default (300).
+   */
+  rateLimitSeconds: number;
+  createdAtMs: number;
+  /** Output only: the last successful delivery and the last failure ("" after a success). */
+  lastSentAtMs: number;
+  lastError: string;
+}
+
 function createBaseTenant(): Tenant {
   return {
     name: "",
@@ -4535,6 +4576,219 @@ export const Receiver: MessageFns<Receiver> = {
     message.createdAtMs = object.createdAtMs ?? 0;
     message.lastDeliveryAtMs = object.lastDeliveryAtMs ?? 0;
     message.lastDelivery = object.lastDelivery ?? "";
+    return message;
+  },
+};
+
+function createBaseAlert(): Alert {
+  return {
+    tenant: "",
+    name: "",
+    type: "",
+    url: "",
+    events: [],
+    assignments: [],
+    severity: "",
+    threshold: 0,
+    windowSeconds: 0,
+    rateLimitSeconds: 0,
+    createdAtMs: 0,
+    lastSentAtMs: 0,
+    lastError: "",
+  };
+}
+
+export const Alert: MessageFns<Alert> = {
+  encode(message: Alert, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenant !== "") {
+      writer.uint32(10).string(message.tenant);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.type !== "") {
+      writer.uint32(26).string(message.type);
+    }
+    if (message.url !== "") {
+      writer.uint32(34).string(message.url);
+    }
+    for (const v of message.events) {
+      writer.uint32(42).string(v!);
+    }
+    for (const v of message.assignments) {
+      writer.uint32(50).string(v!);
+    }
+    if (message.severity !== "") {
+      writer.uint32(58).string(message.severity);
+    }
+    if (message.threshold !== 0) {
+      writer.uint32(64).int32(message.threshold);
+    }
+    if (message.windowSeconds !== 0) {
+      writer.uint32(72).int64(message.windowSeconds);
+    }
+    if (message.rateLimitSeconds !== 0) {
+      writer.uint32(80).int64(message.rateLimitSeconds);
+    }
+    if (message.createdAtMs !== 0) {
+      writer.uint32(88).int64(message.createdAtMs);
+    }
+    if (message.lastSentAtMs !== 0) {
+      writer.uint32(96).int64(message.lastSentAtMs);
+    }
+    if (message.lastError !== "") {
+      writer.uint32(106).string(message.lastError);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Alert {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAlert();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenant = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.url = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.events.push(reader.string());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.assignments.push(reader.string());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.severity = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.threshold = reader.int32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.windowSeconds = longToNumber(reader.int64());
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.rateLimitSeconds = longToNumber(reader.int64());
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.createdAtMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.lastSentAtMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.lastError = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<Alert>, I>>(base?: I): Alert {
+    return Alert.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Alert>, I>>(object: I): Alert {
+    const message = createBaseAlert();
+    message.tenant = object.tenant ?? "";
+    message.name = object.name ?? "";
+    message.type = object.type ?? "";
+    message.url = object.url ?? "";
+    message.events = object.events?.map((e) => e) || [];
+    message.assignments = object.assignments?.map((e) => e) || [];
+    message.severity = object.severity ?? "";
+    message.threshold = object.threshold ?? 0;
+    message.windowSeconds = object.windowSeconds ?? 0;
+    message.rateLimitSeconds = object.rateLimitSeconds ?? 0;
+    message.createdAtMs = object.createdAtMs ?? 0;
+    message.lastSentAtMs = object.lastSentAtMs ?? 0;
+    message.lastError = object.lastError ?? "";
     return message;
   },
 };

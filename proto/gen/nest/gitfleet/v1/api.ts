@@ -8,6 +8,7 @@
 import { GrpcMethod, GrpcStreamMethod } from "@nestjs/microservices";
 import { Observable } from "rxjs";
 import {
+  Alert,
   Assignment,
   AssignmentRevision,
   AssignmentStatus,
@@ -419,6 +420,37 @@ export interface ListReceiversResponse {
 }
 
 export interface DeleteReceiverRequest {
+  tenant: string;
+  name: string;
+}
+
+export interface CreateAlertRequest {
+  alert:
+    | Alert
+    | undefined;
+  /** Webhook only: the HMAC-SHA256 key of X-Gitfleet-Signature; stored sealed, never returned. */
+  secret: string;
+}
+
+export interface GetAlertRequest {
+  tenant: string;
+  name: string;
+}
+
+export interface ListAlertsRequest {
+  tenant: string;
+}
+
+export interface ListAlertsResponse {
+  alerts: Alert[];
+}
+
+export interface DeleteAlertRequest {
+  tenant: string;
+  name: string;
+}
+
+export interface TestAlertRequest {
   tenant: string;
   name: string;
 }
@@ -1134,3 +1166,66 @@ export function ReceiverServiceControllerMethods() {
 }
 
 export const RECEIVER_SERVICE_NAME = "ReceiverService";
+
+/**
+ * ---- alerts (notifications) ------------------------------------------------------------------
+ * Tenant tokens manage their own tenant's alerts; an alert without a tenant is admin-only.
+ */
+
+export interface AlertServiceClient {
+  createAlert(request: CreateAlertRequest): Observable<Alert>;
+
+  getAlert(request: GetAlertRequest): Observable<Alert>;
+
+  /** Admins: every alert (tenant "") or one tenant's; tenant tokens: their own. */
+
+  listAlerts(request: ListAlertsRequest): Observable<ListAlertsResponse>;
+
+  deleteAlert(request: DeleteAlertRequest): Observable<DeleteResponse>;
+
+  /** Sends a test event to the alert's receiver now (delivered like any event: queued, retried). */
+
+  testAlert(request: TestAlertRequest): Observable<DeleteResponse>;
+}
+
+/**
+ * ---- alerts (notifications) ------------------------------------------------------------------
+ * Tenant tokens manage their own tenant's alerts; an alert without a tenant is admin-only.
+ */
+
+export interface AlertServiceController {
+  createAlert(request: CreateAlertRequest): Promise<Alert> | Observable<Alert> | Alert;
+
+  getAlert(request: GetAlertRequest): Promise<Alert> | Observable<Alert> | Alert;
+
+  /** Admins: every alert (tenant "") or one tenant's; tenant tokens: their own. */
+
+  listAlerts(
+    request: ListAlertsRequest,
+  ): Promise<ListAlertsResponse> | Observable<ListAlertsResponse> | ListAlertsResponse;
+
+  deleteAlert(request: DeleteAlertRequest): Promise<DeleteResponse> | Observable<DeleteResponse> | DeleteResponse;
+
+  /** Sends a test event to the alert's receiver now (delivered like any event: queued, retried). */
+
+  testAlert(request: TestAlertRequest): Promise<DeleteResponse> | Observable<DeleteResponse> | DeleteResponse;
+}
+
+export function AlertServiceControllerMethods() {
+  return function (constructor: Function) {
+    const grpcMethods: string[] = ["createAlert", "getAlert", "listAlerts", "deleteAlert", "testAlert"];
+    for (const method of grpcMethods) {
+      const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);
+      GrpcMethod("AlertService", method)(constructor.prototype[method], method, descriptor);
+      Object.defineProperty(constructor.prototype, method, descriptor);
+    }
+    const grpcStreamMethods: string[] = [];
+    for (const method of grpcStreamMethods) {
+      const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);
+      GrpcStreamMethod("AlertService", method)(constructor.prototype[method], method, descriptor);
+      Object.defineProperty(constructor.prototype, method, descriptor);
+    }
+  };
+}
+
+export const ALERT_SERVICE_NAME = "AlertService";

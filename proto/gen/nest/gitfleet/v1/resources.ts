@@ -581,4 +581,45 @@ export interface Receiver {
   lastDelivery: string;
 }
 
+/**
+ * ---- alerts (notifications) ------------------------------------------------------------------
+ * Where the hub sends fleet events (assignment failed/recovered, rollout paused/finished, cluster
+ * offline/online): a generic webhook (JSON body, HMAC-SHA256 signed when a secret is set) or a
+ * Slack-compatible incoming webhook. A tenant's alert gets that tenant's events only; an alert
+ * without a tenant (admins only) gets every event, cluster events included.
+ */
+export interface Alert {
+  /** "" = an admin alert (every tenant's events and the clusters'). */
+  tenant: string;
+  name: string;
+  /** "webhook" or "slack". */
+  type: string;
+  /**
+   * Input only (http or https; it may hold a token, so it is stored sealed): the hub returns
+   * scheme://host only.
+   */
+  url: string;
+  /** Event kinds to send (e.g. "assignment.failed"); empty: all. */
+  events: string[];
+  /** Only these assignments' events (cluster events pass); empty: all. */
+  assignments: string[];
+  /** Minimum severity: "info" (default: everything) or "error". */
+  severity: string;
+  /**
+   * assignment.failed is sent only after `threshold` failures of the same assignment on the same
+   * cluster within `window_seconds`; 0 or 1: at once.
+   */
+  threshold: number;
+  windowSeconds: number;
+  /**
+   * The same event (kind, tenant, assignment, cluster, message) is sent at most once per this
+   * window; 0: the default (300).
+   */
+  rateLimitSeconds: number;
+  createdAtMs: number;
+  /** Output only: the last successful delivery and the last failure ("" after a success). */
+  lastSentAtMs: number;
+  lastError: string;
+}
+
 export const GITFLEET_V1_PACKAGE_NAME = "gitfleet.v1";
