@@ -2,11 +2,17 @@
 // isolated on one API server: see fleet-harness.ts), driven with the built CLI: targeting by
 // labels (a cluster that loses a label loses the assignment and its agent prunes it), and staged
 // rollouts gated on health (kube-controller-manager runs the Deployments; there is no kubelet, so
-// the test marks pods ready, as envtest users do), paused by a failure, undone, and continued
-// across a hub restart.
+// the test marks pods ready, as envtest users do), paused by a failure (an alert is delivered to a
+// local receiver that fails once, so it is retried), undone, started by a signed webhook push
+// instead of a poll, and continued across a hub restart.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createHmac } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { AppsV1Api } from '@kubernetes/client-node';
-import { eventually, makePodsReady, type GitRepo } from '../env/index.js';
+import { eventually, githubPush, makePodsReady, postWebhook, type GitRepo } from '../env/index.js';
 import { configMapYaml, deploymentYaml } from '../fixtures/manifests.js';
 import { startFleet, type Fleet } from './fleet-harness.js';
 
@@ -90,7 +96,11 @@ describe('gitfleet end to end: a fleet of three clusters', () => {
     waitVersionsOf((c) => cmData(`app-${c}`), want, what);
 
   beforeAll(async () => {
-    fleet = await startFleet({ name: 'stages' });
+    // repos are resolved only when asked (repo resolve) or pushed (the webhook receiver)
+    fleet = await startFleet({
+      name: 'stages',
+      hub: { webhookListen: '127.0.0.1:0', resolveIntervalSeconds: 3600 },
+    });
     await f().gitfleet('tenant', 'create', TENANT, '--namespace', TENANT);
     for (const c of CLUSTERS) await f().addCluster(c.name, c.labels);
   });
@@ -152,6 +162,10 @@ describe('gitfleet end to end: a fleet of three clusters', () => {
     });
     let repo: GitRepo;
     let apps: AppsV1Api;
+    /** A local alert receiver: the first delivery gets a 500 (so it is retried), the rest 200. */
+    let alertReceiver: Server | undefined;
+    const alerts: Array<{ body: string; signature: string | undefined; status: number }> = [];
+    const ALERT_SECRET = 'e2e-alert-signing-key-0123456789';
     const webVersion = (cluster: string) => cmData(`web-${cluster}`);
     /** What a kubelet would do: the cluster's web pods Ready until its Deployment is available at its generation. */
     const webHealthy = (cluster: string) =>
@@ -204,8 +218,43 @@ describe('gitfleet end to end: a fleet of three clusters', () => {
     };
     const everywhere = (v: string | undefined) => ({ 'eu-1': v, 'eu-2': v, 'us-1': v });
 
+    afterAll(async () => {
+      await new Promise((r) => (alertReceiver ? alertReceiver.close(r) : r(undefined)));
+    });
+
     beforeAll(async () => {
       apps = f().kube.kubeConfig().makeApiClient(AppsV1Api);
+      alertReceiver = createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          const status = alerts.length === 0 ? 500 : 200;
+          alerts.push({
+            body: Buffer.concat(chunks).toString('utf8'),
+            signature: req.headers['x-gitfleet-signature'] as string | undefined,
+            status,
+          });
+          res.writeHead(status).end();
+        });
+      });
+      await new Promise<void>((r) => alertReceiver!.listen(0, '127.0.0.1', r));
+      const secretFile = join(f().work, 'alert.secret');
+      writeFileSync(secretFile, `${ALERT_SECRET}\n`, { mode: 0o600 });
+      await f().gitfleet(
+        'alert',
+        'create',
+        'rollouts',
+        '--tenant',
+        TENANT,
+        '--type',
+        'webhook',
+        '--url',
+        `http://127.0.0.1:${(alertReceiver.address() as AddressInfo).port}/gitfleet`,
+        '--secret-file',
+        secretFile,
+        '--event',
+        'rollout.paused',
+      );
       repo = await f().servers.git.createRepo('web', web('1'));
       await f().gitfleet('repo', 'create', 'web', '--tenant', TENANT, '--url', repo.url, '--branch', 'main');
       await f().gitfleet(
@@ -274,6 +323,25 @@ describe('gitfleet end to end: a fleet of three clusters', () => {
       expect(failed.message).toMatch(/broken/);
       expect(failed.appliedRevision).toBe(rev2);
 
+      // the tenant's alert: the receiver failed the first delivery, the retry got through, signed
+      const delivered = await eventually(() => alerts.find((a) => a.status === 200), {
+        timeoutMs: 60_000,
+        describe: () => `the alert to be retried; deliveries: ${JSON.stringify(alerts)}`,
+      });
+      expect(alerts[0].status).toBe(500);
+      expect(alerts[0].body).toBe(delivered.body);
+      expect(delivered.signature).toBe(
+        `sha256=${createHmac('sha256', ALERT_SECRET).update(delivered.body).digest('hex')}`,
+      );
+      expect(JSON.parse(delivered.body)).toMatchObject({
+        kind: 'rollout.paused',
+        severity: 'error',
+        tenant: TENANT,
+        assignment: 'web',
+        revision: rev3,
+        message: expect.stringMatching(/eu-1/),
+      });
+
       await f().gitfleet('rollout', 'undo', 'web', '--tenant', TENANT);
       const undone = await waitRollout((x) => x.state === 'Undone', 'undone');
       expect(undone.stages.flatMap((s) => s.clusters.map((c) => c.revision))).toEqual([rev2, rev2, rev2]);
@@ -295,8 +363,41 @@ describe('gitfleet end to end: a fleet of three clusters', () => {
       );
     });
 
-    it('a hub restart in the middle of a rollout continues where it was', async () => {
-      const rev4 = await commitWeb('4', { 'web/broken.yaml': null });
+    it('a signed push to the webhook receiver starts the rollout at once; a hub restart in the middle continues where it was', async () => {
+      const secretFile = join(f().work, 'receiver.secret');
+      writeFileSync(secretFile, 'e2e-receiver-secret-0123456789\n', { mode: 0o600 });
+      const created = await f().gitfleet(
+        'receiver',
+        'create',
+        'github',
+        '--tenant',
+        TENANT,
+        '--type',
+        'github',
+        '--secret-file',
+        secretFile,
+        '-o',
+        'json',
+      );
+      const path = (JSON.parse(created) as { receiver: { path: string } }).receiver.path;
+      expect(path).toMatch(/^\/hook\/[0-9a-f]{40}$/);
+      // a forged push changes nothing
+      const forged = await postWebhook(
+        f().hub().webhookAddress!,
+        path,
+        githubPush('not-the-secret-0123456789', repo.url),
+      );
+      expect(forged.status).toBe(401);
+
+      await repo.commit({ ...web('4'), 'web/broken.yaml': null }, 'web 4');
+      // no `repo resolve` and an hour between polls: only the push can start this rollout
+      const pushed = await postWebhook(
+        f().hub().webhookAddress!,
+        path,
+        githubPush('e2e-receiver-secret-0123456789', repo.url),
+      );
+      expect(pushed.status).toBe(202);
+      const rev4 = `main@sha1:${await repo.head()}`;
       await waitVersionsOf(webVersion, { 'eu-1': '4', 'eu-2': '2', 'us-1': '2' }, 'the canary to take v4');
       const before = await waitRollout((x) => x.revision === rev4, 'the rollout of v4');
       expect(before.stage).toBe(1);
