@@ -163,6 +163,11 @@ export class StatusIngestService implements OnApplicationBootstrap, OnModuleDest
       while (!this.stopped && !conn.nc.isClosed() && this.consuming === state) {
         try {
           state.messages = await this.stream.consume(conn);
+          if (this.stopped || this.consuming !== state) {
+            // stopped (or replaced) while the consumer was being opened: nobody else closes it
+            await state.messages.close().catch(() => undefined);
+            return;
+          }
           this.log.info('consuming the status stream');
           for await (const m of state.messages) await this.handle(m);
         } catch (err) {
@@ -282,8 +287,16 @@ export class StatusIngestService implements OnApplicationBootstrap, OnModuleDest
     this.subscription?.unsubscribe();
     const c = this.consuming;
     this.consuming = undefined;
-    if (c?.messages) await c.messages.close().catch(() => undefined);
-    await c?.done;
+    if (c?.messages) {
+      await c.messages.close().catch(() => undefined);
+      // the loop ends with the closed messages; bounded, in case it is opening a new consumer
+      const bound = new AbortController();
+      await Promise.race([c.done, sleep(5000, bound.signal)]);
+      bound.abort();
+    }
+    // A consumer still being opened is not waited for (opening can wait on the bus for long): the
+    // loop closes it once it opens, or ends when the bus connection closes after this.
+
     this.changed$.complete();
   }
 }

@@ -734,7 +734,7 @@ describe('gitfleet CLI', () => {
     const nothing = await gitfleet('assignment', 'update', 'flags', '--tenant', 'team-a');
     expect([nothing.code, nothing.stderr]).toEqual([
       1,
-      'gitfleet: nothing to change: give at least one of --repo, --path, --cluster, --selector, --group, --group-var, --namespace, --prune, --suspend, --renderer, --helm, --helm-release, --values-file, --set, --substitute, --var, --substitute-strict, --decryption-secret, --depends-on, --retry-interval, --drift, --drift-ignore, --force, --wait, --health-check, --timeout, --health-expr\n',
+      'gitfleet: nothing to change: give at least one of --repo, --path, --cluster, --selector, --group, --group-var, --namespace, --prune, --suspend, --renderer, --helm, --helm-release, --values-file, --set, --substitute, --var, --substitute-strict, --decryption-secret, --depends-on, --retry-interval, --drift, --drift-ignore, --force, --wait, --health-check, --timeout, --health-expr, --rollout, --rollout-stage, --max-unavailable, --soak, --max-failures\n',
     ]);
     const bad = await gitfleet(
       'assignment',

@@ -58,7 +58,7 @@ describe('cluster liveness', () => {
       env: { ...process.env, GITFLEET_HUB: t!.hub.address, GITFLEET_TOKEN: t!.token },
     });
     expect(stdout).toMatch(
-      /^NAME\s+LABELS\s+AGENT\s+STATE\s+HEARTBEAT.*\nedge-1\s+<none>\s+test\s+Offline\s/,
+      /^NAME\s+LABELS\s+AGENT\s+STATE\s.*HEARTBEAT.*\nedge-1\s+<none>\s+test\s+Offline\s/,
     );
 
     await eventually(async () => (await beat(), (await state()) === 'Online'));
