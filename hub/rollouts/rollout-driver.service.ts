@@ -27,6 +27,9 @@ import { RolloutsRepository, rolloutKey } from './rollouts.repository.js';
 /** How often the driver looks at every rollout (soak ends, offline clusters, the herd cap's next second). */
 export const ROLLOUT_TICK_MS = 1000;
 
+/** Least time between the starts of two passes. */
+export const ROLLOUT_MIN_GAP_MS = 250;
+
 export interface RolloutEvent {
   kind: RolloutEventKind;
   tenant: string;
@@ -90,6 +93,7 @@ export class RolloutDriverService implements OnApplicationBootstrap, OnModuleDes
   private soakTimer: { at: number; timer: NodeJS.Timeout } | undefined;
   private readonly subscriptions: Subscription[] = [];
   private queued = false;
+  private lastPassAt = 0;
   private stopped = false;
 
   constructor(
@@ -120,12 +124,19 @@ export class RolloutDriverService implements OnApplicationBootstrap, OnModuleDes
   kick(): void {
     if (this.stopped || this.queued) return;
     this.queued = true;
-    void this.exclusive
-      .run(async () => {
-        this.queued = false;
-        await this.pass();
-      })
-      .catch((err: unknown) => this.log.error({ err }, 'rollout pass failed; retrying on the next tick'));
+    // at most one pass per ROLLOUT_MIN_GAP_MS: a wave of status reports (one kick each) is read
+    // in a few passes, not in one pass per report
+    const wait = Math.max(0, this.lastPassAt + ROLLOUT_MIN_GAP_MS - Date.now());
+    const start = () =>
+      void this.exclusive
+        .run(async () => {
+          this.queued = false;
+          this.lastPassAt = Date.now();
+          await this.pass();
+        })
+        .catch((err: unknown) => this.log.error({ err }, 'rollout pass failed; retrying on the next tick'));
+    if (wait === 0) start();
+    else setTimeout(start, wait).unref();
   }
 
   /** Runs `fn` with no pass in between (API actions). */

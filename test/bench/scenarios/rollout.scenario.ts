@@ -253,7 +253,7 @@ export const rollout: Scenario = {
       return {
         rows,
         notes: [
-          `Stages: ring=canary (${fmtInt(Math.max(1, Math.round(n / 100)))} clusters), ring=early, the rest; max-unavailable 100%, soak ${fmtMs(soakMs)}. Simulated agents take ${fmtMs(100)} per apply and report Ready on the status stream; the hub's driver passes once a second and on every status report. Timed from the moment \`git push\` returned (then ResolveRepo).`,
+          `Stages: ring=canary (${fmtInt(Math.max(1, Math.round(n / 100)))} clusters), ring=early, the rest; max-unavailable 100%, soak ${fmtMs(soakMs)}. Simulated agents take ${fmtMs(100)} per apply and report Ready on the status stream; the hub's driver passes once a second, at the end of each soak, and on status reports (at most one pass per 250 ms). Timed from the moment \`git push\` returned (then ResolveRepo).`,
         ],
         details: {
           clusters: n,
